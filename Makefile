@@ -1,0 +1,112 @@
+# netstreamd: GNU make, C11. `make` builds every binary, `make SAN=1` the
+# ASan+UBSan build (into build-san/), `make test` runs every test.
+
+CC      ?= cc
+SAN     ?= 0
+ifeq ($(SAN),1)
+B       := build-san
+SANFLAGS := -fsanitize=address,undefined -fno-omit-frame-pointer -fno-sanitize-recover=undefined
+OPT     := -O1 -g
+else
+B       := build
+SANFLAGS :=
+OPT     := -O2 -g
+endif
+
+PKGS    := libzmq libprotobuf-c libpcap libconfig sqlite3
+PKG_CFLAGS := $(shell pkg-config --cflags $(PKGS) 2>/dev/null)
+PKG_LIBS   := $(shell pkg-config --libs $(PKGS) 2>/dev/null)
+
+WARN    := -Wall -Wextra -Wshadow -Wstrict-prototypes -Wmissing-prototypes -Werror
+CFLAGS  := -std=c11 -D_GNU_SOURCE $(OPT) $(WARN) $(SANFLAGS) -MMD -MP \
+           -Iinclude -I$(B)/gen $(PKG_CFLAGS) $(EXTRA_CFLAGS)
+LDFLAGS := $(SANFLAGS) $(EXTRA_LDFLAGS)
+LDLIBS  := $(PKG_LIBS) -lm -lpthread
+
+# a process is built once its folder has its main file (cfgd/cfgd.c ...)
+PROGS   := $(foreach p,cfgd sampled exportd nsctl,$(if $(wildcard $(p)/$(p).c),$(p)))
+TOOLS   := $(patsubst tools/%.c,%,$(wildcard tools/*.c))
+BINS    := $(addprefix $(B)/bin/,$(PROGS) $(TOOLS))
+
+GEN_C   := $(B)/gen/netstream.pb-c.c
+LIB_SRC := $(wildcard lib/*.c)
+LIB_OBJ := $(patsubst %.c,$(B)/%.o,$(LIB_SRC)) $(B)/gen/netstream.pb-c.o
+LIBNS   := $(B)/libns.a
+
+# The config compiler lives in cfgd/ and is linked into nsctl as well, so
+# `nsctl validate` works without a running daemon.
+CONF_OBJ := $(addprefix $(B)/cfgd/,parse.o validate.o plan.o)
+
+all: $(BINS)
+
+$(B)/gen/netstream.pb-c.c $(B)/gen/netstream.pb-c.h: proto/netstream.proto
+	@mkdir -p $(B)/gen
+	protoc-c --proto_path=proto --c_out=$(B)/gen $<
+
+# every object waits for the generated header
+$(B)/%.o: %.c | $(B)/gen/netstream.pb-c.h
+	@mkdir -p $(dir $@)
+	$(CC) $(CFLAGS) -c -o $@ $<
+
+$(B)/gen/netstream.pb-c.o: $(GEN_C)
+	$(CC) $(filter-out -Wmissing-prototypes,$(CFLAGS)) -c -o $@ $<
+
+$(LIBNS): $(LIB_OBJ)
+	$(AR) rcs $@ $^
+
+define prog
+$(1)_OBJ := $$(patsubst %.c,$(B)/%.o,$$(wildcard $(1)/*.c))
+$(B)/bin/$(1): $$($(1)_OBJ) $$($(1)_EXTRA) $(LIBNS)
+	@mkdir -p $(B)/bin
+	$$(CC) $$(LDFLAGS) -o $$@ $$^ $$(LDLIBS)
+endef
+nsctl_EXTRA := $(CONF_OBJ)
+$(foreach p,$(PROGS),$(eval $(call prog,$(p))))
+
+define tool
+$(B)/bin/$(1): $(B)/tools/$(1).o $(LIBNS)
+	@mkdir -p $(B)/bin
+	$$(CC) $$(LDFLAGS) -o $$@ $$^ $$(LDLIBS)
+endef
+$(foreach t,$(TOOLS),$(eval $(call tool,$(t))))
+
+# Unit tests: tests/unit/test_X.c, linked with the units that
+# tests/unit/test_X.mk names in test_X_UNITS (sources), plus libns.
+UNIT_SRC := $(wildcard tests/unit/test_*.c)
+UNIT_BIN := $(patsubst tests/unit/%.c,$(B)/tests/%,$(UNIT_SRC))
+-include $(wildcard tests/unit/*.mk)
+define unit
+$(B)/tests/$(1): $(B)/tests/unit/$(1).o $$(patsubst %.c,$(B)/%.o,$$($(1)_UNITS)) $(LIBNS)
+	@mkdir -p $(B)/tests
+	$$(CC) $$(LDFLAGS) -o $$@ $$^ $$(LDLIBS) -lcmocka
+endef
+$(foreach t,$(patsubst tests/unit/%.c,%,$(UNIT_SRC)),$(eval $(call unit,$(t))))
+
+deps:
+	@tools/install-deps
+
+unit: $(UNIT_BIN)
+	@tests/run-unit $(B)
+
+test: deps
+	@$(MAKE) --no-print-directory all unit
+	@NS_BUILD=$(B) tests/run-all
+
+run: deps
+	@$(MAKE) --no-print-directory all
+	@NS_BUILD=$(B) tools/demo
+
+bench: deps
+	@$(MAKE) --no-print-directory all
+	@NS_BUILD=$(B) bench/run
+
+fmt:
+	clang-format -i $(wildcard */*.c */*.h tools/*.c)
+
+clean:
+	rm -rf build build-san
+
+.PHONY: all deps unit test run bench fmt clean
+.SECONDARY:
+
+-include $(shell find $(B) -name '*.d' 2>/dev/null)

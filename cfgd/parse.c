@@ -1,0 +1,207 @@
+/*
+ * parse.c: reads a config file (size-limited, text only) with libconfig and
+ * hands it to the validator; keeps the diagnostics every error names by
+ * file:line.
+ */
+#include <libconfig.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include "bus.h"
+#include "conf.h"
+#include "log.h"
+#include "util.h"
+
+void
+diags_init(struct diags *d, const char *file)
+{
+	memset(d, 0, sizeof(*d));
+	ns_strlcpy(d->file, file, sizeof(d->file));
+}
+
+void
+diags_free(struct diags *d)
+{
+	size_t i;
+
+	for (i = 0; i < d->n; i++)
+		free(d->v[i].text);
+	free(d->v);
+	d->v = NULL;
+	d->n = d->cap = 0;
+}
+
+void
+diag_add(struct diags *d, enum diag_kind kind, int line, const char *fmt, ...)
+{
+	char buf[1024];
+	va_list ap;
+
+	va_start(ap, fmt);
+	vsnprintf(buf, sizeof(buf), fmt, ap);
+	va_end(ap);
+	if (d->n == d->cap) {
+		d->cap = d->cap ? d->cap * 2 : 16;
+		d->v = xrealloc(d->v, d->cap * sizeof(*d->v));
+	}
+	d->v[d->n].kind = kind;
+	d->v[d->n].line = line;
+	d->v[d->n].text = xstrdup(buf);
+	d->n++;
+	if (kind == DIAG_ERROR)
+		d->errors++;
+}
+
+static int
+diag_cmp(const void *a, const void *b)
+{
+	const struct diag *x = a, *y = b;
+
+	if (x->kind != y->kind)
+		return (int)x->kind - (int)y->kind;
+	if (x->line != y->line)
+		return x->line - y->line;
+	return strcmp(x->text, y->text);
+}
+
+/*
+ * Errors first, then what is not effective, then notices, each by line;
+ * the output is stable so tests can compare it byte for byte.
+ */
+void
+diags_render(struct diags *d, struct sbuf *out)
+{
+	static const char *kind[] = { "error", "not effective", "notice" };
+	size_t i;
+
+	qsort(d->v, d->n, sizeof(*d->v), diag_cmp);
+	for (i = 0; i < d->n; i++) {
+		if (d->errors && d->v[i].kind != DIAG_ERROR)
+			continue;
+		if (d->v[i].line > 0)
+			sbuf_printf(out, "%s:%d: %s: %s\n", d->file,
+			    d->v[i].line, kind[d->v[i].kind], d->v[i].text);
+		else
+			sbuf_printf(out, "%s: %s: %s\n", d->file,
+			    kind[d->v[i].kind], d->v[i].text);
+	}
+	if (d->errors)
+		sbuf_printf(out, "%s: %d error%s, nothing committed\n",
+		    d->file, d->errors, d->errors == 1 ? "" : "s");
+	else
+		sbuf_printf(out, "%s: valid\n", d->file);
+}
+
+/* A config is text: a NUL or other control byte means a binary file. */
+static int
+check_text(const char *text, size_t len, struct diags *d)
+{
+	size_t i;
+	int line = 1;
+
+	for (i = 0; i < len; i++) {
+		unsigned char ch = (unsigned char)text[i];
+
+		if (ch == '\n')
+			line++;
+		else if ((ch < 0x20 && ch != '\t' && ch != '\r' &&
+		    ch != '\f') || ch == 0x7f) {
+			diag_add(d, DIAG_ERROR, line,
+			    "binary data (byte 0x%02x at offset %zu): a "
+			    "config file is libconfig text",
+			    ch, i);
+			return -1;
+		}
+	}
+	return 0;
+}
+
+int
+conf_load_text(const char *text, size_t len, const char *cwd, struct conf *c,
+    struct diags *d)
+{
+	config_t cfg;
+	int rc;
+
+	memset(c, 0, sizeof(*c));
+	if (len > CONFIG_MAX_BYTES) {
+		diag_add(d, DIAG_ERROR, 0,
+		    "file is %zu bytes, the limit is %u bytes", len,
+		    CONFIG_MAX_BYTES);
+		return -1;
+	}
+	if (check_text(text, len, d) == -1)
+		return -1;
+	config_init(&cfg);
+	/* @include would read files cfgd was not given; refuse it */
+	config_set_include_dir(&cfg, "/nonexistent-netstreamd-include");
+	if (config_read_string(&cfg, text) != CONFIG_TRUE) {
+		diag_add(d, DIAG_ERROR, config_error_line(&cfg),
+		    "syntax: %s", config_error_text(&cfg));
+		config_destroy(&cfg);
+		return -1;
+	}
+	rc = conf_from_config(&cfg, cwd, c, d);
+	config_destroy(&cfg);
+	return rc;
+}
+
+int
+conf_load_file(const char *path, struct conf *c, struct diags *d)
+{
+	char err[512], cwd[CONF_PATH_MAX];
+	char *text;
+	size_t len;
+	int rc;
+
+	memset(c, 0, sizeof(*c));
+	if (read_file_limited(path, CONFIG_MAX_BYTES, &text, &len, err,
+	    sizeof(err)) == -1) {
+		diag_add(d, DIAG_ERROR, 0, "%s", err);
+		return -1;
+	}
+	if (getcwd(cwd, sizeof(cwd)) == NULL)
+		ns_strlcpy(cwd, "/", sizeof(cwd));
+	rc = conf_load_text(text, len, cwd, c, d);
+	free(text);
+	return rc;
+}
+
+void
+conf_free(struct conf *c)
+{
+	free(c->records);
+	free(c->monitors);
+	free(c->slots);
+	free(c->ifaces);
+	memset(c, 0, sizeof(*c));
+}
+
+/*
+ * The two settings a process needs before any plan exists: where its
+ * sockets live and where revisions are stored. A file that does not parse
+ * leaves the defaults.
+ */
+int
+conf_bootstrap(const char *path, char *run_dir, size_t rlen, char *database,
+    size_t dlen)
+{
+	config_t cfg;
+	const char *s;
+
+	config_init(&cfg);
+	config_set_include_dir(&cfg, "/nonexistent-netstreamd-include");
+	if (config_read_file(&cfg, path) != CONFIG_TRUE) {
+		config_destroy(&cfg);
+		return -1;
+	}
+	if (config_lookup_string(&cfg, "run_dir", &s) == CONFIG_TRUE)
+		ns_strlcpy(run_dir, s, rlen);
+	if (config_lookup_string(&cfg, "database", &s) == CONFIG_TRUE)
+		ns_strlcpy(database, s, dlen);
+	config_destroy(&cfg);
+	return 0;
+}

@@ -1,0 +1,979 @@
+/*
+ * validate.c: turns a parsed libconfig tree into struct conf, checking every
+ * setting: known names, types, ranges and defaults of DESIGN.md, references,
+ * duplicates and limits. It reports every error it finds, not the first.
+ */
+#include <arpa/inet.h>
+#include <libconfig.h>
+#include <limits.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include "bus.h"
+#include "conf.h"
+#include "fields.h"
+#include "netstream.pb-c.h"
+#include "util.h"
+
+#define LINE(s) ((int)config_setting_source_line(s))
+
+static const char *const dir_names[3] = { "inbound", "outbound", NULL };
+
+/* Reports settings a group does not know, with what it allows. */
+static void
+check_known(config_setting_t *g, const char *where, const char *const *allowed,
+    struct diags *d)
+{
+	char list[512];
+	int i, j, n = config_setting_length(g);
+
+	list[0] = '\0';
+	for (j = 0; allowed[j] != NULL; j++) {
+		if (j > 0)
+			strncat(list, ", ", sizeof(list) - strlen(list) - 1);
+		strncat(list, allowed[j], sizeof(list) - strlen(list) - 1);
+	}
+	for (i = 0; i < n; i++) {
+		config_setting_t *s = config_setting_get_elem(g, i);
+		const char *name = config_setting_name(s);
+
+		for (j = 0; allowed[j] != NULL; j++)
+			if (name != NULL && strcmp(name, allowed[j]) == 0)
+				break;
+		if (allowed[j] == NULL)
+			diag_add(d, DIAG_ERROR, LINE(s),
+			    "unknown setting '%s' in %s (allowed: %s)",
+			    name ? name : "?", where, list);
+	}
+}
+
+static config_setting_t *
+member(config_setting_t *g, const char *name)
+{
+	return g == NULL ? NULL : config_setting_get_member(g, name);
+}
+
+/* An integer setting in [min, max]; absent keeps *out. 1 when present. */
+static int
+get_uint(config_setting_t *g, const char *name, long long min, long long max,
+    unsigned *out, struct diags *d)
+{
+	config_setting_t *s = member(g, name);
+	long long v;
+
+	if (s == NULL)
+		return 0;
+	if (config_setting_type(s) != CONFIG_TYPE_INT &&
+	    config_setting_type(s) != CONFIG_TYPE_INT64) {
+		diag_add(d, DIAG_ERROR, LINE(s),
+		    "%s must be an integer in %lld..%lld", name, min, max);
+		return -1;
+	}
+	v = config_setting_get_int64(s);
+	if (v < min || v > max) {
+		diag_add(d, DIAG_ERROR, LINE(s),
+		    "%s %lld out of range %lld..%lld", name, v, min, max);
+		return -1;
+	}
+	*out = (unsigned)v;
+	return 1;
+}
+
+static int
+get_bool(config_setting_t *g, const char *name, int *out, struct diags *d)
+{
+	config_setting_t *s = member(g, name);
+
+	if (s == NULL)
+		return 0;
+	if (config_setting_type(s) != CONFIG_TYPE_BOOL) {
+		diag_add(d, DIAG_ERROR, LINE(s),
+		    "%s must be true or false", name);
+		return -1;
+	}
+	*out = config_setting_get_bool(s);
+	return 1;
+}
+
+/* A string of 1..max characters. */
+static int
+get_str(config_setting_t *g, const char *name, char *out, size_t max,
+    struct diags *d)
+{
+	config_setting_t *s = member(g, name);
+	const char *v;
+
+	if (s == NULL)
+		return 0;
+	if (config_setting_type(s) != CONFIG_TYPE_STRING) {
+		diag_add(d, DIAG_ERROR, LINE(s), "%s must be a string", name);
+		return -1;
+	}
+	v = config_setting_get_string(s);
+	if (v[0] == '\0' || strlen(v) > max) {
+		diag_add(d, DIAG_ERROR, LINE(s),
+		    "%s must be 1..%zu characters", name, max);
+		return -1;
+	}
+	ns_strlcpy(out, v, max + 1);
+	return 1;
+}
+
+/* One of the strings of allowed; *out is its index. */
+static int
+get_enum(config_setting_t *g, const char *name, const char *const *allowed,
+    int *out, struct diags *d)
+{
+	char v[64], list[256];
+	int i, rc;
+
+	if ((rc = get_str(g, name, v, sizeof(v) - 1, d)) != 1) {
+		if (rc == -1)
+			goto bad;
+		return rc;
+	}
+	for (i = 0; allowed[i] != NULL; i++)
+		if (strcmp(v, allowed[i]) == 0) {
+			*out = i;
+			return 1;
+		}
+bad:
+	list[0] = '\0';
+	for (i = 0; allowed[i] != NULL; i++) {
+		if (i > 0)
+			strncat(list, ", ", sizeof(list) - strlen(list) - 1);
+		strncat(list, "\"", sizeof(list) - strlen(list) - 1);
+		strncat(list, allowed[i], sizeof(list) - strlen(list) - 1);
+		strncat(list, "\"", sizeof(list) - strlen(list) - 1);
+	}
+	if (rc != -1)
+		diag_add(d, DIAG_ERROR, LINE(member(g, name)),
+		    "%s \"%s\" is not one of %s", name, v, list);
+	else
+		diag_add(d, DIAG_ERROR, LINE(member(g, name)),
+		    "%s must be one of %s", name, list);
+	return -1;
+}
+
+static int
+addr_family(const char *a)
+{
+	unsigned char buf[16];
+
+	if (inet_pton(AF_INET6, a, buf) == 1)
+		return 6;
+	if (inet_pton(AF_INET, a, buf) == 1)
+		return 4;
+	return 0;
+}
+
+/* A group, or NULL with an error when the setting is of another type. */
+static config_setting_t *
+group(config_setting_t *parent, const char *name, struct diags *d)
+{
+	config_setting_t *s = member(parent, name);
+
+	if (s != NULL && config_setting_type(s) != CONFIG_TYPE_GROUP) {
+		diag_add(d, DIAG_ERROR, LINE(s),
+		    "%s must be a group { ... }", name);
+		return NULL;
+	}
+	return s;
+}
+
+static config_setting_t *
+list(config_setting_t *parent, const char *name, int arrays, struct diags *d)
+{
+	config_setting_t *s = member(parent, name);
+
+	if (s == NULL)
+		return NULL;
+	if (config_setting_type(s) != CONFIG_TYPE_LIST &&
+	    !(arrays && config_setting_type(s) == CONFIG_TYPE_ARRAY)) {
+		diag_add(d, DIAG_ERROR, LINE(s), "%s must be a %s", name,
+		    arrays ? "list [ ... ]" : "list ( { ... }, ... )");
+		return NULL;
+	}
+	return s;
+}
+
+static void
+parse_host(config_setting_t *h, const char *view, int version_ipfix,
+    struct conf_host *out, struct diags *d)
+{
+	static const char *const known[] = { "address", "port", "version",
+		"dscp", "vpn_instance", NULL };
+	static const char *const versions[] = { "9", "ipfix", NULL };
+	config_setting_t *v;
+	int ver;
+
+	memset(out, 0, sizeof(*out));
+	out->line = LINE(h);
+	out->ipfix = version_ipfix;
+	if (config_setting_type(h) != CONFIG_TYPE_GROUP) {
+		diag_add(d, DIAG_ERROR, LINE(h),
+		    "a host in %s must be a group { address; port; }", view);
+		return;
+	}
+	check_known(h, "a host", known, d);
+	if (get_str(h, "address", out->address, CONF_ADDR_MAX - 1, d) == 0)
+		diag_add(d, DIAG_ERROR, LINE(h),
+		    "host in %s needs an address", view);
+	else if (out->address[0] && addr_family(out->address) == 0)
+		diag_add(d, DIAG_ERROR, LINE(member(h, "address")),
+		    "host address \"%s\" is not an IPv4 or IPv6 address",
+		    out->address);
+	if (get_uint(h, "port", 1, 65535, &out->port, d) == 0)
+		diag_add(d, DIAG_ERROR, LINE(h),
+		    "host in %s needs a port (1..65535)", view);
+	if ((v = member(h, "version")) != NULL &&
+	    config_setting_type(v) == CONFIG_TYPE_INT) {
+		if (config_setting_get_int(v) == 9)
+			out->ipfix = 0;
+		else
+			diag_add(d, DIAG_ERROR, LINE(v),
+			    "version must be \"9\" or \"ipfix\"");
+	} else if (get_enum(h, "version", versions, &ver, d) == 1)
+		out->ipfix = ver == 1;
+	get_uint(h, "dscp", 0, 63, &out->dscp, d);
+	get_str(h, "vpn_instance", out->vpn, CONF_NAME_MAX, d);
+}
+
+static void
+parse_source(config_setting_t *g, const char *view,
+    struct conf_view_export *ex, struct diags *d)
+{
+	static const char *const known[] = { "address", "port", NULL };
+	config_setting_t *s = group(g, "source", d);
+
+	if (s == NULL)
+		return;
+	check_known(s, "source", known, d);
+	ex->source_line = LINE(s);
+	if (get_str(s, "address", ex->source, CONF_ADDR_MAX - 1, d) != 1) {
+		if (member(s, "address") == NULL)
+			diag_add(d, DIAG_ERROR, LINE(s),
+			    "source in %s needs an address", view);
+		return;
+	}
+	if (addr_family(ex->source) == 0) {
+		diag_add(d, DIAG_ERROR, LINE(member(s, "address")),
+		    "source address \"%s\" is not an IPv4 or IPv6 address",
+		    ex->source);
+		return;
+	}
+	get_uint(s, "port", 1, 65535, &ex->source_port, d);
+	ex->has_source = 1;
+}
+
+/* hosts = ( ... ) of a view: at most 8, no duplicates, family of source. */
+static void
+parse_hosts(config_setting_t *g, const char *view, int version_ipfix,
+    struct conf_view_export *ex, struct diags *d)
+{
+	config_setting_t *l = list(g, "hosts", 0, d);
+	int i, j, n;
+
+	if (l == NULL)
+		return;
+	n = config_setting_length(l);
+	if (n > CONF_MAX_HOSTS)
+		diag_add(d, DIAG_ERROR, LINE(l),
+		    "%d hosts in %s: at most %d export hosts per view", n, view,
+		    CONF_MAX_HOSTS);
+	for (i = 0; i < n && i < CONF_MAX_HOSTS; i++) {
+		struct conf_host *h = &ex->hosts[i];
+
+		parse_host(config_setting_get_elem(l, i), view, version_ipfix,
+		    h, d);
+		for (j = 0; j < i; j++)
+			if (h->address[0] && h->port &&
+			    strcmp(ex->hosts[j].address, h->address) == 0 &&
+			    ex->hosts[j].port == h->port)
+				diag_add(d, DIAG_ERROR, h->line,
+				    "duplicate host %s port %u in %s (first at "
+				    "line %d)",
+				    h->address, h->port, view,
+				    ex->hosts[j].line);
+		ex->n_hosts++;
+	}
+}
+
+/* Source and host of one view must be of the same address family. */
+static void
+check_families(const struct conf_view_export *src,
+    const struct conf_view_export *hosts, const char *view, struct diags *d)
+{
+	int i, sf;
+
+	if (!src->has_source)
+		return;
+	sf = addr_family(src->source);
+	for (i = 0; i < hosts->n_hosts; i++) {
+		int hf = addr_family(hosts->hosts[i].address);
+
+		if (hf != 0 && hf != sf)
+			diag_add(d, DIAG_ERROR, hosts->hosts[i].line,
+			    "host %s in %s is IPv%d but the export source %s "
+			    "is IPv%d",
+			    hosts->hosts[i].address, view, hf, src->source, sf);
+	}
+}
+
+static void
+parse_sampler_dir(config_setting_t *s, struct conf_sampler *out,
+    struct diags *d)
+{
+	static const char *const known[] = { "mode", "value", NULL };
+	static const char *const modes[] = { "fix-packets", "random-packets",
+		"fix-time", NULL };
+	int mode;
+
+	if (config_setting_type(s) != CONFIG_TYPE_GROUP) {
+		diag_add(d, DIAG_ERROR, LINE(s),
+		    "sampler %s must be a group { mode; value; }",
+		    config_setting_name(s));
+		return;
+	}
+	check_known(s, "a sampler", known, d);
+	out->line = LINE(s);
+	if (get_enum(s, "mode", modes, &mode, d) == 0) {
+		diag_add(d, DIAG_ERROR, LINE(s),
+		    "sampler needs a mode (\"fix-packets\", \"random-packets\" "
+		    "or \"fix-time\")");
+		return;
+	}
+	if (member(s, "mode") == NULL || mode < 0 || mode > 2)
+		return;
+	out->mode = mode == 0 ? NETSTREAM__SAMPLER_MODE__FIX_PACKETS :
+	    mode == 1 ? NETSTREAM__SAMPLER_MODE__RANDOM_PACKETS :
+			NETSTREAM__SAMPLER_MODE__FIX_TIME;
+	if (out->mode == NETSTREAM__SAMPLER_MODE__FIX_TIME) {
+		if (get_uint(s, "value", 5, 30000, &out->value, d) == 0)
+			diag_add(d, DIAG_ERROR, LINE(s),
+			    "fix-time sampler needs a value in ms (5..30000)");
+	} else if (get_uint(s, "value", 1, 65535, &out->value, d) == 0)
+		diag_add(d, DIAG_ERROR, LINE(s),
+		    "packet sampler needs a value (1..65535)");
+}
+
+static void
+parse_sampler(config_setting_t *g, struct conf_sampler out[2],
+    struct diags *d)
+{
+	static const char *const known[] = { "inbound", "outbound", NULL };
+	config_setting_t *s = group(g, "sampler", d), *x;
+	int i;
+
+	if (s == NULL)
+		return;
+	check_known(s, "sampler", known, d);
+	for (i = 0; i < 2; i++)
+		if ((x = member(s, dir_names[i])) != NULL)
+			parse_sampler_dir(x, &out[i], d);
+}
+
+static void
+parse_system(config_setting_t *root, struct conf *c, struct diags *d)
+{
+	static const char *const known[] = { "export", "apply_record", "aging",
+		"sampler", NULL };
+	static const char *const kexport[] = { "version", "as", "bgp_nexthop",
+		"source", "hosts", "template_timeout_rate",
+		"template_refresh_packets", "options_timeout_seconds", "mtu",
+		"compat", "interface_width", NULL };
+	static const char *const kaging[] = { "active_minutes",
+		"active_seconds", "inactive_seconds", NULL };
+	static const char *const versions[] = { "9", "ipfix", NULL };
+	static const char *const as[] = { "none", "origin", "peer", NULL };
+	static const char *const compat[] = { "vrp", "extended", NULL };
+	static const char *const widths[] = { "16", "32", NULL };
+	config_setting_t *sys = group(root, "system", d), *ex, *ag, *v;
+	unsigned mins = 30;
+	int e, has_min, has_sec;
+
+	if (sys == NULL)
+		return;
+	check_known(sys, "system", known, d);
+	if ((ex = group(sys, "export", d)) != NULL) {
+		check_known(ex, "system.export", kexport, d);
+		if ((v = member(ex, "version")) != NULL &&
+		    config_setting_type(v) == CONFIG_TYPE_INT) {
+			if (config_setting_get_int(v) != 9)
+				diag_add(d, DIAG_ERROR, LINE(v),
+				    "version must be \"9\" or \"ipfix\"");
+		} else if (get_enum(ex, "version", versions, &e, d) == 1)
+			c->version_ipfix = e == 1;
+		if (get_enum(ex, "as", as, &e, d) == 1)
+			c->export_as = e;
+		get_bool(ex, "bgp_nexthop", &c->bgp_nexthop, d);
+		if (get_enum(ex, "compat", compat, &e, d) == 1)
+			c->compat_extended = e == 1;
+		if (get_enum(ex, "interface_width", widths, &e, d) == 1)
+			c->interface_32bit = e == 1;
+		get_uint(ex, "template_timeout_rate", 1, 3600,
+		    &c->template_timeout, d);
+		get_uint(ex, "template_refresh_packets", 0, 65535,
+		    &c->template_refresh_packets, d);
+		get_uint(ex, "options_timeout_seconds", 1, 3600,
+		    &c->options_timeout, d);
+		get_uint(ex, "mtu", 576, 9000, &c->mtu, d);
+		parse_source(ex, "the system view", &c->sys, d);
+		parse_hosts(ex, "the system view", c->version_ipfix, &c->sys,
+		    d);
+	}
+	if ((v = member(sys, "apply_record")) != NULL) {
+		c->apply_line = LINE(v);
+		get_str(sys, "apply_record", c->apply_record, CONF_NAME_MAX, d);
+	}
+	if ((ag = group(sys, "aging", d)) != NULL) {
+		check_known(ag, "system.aging", kaging, d);
+		has_min = get_uint(ag, "active_minutes", 1, 60, &mins, d);
+		has_sec = get_uint(ag, "active_seconds", 15, 59,
+		    &c->active_seconds, d);
+		if (has_min && has_sec)
+			diag_add(d, DIAG_ERROR, LINE(member(ag, "active_seconds")),
+			    "set one of active_minutes (1..60) or active_seconds "
+			    "(15..59), not both");
+		get_uint(ag, "inactive_seconds", 5, 600, &c->inactive_seconds,
+		    d);
+		if (has_sec == 1 && has_min != 1)
+			mins = 0;
+	}
+	if (c->active_seconds == 0 || mins == 0)
+		c->active_seconds = c->active_seconds ? c->active_seconds :
+		    mins * 60;
+	if (c->active_seconds == 0)
+		c->active_seconds = 30 * 60;
+	parse_sampler(sys, c->sampler, d);
+}
+
+static void
+parse_fields(config_setting_t *r, const char *name, int where,
+    unsigned *out, int *n, const char *rec, struct diags *d)
+{
+	config_setting_t *l = list(r, name, 1, d), *f;
+	const struct field_def *def;
+	int i, j;
+
+	if (l == NULL)
+		return;
+	for (i = 0; i < config_setting_length(l); i++) {
+		const char *s;
+
+		f = config_setting_get_elem(l, i);
+		if (config_setting_type(f) != CONFIG_TYPE_STRING) {
+			diag_add(d, DIAG_ERROR, LINE(f),
+			    "record %s: %s entries must be field names", rec,
+			    name);
+			continue;
+		}
+		s = config_setting_get_string(f);
+		if ((def = field_by_name(s)) == NULL) {
+			diag_add(d, DIAG_ERROR, LINE(f),
+			    "record %s: unknown field \"%s\" (see the field "
+			    "table in etc/netstreamd.conf)",
+			    rec, s);
+			continue;
+		}
+		if (!(def->where & where)) {
+			diag_add(d, DIAG_ERROR, LINE(f),
+			    "record %s: \"%s\" cannot be a %s field", rec, s,
+			    where == FIELD_KEY ? "match" : "collect");
+			continue;
+		}
+		for (j = 0; j < *n; j++)
+			if (out[j] == def->id)
+				break;
+		if (j < *n) {
+			diag_add(d, DIAG_ERROR, LINE(f),
+			    "record %s: field \"%s\" listed twice", rec, s);
+			continue;
+		}
+		if (*n < CONF_MAX_FIELDS)
+			out[(*n)++] = def->id;
+	}
+}
+
+static void
+parse_records(config_setting_t *root, struct conf *c, struct diags *d)
+{
+	static const char *const known[] = { "name", "match", "collect", NULL };
+	config_setting_t *l = list(root, "records", 0, d), *r;
+	int i, j, k, n;
+
+	if (l == NULL)
+		return;
+	n = config_setting_length(l);
+	if (n > CONF_MAX_RECORDS)
+		diag_add(d, DIAG_ERROR, LINE(config_setting_get_elem(l,
+		    CONF_MAX_RECORDS)),
+		    "%d records: a device holds at most %d records", n,
+		    CONF_MAX_RECORDS);
+	c->records = xcalloc((size_t)n, sizeof(*c->records));
+	for (i = 0; i < n; i++) {
+		struct conf_record *rec = &c->records[c->n_records];
+
+		r = config_setting_get_elem(l, i);
+		rec->line = LINE(r);
+		if (config_setting_type(r) != CONFIG_TYPE_GROUP) {
+			diag_add(d, DIAG_ERROR, LINE(r),
+			    "a record must be a group { name; match; collect; }");
+			continue;
+		}
+		check_known(r, "a record", known, d);
+		if (get_str(r, "name", rec->name, CONF_NAME_MAX, d) == 0)
+			diag_add(d, DIAG_ERROR, LINE(r),
+			    "record needs a name (1..%d characters)",
+			    CONF_NAME_MAX);
+		parse_fields(r, "match", FIELD_KEY, rec->match, &rec->n_match,
+		    rec->name, d);
+		parse_fields(r, "collect", FIELD_COLLECT, rec->collect,
+		    &rec->n_collect, rec->name, d);
+		if (rec->n_match == 0)
+			diag_add(d, DIAG_ERROR, LINE(r),
+			    "record %s needs at least one match field",
+			    rec->name);
+		for (j = 0; j < rec->n_match; j++)
+			for (k = 0; k < rec->n_collect; k++)
+				if (rec->match[j] == rec->collect[k])
+					diag_add(d, DIAG_ERROR, LINE(r),
+					    "record %s: \"%s\" is both a match "
+					    "and a collect field",
+					    rec->name,
+					    field_by_id(rec->match[j])->name);
+		for (j = 0; j < c->n_records; j++)
+			if (rec->name[0] &&
+			    strcmp(c->records[j].name, rec->name) == 0)
+				diag_add(d, DIAG_ERROR, rec->line,
+				    "duplicate record %s (first at line %d)",
+				    rec->name, c->records[j].line);
+		c->n_records++;
+	}
+}
+
+static void
+parse_monitors(config_setting_t *root, struct conf *c, struct diags *d)
+{
+	static const char *const known[] = { "name", "apply_record", "source",
+		"hosts", NULL };
+	config_setting_t *l = list(root, "monitors", 0, d), *m, *v;
+	char view[64];
+	int i, j, n;
+
+	if (l == NULL)
+		return;
+	n = config_setting_length(l);
+	c->monitors = xcalloc((size_t)n, sizeof(*c->monitors));
+	for (i = 0; i < n; i++) {
+		struct conf_monitor *mon = &c->monitors[c->n_monitors];
+
+		m = config_setting_get_elem(l, i);
+		mon->line = LINE(m);
+		if (config_setting_type(m) != CONFIG_TYPE_GROUP) {
+			diag_add(d, DIAG_ERROR, LINE(m),
+			    "a monitor must be a group { name; apply_record; "
+			    "hosts; }");
+			continue;
+		}
+		check_known(m, "a monitor", known, d);
+		if (get_str(m, "name", mon->name, CONF_NAME_MAX, d) == 0)
+			diag_add(d, DIAG_ERROR, LINE(m),
+			    "monitor needs a name (1..%d characters)",
+			    CONF_NAME_MAX);
+		snprintf(view, sizeof(view), "monitor %s", mon->name);
+		if ((v = member(m, "apply_record")) != NULL) {
+			mon->record_line = LINE(v);
+			get_str(m, "apply_record", mon->record, CONF_NAME_MAX,
+			    d);
+		}
+		parse_source(m, view, &mon->ex, d);
+		parse_hosts(m, view, c->version_ipfix, &mon->ex, d);
+		check_families(&mon->ex, &mon->ex, view, d);
+		for (j = 0; j < c->n_monitors; j++)
+			if (mon->name[0] &&
+			    strcmp(c->monitors[j].name, mon->name) == 0)
+				diag_add(d, DIAG_ERROR, mon->line,
+				    "duplicate monitor %s (first at line %d)",
+				    mon->name, c->monitors[j].line);
+		c->n_monitors++;
+	}
+}
+
+static void
+parse_slots(config_setting_t *root, struct conf *c, struct diags *d)
+{
+	static const char *const known[] = { "id", "sequence_mode", "hosts",
+		NULL };
+	static const char *const modes[] = { "packet", "flow", NULL };
+	config_setting_t *l = list(root, "slots", 0, d), *s;
+	char view[32];
+	int i, j, n, mode;
+
+	if (l == NULL)
+		return;
+	n = config_setting_length(l);
+	c->slots = xcalloc((size_t)n, sizeof(*c->slots));
+	for (i = 0; i < n; i++) {
+		struct conf_slot *sl = &c->slots[c->n_slots];
+
+		s = config_setting_get_elem(l, i);
+		sl->line = LINE(s);
+		if (config_setting_type(s) != CONFIG_TYPE_GROUP) {
+			diag_add(d, DIAG_ERROR, LINE(s),
+			    "a slot must be a group { id; hosts; }");
+			continue;
+		}
+		check_known(s, "a slot", known, d);
+		if (get_uint(s, "id", 0, 255, &sl->id, d) == 0)
+			diag_add(d, DIAG_ERROR, LINE(s),
+			    "slot needs an id (0..255)");
+		if (get_enum(s, "sequence_mode", modes, &mode, d) == 1)
+			sl->sequence_flow = mode == 1;
+		snprintf(view, sizeof(view), "slot %u", sl->id);
+		parse_hosts(s, view, c->version_ipfix, &sl->ex, d);
+		check_families(&c->sys, &sl->ex, view, d);
+		for (j = 0; j < c->n_slots; j++)
+			if (c->slots[j].id == sl->id)
+				diag_add(d, DIAG_ERROR, sl->line,
+				    "duplicate slot %u (first at line %d)",
+				    sl->id, c->slots[j].line);
+		c->n_slots++;
+	}
+}
+
+static int
+find_monitor(const struct conf *c, const char *name)
+{
+	int i;
+
+	for (i = 0; i < c->n_monitors; i++)
+		if (strcmp(c->monitors[i].name, name) == 0)
+			return i;
+	return -1;
+}
+
+static int
+find_record(const struct conf *c, const char *name)
+{
+	int i;
+
+	for (i = 0; i < c->n_records; i++)
+		if (strcmp(c->records[i].name, name) == 0)
+			return i;
+	return -1;
+}
+
+/* The first number of an interface name is its slot (GE1/0/0 -> 1). */
+static int
+slot_of_name(const char *name, unsigned *slot)
+{
+	const char *p = name;
+	unsigned long v;
+
+	while (*p && (*p < '0' || *p > '9'))
+		p++;
+	if (*p == '\0')
+		return -1;
+	v = strtoul(p, NULL, 10);
+	if (v > 255)
+		return -1;
+	*slot = (unsigned)v;
+	return 0;
+}
+
+static void
+resolve_path(const char *cwd, const char *in, char *out, size_t len)
+{
+	if (in[0] == '/' || cwd == NULL || cwd[0] == '\0')
+		ns_strlcpy(out, in, len);
+	else {
+		size_t n = ns_strlcpy(out, cwd, len);
+
+		if (n + 1 < len) {
+			out[n] = '/';
+			ns_strlcpy(out + n + 1, in, len - n - 1);
+		}
+	}
+}
+
+static void
+parse_iface_binds(config_setting_t *g, const struct conf *c,
+    struct conf_iface *ifc, struct diags *d)
+{
+	static const char *const known[] = { "name", "direction", NULL };
+	config_setting_t *l = list(g, "monitors", 0, d), *b;
+	int i, dir;
+
+	if (l == NULL)
+		return;
+	for (i = 0; i < config_setting_length(l); i++) {
+		struct conf_bind nb;
+
+		memset(&nb, 0, sizeof(nb));
+		b = config_setting_get_elem(l, i);
+		nb.line = LINE(b);
+		if (config_setting_type(b) != CONFIG_TYPE_GROUP) {
+			diag_add(d, DIAG_ERROR, LINE(b),
+			    "a monitor binding must be { name; direction; }");
+			continue;
+		}
+		check_known(b, "a monitor binding", known, d);
+		if (get_str(b, "name", nb.monitor, CONF_NAME_MAX, d) != 1 ||
+		    get_enum(b, "direction", dir_names, &dir, d) != 1) {
+			if (member(b, "name") == NULL ||
+			    member(b, "direction") == NULL)
+				diag_add(d, DIAG_ERROR, LINE(b),
+				    "a monitor binding needs a name and a "
+				    "direction (\"inbound\" or \"outbound\")");
+			continue;
+		}
+		nb.dir = dir;
+		if (find_monitor(c, nb.monitor) < 0) {
+			diag_add(d, DIAG_ERROR, LINE(member(b, "name")),
+			    "interface %s: no monitor named %s", ifc->name,
+			    nb.monitor);
+			continue;
+		}
+		if (ifc->n_binds > 0 && ifc->binds[0].dir == dir) {
+			diag_add(d, DIAG_ERROR, nb.line,
+			    "interface %s: a second monitor on %s (monitor %s "
+			    "at line %d): one monitor per interface direction",
+			    ifc->name, dir_names[dir], ifc->binds[0].monitor,
+			    ifc->binds[0].line);
+			continue;
+		}
+		if (ifc->n_binds < 2)
+			ifc->binds[ifc->n_binds++] = nb;
+	}
+}
+
+static void
+parse_iface(config_setting_t *g, const char *cwd, struct conf *c,
+    struct conf_iface *ifc, struct diags *d)
+{
+	static const char *const known[] = { "name", "slot", "ifindex",
+		"device", "file", "replay", "file_direction", "netstream",
+		"monitors", "sampler", "buffer_kb", NULL };
+	static const char *const replay[] = { "fast", "realtime", NULL };
+	config_setting_t *ns, *x;
+	char file[CONF_PATH_MAX];
+	int i, e, has_dev, has_file;
+
+	check_known(g, "an interface", known, d);
+	if (get_str(g, "name", ifc->name, sizeof(ifc->name) - 1, d) == 0)
+		diag_add(d, DIAG_ERROR, ifc->line,
+		    "interface needs a name (like \"GigabitEthernet1/0/0\")");
+	if (get_uint(g, "slot", 0, 255, &ifc->slot, d) == 0 && ifc->name[0] &&
+	    slot_of_name(ifc->name, &ifc->slot) == -1)
+		diag_add(d, DIAG_ERROR, ifc->line,
+		    "interface %s: no slot, and its name has no slot number: "
+		    "set slot = N (0..255)",
+		    ifc->name);
+	get_uint(g, "ifindex", 1, 4294967295LL, &ifc->ifindex, d);
+	ifc->buffer_kb = 4096;
+	get_uint(g, "buffer_kb", 64, 1048576, &ifc->buffer_kb, d);
+	has_dev = get_str(g, "device", ifc->device, sizeof(ifc->device) - 1,
+	    d);
+	has_file = get_str(g, "file", file, sizeof(file) - 1, d);
+	if (has_file == 1)
+		resolve_path(cwd, file, ifc->file, sizeof(ifc->file));
+	if (has_dev == 0 && has_file == 0)
+		diag_add(d, DIAG_ERROR, ifc->line,
+		    "interface %s needs a device (live capture) or a file "
+		    "(a pcap/pcapng capture)",
+		    ifc->name);
+	else if (has_dev && has_file)
+		diag_add(d, DIAG_ERROR, LINE(member(g, "file")),
+		    "interface %s: set device or file, not both", ifc->name);
+	if (has_file == 1 && access(ifc->file, R_OK) != 0)
+		diag_add(d, DIAG_ERROR, LINE(member(g, "file")),
+		    "interface %s: cannot read capture file %s", ifc->name,
+		    ifc->file);
+	if (get_enum(g, "replay", replay, &e, d) == 1)
+		ifc->realtime = e == 1;
+	if (get_enum(g, "file_direction", dir_names, &e, d) == 1)
+		ifc->file_dir = e;
+	if ((has_file != 1) && (member(g, "replay") != NULL ||
+	    member(g, "file_direction") != NULL))
+		diag_add(d, DIAG_ERROR, ifc->line,
+		    "interface %s: replay and file_direction apply to a "
+		    "capture file only",
+		    ifc->name);
+	if ((ns = list(g, "netstream", 1, d)) != NULL) {
+		for (i = 0; i < config_setting_length(ns); i++) {
+			const char *v;
+
+			x = config_setting_get_elem(ns, i);
+			v = config_setting_get_string(x);
+			if (v != NULL && strcmp(v, "inbound") == 0)
+				e = 0;
+			else if (v != NULL && strcmp(v, "outbound") == 0)
+				e = 1;
+			else {
+				diag_add(d, DIAG_ERROR, LINE(x),
+				    "netstream entries are \"inbound\" or "
+				    "\"outbound\"");
+				continue;
+			}
+			if (ifc->netstream[e])
+				diag_add(d, DIAG_ERROR, LINE(x),
+				    "interface %s: netstream %s listed twice",
+				    ifc->name, v);
+			ifc->netstream[e] = LINE(x);
+		}
+	}
+	parse_iface_binds(g, c, ifc, d);
+	parse_sampler(g, ifc->sampler, d);
+}
+
+static void
+parse_interfaces(config_setting_t *root, const char *cwd, struct conf *c,
+    struct diags *d)
+{
+	config_setting_t *l = list(root, "interfaces", 0, d), *g;
+	int i, j, n;
+
+	if (l == NULL)
+		return;
+	n = config_setting_length(l);
+	c->ifaces = xcalloc((size_t)n, sizeof(*c->ifaces));
+	for (i = 0; i < n; i++) {
+		struct conf_iface *ifc = &c->ifaces[c->n_ifaces];
+
+		g = config_setting_get_elem(l, i);
+		ifc->line = LINE(g);
+		if (config_setting_type(g) != CONFIG_TYPE_GROUP) {
+			diag_add(d, DIAG_ERROR, LINE(g),
+			    "an interface must be a group { name; device; ... }");
+			continue;
+		}
+		parse_iface(g, cwd, c, ifc, d);
+		for (j = 0; j < c->n_ifaces; j++) {
+			if (ifc->name[0] &&
+			    strcmp(c->ifaces[j].name, ifc->name) == 0)
+				diag_add(d, DIAG_ERROR, ifc->line,
+				    "duplicate interface %s (first at line %d)",
+				    ifc->name, c->ifaces[j].line);
+			if (ifc->ifindex && c->ifaces[j].ifindex == ifc->ifindex)
+				diag_add(d, DIAG_ERROR, ifc->line,
+				    "interface %s: ifindex %u already used by "
+				    "%s",
+				    ifc->name, ifc->ifindex, c->ifaces[j].name);
+			if (ifc->device[0] &&
+			    strcmp(c->ifaces[j].device, ifc->device) == 0)
+				diag_add(d, DIAG_ERROR, ifc->line,
+				    "interface %s: device %s already captured "
+				    "by %s",
+				    ifc->name, ifc->device, c->ifaces[j].name);
+		}
+		c->n_ifaces++;
+	}
+}
+
+/* References: every record a view applies must exist. */
+static void
+check_references(struct conf *c, struct diags *d)
+{
+	int i;
+
+	if (c->apply_record[0] && find_record(c, c->apply_record) < 0)
+		diag_add(d, DIAG_ERROR, c->apply_line,
+		    "system apply_record: no record named %s", c->apply_record);
+	for (i = 0; i < c->n_monitors; i++) {
+		struct conf_monitor *m = &c->monitors[i];
+
+		if (m->record[0] && find_record(c, m->record) < 0)
+			diag_add(d, DIAG_ERROR, m->record_line,
+			    "monitor %s: apply_record: no record named %s",
+			    m->name, m->record);
+	}
+}
+
+static void
+parse_misc(config_setting_t *root, const char *cwd, struct conf *c,
+    struct diags *d)
+{
+	static const char *const kroutes[] = { "file", NULL };
+	static const char *const kcache[] = { "entries", "full", NULL };
+	static const char *const kep[] = { "control", "plan", "flows",
+		"stats_in", "stats", NULL };
+	static const char *const full[] = { "evict-oldest", "drop-new", NULL };
+	config_setting_t *g;
+	char path[CONF_PATH_MAX];
+	int e, i;
+
+	get_str(root, "run_dir", c->run_dir, sizeof(c->run_dir) - 1, d);
+	get_str(root, "database", c->database, sizeof(c->database) - 1, d);
+	get_uint(root, "stats_interval_ms", 100, 60000, &c->stats_interval_ms,
+	    d);
+	if ((g = group(root, "routes", d)) != NULL) {
+		check_known(g, "routes", kroutes, d);
+		if (get_str(g, "file", path, sizeof(path) - 1, d) == 1) {
+			resolve_path(cwd, path, c->routes_file,
+			    sizeof(c->routes_file));
+			c->routes_line = LINE(member(g, "file"));
+		}
+	}
+	if ((g = group(root, "cache", d)) != NULL) {
+		check_known(g, "cache", kcache, d);
+		get_uint(g, "entries", 1024, 16777216, &c->cache_entries, d);
+		if (get_enum(g, "full", full, &e, d) == 1)
+			c->cache_drop_new = e == 1;
+	}
+	if ((g = group(root, "endpoints", d)) != NULL) {
+		check_known(g, "endpoints", kep, d);
+		for (i = 0; kep[i] != NULL; i++) {
+			char ep[BUS_ENDPOINT_MAX];
+
+			if (get_str(g, kep[i], ep, sizeof(ep) - 1, d) != 1)
+				continue;
+			if (strncmp(ep, "ipc://", 6) == 0)
+				continue;
+			diag_add(d, DIAG_ERROR, LINE(member(g, kep[i])),
+			    "endpoint %s \"%s\": only ipc:// endpoints are "
+			    "supported (tcp:// needs CURVE keys, not available "
+			    "yet)",
+			    kep[i], ep);
+		}
+	}
+}
+
+/*
+ * Fills c from cfg. Every problem becomes one diagnostic; returns -1 when
+ * any of them is an error.
+ */
+int
+conf_from_config(config_t *cfg, const char *cwd, struct conf *c,
+    struct diags *d)
+{
+	static const char *const known[] = { "run_dir", "database", "system",
+		"records", "monitors", "slots", "interfaces", "routes", "cache",
+		"endpoints", "stats_interval_ms", NULL };
+	config_setting_t *root = config_root_setting(cfg);
+
+	memset(c, 0, sizeof(*c));
+	ns_strlcpy(c->run_dir, DEFAULT_RUN_DIR, sizeof(c->run_dir));
+	ns_strlcpy(c->database, "/var/lib/netstreamd/config.db",
+	    sizeof(c->database));
+	c->template_timeout = 30;
+	c->template_refresh_packets = 20;
+	c->options_timeout = 60;
+	c->mtu = 1400;
+	c->inactive_seconds = 30;
+	c->cache_entries = 1048576;
+	c->stats_interval_ms = 1000;
+
+	check_known(root, "the top level", known, d);
+	parse_misc(root, cwd, c, d);
+	parse_system(root, c, d);
+	parse_records(root, c, d);
+	parse_monitors(root, c, d);
+	parse_slots(root, c, d);
+	parse_interfaces(root, cwd, c, d);
+	check_families(&c->sys, &c->sys, "the system view", d);
+	check_references(c, d);
+	return d->errors ? -1 : 0;
+}

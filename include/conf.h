@@ -1,0 +1,163 @@
+/*
+ * conf.h: the config file as cfgd understands it (struct conf), the
+ * diagnostics it reports (file:line), and the compile to an effective plan.
+ */
+#ifndef NS_CONF_H
+#define NS_CONF_H
+
+#include <stdint.h>
+
+#include "netstream.pb-c.h"
+#include "util.h"
+
+#define CONF_MAX_HOSTS 8
+#define CONF_MAX_RECORDS 15
+#define CONF_MAX_FIELDS 32
+#define CONF_NAME_MAX 32
+#define CONF_ADDR_MAX 64
+#define CONF_PATH_MAX 1024
+
+enum diag_kind { DIAG_ERROR, DIAG_NOT_EFFECTIVE, DIAG_NOTICE };
+
+struct diag {
+	enum diag_kind kind;
+	int line;
+	char *text;
+};
+
+struct diags {
+	char file[CONF_PATH_MAX];
+	struct diag *v;
+	size_t n, cap;
+	int errors;
+};
+
+struct conf_host {
+	char address[CONF_ADDR_MAX];
+	unsigned port;
+	int ipfix; /* version = "ipfix" */
+	unsigned dscp;
+	char vpn[CONF_NAME_MAX + 1];
+	int line;
+};
+
+struct conf_view_export {
+	int has_source;
+	char source[CONF_ADDR_MAX];
+	unsigned source_port;
+	int source_line;
+	struct conf_host hosts[CONF_MAX_HOSTS];
+	int n_hosts;
+};
+
+struct conf_sampler {
+	int mode; /* Netstream__SamplerMode */
+	unsigned value;
+	int line;
+};
+
+struct conf_record {
+	char name[CONF_NAME_MAX + 1];
+	unsigned match[CONF_MAX_FIELDS];
+	int n_match;
+	unsigned collect[CONF_MAX_FIELDS];
+	int n_collect;
+	int line;
+	int used;
+};
+
+struct conf_monitor {
+	char name[CONF_NAME_MAX + 1];
+	char record[CONF_NAME_MAX + 1]; /* empty: none */
+	int record_line;
+	struct conf_view_export ex;
+	int line;
+};
+
+struct conf_slot {
+	unsigned id;
+	int sequence_flow;
+	struct conf_view_export ex;
+	int line;
+};
+
+struct conf_bind {
+	char monitor[CONF_NAME_MAX + 1];
+	int dir;
+	int line;
+};
+
+struct conf_iface {
+	char name[64];
+	unsigned slot;
+	unsigned ifindex;
+	char device[64];
+	char file[CONF_PATH_MAX];
+	int realtime;
+	int file_dir;
+	int netstream[2];
+	unsigned buffer_kb;
+	struct conf_bind binds[2];
+	int n_binds;
+	struct conf_sampler sampler[2];
+	int line;
+};
+
+struct conf {
+	char run_dir[256];
+	char database[CONF_PATH_MAX];
+	/* system view */
+	int version_ipfix;
+	int export_as; /* 0 none, 1 origin, 2 peer */
+	int bgp_nexthop;
+	int compat_extended;
+	struct conf_view_export sys;
+	unsigned template_timeout;
+	unsigned template_refresh_packets;
+	unsigned options_timeout;
+	unsigned mtu;
+	int interface_32bit;
+	char apply_record[CONF_NAME_MAX + 1];
+	int apply_line;
+	unsigned active_seconds;
+	unsigned inactive_seconds;
+	struct conf_sampler sampler[2];
+	/* lists */
+	struct conf_record *records;
+	int n_records;
+	struct conf_monitor *monitors;
+	int n_monitors;
+	struct conf_slot *slots;
+	int n_slots;
+	struct conf_iface *ifaces;
+	int n_ifaces;
+	char routes_file[CONF_PATH_MAX];
+	int routes_line;
+	unsigned cache_entries;
+	int cache_drop_new;
+	unsigned stats_interval_ms;
+};
+
+/* parse.c */
+void diags_init(struct diags *d, const char *file);
+void diags_free(struct diags *d);
+void diag_add(struct diags *d, enum diag_kind kind, int line,
+    const char *fmt, ...) __attribute__((format(printf, 4, 5)));
+void diags_render(struct diags *d, struct sbuf *out);
+int conf_load_text(const char *text, size_t len, const char *cwd,
+    struct conf *c, struct diags *d);
+int conf_load_file(const char *path, struct conf *c, struct diags *d);
+void conf_free(struct conf *c);
+int conf_bootstrap(const char *path, char *run_dir, size_t rlen,
+    char *database, size_t dlen);
+
+/* validate.c */
+struct config_t;
+int conf_from_config(struct config_t *cfg, const char *cwd, struct conf *c,
+    struct diags *d);
+
+/* plan.c */
+Netstream__Plan *plan_compile(const struct conf *c, struct diags *d);
+char *pstrdup(const char *s);
+
+#endif

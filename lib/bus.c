@@ -1,0 +1,219 @@
+/*
+ * bus.c: endpoints and checked messaging over ZeroMQ. Every message is one
+ * protobuf Envelope (after an optional topic frame); what does not fit the
+ * size limit, does not decode or has the wrong version is refused here so no
+ * handler ever sees it.
+ */
+#include <errno.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <zmq.h>
+
+#include "bus.h"
+#include "log.h"
+#include "util.h"
+
+const char *
+bus_run_dir(const char *flag)
+{
+	const char *env;
+
+	if (flag != NULL && flag[0] != '\0')
+		return flag;
+	if ((env = getenv("NETSTREAMD_RUN_DIR")) != NULL && env[0] != '\0')
+		return env;
+	return DEFAULT_RUN_DIR;
+}
+
+static void
+endpoint(char *dst, size_t len, const char *run_dir, const char *name,
+    const char *envname)
+{
+	const char *env = getenv(envname);
+
+	if (env != NULL && env[0] != '\0')
+		ns_strlcpy(dst, env, len);
+	else
+		snprintf(dst, len, "ipc://%s/%s", run_dir, name);
+}
+
+/* ipc endpoints under RUN_DIR; NETSTREAMD_<NAME>_ENDPOINT overrides each. */
+void
+bus_endpoints_init(struct bus_endpoints *ep, const char *run_dir)
+{
+	memset(ep, 0, sizeof(*ep));
+	ns_strlcpy(ep->run_dir, run_dir, sizeof(ep->run_dir));
+	endpoint(ep->control, sizeof(ep->control), run_dir, "control",
+	    "NETSTREAMD_CONTROL_ENDPOINT");
+	endpoint(ep->plan, sizeof(ep->plan), run_dir, "plan",
+	    "NETSTREAMD_PLAN_ENDPOINT");
+	endpoint(ep->flows, sizeof(ep->flows), run_dir, "flows",
+	    "NETSTREAMD_FLOWS_ENDPOINT");
+	endpoint(ep->stats_in, sizeof(ep->stats_in), run_dir, "stats-in",
+	    "NETSTREAMD_STATS_IN_ENDPOINT");
+	endpoint(ep->stats, sizeof(ep->stats), run_dir, "stats",
+	    "NETSTREAMD_STATS_ENDPOINT");
+}
+
+int
+bus_prepare_run_dir(const struct bus_endpoints *ep, char *errbuf,
+    size_t errlen)
+{
+	return mkdir_private(ep->run_dir, errbuf, errlen);
+}
+
+void *
+bus_socket(void *ctx, int type, size_t maxmsg)
+{
+	void *s = zmq_socket(ctx, type);
+	int linger = 0, hwm;
+	int64_t max = (int64_t)maxmsg;
+
+	if (s == NULL)
+		fatalx("zmq_socket: %s", zmq_strerror(zmq_errno()));
+	if (maxmsg > 0 && type != ZMQ_PUSH && type != ZMQ_PUB)
+		zmq_setsockopt(s, ZMQ_MAXMSGSIZE, &max, sizeof(max));
+	/* flow batches must not be dropped on close; the rest may */
+	if (type != ZMQ_PUSH)
+		zmq_setsockopt(s, ZMQ_LINGER, &linger, sizeof(linger));
+	else {
+		linger = 5000;
+		zmq_setsockopt(s, ZMQ_LINGER, &linger, sizeof(linger));
+	}
+	if (type == ZMQ_PUSH || type == ZMQ_PULL) {
+		hwm = 10000;
+		zmq_setsockopt(s, ZMQ_SNDHWM, &hwm, sizeof(hwm));
+		zmq_setsockopt(s, ZMQ_RCVHWM, &hwm, sizeof(hwm));
+	}
+	return s;
+}
+
+int
+bus_bind(void *sock, const char *ep)
+{
+	if (zmq_bind(sock, ep) == -1) {
+		log_warnx("bind %s: %s", ep, zmq_strerror(zmq_errno()));
+		return -1;
+	}
+	return 0;
+}
+
+int
+bus_connect(void *sock, const char *ep)
+{
+	if (zmq_connect(sock, ep) == -1) {
+		log_warnx("connect %s: %s", ep, zmq_strerror(zmq_errno()));
+		return -1;
+	}
+	return 0;
+}
+
+int
+bus_send(void *sock, const char *topic, Netstream__Envelope *env, int flags)
+{
+	size_t len;
+	uint8_t *buf;
+	int rc;
+
+	env->proto_version = PROTO_VERSION;
+	len = netstream__envelope__get_packed_size(env);
+	buf = xmalloc(len);
+	netstream__envelope__pack(env, buf);
+	if (topic != NULL &&
+	    zmq_send(sock, topic, strlen(topic), ZMQ_SNDMORE | flags) == -1) {
+		free(buf);
+		return -1;
+	}
+	rc = zmq_send(sock, buf, len, flags);
+	free(buf);
+	return rc == -1 ? -1 : 0;
+}
+
+/* Discards the rest of a multipart message. */
+static void
+drain(void *sock)
+{
+	int more = 0;
+	size_t sz = sizeof(more);
+	zmq_msg_t m;
+
+	for (;;) {
+		if (zmq_getsockopt(sock, ZMQ_RCVMORE, &more, &sz) == -1 || !more)
+			return;
+		zmq_msg_init(&m);
+		zmq_msg_recv(&m, sock, 0);
+		zmq_msg_close(&m);
+	}
+}
+
+enum bus_err
+bus_recv(void *sock, size_t limit, int has_topic, int flags,
+    Netstream__Envelope **out)
+{
+	Netstream__Envelope *env;
+	zmq_msg_t m;
+	int more = 0;
+	size_t sz = sizeof(more);
+
+	*out = NULL;
+	zmq_msg_init(&m);
+	if (zmq_msg_recv(&m, sock, flags) == -1) {
+		zmq_msg_close(&m);
+		return BUS_AGAIN;
+	}
+	if (has_topic) {
+		zmq_getsockopt(sock, ZMQ_RCVMORE, &more, &sz);
+		zmq_msg_close(&m);
+		if (!more)
+			return BUS_FRAMES;
+		zmq_msg_init(&m);
+		if (zmq_msg_recv(&m, sock, 0) == -1) {
+			zmq_msg_close(&m);
+			return BUS_FRAMES;
+		}
+	}
+	zmq_getsockopt(sock, ZMQ_RCVMORE, &more, &sz);
+	if (more) {
+		zmq_msg_close(&m);
+		drain(sock);
+		return BUS_FRAMES;
+	}
+	if (zmq_msg_size(&m) > limit) {
+		zmq_msg_close(&m);
+		return BUS_TOO_BIG;
+	}
+	env = netstream__envelope__unpack(NULL, zmq_msg_size(&m),
+	    zmq_msg_data(&m));
+	zmq_msg_close(&m);
+	if (env == NULL)
+		return BUS_DECODE;
+	if (env->proto_version != PROTO_VERSION) {
+		netstream__envelope__free_unpacked(env, NULL);
+		return BUS_VERSION;
+	}
+	if (env->msg_case == NETSTREAM__ENVELOPE__MSG__NOT_SET) {
+		netstream__envelope__free_unpacked(env, NULL);
+		return BUS_EMPTY;
+	}
+	*out = env;
+	return BUS_OK;
+}
+
+const char *
+bus_err_name(enum bus_err e)
+{
+	static const char *names[BUS_ERR_MAX] = {
+		"ok", "again", "too-big", "decode", "version", "empty",
+		"frames",
+	};
+
+	return (unsigned)e < BUS_ERR_MAX ? names[e] : "unknown";
+}
+
+void
+bus_free(Netstream__Envelope *env)
+{
+	if (env != NULL)
+		netstream__envelope__free_unpacked(env, NULL);
+}

@@ -1,0 +1,209 @@
+/* util.c: string, memory, clock and file helpers shared by every process. */
+#include <errno.h>
+#include <fcntl.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <time.h>
+#include <unistd.h>
+
+#include "log.h"
+#include "util.h"
+
+size_t
+ns_strlcpy(char *dst, const char *src, size_t size)
+{
+	size_t n = strlen(src);
+
+	if (size > 0) {
+		size_t c = n < size - 1 ? n : size - 1;
+		memcpy(dst, src, c);
+		dst[c] = '\0';
+	}
+	return n;
+}
+
+void *
+xmalloc(size_t n)
+{
+	void *p = malloc(n ? n : 1);
+
+	if (p == NULL)
+		fatal("malloc %zu", n);
+	return p;
+}
+
+void *
+xcalloc(size_t n, size_t size)
+{
+	void *p = calloc(n ? n : 1, size ? size : 1);
+
+	if (p == NULL)
+		fatal("calloc %zu", n * size);
+	return p;
+}
+
+void *
+xrealloc(void *p, size_t n)
+{
+	void *q = realloc(p, n ? n : 1);
+
+	if (q == NULL)
+		fatal("realloc %zu", n);
+	return q;
+}
+
+char *
+xstrdup(const char *s)
+{
+	char *p = strdup(s);
+
+	if (p == NULL)
+		fatal("strdup");
+	return p;
+}
+
+void
+sbuf_init(struct sbuf *b)
+{
+	b->cap = 256;
+	b->len = 0;
+	b->s = xmalloc(b->cap);
+	b->s[0] = '\0';
+}
+
+void
+sbuf_printf(struct sbuf *b, const char *fmt, ...)
+{
+	va_list ap;
+	int n;
+
+	for (;;) {
+		va_start(ap, fmt);
+		n = vsnprintf(b->s + b->len, b->cap - b->len, fmt, ap);
+		va_end(ap);
+		if (n < 0)
+			return;
+		if ((size_t)n < b->cap - b->len)
+			break;
+		b->cap = (b->cap + (size_t)n + 1) * 2;
+		b->s = xrealloc(b->s, b->cap);
+	}
+	b->len += (size_t)n;
+}
+
+void
+sbuf_free(struct sbuf *b)
+{
+	free(b->s);
+	b->s = NULL;
+	b->len = b->cap = 0;
+}
+
+int64_t
+now_ms(void)
+{
+	struct timespec ts;
+
+	clock_gettime(CLOCK_REALTIME, &ts);
+	return (int64_t)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
+}
+
+int64_t
+mono_ms(void)
+{
+	struct timespec ts;
+
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return (int64_t)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
+}
+
+/*
+ * Reads a whole regular file of at most limit bytes, NUL-terminated, so a
+ * huge or special file is refused before it is read.
+ */
+int
+read_file_limited(const char *path, size_t limit, char **out, size_t *len,
+    char *errbuf, size_t errlen)
+{
+	struct stat st;
+	char *buf = NULL;
+	size_t got = 0;
+	ssize_t n;
+	int fd;
+
+	if ((fd = open(path, O_RDONLY | O_CLOEXEC)) == -1) {
+		snprintf(errbuf, errlen, "%s: %s", path, strerror(errno));
+		return -1;
+	}
+	if (fstat(fd, &st) == -1 || !S_ISREG(st.st_mode)) {
+		snprintf(errbuf, errlen, "%s: not a regular file", path);
+		goto fail;
+	}
+	if ((size_t)st.st_size > limit) {
+		snprintf(errbuf, errlen,
+		    "%s: file is %lld bytes, the limit is %zu bytes", path,
+		    (long long)st.st_size, limit);
+		goto fail;
+	}
+	buf = xmalloc(limit + 1);
+	while (got < limit && (n = read(fd, buf + got, limit - got)) != 0) {
+		if (n == -1) {
+			if (errno == EINTR)
+				continue;
+			snprintf(errbuf, errlen, "%s: %s", path,
+			    strerror(errno));
+			goto fail;
+		}
+		got += (size_t)n;
+	}
+	buf[got] = '\0';
+	close(fd);
+	*out = buf;
+	*len = got;
+	return 0;
+fail:
+	free(buf);
+	close(fd);
+	return -1;
+}
+
+/* Creates a directory (and its parents) readable by its owner only. */
+int
+mkdir_private(const char *path, char *errbuf, size_t errlen)
+{
+	char tmp[4096];
+	struct stat st;
+	size_t i;
+
+	if (ns_strlcpy(tmp, path, sizeof(tmp)) >= sizeof(tmp)) {
+		snprintf(errbuf, errlen, "%s: path too long", path);
+		return -1;
+	}
+	for (i = 1; tmp[i] != '\0'; i++) {
+		if (tmp[i] != '/')
+			continue;
+		tmp[i] = '\0';
+		if (mkdir(tmp, 0755) == -1 && errno != EEXIST) {
+			snprintf(errbuf, errlen, "mkdir %s: %s", tmp,
+			    strerror(errno));
+			return -1;
+		}
+		tmp[i] = '/';
+	}
+	if (mkdir(tmp, 0700) == -1 && errno != EEXIST) {
+		snprintf(errbuf, errlen, "mkdir %s: %s", tmp, strerror(errno));
+		return -1;
+	}
+	if (stat(tmp, &st) == -1 || !S_ISDIR(st.st_mode)) {
+		snprintf(errbuf, errlen, "%s: not a directory", tmp);
+		return -1;
+	}
+	if ((st.st_mode & 077) != 0 && chmod(tmp, 0700) == -1) {
+		snprintf(errbuf, errlen, "chmod %s: %s", tmp, strerror(errno));
+		return -1;
+	}
+	return 0;
+}
