@@ -15,6 +15,7 @@
 #include "conf.h"
 #include "fields.h"
 #include "netstream.pb-c.h"
+#include "routes.h"
 #include "util.h"
 
 #define LINE(s) ((int)config_setting_source_line(s))
@@ -893,6 +894,19 @@ check_references(struct conf *c, struct diags *d)
 }
 
 static void
+check_routes(struct conf *c, struct diags *d)
+{
+	struct routes rt;
+	char err[512];
+
+	if (routes_load(c->routes_file, &rt, err, sizeof(err)) == -1) {
+		diag_add(d, DIAG_ERROR, c->routes_line, "routes file: %s", err);
+		return;
+	}
+	routes_free(&rt);
+}
+
+static void
 parse_misc(config_setting_t *root, const char *cwd, struct conf *c,
     struct diags *d)
 {
@@ -915,6 +929,7 @@ parse_misc(config_setting_t *root, const char *cwd, struct conf *c,
 			resolve_path(cwd, path, c->routes_file,
 			    sizeof(c->routes_file));
 			c->routes_line = LINE(member(g, "file"));
+			check_routes(c, d);
 		}
 	}
 	if ((g = group(root, "cache", d)) != NULL) {

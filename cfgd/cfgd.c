@@ -1,0 +1,192 @@
+/*
+ * cfgd: the control plane. Stores committed revisions, publishes the
+ * effective plan, answers nsctl, and runs the stats proxy. It reads the
+ * config file only for run_dir and database, and only at start; a plan
+ * comes from a commit or from the latest stored revision.
+ */
+#include <getopt.h>
+#include <libgen.h>
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+#include <zmq.h>
+
+#include "cfgd.h"
+#include "conf.h"
+#include "log.h"
+#include "util.h"
+
+#define REPUBLISH_MS 2000
+
+static volatile sig_atomic_t quit;
+
+static void
+on_signal(int sig)
+{
+	(void)sig;
+	quit = 1;
+}
+
+static _Noreturn void
+usage(void)
+{
+	fprintf(stderr, "usage: cfgd [-c FILE] [-r RUN_DIR] [-d DATABASE]\n");
+	exit(2);
+}
+
+static void
+open_store(struct cfgd *c, const char *database)
+{
+	char err[1024], dir[1024];
+
+	ns_strlcpy(dir, database, sizeof(dir));
+	if (mkdir_private(dirname(dir), err, sizeof(err)) == -1)
+		fatalx("database directory: %s", err);
+	if (store_open(&c->st, database, err, sizeof(err)) == -1)
+		fatalx("database: %s", err);
+}
+
+/* The latest revision is what runs after a restart. */
+static void
+load_latest(struct cfgd *c)
+{
+	uint64_t rev = store_latest(&c->st);
+	char err[512];
+
+	if (rev == 0) {
+		log_info("no revision committed yet: waiting for nsctl commit");
+		return;
+	}
+	if (store_load(&c->st, rev, &c->plan, NULL, err, sizeof(err)) == -1)
+		fatalx("%s", err);
+	log_info("running revision %llu", (unsigned long long)rev);
+}
+
+static void
+open_bus(struct cfgd *c)
+{
+	char err[512];
+
+	if (bus_prepare_run_dir(&c->ep, err, sizeof(err)) == -1)
+		fatalx("run directory: %s", err);
+	c->ctx = zmq_ctx_new();
+	c->control = bus_socket(c->ctx, ZMQ_REP, BUS_MAX_CONTROL);
+	c->pub = bus_socket(c->ctx, ZMQ_PUB, 0);
+	c->xsub = bus_socket(c->ctx, ZMQ_XSUB, BUS_MAX_STATS);
+	c->xpub = bus_socket(c->ctx, ZMQ_XPUB, 0);
+	if (bus_bind(c->control, c->ep.control) == -1 ||
+	    bus_bind(c->pub, c->ep.plan) == -1 ||
+	    bus_bind(c->xsub, c->ep.stats_in) == -1 ||
+	    bus_bind(c->xpub, c->ep.stats) == -1)
+		fatalx("cannot bind the bus in %s (is another cfgd running?)",
+		    c->ep.run_dir);
+}
+
+static void
+run(struct cfgd *c)
+{
+	zmq_pollitem_t items[3] = {
+		{ c->control, 0, ZMQ_POLLIN, 0 },
+		{ c->xsub, 0, ZMQ_POLLIN, 0 },
+		{ c->xpub, 0, ZMQ_POLLIN, 0 },
+	};
+	unsigned interval = 1000;
+	int64_t next_pub = mono_ms(), next_stats = mono_ms();
+
+	while (!quit) {
+		int64_t now = mono_ms();
+
+		if (now >= next_pub) {
+			/* late subscribers and restarted processes catch up */
+			cfgd_publish(c);
+			next_pub = now + REPUBLISH_MS;
+		}
+		if (now >= next_stats) {
+			cfgd_publish_stats(c);
+			if (c->plan && c->plan->stats_interval_ms)
+				interval = c->plan->stats_interval_ms;
+			next_stats = now + interval;
+		}
+		if (zmq_poll(items, 3, 200) == -1)
+			continue;
+		if (items[0].revents & ZMQ_POLLIN)
+			control_handle(c);
+		if (items[1].revents & ZMQ_POLLIN)
+			stats_forward(c->xsub, c->xpub,
+			    &c->counters[C_STATS_FORWARDED]);
+		if (items[2].revents & ZMQ_POLLIN) {
+			uint64_t subs = 0;
+
+			stats_forward(c->xpub, c->xsub, &subs);
+		}
+	}
+}
+
+int
+main(int argc, char **argv)
+{
+	struct cfgd c;
+	char run_dir[256] = DEFAULT_RUN_DIR;
+	char database[1024] = "/var/lib/netstreamd/config.db";
+	const char *file = NULL, *rflag = NULL, *dflag = NULL;
+	struct sigaction sa;
+	int ch;
+
+	memset(&c, 0, sizeof(c));
+	log_init("cfgd", getenv("NETSTREAMD_DEBUG") != NULL);
+	while ((ch = getopt(argc, argv, "c:r:d:h")) != -1) {
+		switch (ch) {
+		case 'c':
+			file = optarg;
+			break;
+		case 'r':
+			rflag = optarg;
+			break;
+		case 'd':
+			dflag = optarg;
+			break;
+		default:
+			usage();
+		}
+	}
+	if (optind != argc)
+		usage();
+	if (file != NULL &&
+	    conf_bootstrap(file, run_dir, sizeof(run_dir), database,
+	    sizeof(database)) == -1)
+		log_warnx("%s: unreadable or invalid; using default run_dir "
+		    "and database", file);
+	if (rflag == NULL && getenv("NETSTREAMD_RUN_DIR") == NULL)
+		rflag = run_dir;
+	bus_endpoints_init(&c.ep, bus_run_dir(rflag));
+	if (dflag != NULL)
+		ns_strlcpy(database, dflag, sizeof(database));
+	else if (file == NULL && getenv("NETSTREAMD_RUN_DIR") != NULL)
+		snprintf(database, sizeof(database), "%s/config.db",
+		    c.ep.run_dir);
+
+	memset(&sa, 0, sizeof(sa));
+	sa.sa_handler = on_signal;
+	sigaction(SIGINT, &sa, NULL);
+	sigaction(SIGTERM, &sa, NULL);
+	signal(SIGPIPE, SIG_IGN);
+
+	open_store(&c, database);
+	load_latest(&c);
+	open_bus(&c);
+	log_info("serving %s, database %s", c.ep.control, database);
+	cfgd_publish(&c);
+	run(&c);
+	log_info("exiting");
+	if (c.plan)
+		netstream__plan__free_unpacked(c.plan, NULL);
+	zmq_close(c.control);
+	zmq_close(c.pub);
+	zmq_close(c.xsub);
+	zmq_close(c.xpub);
+	zmq_ctx_term(c.ctx);
+	store_close(&c.st);
+	return 0;
+}

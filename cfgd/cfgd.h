@@ -1,0 +1,63 @@
+/* cfgd.h: the control plane: revisions in SQLite, the plan, control verbs. */
+#ifndef CFGD_H
+#define CFGD_H
+
+#include <sqlite3.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#include "bus.h"
+#include "netstream.pb-c.h"
+
+#define TEMPLATE_ID_FIRST 258 /* 256, 257: the options templates */
+#define TEMPLATE_ID_LAST 65535
+
+struct store {
+	sqlite3 *db;
+	char path[1024];
+};
+
+struct cfgd {
+	struct store st;
+	struct bus_endpoints ep;
+	void *ctx;
+	void *control; /* REP */
+	void *pub;     /* PUB plan */
+	void *xsub;    /* stats proxy */
+	void *xpub;
+	Netstream__Plan *plan; /* the running plan, NULL before any commit */
+	uint64_t counters[16];
+	uint64_t bad[BUS_ERR_MAX];
+};
+
+enum cfgd_counter {
+	C_REQUESTS,
+	C_COMMITS,
+	C_REJECTED,
+	C_ROLLBACKS,
+	C_PUBLISHED,
+	C_STORE_ERRORS,
+	C_STATS_FORWARDED,
+	C_MAX
+};
+
+/* store.c */
+int store_open(struct store *st, const char *path, char *err, size_t errlen);
+void store_close(struct store *st);
+int store_commit(struct store *st, Netstream__Plan *plan, const char *source,
+    const char *author, const char *comment, char *err, size_t errlen);
+int store_load(struct store *st, uint64_t rev, Netstream__Plan **plan,
+    char **source, char *err, size_t errlen);
+uint64_t store_latest(struct store *st);
+int store_history(struct store *st, Netstream__RevisionInfo ***out,
+    size_t *n);
+
+/* control.c */
+void control_handle(struct cfgd *c);
+void cfgd_publish(struct cfgd *c);
+
+/* stats_proxy.c */
+void stats_forward(void *from, void *to, uint64_t *count);
+void cfgd_publish_stats(struct cfgd *c);
+
+#endif

@@ -1,0 +1,291 @@
+/*
+ * control.c: the control socket (REP): one dispatch over the verbs nsctl
+ * sends. A request that fails the bus checks gets a "bad request" reply and
+ * is counted; cfgd keeps serving.
+ */
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <zmq.h>
+
+#include "cfgd.h"
+#include "conf.h"
+#include "log.h"
+#include "plan.h"
+#include "util.h"
+
+static void
+reply_text(Netstream__ControlReply *r, int status, const char *text)
+{
+	r->status = status;
+	free(r->text != protobuf_c_empty_string ? r->text : NULL);
+	r->text = pstrdup(text);
+}
+
+void
+cfgd_publish(struct cfgd *c)
+{
+	Netstream__Envelope env = NETSTREAM__ENVELOPE__INIT;
+
+	if (c->plan == NULL)
+		return;
+	env.msg_case = NETSTREAM__ENVELOPE__MSG_PLAN;
+	env.plan = c->plan;
+	if (bus_send(c->pub, "plan", &env, ZMQ_DONTWAIT) == 0)
+		c->counters[C_PUBLISHED]++;
+}
+
+/* Compiles the request's config text; NULL plan when it has errors. */
+static Netstream__Plan *
+compile(const Netstream__ControlRequest *rq, struct sbuf *out)
+{
+	Netstream__Plan *plan = NULL;
+	struct diags d;
+	struct conf cf;
+	const char *path = rq->config_path[0] ? rq->config_path : "(config)";
+
+	diags_init(&d, path);
+	if (conf_load_text(rq->config_text, strlen(rq->config_text), rq->cwd,
+	    &cf, &d) == 0)
+		plan = plan_compile(&cf, &d);
+	diags_render(&d, out);
+	diags_free(&d);
+	conf_free(&cf);
+	return plan;
+}
+
+static void
+switch_plan(struct cfgd *c, Netstream__Plan *plan)
+{
+	if (c->plan != NULL)
+		netstream__plan__free_unpacked(c->plan, NULL);
+	c->plan = plan;
+	cfgd_publish(c);
+}
+
+static void
+do_commit(struct cfgd *c, const Netstream__ControlRequest *rq,
+    Netstream__ControlReply *r)
+{
+	Netstream__Plan *plan;
+	struct sbuf out;
+	char err[512];
+
+	sbuf_init(&out);
+	if ((plan = compile(rq, &out)) == NULL) {
+		c->counters[C_REJECTED]++;
+		reply_text(r, 1, out.s);
+		goto done;
+	}
+	if (store_commit(&c->st, plan, rq->config_text,
+	    rq->author[0] ? rq->author : "unknown", rq->comment, err,
+	    sizeof(err)) == -1) {
+		c->counters[C_STORE_ERRORS]++;
+		netstream__plan__free_unpacked(plan, NULL);
+		sbuf_printf(&out, "commit failed: %s; revision %llu stays the "
+		    "running one\n", err,
+		    (unsigned long long)(c->plan ? c->plan->revision : 0));
+		reply_text(r, 4, out.s);
+		goto done;
+	}
+	c->counters[C_COMMITS]++;
+	sbuf_printf(&out, "committed revision %llu\n",
+	    (unsigned long long)plan->revision);
+	r->revision = plan->revision;
+	reply_text(r, 0, out.s);
+	log_info("committed revision %llu by %s",
+	    (unsigned long long)plan->revision, rq->author);
+	switch_plan(c, plan);
+done:
+	sbuf_free(&out);
+}
+
+/* Rollback makes a new revision whose plan and source are those of N. */
+static void
+do_rollback(struct cfgd *c, const Netstream__ControlRequest *rq,
+    Netstream__ControlReply *r)
+{
+	Netstream__Plan *plan;
+	char *source, err[512], comment[128], msg[1024];
+
+	if (store_load(&c->st, rq->revision, &plan, &source, err,
+	    sizeof(err)) == -1) {
+		reply_text(r, 1, err);
+		return;
+	}
+	snprintf(comment, sizeof(comment), "rollback to revision %llu%s%s",
+	    (unsigned long long)rq->revision, rq->comment[0] ? ": " : "",
+	    rq->comment);
+	if (store_commit(&c->st, plan, source,
+	    rq->author[0] ? rq->author : "unknown", comment, err,
+	    sizeof(err)) == -1) {
+		c->counters[C_STORE_ERRORS]++;
+		snprintf(msg, sizeof(msg), "rollback failed: %s", err);
+		reply_text(r, 4, msg);
+		netstream__plan__free_unpacked(plan, NULL);
+		free(source);
+		return;
+	}
+	free(source);
+	c->counters[C_ROLLBACKS]++;
+	snprintf(msg, sizeof(msg),
+	    "rolled back to revision %llu as revision %llu\n",
+	    (unsigned long long)rq->revision,
+	    (unsigned long long)plan->revision);
+	r->revision = plan->revision;
+	reply_text(r, 0, msg);
+	log_info("%s", msg);
+	switch_plan(c, plan);
+}
+
+/* SHOW and DIFF read stored revisions; 0 means the latest. */
+static int
+load_rev(struct cfgd *c, uint64_t rev, Netstream__Plan **plan, char **src,
+    Netstream__ControlReply *r)
+{
+	char err[256];
+
+	if (rev == 0)
+		rev = store_latest(&c->st);
+	if (rev == 0) {
+		reply_text(r, 1, "no revision committed yet: run nsctl commit");
+		return -1;
+	}
+	if (store_load(&c->st, rev, plan, src, err, sizeof(err)) == -1) {
+		reply_text(r, 1, err);
+		return -1;
+	}
+	return 0;
+}
+
+static void
+do_show(struct cfgd *c, const Netstream__ControlRequest *rq,
+    Netstream__ControlReply *r)
+{
+	Netstream__Plan *plan;
+	struct sbuf out;
+	char *src;
+
+	if (load_rev(c, rq->revision, &plan, &src, r) == -1)
+		return;
+	sbuf_init(&out);
+	if (rq->effective)
+		plan_render(plan, &out);
+	else
+		sbuf_printf(&out, "%s", src);
+	reply_text(r, 0, out.s);
+	r->revision = plan->revision;
+	r->plan = plan;
+	sbuf_free(&out);
+	free(src);
+}
+
+static void
+do_diff(struct cfgd *c, const Netstream__ControlRequest *rq,
+    Netstream__ControlReply *r)
+{
+	Netstream__Plan *pa, *pb;
+	char *sa, *sb;
+
+	if (load_rev(c, rq->revision ? rq->revision : 1, &pa, &sa, r) == -1)
+		return;
+	if (load_rev(c, rq->revision_b, &pb, &sb, r) == -1) {
+		netstream__plan__free_unpacked(pa, NULL);
+		free(sa);
+		return;
+	}
+	r->source = sa;
+	r->source_b = sb;
+	reply_text(r, 0, "");
+	netstream__plan__free_unpacked(pa, NULL);
+	netstream__plan__free_unpacked(pb, NULL);
+}
+
+static void
+dispatch(struct cfgd *c, const Netstream__ControlRequest *rq,
+    Netstream__ControlReply *r)
+{
+	struct sbuf out;
+	Netstream__Plan *plan;
+
+	switch (rq->verb) {
+	case NETSTREAM__VERB__VALIDATE:
+		sbuf_init(&out);
+		plan = compile(rq, &out);
+		reply_text(r, plan ? 0 : 1, out.s);
+		if (plan)
+			netstream__plan__free_unpacked(plan, NULL);
+		sbuf_free(&out);
+		break;
+	case NETSTREAM__VERB__COMMIT:
+		do_commit(c, rq, r);
+		break;
+	case NETSTREAM__VERB__ROLLBACK:
+		do_rollback(c, rq, r);
+		break;
+	case NETSTREAM__VERB__SHOW:
+		do_show(c, rq, r);
+		break;
+	case NETSTREAM__VERB__DIFF:
+		do_diff(c, rq, r);
+		break;
+	case NETSTREAM__VERB__HISTORY:
+		store_history(&c->st, &r->history, &r->n_history);
+		reply_text(r, 0, "");
+		break;
+	case NETSTREAM__VERB__GET_PLAN:
+		if (c->plan == NULL) {
+			reply_text(r, 1, "no revision committed yet");
+			break;
+		}
+		r->plan = c->plan;
+		r->revision = c->plan->revision;
+		reply_text(r, 0, "");
+		break;
+	default:
+		c->bad[BUS_EMPTY]++;
+		reply_text(r, 2, "bad request: unknown verb");
+		break;
+	}
+}
+
+/* Receives one request and always answers it (REP must). */
+void
+control_handle(struct cfgd *c)
+{
+	Netstream__Envelope *in = NULL, out = NETSTREAM__ENVELOPE__INIT;
+	Netstream__ControlReply r = NETSTREAM__CONTROL_REPLY__INIT;
+	enum bus_err e;
+	char msg[128];
+
+	e = bus_recv(c->control, BUS_MAX_CONTROL, 0, ZMQ_DONTWAIT, &in);
+	if (e == BUS_AGAIN)
+		return;
+	c->counters[C_REQUESTS]++;
+	if (e != BUS_OK || in->msg_case != NETSTREAM__ENVELOPE__MSG_REQUEST) {
+		if (e == BUS_OK)
+			e = BUS_EMPTY;
+		c->bad[e]++;
+		snprintf(msg, sizeof(msg), "bad request: %s", bus_err_name(e));
+		log_warnx("control: %s", msg);
+		reply_text(&r, 2, msg);
+	} else
+		dispatch(c, in->request, &r);
+	out.msg_case = NETSTREAM__ENVELOPE__MSG_REPLY;
+	out.reply = &r;
+	if (bus_send(c->control, NULL, &out, 0) == -1)
+		log_warnx("control reply: %s", zmq_strerror(zmq_errno()));
+	/* the reply may point at the running plan: detach before freeing */
+	if (r.plan == c->plan)
+		r.plan = NULL;
+	if (r.plan)
+		netstream__plan__free_unpacked(r.plan, NULL);
+	r.plan = NULL;
+	for (size_t i = 0; i < r.n_history; i++)
+		netstream__revision_info__free_unpacked(r.history[i], NULL);
+	free(r.history);
+	free(r.text != protobuf_c_empty_string ? r.text : NULL);
+	free(r.source != protobuf_c_empty_string ? r.source : NULL);
+	free(r.source_b != protobuf_c_empty_string ? r.source_b : NULL);
+	bus_free(in);
+}

@@ -1,0 +1,462 @@
+/*
+ * plan.c: compiles a validated config into the effective plan: for every
+ * enabled interface direction the record that applies, where its flows go
+ * (monitor > slot > system) and its sampler, with each seed rule of
+ * DESIGN.md resolved and every item that does not take effect listed with
+ * its reason. The data plane executes this and never sees the file.
+ */
+#include <net/if.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "conf.h"
+#include "fields.h"
+#include "util.h"
+
+static const char *dirname_[2] = { "inbound", "outbound" };
+
+char *
+pstrdup(const char *s)
+{
+	return xstrdup(s ? s : "");
+}
+
+/* Appends to a protobuf repeated field of pointers. */
+#define PUSH(arr, n, item)                                                \
+	do {                                                              \
+		(arr) = xrealloc((arr), ((n) + 1) * sizeof(*(arr)));      \
+		(arr)[(n)++] = (item);                                    \
+	} while (0)
+
+static const struct conf_record *
+record_named(const struct conf *c, const char *name, int *idx)
+{
+	int i;
+
+	for (i = 0; i < c->n_records; i++)
+		if (strcmp(c->records[i].name, name) == 0) {
+			*idx = i;
+			return &c->records[i];
+		}
+	*idx = -1;
+	return NULL;
+}
+
+static const struct conf_slot *
+slot_conf(const struct conf *c, unsigned id)
+{
+	int i;
+
+	for (i = 0; i < c->n_slots; i++)
+		if (c->slots[i].id == id)
+			return &c->slots[i];
+	return NULL;
+}
+
+/*
+ * The key a template id is stable for: the record's name and the exact
+ * field list it is exported with (AS and BGP next hop fields included).
+ */
+static char *
+record_key(const struct conf *c, const struct conf_record *r)
+{
+	struct sbuf b;
+	char *k;
+	int i;
+
+	sbuf_init(&b);
+	sbuf_printf(&b, "%s|m", r->name);
+	for (i = 0; i < r->n_match; i++)
+		sbuf_printf(&b, ",%u", r->match[i]);
+	sbuf_printf(&b, "|c");
+	for (i = 0; i < r->n_collect; i++)
+		sbuf_printf(&b, ",%u", r->collect[i]);
+	sbuf_printf(&b, "|as%d|nh%d|if%d", c->export_as, c->bgp_nexthop,
+	    c->interface_32bit);
+	k = xstrdup(b.s);
+	sbuf_free(&b);
+	return k;
+}
+
+static Netstream__Record *
+make_record(const struct conf *c, const struct conf_record *r, unsigned id)
+{
+	Netstream__Record *pr = xmalloc(sizeof(*pr));
+	int i;
+
+	netstream__record__init(pr);
+	pr->id = id;
+	pr->name = pstrdup(r->name);
+	pr->key = record_key(c, r);
+	pr->n_match = (size_t)r->n_match;
+	pr->match = xcalloc((size_t)r->n_match, sizeof(uint32_t));
+	for (i = 0; i < r->n_match; i++)
+		pr->match[i] = r->match[i];
+	pr->n_collect = (size_t)r->n_collect;
+	pr->collect = xcalloc((size_t)r->n_collect, sizeof(uint32_t));
+	for (i = 0; i < r->n_collect; i++)
+		pr->collect[i] = r->collect[i];
+	return pr;
+}
+
+static Netstream__Host *
+make_host(const struct conf *c, const struct conf_host *h,
+    const struct conf_view_export *src, const char *view)
+{
+	Netstream__Host *ph = xmalloc(sizeof(*ph));
+
+	netstream__host__init(ph);
+	ph->address = pstrdup(h->address);
+	ph->port = h->port;
+	ph->ipfix = h->ipfix && c->compat_extended;
+	ph->dscp = h->dscp;
+	ph->vpn_instance = pstrdup(h->vpn);
+	ph->source_address = pstrdup(src->has_source ? src->source : "");
+	ph->source_port = src->has_source ? src->source_port : 0;
+	ph->view = pstrdup(view);
+	return ph;
+}
+
+static void
+add_hosts(Netstream__Binding *b, const struct conf *c,
+    const struct conf_view_export *hosts, const struct conf_view_export *src,
+    const char *view)
+{
+	int i;
+
+	for (i = 0; i < hosts->n_hosts; i++)
+		PUSH(b->hosts, b->n_hosts,
+		    make_host(c, &hosts->hosts[i], src, view));
+	free(b->hosts_from);
+	b->hosts_from = pstrdup(view);
+}
+
+static void
+not_effective(Netstream__Plan *p, struct diags *d, int line, const char *item,
+    const char *reason)
+{
+	Netstream__NotEffective *ne = xmalloc(sizeof(*ne));
+
+	netstream__not_effective__init(ne);
+	ne->item = pstrdup(item);
+	ne->reason = pstrdup(reason);
+	ne->line = (uint32_t)line;
+	PUSH(p->not_effective, p->n_not_effective, ne);
+	diag_add(d, DIAG_NOT_EFFECTIVE, line, "%s: %s", item, reason);
+}
+
+static int
+all_hosts_ipfix(const struct conf_view_export *ex)
+{
+	int i;
+
+	for (i = 0; i < ex->n_hosts; i++)
+		if (!ex->hosts[i].ipfix)
+			return 0;
+	return 1;
+}
+
+/* Rule 3 for a monitor: not effective only when everything says ipfix. */
+static int
+monitor_record_effective(const struct conf *c, const struct conf_monitor *m)
+{
+	if (c->compat_extended)
+		return 1;
+	return !(c->version_ipfix && all_hosts_ipfix(&m->ex));
+}
+
+static int
+system_record_effective(const struct conf *c)
+{
+	return c->compat_extended || !c->version_ipfix;
+}
+
+static Netstream__Sampler *
+make_sampler(const struct conf *c, const struct conf_iface *ifc, int dir,
+    unsigned id)
+{
+	const struct conf_sampler *s = ifc->sampler[dir].mode ?
+	    &ifc->sampler[dir] : &c->sampler[dir];
+	Netstream__Sampler *ps = xmalloc(sizeof(*ps));
+
+	netstream__sampler__init(ps);
+	ps->mode = (Netstream__SamplerMode)s->mode;
+	ps->value = s->value;
+	ps->id = s->mode ? id : 0;
+	return ps;
+}
+
+/* One binding: the monitor's record, or the system's with slot/system hosts. */
+static Netstream__Binding *
+make_binding(Netstream__Plan *p, const struct conf *c,
+    const struct conf_iface *ifc, int dir, struct diags *d)
+{
+	Netstream__Binding *b = xmalloc(sizeof(*b));
+	const struct conf_monitor *m = NULL;
+	const struct conf_slot *sl = slot_conf(c, ifc->slot);
+	char item[160], view[64];
+	int i, ri = -1, bline = 0;
+
+	netstream__binding__init(b);
+	b->interface = pstrdup(ifc->name);
+	b->slot = ifc->slot;
+	b->direction = (Netstream__Direction)dir;
+	b->monitor = pstrdup("");
+	b->hosts_from = pstrdup("");
+	b->record = -1;
+	b->sampler = make_sampler(c, ifc, dir, (unsigned)p->n_bindings + 1);
+	for (i = 0; i < ifc->n_binds; i++)
+		if (ifc->binds[i].dir == dir)
+			for (int j = 0; j < c->n_monitors; j++)
+				if (strcmp(c->monitors[j].name,
+				    ifc->binds[i].monitor) == 0) {
+					m = &c->monitors[j];
+					bline = ifc->binds[i].line;
+				}
+	if (m != NULL) {
+		snprintf(item, sizeof(item), "monitor %s on %s %s", m->name,
+		    ifc->name, dirname_[dir]);
+		snprintf(view, sizeof(view), "monitor %s", m->name);
+		if (m->record[0] == '\0')
+			not_effective(p, d, bline, item,
+			    "the monitor applies no record; the system "
+			    "record applies");
+		else if (m->ex.n_hosts == 0)
+			not_effective(p, d, m->line, item,
+			    "the monitor has no export host; the system "
+			    "record applies");
+		else if (!monitor_record_effective(c, m))
+			not_effective(p, d, m->record_line, item,
+			    "flexible flows are exported only as NetFlow v9, "
+			    "and the system version and all the monitor's "
+			    "hosts are ipfix");
+		else {
+			record_named(c, m->record, &ri);
+			b->record = ri;
+			free(b->monitor);
+			b->monitor = pstrdup(m->name);
+			add_hosts(b, c, &m->ex,
+			    m->ex.has_source ? &m->ex : &c->sys, view);
+			return b;
+		}
+	}
+	if (c->apply_record[0] == '\0' || !system_record_effective(c))
+		return b;
+	record_named(c, c->apply_record, &ri);
+	b->record = ri;
+	if (sl != NULL && sl->ex.n_hosts > 0) {
+		snprintf(view, sizeof(view), "slot %u", sl->id);
+		add_hosts(b, c, &sl->ex, &c->sys, view);
+	} else
+		add_hosts(b, c, &c->sys, &c->sys, "system");
+	return b;
+}
+
+static void
+add_interfaces(Netstream__Plan *p, const struct conf *c, struct diags *d)
+{
+	char item[160];
+	int i, dir;
+
+	for (i = 0; i < c->n_ifaces; i++) {
+		const struct conf_iface *ifc = &c->ifaces[i];
+		Netstream__Interface *pi = xmalloc(sizeof(*pi));
+
+		netstream__interface__init(pi);
+		pi->name = pstrdup(ifc->name);
+		pi->slot = ifc->slot;
+		pi->device = pstrdup(ifc->device);
+		pi->file = pstrdup(ifc->file);
+		pi->realtime = ifc->realtime;
+		pi->file_direction = (Netstream__Direction)ifc->file_dir;
+		pi->buffer_kb = ifc->buffer_kb;
+		/* a device's own index when it exists here, else a stable one */
+		pi->ifindex = ifc->ifindex;
+		if (pi->ifindex == 0 && ifc->device[0])
+			pi->ifindex = if_nametoindex(ifc->device);
+		if (pi->ifindex == 0)
+			pi->ifindex = 1000 + (unsigned)i;
+		PUSH(p->interfaces, p->n_interfaces, pi);
+
+		for (dir = 0; dir < 2; dir++) {
+			Netstream__Binding *b;
+
+			if (!ifc->netstream[dir]) {
+				for (int k = 0; k < ifc->n_binds; k++) {
+					if (ifc->binds[k].dir != dir)
+						continue;
+					snprintf(item, sizeof(item),
+					    "monitor %s on %s %s",
+					    ifc->binds[k].monitor, ifc->name,
+					    dirname_[dir]);
+					not_effective(p, d, ifc->binds[k].line,
+					    item,
+					    dir == 0 ?
+						"ipv6 netstream inbound is "
+						"not enabled on the interface" :
+						"ipv6 netstream outbound is "
+						"not enabled on the interface");
+				}
+				continue;
+			}
+			b = make_binding(p, c, ifc, dir, d);
+			b->ifindex = pi->ifindex;
+			PUSH(p->bindings, p->n_bindings, b);
+		}
+	}
+}
+
+static int
+slot_used(const Netstream__Plan *p, unsigned id)
+{
+	size_t i;
+
+	for (i = 0; i < p->n_slots; i++)
+		if (p->slots[i]->id == id)
+			return 1;
+	return 0;
+}
+
+static void
+add_slots(Netstream__Plan *p, const struct conf *c, struct diags *d)
+{
+	char item[64];
+	int i;
+
+	for (i = 0; i < c->n_ifaces; i++) {
+		const struct conf_slot *sl = slot_conf(c, c->ifaces[i].slot);
+		Netstream__Slot *ps;
+
+		if (slot_used(p, c->ifaces[i].slot))
+			continue;
+		ps = xmalloc(sizeof(*ps));
+		netstream__slot__init(ps);
+		ps->id = c->ifaces[i].slot;
+		ps->sequence_flow = sl != NULL && sl->sequence_flow;
+		PUSH(p->slots, p->n_slots, ps);
+	}
+	for (i = 0; i < c->n_slots; i++) {
+		if (slot_used(p, c->slots[i].id))
+			continue;
+		snprintf(item, sizeof(item), "slot %u", c->slots[i].id);
+		not_effective(p, d, c->slots[i].line, item,
+		    "no interface is in this slot");
+	}
+}
+
+/* Rule 4, the ipfix host rule, and what has no export host at all. */
+static void
+check_hosts(Netstream__Plan *p, const struct conf *c, struct diags *d)
+{
+	char item[200];
+	size_t i, j;
+	int k;
+
+	for (i = 0; i < p->n_bindings; i++) {
+		Netstream__Binding *b = p->bindings[i];
+		const struct conf_slot *sl = slot_conf(c, b->slot);
+
+		if (b->record < 0)
+			continue;
+		if (b->n_hosts == 0) {
+			snprintf(item, sizeof(item), "record %s on %s %s",
+			    c->records[b->record].name, b->interface,
+			    dirname_[b->direction]);
+			not_effective(p, d, c->apply_line, item,
+			    "no export host in the monitor, slot or system "
+			    "view; flows are aggregated but not exported");
+		}
+		for (j = 0; j < b->n_hosts; j++)
+			if (b->hosts[j]->ipfix && sl != NULL &&
+			    sl->sequence_flow) {
+				snprintf(item, sizeof(item),
+				    "slot %u sequence_mode flow for host %s",
+				    sl->id, b->hosts[j]->address);
+				not_effective(p, d, sl->line, item,
+				    "flow sequence mode applies to NetFlow "
+				    "v9 only");
+			}
+	}
+	if (c->compat_extended)
+		return;
+	for (k = 0; k < c->sys.n_hosts; k++)
+		if (c->sys.hosts[k].ipfix && !c->version_ipfix) {
+			snprintf(item, sizeof(item), "host %s version ipfix",
+			    c->sys.hosts[k].address);
+			not_effective(p, d, c->sys.hosts[k].line, item,
+			    "flexible flows are exported only as NetFlow v9; "
+			    "this host receives v9 (compat = \"extended\" "
+			    "sends IPFIX)");
+		}
+}
+
+static void
+add_notices(const struct conf *c, struct diags *d)
+{
+	int i;
+
+	if (!c->sys.has_source && c->sys.n_hosts > 0)
+		diag_add(d, DIAG_NOTICE, 0,
+		    "no export source in the system view: the kernel picks "
+		    "the source address and port (a router would export "
+		    "nothing)");
+	for (i = 0; i < c->n_records; i++) {
+		int used = strcmp(c->apply_record, c->records[i].name) == 0;
+
+		for (int j = 0; j < c->n_monitors && !used; j++)
+			used = strcmp(c->monitors[j].record,
+			    c->records[i].name) == 0;
+		if (!used)
+			diag_add(d, DIAG_NOTICE, c->records[i].line,
+			    "record %s is not applied anywhere",
+			    c->records[i].name);
+	}
+}
+
+/*
+ * The effective plan of c, or NULL when c has errors. Not-effective items
+ * go both into the plan (for `nsctl show effective`) and into d.
+ */
+Netstream__Plan *
+plan_compile(const struct conf *c, struct diags *d)
+{
+	Netstream__Plan *p;
+	char item[200];
+	int i;
+
+	if (d->errors)
+		return NULL;
+	p = xmalloc(sizeof(*p));
+	netstream__plan__init(p);
+	p->source_path = pstrdup(d->file);
+	p->routes_file = pstrdup(c->routes_file);
+	p->active_seconds = c->active_seconds;
+	p->inactive_seconds = c->inactive_seconds;
+	p->template_timeout_minutes = c->template_timeout;
+	p->template_refresh_packets = c->template_refresh_packets;
+	p->options_timeout_seconds = c->options_timeout;
+	p->export_as = (uint32_t)c->export_as;
+	p->bgp_nexthop = c->bgp_nexthop;
+	p->compat_extended = c->compat_extended;
+	p->cache_entries = c->cache_entries;
+	p->cache_drop_new = c->cache_drop_new;
+	p->mtu = c->mtu;
+	p->stats_interval_ms = c->stats_interval_ms;
+	p->interface_32bit = c->interface_32bit;
+	for (i = 0; i < c->n_records; i++)
+		PUSH(p->records, p->n_records,
+		    make_record(c, &c->records[i], (unsigned)i));
+	if (c->apply_record[0] && !system_record_effective(c)) {
+		snprintf(item, sizeof(item), "system apply_record %s",
+		    c->apply_record);
+		not_effective(p, d, c->apply_line, item,
+		    "the system export version is ipfix and flexible flows "
+		    "are exported only as NetFlow v9");
+	}
+	add_interfaces(p, c, d);
+	add_slots(p, c, d);
+	check_hosts(p, c, d);
+	add_notices(c, d);
+	return p;
+}

@@ -1,0 +1,294 @@
+/*
+ * store.c: committed revisions in SQLite (WAL). A commit, with its template
+ * id assignments, is one transaction: a crash leaves the old revision or
+ * the new one, never half of one.
+ */
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+
+#include "cfgd.h"
+#include "conf.h"
+#include "log.h"
+#include "util.h"
+
+static const char *schema =
+    "CREATE TABLE IF NOT EXISTS revisions ("
+    " id INTEGER PRIMARY KEY, time INTEGER NOT NULL, author TEXT NOT NULL,"
+    " comment TEXT NOT NULL, source_path TEXT NOT NULL,"
+    " source TEXT NOT NULL, plan BLOB NOT NULL);"
+    "CREATE TABLE IF NOT EXISTS templates ("
+    " key TEXT PRIMARY KEY, template_id INTEGER NOT NULL UNIQUE,"
+    " first_revision INTEGER NOT NULL);"
+    "CREATE TABLE IF NOT EXISTS revision_templates ("
+    " revision INTEGER NOT NULL REFERENCES revisions(id),"
+    " record TEXT NOT NULL, template_id INTEGER NOT NULL,"
+    " PRIMARY KEY (revision, record));";
+
+static int
+exec(struct store *st, const char *sql, char *err, size_t errlen)
+{
+	char *msg = NULL;
+
+	if (sqlite3_exec(st->db, sql, NULL, NULL, &msg) != SQLITE_OK) {
+		snprintf(err, errlen, "%s: %s", st->path,
+		    msg ? msg : sqlite3_errmsg(st->db));
+		sqlite3_free(msg);
+		return -1;
+	}
+	return 0;
+}
+
+int
+store_open(struct store *st, const char *path, char *err, size_t errlen)
+{
+	memset(st, 0, sizeof(*st));
+	ns_strlcpy(st->path, path, sizeof(st->path));
+	if (sqlite3_open_v2(path, &st->db,
+	    SQLITE_OPEN_READWRITE | SQLITE_OPEN_CREATE, NULL) != SQLITE_OK) {
+		snprintf(err, errlen, "%s: %s", path,
+		    st->db ? sqlite3_errmsg(st->db) : "cannot open");
+		store_close(st);
+		return -1;
+	}
+	sqlite3_busy_timeout(st->db, 2000);
+	if (exec(st, "PRAGMA journal_mode=WAL; PRAGMA synchronous=FULL;",
+	    err, errlen) == -1 ||
+	    exec(st, schema, err, errlen) == -1) {
+		store_close(st);
+		return -1;
+	}
+	return 0;
+}
+
+void
+store_close(struct store *st)
+{
+	if (st->db != NULL)
+		sqlite3_close(st->db);
+	st->db = NULL;
+}
+
+static int64_t
+query_int(struct store *st, const char *sql, const char *arg, int64_t dflt)
+{
+	sqlite3_stmt *s;
+	int64_t v = dflt;
+
+	if (sqlite3_prepare_v2(st->db, sql, -1, &s, NULL) != SQLITE_OK)
+		return -1;
+	if (arg != NULL)
+		sqlite3_bind_text(s, 1, arg, -1, SQLITE_STATIC);
+	if (sqlite3_step(s) == SQLITE_ROW &&
+	    sqlite3_column_type(s, 0) != SQLITE_NULL)
+		v = sqlite3_column_int64(s, 0);
+	sqlite3_finalize(s);
+	return v;
+}
+
+/* Same key, same id: an unchanged record keeps its template id forever. */
+static int
+assign_template(struct store *st, Netstream__Record *r, uint64_t rev,
+    char *err, size_t errlen)
+{
+	sqlite3_stmt *s;
+	int64_t id;
+
+	id = query_int(st, "SELECT template_id FROM templates WHERE key = ?",
+	    r->key, 0);
+	if (id == 0) {
+		id = query_int(st, "SELECT max(template_id) FROM templates",
+		    NULL, TEMPLATE_ID_FIRST - 1) + 1;
+		if (id > TEMPLATE_ID_LAST) {
+			snprintf(err, errlen, "no template id left");
+			return -1;
+		}
+		if (sqlite3_prepare_v2(st->db,
+		    "INSERT INTO templates (key, template_id, first_revision)"
+		    " VALUES (?, ?, ?)", -1, &s, NULL) != SQLITE_OK)
+			goto fail;
+		sqlite3_bind_text(s, 1, r->key, -1, SQLITE_STATIC);
+		sqlite3_bind_int64(s, 2, id);
+		sqlite3_bind_int64(s, 3, (int64_t)rev);
+		if (sqlite3_step(s) != SQLITE_DONE) {
+			sqlite3_finalize(s);
+			goto fail;
+		}
+		sqlite3_finalize(s);
+	}
+	if (id < 0)
+		goto fail;
+	r->template_id = (uint32_t)id;
+	return 0;
+fail:
+	snprintf(err, errlen, "%s: %s", st->path, sqlite3_errmsg(st->db));
+	return -1;
+}
+
+static int
+insert_revision(struct store *st, Netstream__Plan *plan, const char *source,
+    const char *author, const char *comment, char *err, size_t errlen)
+{
+	sqlite3_stmt *s = NULL;
+	uint8_t *blob;
+	size_t len, i;
+	int rc;
+
+	len = netstream__plan__get_packed_size(plan);
+	blob = xmalloc(len);
+	netstream__plan__pack(plan, blob);
+	rc = sqlite3_prepare_v2(st->db,
+	    "INSERT INTO revisions (id, time, author, comment, source_path,"
+	    " source, plan) VALUES (?, ?, ?, ?, ?, ?, ?)", -1, &s, NULL);
+	if (rc == SQLITE_OK) {
+		sqlite3_bind_int64(s, 1, (int64_t)plan->revision);
+		sqlite3_bind_int64(s, 2, (int64_t)time(NULL));
+		sqlite3_bind_text(s, 3, author, -1, SQLITE_STATIC);
+		sqlite3_bind_text(s, 4, comment, -1, SQLITE_STATIC);
+		sqlite3_bind_text(s, 5, plan->source_path, -1, SQLITE_STATIC);
+		sqlite3_bind_text(s, 6, source, -1, SQLITE_STATIC);
+		sqlite3_bind_blob(s, 7, blob, (int)len, SQLITE_STATIC);
+		rc = sqlite3_step(s) == SQLITE_DONE ? SQLITE_OK : SQLITE_ERROR;
+	}
+	sqlite3_finalize(s);
+	free(blob);
+	for (i = 0; rc == SQLITE_OK && i < plan->n_records; i++) {
+		rc = sqlite3_prepare_v2(st->db,
+		    "INSERT INTO revision_templates (revision, record,"
+		    " template_id) VALUES (?, ?, ?)", -1, &s, NULL);
+		if (rc != SQLITE_OK)
+			break;
+		sqlite3_bind_int64(s, 1, (int64_t)plan->revision);
+		sqlite3_bind_text(s, 2, plan->records[i]->name, -1,
+		    SQLITE_STATIC);
+		sqlite3_bind_int64(s, 3, plan->records[i]->template_id);
+		rc = sqlite3_step(s) == SQLITE_DONE ? SQLITE_OK : SQLITE_ERROR;
+		sqlite3_finalize(s);
+	}
+	if (rc != SQLITE_OK) {
+		snprintf(err, errlen, "%s: %s", st->path,
+		    sqlite3_errmsg(st->db));
+		return -1;
+	}
+	return 0;
+}
+
+/*
+ * Stores plan as the next revision: numbers it (revision = generation),
+ * gives its records their template ids, all in one transaction. On error
+ * nothing is stored and plan's numbers are left as they were.
+ */
+int
+store_commit(struct store *st, Netstream__Plan *plan, const char *source,
+    const char *author, const char *comment, char *err, size_t errlen)
+{
+	uint64_t old_rev = plan->revision, old_gen = plan->generation;
+	int64_t rev;
+	size_t i;
+
+	if (exec(st, "BEGIN IMMEDIATE", err, errlen) == -1)
+		return -1;
+	rev = query_int(st, "SELECT max(id) FROM revisions", NULL, 0);
+	if (rev < 0) {
+		snprintf(err, errlen, "%s: %s", st->path,
+		    sqlite3_errmsg(st->db));
+		goto fail;
+	}
+	plan->revision = plan->generation = (uint64_t)rev + 1;
+	for (i = 0; i < plan->n_records; i++)
+		if (plan->records[i]->template_id == 0 &&
+		    assign_template(st, plan->records[i], plan->revision, err,
+		    errlen) == -1)
+			goto fail;
+	if (insert_revision(st, plan, source, author, comment, err,
+	    errlen) == -1)
+		goto fail;
+	if (exec(st, "COMMIT", err, errlen) == -1)
+		goto fail;
+	return 0;
+fail:
+	sqlite3_exec(st->db, "ROLLBACK", NULL, NULL, NULL);
+	plan->revision = old_rev;
+	plan->generation = old_gen;
+	return -1;
+}
+
+uint64_t
+store_latest(struct store *st)
+{
+	int64_t v = query_int(st, "SELECT max(id) FROM revisions", NULL, 0);
+
+	return v < 0 ? 0 : (uint64_t)v;
+}
+
+int
+store_load(struct store *st, uint64_t rev, Netstream__Plan **plan,
+    char **source, char *err, size_t errlen)
+{
+	sqlite3_stmt *s;
+	int rc;
+
+	*plan = NULL;
+	if (source)
+		*source = NULL;
+	if (sqlite3_prepare_v2(st->db,
+	    "SELECT plan, source FROM revisions WHERE id = ?", -1, &s,
+	    NULL) != SQLITE_OK) {
+		snprintf(err, errlen, "%s: %s", st->path,
+		    sqlite3_errmsg(st->db));
+		return -1;
+	}
+	sqlite3_bind_int64(s, 1, (int64_t)rev);
+	if ((rc = sqlite3_step(s)) != SQLITE_ROW) {
+		snprintf(err, errlen, "no revision %llu",
+		    (unsigned long long)rev);
+		sqlite3_finalize(s);
+		return -1;
+	}
+	*plan = netstream__plan__unpack(NULL,
+	    (size_t)sqlite3_column_bytes(s, 0), sqlite3_column_blob(s, 0));
+	if (source)
+		*source = xstrdup((const char *)sqlite3_column_text(s, 1));
+	sqlite3_finalize(s);
+	if (*plan == NULL) {
+		snprintf(err, errlen, "revision %llu: stored plan does not decode",
+		    (unsigned long long)rev);
+		if (source) {
+			free(*source);
+			*source = NULL;
+		}
+		return -1;
+	}
+	return 0;
+}
+
+int
+store_history(struct store *st, Netstream__RevisionInfo ***out, size_t *n)
+{
+	sqlite3_stmt *s;
+	size_t cap = 0;
+
+	*out = NULL;
+	*n = 0;
+	if (sqlite3_prepare_v2(st->db,
+	    "SELECT id, time, author, comment FROM revisions ORDER BY id",
+	    -1, &s, NULL) != SQLITE_OK)
+		return -1;
+	while (sqlite3_step(s) == SQLITE_ROW) {
+		Netstream__RevisionInfo *ri = xmalloc(sizeof(*ri));
+
+		netstream__revision_info__init(ri);
+		ri->revision = (uint64_t)sqlite3_column_int64(s, 0);
+		ri->time = sqlite3_column_int64(s, 1);
+		ri->author = pstrdup((const char *)sqlite3_column_text(s, 2));
+		ri->comment = pstrdup((const char *)sqlite3_column_text(s, 3));
+		if (*n == cap) {
+			cap = cap ? cap * 2 : 16;
+			*out = xrealloc(*out, cap * sizeof(**out));
+		}
+		(*out)[(*n)++] = ri;
+	}
+	sqlite3_finalize(s);
+	return 0;
+}

@@ -1,0 +1,161 @@
+/*
+ * nsctl: the one command operators type. Global options, the verb
+ * dispatch, and the control-socket client every config verb uses.
+ */
+#include <getopt.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <zmq.h>
+
+#include "conf.h"
+#include "log.h"
+#include "nsctl.h"
+#include "util.h"
+
+#define DEFAULT_CONFIG "etc/netstreamd.conf"
+
+struct verb {
+	const char *name;
+	int (*fn)(struct nsctl *, int, char **);
+};
+
+static const struct verb verbs[] = {
+	{ "validate", cmd_validate },
+	{ "commit", cmd_commit },
+	{ "show", cmd_show },
+	{ "history", cmd_history },
+	{ "diff", cmd_diff },
+	{ "rollback", cmd_rollback },
+	{ "subscribe", cmd_subscribe },
+};
+
+void
+nsctl_usage(void)
+{
+	fprintf(stderr,
+	    "usage: nsctl [-r RUN_DIR] [-c FILE] VERB ...\n"
+	    "  validate [-c FILE]            check a config, commit nothing\n"
+	    "  commit [-c FILE] [-m MSG]     validate, store and apply it\n"
+	    "  show [running|effective] [--revision N]\n"
+	    "  history                       committed revisions\n"
+	    "  diff A B                      what changed between revisions\n"
+	    "  rollback N                    make revision N the running one\n"
+	    "  subscribe plan [-n COUNT] [-t MS]   print plans as published\n"
+	    "exit codes: 0 ok, 1 invalid config or failed check, 2 usage, "
+	    "3 cfgd unreachable\n");
+	exit(EXIT_USAGE);
+}
+
+static int
+unreachable(struct nsctl *n, const char *why)
+{
+	fprintf(stderr,
+	    "nsctl: cfgd unreachable at %s (%s).\n"
+	    "Start it with `cfgd -c %s` (or the whole group with `nsctl up`),"
+	    " or point nsctl at its run directory with -r or "
+	    "NETSTREAMD_RUN_DIR.\n",
+	    n->ep.control, why, n->config);
+	return EXIT_UNREACHABLE;
+}
+
+/*
+ * One request, one reply, with a timeout: a missing or hung cfgd gives
+ * exit code 3, never a hang.
+ */
+int
+nsctl_request(struct nsctl *n, Netstream__ControlRequest *rq,
+    Netstream__Envelope **reply)
+{
+	Netstream__Envelope env = NETSTREAM__ENVELOPE__INIT;
+	struct stat st;
+	void *ctx, *s;
+	enum bus_err e;
+	int rc = 0;
+
+	*reply = NULL;
+	if (strncmp(n->ep.control, "ipc://", 6) == 0 &&
+	    stat(n->ep.control + 6, &st) == -1)
+		return unreachable(n, "no socket");
+	ctx = zmq_ctx_new();
+	s = bus_socket(ctx, ZMQ_REQ, BUS_MAX_CONTROL);
+	zmq_setsockopt(s, ZMQ_RCVTIMEO, &n->timeout_ms, sizeof(int));
+	zmq_setsockopt(s, ZMQ_SNDTIMEO, &n->timeout_ms, sizeof(int));
+	env.msg_case = NETSTREAM__ENVELOPE__MSG_REQUEST;
+	env.request = rq;
+	if (bus_connect(s, n->ep.control) == -1 ||
+	    bus_send(s, NULL, &env, 0) == -1) {
+		rc = unreachable(n, "cannot send");
+		goto done;
+	}
+	e = bus_recv(s, BUS_MAX_CONTROL, 0, 0, reply);
+	if (e == BUS_AGAIN)
+		rc = unreachable(n, "no answer");
+	else if (e != BUS_OK ||
+	    (*reply)->msg_case != NETSTREAM__ENVELOPE__MSG_REPLY) {
+		fprintf(stderr, "nsctl: bad reply from cfgd (%s)\n",
+		    bus_err_name(e));
+		bus_free(*reply);
+		*reply = NULL;
+		rc = EXIT_INVALID;
+	}
+done:
+	zmq_close(s);
+	zmq_ctx_term(ctx);
+	return rc;
+}
+
+static const char *
+default_config(void)
+{
+	const char *env = getenv("NETSTREAMD_CONFIG");
+
+	return env != NULL && env[0] ? env : DEFAULT_CONFIG;
+}
+
+int
+main(int argc, char **argv)
+{
+	struct nsctl n;
+	char run_dir[256] = DEFAULT_RUN_DIR, db[1024];
+	const char *rflag = NULL, *tmo;
+	size_t i;
+	int ch;
+
+	memset(&n, 0, sizeof(n));
+	log_init("nsctl", getenv("NETSTREAMD_DEBUG") != NULL);
+	n.config = default_config();
+	n.timeout_ms = (tmo = getenv("NETSTREAMD_TIMEOUT_MS")) ? atoi(tmo) :
+	    5000;
+	while ((ch = getopt(argc, argv, "+r:c:h")) != -1) {
+		switch (ch) {
+		case 'r':
+			rflag = optarg;
+			break;
+		case 'c':
+			n.config = optarg;
+			break;
+		default:
+			nsctl_usage();
+		}
+	}
+	if (optind >= argc)
+		nsctl_usage();
+	/* the run dir: -r, then NETSTREAMD_RUN_DIR, then the file's */
+	if (rflag == NULL && getenv("NETSTREAMD_RUN_DIR") == NULL) {
+		conf_bootstrap(n.config, run_dir, sizeof(run_dir), db,
+		    sizeof(db));
+		rflag = run_dir;
+	}
+	bus_endpoints_init(&n.ep, bus_run_dir(rflag));
+	argc -= optind;
+	argv += optind;
+	for (i = 0; i < NELEM(verbs); i++)
+		if (strcmp(argv[0], verbs[i].name) == 0) {
+			optind = 0; /* glibc: re-initialise getopt fully */
+			return verbs[i].fn(&n, argc, argv);
+		}
+	fprintf(stderr, "nsctl: unknown verb \"%s\"\n", argv[0]);
+	nsctl_usage();
+}

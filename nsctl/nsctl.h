@@ -1,0 +1,34 @@
+/* nsctl.h: the operator's command: shared options and the control client. */
+#ifndef NSCTL_H
+#define NSCTL_H
+
+#include "bus.h"
+#include "netstream.pb-c.h"
+
+#define EXIT_INVALID 1
+#define EXIT_USAGE 2
+#define EXIT_UNREACHABLE 3
+
+struct nsctl {
+	const char *config; /* -c, default etc/netstreamd.conf */
+	struct bus_endpoints ep;
+	int timeout_ms;
+};
+
+/* nsctl.c */
+int nsctl_request(struct nsctl *n, Netstream__ControlRequest *rq,
+    Netstream__Envelope **reply);
+_Noreturn void nsctl_usage(void);
+
+/* config_verbs.c */
+int cmd_validate(struct nsctl *n, int argc, char **argv);
+int cmd_commit(struct nsctl *n, int argc, char **argv);
+int cmd_show(struct nsctl *n, int argc, char **argv);
+int cmd_history(struct nsctl *n, int argc, char **argv);
+int cmd_diff(struct nsctl *n, int argc, char **argv);
+int cmd_rollback(struct nsctl *n, int argc, char **argv);
+
+/* subscribe.c */
+int cmd_subscribe(struct nsctl *n, int argc, char **argv);
+
+#endif
