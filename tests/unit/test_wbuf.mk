@@ -1,0 +1,2 @@
+# lib/wbuf.c comes with libns.a
+test_wbuf_UNITS :=
