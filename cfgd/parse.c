@@ -77,7 +77,8 @@ diags_render(struct diags *d, struct sbuf *out)
 	static const char *kind[] = { "error", "not effective", "notice" };
 	size_t i;
 
-	qsort(d->v, d->n, sizeof(*d->v), diag_cmp);
+	if (d->n > 1)
+		qsort(d->v, d->n, sizeof(*d->v), diag_cmp);
 	for (i = 0; i < d->n; i++) {
 		if (d->errors && d->v[i].kind != DIAG_ERROR)
 			continue;
@@ -140,7 +141,9 @@ conf_load_text(const char *text, size_t len, const char *cwd, struct conf *c,
 	config_set_include_dir(&cfg, "/nonexistent-netstreamd-include");
 	if (config_read_string(&cfg, text) != CONFIG_TRUE) {
 		diag_add(d, DIAG_ERROR, config_error_line(&cfg),
-		    "syntax: %s", config_error_text(&cfg));
+		    "%s (libconfig: settings end with ';', groups are "
+		    "{ ... }, lists ( ... ), arrays [ ... ], strings \"...\")",
+		    config_error_text(&cfg));
 		config_destroy(&cfg);
 		return -1;
 	}

@@ -56,10 +56,13 @@ member(config_setting_t *g, const char *name)
 	return g == NULL ? NULL : config_setting_get_member(g, name);
 }
 
-/* An integer setting in [min, max]; absent keeps *out. 1 when present. */
+/*
+ * An integer setting in [min, max]; absent keeps *out. 1 when present.
+ * label names it in messages ("inbound sampler value").
+ */
 static int
-get_uint(config_setting_t *g, const char *name, long long min, long long max,
-    unsigned *out, struct diags *d)
+get_uint_l(config_setting_t *g, const char *name, const char *label,
+    long long min, long long max, unsigned *out, struct diags *d)
 {
 	config_setting_t *s = member(g, name);
 	long long v;
@@ -69,17 +72,24 @@ get_uint(config_setting_t *g, const char *name, long long min, long long max,
 	if (config_setting_type(s) != CONFIG_TYPE_INT &&
 	    config_setting_type(s) != CONFIG_TYPE_INT64) {
 		diag_add(d, DIAG_ERROR, LINE(s),
-		    "%s must be an integer in %lld..%lld", name, min, max);
+		    "%s must be an integer in %lld..%lld", label, min, max);
 		return -1;
 	}
 	v = config_setting_get_int64(s);
 	if (v < min || v > max) {
 		diag_add(d, DIAG_ERROR, LINE(s),
-		    "%s %lld out of range %lld..%lld", name, v, min, max);
+		    "%s %lld out of range %lld..%lld", label, v, min, max);
 		return -1;
 	}
 	*out = (unsigned)v;
 	return 1;
+}
+
+static int
+get_uint(config_setting_t *g, const char *name, long long min, long long max,
+    unsigned *out, struct diags *d)
+{
+	return get_uint_l(g, name, name, min, max, out, d);
 }
 
 static int
@@ -330,6 +340,7 @@ parse_sampler_dir(config_setting_t *s, struct conf_sampler *out,
 	static const char *const known[] = { "mode", "value", NULL };
 	static const char *const modes[] = { "fix-packets", "random-packets",
 		"fix-time", NULL };
+	char label[96];
 	int mode;
 
 	if (config_setting_type(s) != CONFIG_TYPE_GROUP) {
@@ -351,11 +362,14 @@ parse_sampler_dir(config_setting_t *s, struct conf_sampler *out,
 	out->mode = mode == 0 ? NETSTREAM__SAMPLER_MODE__FIX_PACKETS :
 	    mode == 1 ? NETSTREAM__SAMPLER_MODE__RANDOM_PACKETS :
 			NETSTREAM__SAMPLER_MODE__FIX_TIME;
+	snprintf(label, sizeof(label), "%s sampler %s value",
+	    config_setting_name(s), modes[mode]);
 	if (out->mode == NETSTREAM__SAMPLER_MODE__FIX_TIME) {
-		if (get_uint(s, "value", 5, 30000, &out->value, d) == 0)
+		if (get_uint_l(s, "value", label, 5, 30000, &out->value, d) == 0)
 			diag_add(d, DIAG_ERROR, LINE(s),
 			    "fix-time sampler needs a value in ms (5..30000)");
-	} else if (get_uint(s, "value", 1, 65535, &out->value, d) == 0)
+	} else if (get_uint_l(s, "value", label, 1, 65535, &out->value,
+	    d) == 0)
 		diag_add(d, DIAG_ERROR, LINE(s),
 		    "packet sampler needs a value (1..65535)");
 }
@@ -990,5 +1004,8 @@ conf_from_config(config_t *cfg, const char *cwd, struct conf *c,
 	parse_interfaces(root, cwd, c, d);
 	check_families(&c->sys, &c->sys, "the system view", d);
 	check_references(c, d);
+	if (c->n_ifaces == 0)
+		diag_add(d, DIAG_NOTICE, 0,
+		    "no interfaces: nothing is captured or exported");
 	return d->errors ? -1 : 0;
 }

@@ -9,34 +9,34 @@
  * returns them. Spelled out here so the decoder does not depend on pcap.h;
  * tests/unit/test_decode.c checks them against <pcap/dlt.h>.
  */
-#define NS_DLT_NULL 0		/* BSD loopback, AF in host byte order */
-#define NS_DLT_EN10MB 1		/* Ethernet, 802.1Q / QinQ stacks */
-#define NS_DLT_RAW 12		/* raw IP (Linux, most BSDs) */
-#define NS_DLT_RAW_OPENBSD 14	/* raw IP as OpenBSD numbers it */
-#define NS_LINKTYPE_RAW 101	/* raw IP, as stored in pcap files */
-#define NS_DLT_LOOP 108		/* BSD loopback, AF in network byte order */
-#define NS_DLT_LINUX_SLL 113	/* Linux cooked capture v1 */
-#define NS_DLT_IPV4 228		/* raw IPv4 only */
-#define NS_DLT_IPV6 229		/* raw IPv6 only */
-#define NS_DLT_LINUX_SLL2 276	/* Linux cooked capture v2 */
+#define NS_DLT_NULL 0	      /* BSD loopback, AF in host byte order */
+#define NS_DLT_EN10MB 1	      /* Ethernet, 802.1Q / QinQ stacks */
+#define NS_DLT_RAW 12	      /* raw IP (Linux, most BSDs) */
+#define NS_DLT_RAW_OPENBSD 14 /* raw IP as OpenBSD numbers it */
+#define NS_LINKTYPE_RAW 101   /* raw IP, as stored in pcap files */
+#define NS_DLT_LOOP 108	      /* BSD loopback, AF in network byte order */
+#define NS_DLT_LINUX_SLL 113  /* Linux cooked capture v1 */
+#define NS_DLT_IPV4 228	      /* raw IPv4 only */
+#define NS_DLT_IPV6 229	      /* raw IPv6 only */
+#define NS_DLT_LINUX_SLL2 276 /* Linux cooked capture v2 */
 
 /*
  * What decode_packet() returns. Only DEC_IPV6 is aggregated; every other
  * value is a counter in the stats (decode_reason_name() gives its label).
  */
 enum decode_result {
-	DEC_IPV6 = 0,		/* struct pkt is complete */
-	DEC_IPV4,		/* well-formed IPv4 header: counted, not aggregated */
-	DEC_OTHER,		/* not IP: ARP, LLDP, MPLS, unknown link type ... */
-	DEC_MALFORMED_LINK,	/* link header (or a VLAN tag) cut short */
-	DEC_MALFORMED_VLAN_DEPTH, /* more than DEC_MAX_VLAN_TAGS VLAN tags */
-	DEC_MALFORMED_IP_VERSION, /* version nibble disagrees with link type */
-	DEC_MALFORMED_IP4_HDR,	/* IPv4 header cut short or IHL < 5 */
-	DEC_MALFORMED_IP6_HDR,	/* fewer than 40 bytes of IPv6 header */
-	DEC_MALFORMED_EXT_TRUNC, /* extension header cut short by caplen */
-	DEC_MALFORMED_EXT_CHAIN, /* more than DEC_MAX_EXT_HEADERS headers */
-	DEC_MALFORMED_L4_TRUNC,	/* L4 header cut short by caplen */
-	DEC_MALFORMED_PAYLOAD_LEN, /* headers run past the IPv6 payload length */
+	DEC_IPV6 = 0, /* struct pkt is complete */
+	DEC_IPV4,     /* well-formed IPv4 header: counted, not aggregated */
+	DEC_OTHER,    /* not IP: ARP, LLDP, MPLS, unknown link type ... */
+	DEC_MALFORMED_LINK,	   /* link header (or a VLAN tag) cut short */
+	DEC_MALFORMED_VLAN_DEPTH,  /* more than DEC_MAX_VLAN_TAGS VLAN tags */
+	DEC_MALFORMED_IP_VERSION,  /* version nibble disagrees with link type */
+	DEC_MALFORMED_IP4_HDR,	   /* IPv4 header cut short or IHL < 5 */
+	DEC_MALFORMED_IP6_HDR,	   /* fewer than 40 bytes of IPv6 header */
+	DEC_MALFORMED_EXT_TRUNC,   /* extension header cut short by caplen */
+	DEC_MALFORMED_EXT_CHAIN,   /* more than DEC_MAX_EXT_HEADERS headers */
+	DEC_MALFORMED_L4_TRUNC,	   /* L4 header cut short by caplen */
+	DEC_MALFORMED_PAYLOAD_LEN, /* headers past the IPv6 payload length */
 	DEC_NRESULTS
 };
 
@@ -90,8 +90,8 @@ enum decode_result {
 struct pkt {
 	uint8_t src[16];
 	uint8_t dst[16];
-	uint32_t flow_label;	/* 20 bits */
-	uint32_t ext_headers;	/* EXT_* flags above */
+	uint32_t flow_label;  /* 20 bits */
+	uint32_t ext_headers; /* EXT_* flags above */
 	/*
 	 * IPv6 payload length + 40 as the header says, whatever the capture
 	 * kept. Jumbogram (payload length 0 and a Jumbo Payload option first
@@ -99,15 +99,15 @@ struct pkt {
 	 * UINT32_MAX. For DEC_IPV4: the IPv4 total length.
 	 */
 	uint32_t ip_len;
-	uint16_t sport;		/* TCP/UDP/SCTP; 0 otherwise */
-	uint16_t dport;		/* ... ICMPv6: type * 256 + code */
-	uint16_t vlan;		/* outermost VLAN id, 0 when untagged */
-	uint16_t l3_off;	/* offset of the IP header in the packet */
-	uint8_t proto;		/* upper-layer protocol after extension headers */
-	uint8_t tclass;		/* traffic class */
-	uint8_t tcp_flags;	/* the 8 flag bits (CWR..FIN), TCP only */
+	uint16_t sport;	   /* TCP/UDP/SCTP; 0 otherwise */
+	uint16_t dport;	   /* ... ICMPv6: type * 256 + code */
+	uint16_t vlan;	   /* outermost VLAN id, 0 when untagged */
+	uint16_t l3_off;   /* offset of the IP header in the packet */
+	uint8_t proto;	   /* upper-layer protocol after extension headers */
+	uint8_t tclass;	   /* traffic class */
+	uint8_t tcp_flags; /* the 8 flag bits (CWR..FIN), TCP only */
 	uint8_t hop_limit;
-	uint8_t is_fragment;	/* a fragment header was seen */
+	uint8_t is_fragment;	   /* a fragment header was seen */
 	uint8_t is_first_fragment; /* ... with offset 0: ports are valid */
 };
 

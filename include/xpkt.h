@@ -25,8 +25,8 @@ enum xpkt_format {
 #define TMPL_MAX_FIELDS 48
 
 struct tmpl_field {
-	uint16_t type; /* IPFIX element id (= v9 field type), no enterprise bit */
-	uint16_t len;  /* fixed length; variable-length fields are not used */
+	uint16_t type; /* IPFIX element id = v9 field type; no enterprise bit */
+	uint16_t len;  /* fixed; variable-length fields are not used */
 };
 
 /*
@@ -50,10 +50,10 @@ struct tmpl {
  * does not fit leaves the packet as it was.
  */
 struct xpkt {
-	int format; /* enum xpkt_format */
-	struct wbuf w; /* cap = mtu */
-	int set_id;    /* the open set, -1 when none */
-	size_t set_off; /* offset of its set header */
+	int format;	    /* enum xpkt_format */
+	struct wbuf w;	    /* cap = mtu */
+	int set_id;	    /* the open set, -1 when none */
+	size_t set_off;	    /* offset of its set header */
 	uint16_t n_records; /* templates + options templates + data records */
 	uint16_t n_data;    /* data records */
 };
@@ -76,21 +76,21 @@ xpkt_data_records(const struct xpkt *x)
 int tmpl_add_field(struct tmpl *t, uint16_t type, uint16_t len);
 int tmpl_check(const struct tmpl *t);
 void xpkt_begin(struct xpkt *x, int format, uint8_t *buf, size_t mtu,
-    uint32_t sys_uptime_ms, uint32_t unix_secs, uint32_t sequence,
-    uint32_t domain);
+		uint32_t sys_uptime_ms, uint32_t unix_secs, uint32_t sequence,
+		uint32_t domain);
 int xpkt_add_template(struct xpkt *x, const struct tmpl *t);
 int xpkt_add_data(struct xpkt *x, const struct tmpl *t, const uint8_t *row);
 size_t xpkt_finish(struct xpkt *x);
 
 /* v9.c: the v9 wire layout, used by xpkt.c */
 void v9_header(struct wbuf *w, uint32_t sys_uptime_ms, uint32_t unix_secs,
-    uint32_t sequence, uint32_t source_id);
+	       uint32_t sequence, uint32_t source_id);
 void v9_template(struct wbuf *w, const struct tmpl *t);
 void v9_finish(struct wbuf *w, uint16_t count);
 
 /* ipfix.c: the IPFIX wire layout, used by xpkt.c */
 void ipfix_header(struct wbuf *w, uint32_t export_time, uint32_t sequence,
-    uint32_t domain);
+		  uint32_t domain);
 void ipfix_template(struct wbuf *w, const struct tmpl *t);
 void ipfix_finish(struct wbuf *w);
 

@@ -138,7 +138,8 @@ routes_load(const char *path, struct routes *rt, char *errbuf, size_t errlen)
 		rt->v[rt->n++] = r;
 	}
 	free(text);
-	qsort(rt->v, rt->n, sizeof(*rt->v), route_cmp);
+	if (rt->n > 1)
+		qsort(rt->v, rt->n, sizeof(*rt->v), route_cmp);
 	return 0;
 }
 

@@ -1,4 +1,4 @@
-/* wbuf.c: bounds-checked append/read helpers every wire encoder and decoder uses. */
+/* wbuf.c: bounds-checked wire writer and reader for encoders and decoders. */
 #include <string.h>
 
 #include "wbuf.h"
@@ -176,7 +176,7 @@ rbuf_get_u32(struct rbuf *r)
 	if (p == NULL)
 		return 0;
 	return (uint32_t)p[0] << 24 | (uint32_t)p[1] << 16 |
-	    (uint32_t)p[2] << 8 | p[3];
+	       (uint32_t)p[2] << 8 | p[3];
 }
 
 uint64_t

@@ -14,6 +14,15 @@ export NETSTREAMD_RUN_DIR=$T/run
 PIDS=""
 FAILS=0
 
+# A sanitizer report in any log of the test is a failure.
+sanitizer_clean() {
+	if grep -l -E 'ERROR: (Address|Leak)Sanitizer|runtime error:' "$T"/*.log 2>/dev/null; then
+		echo "FAIL: sanitizer report in the logs above" >&2
+		return 1
+	fi
+	return 0
+}
+
 cleanup() {
 	for p in $PIDS; do kill -9 "$p" 2>/dev/null; done
 	wait 2>/dev/null
@@ -60,6 +69,9 @@ stop_cfgd() {
 }
 
 finish() {
+	for p in $PIDS; do kill "$p" 2>/dev/null; done
+	wait 2>/dev/null
+	sanitizer_clean || FAILS=$((FAILS + 1))
 	if [ "$FAILS" -ne 0 ]; then
 		echo "$FAILS check(s) failed; logs kept in $T" >&2
 		exit 1

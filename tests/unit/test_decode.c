@@ -114,8 +114,7 @@ ext(struct frame *f, uint8_t nh, uint8_t units)
 }
 
 static void
-frag(struct frame *f, uint8_t nh, uint16_t offset_bytes, int more,
-    uint32_t id)
+frag(struct frame *f, uint8_t nh, uint16_t offset_bytes, int more, uint32_t id)
 {
 	put8(f, nh);
 	put8(f, 0);
@@ -129,7 +128,7 @@ tcp(struct frame *f, uint16_t sport, uint16_t dport, uint8_t flags)
 	put16(f, sport);
 	put16(f, dport);
 	put32(f, 1000); /* seq */
-	put32(f, 0);    /* ack */
+	put32(f, 0);	/* ack */
 	put8(f, 5 << 4);
 	put8(f, flags);
 	put16(f, 65535);
@@ -183,8 +182,7 @@ dec(int dlt, const struct frame *f, uint32_t caplen, struct pkt *out)
 }
 
 static void
-assert_tuple(const struct pkt *k, uint8_t proto, uint16_t sport,
-    uint16_t dport)
+assert_tuple(const struct pkt *k, uint8_t proto, uint16_t sport, uint16_t dport)
 {
 	assert_memory_equal(k->src, SRC, 16);
 	assert_memory_equal(k->dst, DST, 16);
@@ -314,7 +312,7 @@ test_vlan_stack_too_deep(void **state)
 	ip6(&f, 0, 0, 59);
 	ip6_done(&f, 0);
 	assert_int_equal(dec(NS_DLT_EN10MB, &f, f.len, &k),
-	    DEC_MALFORMED_VLAN_DEPTH);
+			 DEC_MALFORMED_VLAN_DEPTH);
 }
 
 static void
@@ -324,10 +322,10 @@ test_sll(void **state)
 	struct pkt k;
 
 	(void)state;
-	put16(&f, 0);     /* packet type: to us */
-	put16(&f, 1);     /* ARPHRD_ETHER */
-	put16(&f, 6);     /* address length */
-	zeros(&f, 8);     /* address */
+	put16(&f, 0);	   /* packet type: to us */
+	put16(&f, 1);	   /* ARPHRD_ETHER */
+	put16(&f, 6);	   /* address length */
+	zeros(&f, 8);	   /* address */
 	put16(&f, 0x8100); /* libpcap re-inserts the tag after the header */
 	tag(&f, 300, 0x86dd);
 	ip6(&f, 0, 7, 6);
@@ -349,10 +347,10 @@ test_sll2(void **state)
 
 	(void)state;
 	put16(&f, 0x86dd); /* protocol */
-	put16(&f, 0);      /* reserved */
-	put32(&f, 3);      /* ifindex */
-	put16(&f, 1);      /* ARPHRD_ETHER */
-	put8(&f, 4);       /* outgoing */
+	put16(&f, 0);	   /* reserved */
+	put32(&f, 3);	   /* ifindex */
+	put16(&f, 1);	   /* ARPHRD_ETHER */
+	put8(&f, 4);	   /* outgoing */
 	put8(&f, 6);
 	zeros(&f, 8);
 	ip6(&f, 0, 0, 17);
@@ -369,7 +367,7 @@ static void
 test_raw_link_types(void **state)
 {
 	static const int dlts[] = {NS_DLT_RAW, NS_DLT_RAW_OPENBSD,
-	    NS_LINKTYPE_RAW, NS_DLT_IPV6};
+				   NS_LINKTYPE_RAW, NS_DLT_IPV6};
 	struct frame f = {.len = 0};
 	struct pkt k;
 	size_t i;
@@ -385,11 +383,11 @@ test_raw_link_types(void **state)
 	}
 	/* IPv6 bytes on the IPv4-only link type */
 	assert_int_equal(dec(NS_DLT_IPV4, &f, f.len, &k),
-	    DEC_MALFORMED_IP_VERSION);
+			 DEC_MALFORMED_IP_VERSION);
 	/* version 5 on a raw link */
 	f.b[0] = 0x50;
 	assert_int_equal(dec(NS_DLT_RAW, &f, f.len, &k),
-	    DEC_MALFORMED_IP_VERSION);
+			 DEC_MALFORMED_IP_VERSION);
 	assert_int_equal(dec(NS_DLT_RAW, &f, 0, &k), DEC_MALFORMED_LINK);
 }
 
@@ -401,11 +399,11 @@ test_loopback(void **state)
 		uint8_t af[4];
 		int want;
 	} cases[] = {
-		{NS_DLT_NULL, {10, 0, 0, 0}, DEC_IPV6}, /* Linux, LE host */
-		{NS_DLT_NULL, {0, 0, 0, 28}, DEC_IPV6}, /* FreeBSD, BE host */
-		{NS_DLT_NULL, {30, 0, 0, 0}, DEC_IPV6}, /* Darwin */
-		{NS_DLT_LOOP, {0, 0, 0, 24}, DEC_IPV6}, /* OpenBSD */
-		{NS_DLT_NULL, {7, 0, 0, 0}, DEC_OTHER},
+	    {NS_DLT_NULL, {10, 0, 0, 0}, DEC_IPV6}, /* Linux, LE host */
+	    {NS_DLT_NULL, {0, 0, 0, 28}, DEC_IPV6}, /* FreeBSD, BE host */
+	    {NS_DLT_NULL, {30, 0, 0, 0}, DEC_IPV6}, /* Darwin */
+	    {NS_DLT_LOOP, {0, 0, 0, 24}, DEC_IPV6}, /* OpenBSD */
+	    {NS_DLT_NULL, {7, 0, 0, 0}, DEC_OTHER},
 	};
 	struct frame f;
 	struct pkt k;
@@ -419,7 +417,7 @@ test_loopback(void **state)
 		udp(&f, 1, 2, 0);
 		ip6_done(&f, 0);
 		assert_int_equal(dec(cases[i].dlt, &f, f.len, &k),
-		    cases[i].want);
+				 cases[i].want);
 		if (cases[i].want == DEC_IPV6) {
 			assert_int_equal(k.l3_off, 4);
 			assert_tuple(&k, 17, 1, 2);
@@ -436,9 +434,9 @@ test_hop_dst_routing_before_tcp(void **state)
 	(void)state;
 	eth(&f, 0x86dd);
 	ip6(&f, 0, 0, 0);
-	ext(&f, 60, 0);  /* hop-by-hop, 8 bytes */
-	ext(&f, 43, 1);  /* dst opts, 16 bytes */
-	ext(&f, 6, 2);   /* routing, 24 bytes */
+	ext(&f, 60, 0); /* hop-by-hop, 8 bytes */
+	ext(&f, 43, 1); /* dst opts, 16 bytes */
+	ext(&f, 6, 2);	/* routing, 24 bytes */
 	tcp(&f, 8080, 9090, 0x02);
 	ip6_done(&f, 0);
 	assert_int_equal(dec(NS_DLT_EN10MB, &f, f.len, &k), DEC_IPV6);
@@ -500,9 +498,9 @@ test_ah(void **state)
 	(void)state;
 	eth(&f, 0x86dd);
 	ip6(&f, 0, 0, 51);
-	put8(&f, 6);      /* next header */
-	put8(&f, 4);      /* (4 + 2) * 4 = 24 bytes */
-	zeros(&f, 22);    /* reserved, SPI, sequence, 12-byte ICV */
+	put8(&f, 6);   /* next header */
+	put8(&f, 4);   /* (4 + 2) * 4 = 24 bytes */
+	zeros(&f, 22); /* reserved, SPI, sequence, 12-byte ICV */
 	tcp(&f, 179, 33000, 0x18);
 	ip6_done(&f, 0);
 	assert_int_equal(dec(NS_DLT_EN10MB, &f, f.len, &k), DEC_IPV6);
@@ -522,7 +520,7 @@ test_esp_ends_parsing(void **state)
 	ip6(&f, 0, 0, 60);
 	ext(&f, 50, 0);
 	put32(&f, 0x1000); /* SPI */
-	put32(&f, 1);      /* sequence */
+	put32(&f, 1);	   /* sequence */
 	zeros(&f, 32);
 	ip6_done(&f, 0);
 	assert_int_equal(dec(NS_DLT_EN10MB, &f, f.len, &k), DEC_IPV6);
@@ -610,7 +608,7 @@ test_jumbogram(void **state)
 	/* payload length 0 without the option: nothing after the header */
 	f.b[f.ip6 + 42] = 1;
 	assert_int_equal(dec(NS_DLT_EN10MB, &f, f.len, &k),
-	    DEC_MALFORMED_PAYLOAD_LEN);
+			 DEC_MALFORMED_PAYLOAD_LEN);
 }
 
 static void
@@ -633,7 +631,7 @@ test_ipv4_and_arp(void **state)
 	/* IHL below 5 */
 	f.b[18] = 0x44;
 	assert_int_equal(dec(NS_DLT_EN10MB, &f, f.len, &k),
-	    DEC_MALFORMED_IP4_HDR);
+			 DEC_MALFORMED_IP4_HDR);
 
 	memset(&f, 0, sizeof(f));
 	eth(&f, 0x0806);
@@ -653,7 +651,7 @@ test_bad_version(void **state)
 	eth_tcp(&f);
 	f.b[14] = 0x45;
 	assert_int_equal(dec(NS_DLT_EN10MB, &f, f.len, &k),
-	    DEC_MALFORMED_IP_VERSION);
+			 DEC_MALFORMED_IP_VERSION);
 }
 
 static void
@@ -673,8 +671,9 @@ test_ext_chain_limit(void **state)
 		udp(&f, 1, 2, 0);
 		ip6_done(&f, 0);
 		assert_int_equal(dec(NS_DLT_EN10MB, &f, f.len, &k),
-		    n > DEC_MAX_EXT_HEADERS ? DEC_MALFORMED_EXT_CHAIN
-					    : DEC_IPV6);
+				 n > DEC_MAX_EXT_HEADERS
+				     ? DEC_MALFORMED_EXT_CHAIN
+				     : DEC_IPV6);
 	}
 }
 
@@ -695,10 +694,10 @@ test_length_checks(void **state)
 
 	/* snaplen inside the extension header: truncated */
 	assert_int_equal(dec(NS_DLT_EN10MB, &f, 14 + 40 + 20, &k),
-	    DEC_MALFORMED_EXT_TRUNC);
+			 DEC_MALFORMED_EXT_TRUNC);
 	/* snaplen inside the TCP header */
 	assert_int_equal(dec(NS_DLT_EN10MB, &f, 14 + 40 + 32 + 19, &k),
-	    DEC_MALFORMED_L4_TRUNC);
+			 DEC_MALFORMED_L4_TRUNC);
 	/* the fields read before the failure are there */
 	assert_int_equal(k.ext_headers, EXT_DST);
 	assert_int_equal(k.ip_len, 40 + 32 + 20 + 200);
@@ -707,11 +706,11 @@ test_length_checks(void **state)
 	f.b[f.ip6 + 4] = 0;
 	f.b[f.ip6 + 5] = 16;
 	assert_int_equal(dec(NS_DLT_EN10MB, &f, f.len, &k),
-	    DEC_MALFORMED_PAYLOAD_LEN);
+			 DEC_MALFORMED_PAYLOAD_LEN);
 	/* ... or that the TCP header does not */
 	f.b[f.ip6 + 5] = 32 + 8;
 	assert_int_equal(dec(NS_DLT_EN10MB, &f, f.len, &k),
-	    DEC_MALFORMED_PAYLOAD_LEN);
+			 DEC_MALFORMED_PAYLOAD_LEN);
 }
 
 /*
@@ -730,10 +729,10 @@ truncations(int dlt, const struct frame *f, uint32_t need, int want)
 		r = dec(dlt, f, c, &k);
 		if (c < need && (r < DEC_MALFORMED_LINK || r >= DEC_NRESULTS))
 			fail_msg("caplen %u of %u: %s", c, f->len,
-			    decode_reason_name(r));
+				 decode_reason_name(r));
 		if (c >= need && r != want)
 			fail_msg("caplen %u of %u: %s", c, f->len,
-			    decode_reason_name(r));
+				 decode_reason_name(r));
 	}
 }
 
@@ -784,8 +783,9 @@ test_every_truncation(void **state)
 static void
 test_random_garbage(void **state)
 {
-	static const int dlts[] = {NS_DLT_EN10MB, NS_DLT_LINUX_SLL,
-	    NS_DLT_LINUX_SLL2, NS_DLT_RAW, NS_DLT_IPV6, NS_DLT_NULL};
+	static const int dlts[] = {NS_DLT_EN10MB,     NS_DLT_LINUX_SLL,
+				   NS_DLT_LINUX_SLL2, NS_DLT_RAW,
+				   NS_DLT_IPV6,	      NS_DLT_NULL};
 	uint64_t x = 0x9e3779b97f4a7c15ULL;
 	struct frame f;
 	struct pkt k;
@@ -821,7 +821,7 @@ test_reason_names(void **state)
 		assert_non_null(decode_reason_name(i));
 		for (j = 0; j < i; j++)
 			assert_string_not_equal(decode_reason_name(i),
-			    decode_reason_name(j));
+						decode_reason_name(j));
 	}
 	assert_string_equal(decode_reason_name(DEC_IPV6), "ipv6");
 	assert_string_equal(decode_reason_name(-1), "unknown");
@@ -832,32 +832,32 @@ int
 main(void)
 {
 	const struct CMUnitTest tests[] = {
-		cmocka_unit_test(test_eth_tcp),
-		cmocka_unit_test(test_eth_udp_payload_and_padding),
-		cmocka_unit_test(test_no_next_header_in_padded_frame),
-		cmocka_unit_test(test_vlan),
-		cmocka_unit_test(test_qinq_records_outer_vid),
-		cmocka_unit_test(test_vlan_stack_too_deep),
-		cmocka_unit_test(test_sll),
-		cmocka_unit_test(test_sll2),
-		cmocka_unit_test(test_raw_link_types),
-		cmocka_unit_test(test_loopback),
-		cmocka_unit_test(test_hop_dst_routing_before_tcp),
-		cmocka_unit_test(test_first_fragment),
-		cmocka_unit_test(test_later_fragment_has_no_ports),
-		cmocka_unit_test(test_ah),
-		cmocka_unit_test(test_esp_ends_parsing),
-		cmocka_unit_test(test_other_extension_headers),
-		cmocka_unit_test(test_icmpv6),
-		cmocka_unit_test(test_sctp),
-		cmocka_unit_test(test_jumbogram),
-		cmocka_unit_test(test_ipv4_and_arp),
-		cmocka_unit_test(test_bad_version),
-		cmocka_unit_test(test_ext_chain_limit),
-		cmocka_unit_test(test_length_checks),
-		cmocka_unit_test(test_every_truncation),
-		cmocka_unit_test(test_random_garbage),
-		cmocka_unit_test(test_reason_names),
+	    cmocka_unit_test(test_eth_tcp),
+	    cmocka_unit_test(test_eth_udp_payload_and_padding),
+	    cmocka_unit_test(test_no_next_header_in_padded_frame),
+	    cmocka_unit_test(test_vlan),
+	    cmocka_unit_test(test_qinq_records_outer_vid),
+	    cmocka_unit_test(test_vlan_stack_too_deep),
+	    cmocka_unit_test(test_sll),
+	    cmocka_unit_test(test_sll2),
+	    cmocka_unit_test(test_raw_link_types),
+	    cmocka_unit_test(test_loopback),
+	    cmocka_unit_test(test_hop_dst_routing_before_tcp),
+	    cmocka_unit_test(test_first_fragment),
+	    cmocka_unit_test(test_later_fragment_has_no_ports),
+	    cmocka_unit_test(test_ah),
+	    cmocka_unit_test(test_esp_ends_parsing),
+	    cmocka_unit_test(test_other_extension_headers),
+	    cmocka_unit_test(test_icmpv6),
+	    cmocka_unit_test(test_sctp),
+	    cmocka_unit_test(test_jumbogram),
+	    cmocka_unit_test(test_ipv4_and_arp),
+	    cmocka_unit_test(test_bad_version),
+	    cmocka_unit_test(test_ext_chain_limit),
+	    cmocka_unit_test(test_length_checks),
+	    cmocka_unit_test(test_every_truncation),
+	    cmocka_unit_test(test_random_garbage),
+	    cmocka_unit_test(test_reason_names),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);

@@ -1,0 +1,157 @@
+/* xpkt.c: export packet builder shared by v9 and IPFIX: sets, padding, MTU. */
+#include "xpkt.h"
+
+/* Appends a field and keeps rec_len in step; -1 when the template is full. */
+int
+tmpl_add_field(struct tmpl *t, uint16_t type, uint16_t len)
+{
+	if (t->n_fields >= TMPL_MAX_FIELDS || len > UINT16_MAX - t->rec_len)
+		return -1;
+	t->f[t->n_fields].type = type;
+	t->f[t->n_fields].len = len;
+	t->n_fields++;
+	t->rec_len = (uint16_t)(t->rec_len + len);
+	return 0;
+}
+
+/*
+ * 0 when the template can be exported. Records shorter than 4 bytes are
+ * refused so that the (at most 3) padding bytes of a set are always shorter
+ * than one of its records, as RFC 7011 section 3.3.1 requires and as v9
+ * collectors assume too; no netstreamd record is that short.
+ */
+int
+tmpl_check(const struct tmpl *t)
+{
+	unsigned sum = 0;
+
+	if (t->id < XPKT_MIN_DATA_SET_ID || t->n_fields == 0 ||
+	    t->n_fields > TMPL_MAX_FIELDS || t->n_scope >= t->n_fields)
+		return -1;
+	for (unsigned i = 0; i < t->n_fields; i++) {
+		/* 0x8000: enterprise bit; 65535: variable length */
+		if (t->f[i].type == 0 || t->f[i].type >= 0x8000 ||
+		    t->f[i].len == 0 || t->f[i].len == UINT16_MAX)
+			return -1;
+		sum += t->f[i].len;
+	}
+	if (sum != t->rec_len || sum < 4)
+		return -1;
+	return 0;
+}
+
+void
+xpkt_begin(struct xpkt *x, int format, uint8_t *buf, size_t mtu,
+	   uint32_t sys_uptime_ms, uint32_t unix_secs, uint32_t sequence,
+	   uint32_t domain)
+{
+	x->format = format;
+	wbuf_init(&x->w, buf, mtu < XPKT_MAX_LEN ? mtu : XPKT_MAX_LEN);
+	x->set_id = -1;
+	x->set_off = 0;
+	x->n_records = 0;
+	x->n_data = 0;
+	if (format == XPKT_V9)
+		v9_header(&x->w, sys_uptime_ms, unix_secs, sequence, domain);
+	else if (format == XPKT_IPFIX)
+		ipfix_header(&x->w, unix_secs, sequence, domain);
+	else
+		x->w.overflow = 1; /* no such format: nothing will fit */
+}
+
+/* pads the open set with zeros and writes its Length */
+static void
+set_close(struct xpkt *x)
+{
+	if (x->set_id < 0)
+		return;
+	wbuf_pad4(&x->w, x->set_off);
+	wbuf_patch_u16(&x->w, x->set_off + 2,
+		       (uint16_t)(x->w.len - x->set_off));
+	x->set_id = -1;
+}
+
+/* makes set id the open one, closing another that is open */
+static void
+set_open(struct xpkt *x, uint16_t id)
+{
+	if (x->set_id == id)
+		return;
+	set_close(x);
+	x->set_off = x->w.len;
+	wbuf_put_u16(&x->w, id);
+	wbuf_reserve(&x->w, 2); /* Length, written by set_close() */
+	x->set_id = id;
+}
+
+/*
+ * Keeps what was appended since *saved when it fits with the padding the
+ * open set will need at its close; otherwise puts the packet back as it
+ * was. Bytes past the restored length may have changed; they are not part
+ * of the packet and a set's Length is always rewritten when it closes.
+ */
+static int
+commit(struct xpkt *x, const struct xpkt *saved)
+{
+	size_t pad = pad4_len(x->w.len - x->set_off);
+
+	if (!x->w.overflow && pad <= wbuf_left(&x->w))
+		return 0;
+	*x = *saved;
+	return -1;
+}
+
+int
+xpkt_add_template(struct xpkt *x, const struct tmpl *t)
+{
+	struct xpkt saved = *x;
+	int v9 = x->format == XPKT_V9;
+
+	if (tmpl_check(t) < 0 || x->n_records == UINT16_MAX)
+		return -1;
+	if (t->n_scope > 0)
+		set_open(x, v9 ? V9_SET_OPTIONS : IPFIX_SET_OPTIONS);
+	else
+		set_open(x, v9 ? V9_SET_TEMPLATE : IPFIX_SET_TEMPLATE);
+	if (v9)
+		v9_template(&x->w, t);
+	else
+		ipfix_template(&x->w, t);
+	if (commit(x, &saved) < 0)
+		return -1;
+	x->n_records++;
+	return 0;
+}
+
+int
+xpkt_add_data(struct xpkt *x, const struct tmpl *t, const uint8_t *row)
+{
+	struct xpkt saved = *x;
+
+	if (t->id < XPKT_MIN_DATA_SET_ID || t->rec_len < 4 ||
+	    x->n_records == UINT16_MAX)
+		return -1;
+	set_open(x, t->id);
+	wbuf_put_bytes(&x->w, row, t->rec_len);
+	if (commit(x, &saved) < 0)
+		return -1;
+	x->n_records++;
+	x->n_data++;
+	return 0;
+}
+
+/*
+ * Closes the open set and writes the header's Count (v9) or Length
+ * (IPFIX). Returns the packet length, or 0 when not even the header fit.
+ * Adding more records afterwards and finishing again is allowed.
+ */
+size_t
+xpkt_finish(struct xpkt *x)
+{
+	set_close(x);
+	if (x->format == XPKT_V9)
+		v9_finish(&x->w, x->n_records);
+	else
+		ipfix_finish(&x->w);
+	return x->w.overflow ? 0 : x->w.len;
+}
