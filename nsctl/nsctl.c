@@ -29,6 +29,7 @@ static const struct verb verbs[] = {
 	{ "diff", cmd_diff },
 	{ "rollback", cmd_rollback },
 	{ "subscribe", cmd_subscribe },
+	{ "collect", cmd_collect },
 };
 
 void
@@ -43,6 +44,7 @@ nsctl_usage(void)
 	    "  diff A B                      what changed between revisions\n"
 	    "  rollback N                    make revision N the running one\n"
 	    "  subscribe plan [-n COUNT] [-t MS]   print plans as published\n"
+	    "  collect -p PORT [-b ADDR] [--json] [-n N] [-t IDLE_S] [--summary]\n"
 	    "exit codes: 0 ok, 1 invalid config or failed check, 2 usage, "
 	    "3 cfgd unreachable\n");
 	exit(EXIT_USAGE);

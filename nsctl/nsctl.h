@@ -30,5 +30,6 @@ int cmd_rollback(struct nsctl *n, int argc, char **argv);
 
 /* subscribe.c */
 int cmd_subscribe(struct nsctl *n, int argc, char **argv);
+int cmd_collect(struct nsctl *n, int argc, char **argv);
 
 #endif

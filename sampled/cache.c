@@ -1,0 +1,343 @@
+/*
+ * cache.c: the flow cache of one interface direction: a chained hash over
+ * one array of flows, and two lists that make aging cost what it ages:
+ * by last packet (inactive) and by first packet (active).
+ */
+#include <stdlib.h>
+#include <string.h>
+
+#include "fields.h"
+#include "sampled.h"
+#include "sampled_fields.h"
+#include "util.h"
+
+#define GROW_FIRST 1024
+
+static inline struct flow *
+F(const struct cache *c, uint32_t i)
+{
+	return (struct flow *)(c->pool + (size_t)i * c->esize);
+}
+
+static inline uint64_t
+load64(const uint8_t *p)
+{
+	uint64_t v;
+
+	memcpy(&v, p, 8);
+	return v;
+}
+
+/* A fast multiply-xorshift hash of the key; keys are short. */
+static inline uint32_t
+key_hash(const uint8_t *k, unsigned len)
+{
+	uint64_t h = 0x9e3779b97f4a7c15ULL ^ len;
+	unsigned i = 0;
+
+	for (; i + 8 <= len; i += 8) {
+		h ^= load64(k + i);
+		h *= 0xbf58476d1ce4e5b9ULL;
+		h ^= h >> 31;
+	}
+	if (i < len) {
+		uint64_t t = 0;
+
+		memcpy(&t, k + i, len - i);
+		h ^= t;
+		h *= 0x94d049bb133111ebULL;
+	}
+	h ^= h >> 29;
+	h *= 0xbf58476d1ce4e5b9ULL;
+	h ^= h >> 32;
+	return (uint32_t)h;
+}
+
+static int
+is_route_field(unsigned t)
+{
+	return t == F_SRC_MASK || t == F_DST_MASK || t == F_SRC_AS ||
+	    t == F_DST_AS || t == F_NEXT_HOP || t == F_BGP_NEXT_HOP;
+}
+
+struct cache *
+cache_new(const Netstream__Plan *p, const Netstream__Record *r)
+{
+	struct cache *c = xcalloc(1, sizeof(*c));
+	unsigned i, off = 0;
+
+	if (layout_record(p, r, &c->layout) == -1) {
+		free(c);
+		return NULL;
+	}
+	c->off_src = c->off_dst = -1;
+	for (i = 0; i < r->n_match; i++) {
+		unsigned t = c->layout.f[i].type;
+
+		if (t == F_SRC_ADDR)
+			c->off_src = (int)off;
+		if (t == F_DST_ADDR)
+			c->off_dst = (int)off;
+		if (is_route_field(t))
+			c->key_routes = 1;
+		off += c->layout.f[i].len;
+	}
+	c->key_len = off;
+	c->esize = (sizeof(struct flow) + c->key_len + 7) & ~(size_t)7;
+	c->free_head = c->lru_head = c->lru_tail = NIL;
+	c->age_head = c->age_tail = NIL;
+	return c;
+}
+
+void
+cache_free(struct cache *c)
+{
+	if (c == NULL)
+		return;
+	free(c->pool);
+	free(c->buckets);
+	free(c);
+}
+
+static void
+rehash(struct cache *c, uint32_t nbuckets)
+{
+	uint32_t i;
+
+	free(c->buckets);
+	c->buckets = xmalloc(nbuckets * sizeof(uint32_t));
+	memset(c->buckets, 0xff, nbuckets * sizeof(uint32_t));
+	c->mask = nbuckets - 1;
+	for (i = 0; i < c->cap; i++) {
+		struct flow *f = F(c, i);
+		uint32_t b;
+
+		if (!f->used)
+			continue;
+		b = f->hash & c->mask;
+		f->hnext = c->buckets[b];
+		c->buckets[b] = i;
+	}
+}
+
+/* Doubles the flow array (its new half on the free list) and the hash. */
+static int
+grow(struct cache *c, uint64_t limit)
+{
+	uint32_t ncap = c->cap ? c->cap * 2 : GROW_FIRST, i;
+
+	if (ncap > limit)
+		ncap = (uint32_t)limit;
+	if (ncap <= c->cap)
+		return -1;
+	c->pool = xrealloc(c->pool, (size_t)ncap * c->esize);
+	for (i = ncap; i-- > c->cap;) {
+		struct flow *f = F(c, i);
+
+		f->used = 0;
+		f->hnext = c->free_head;
+		c->free_head = i;
+	}
+	c->cap = ncap;
+	if (c->mask + 1 < ncap || c->buckets == NULL)
+		rehash(c, ncap);
+	return 0;
+}
+
+static void
+lru_unlink(struct cache *c, uint32_t i)
+{
+	struct flow *f = F(c, i);
+
+	if (f->lru_prev != NIL)
+		F(c, f->lru_prev)->lru_next = f->lru_next;
+	else
+		c->lru_head = f->lru_next;
+	if (f->lru_next != NIL)
+		F(c, f->lru_next)->lru_prev = f->lru_prev;
+	else
+		c->lru_tail = f->lru_prev;
+}
+
+static void
+lru_append(struct cache *c, uint32_t i)
+{
+	struct flow *f = F(c, i);
+
+	f->lru_next = NIL;
+	f->lru_prev = c->lru_tail;
+	if (c->lru_tail != NIL)
+		F(c, c->lru_tail)->lru_next = i;
+	else
+		c->lru_head = i;
+	c->lru_tail = i;
+}
+
+static void
+age_unlink(struct cache *c, uint32_t i)
+{
+	struct flow *f = F(c, i);
+
+	if (f->age_prev != NIL)
+		F(c, f->age_prev)->age_next = f->age_next;
+	else
+		c->age_head = f->age_next;
+	if (f->age_next != NIL)
+		F(c, f->age_next)->age_prev = f->age_prev;
+	else
+		c->age_tail = f->age_prev;
+}
+
+/* Hands the flow to its batch and frees its entry. */
+static void
+expire(struct slot *s, struct binding *b, uint32_t i, int reason)
+{
+	struct cache *c = b->cache;
+	struct flow *f = F(c, i);
+	uint32_t *pp = &c->buckets[f->hash & c->mask];
+
+	push_row(s, b, f, reason);
+	while (*pp != i)
+		pp = &F(c, *pp)->hnext;
+	*pp = f->hnext;
+	lru_unlink(c, i);
+	age_unlink(c, i);
+	f->used = 0;
+	f->hnext = c->free_head;
+	c->free_head = i;
+	c->used--;
+	c->aged[reason]++;
+	s->flows_total--;
+}
+
+static uint32_t
+lookup(struct cache *c, const uint8_t *key, uint32_t h)
+{
+	uint32_t i;
+
+	if (c->buckets == NULL)
+		return NIL;
+	for (i = c->buckets[h & c->mask]; i != NIL; i = F(c, i)->hnext) {
+		struct flow *f = F(c, i);
+
+		if (f->hash == h && memcmp(f->key, key, c->key_len) == 0)
+			return i;
+	}
+	return NIL;
+}
+
+/* A new entry, making room by policy when the slot's cache is full. */
+static uint32_t
+create(struct slot *s, struct binding *b, const uint8_t *key, uint32_t h,
+    uint32_t now)
+{
+	struct cache *c = b->cache;
+	struct flow *f;
+	uint32_t i, bk;
+
+	if (s->flows_total >= s->flows_max) {
+		if (s->drop_new || c->age_head == NIL) {
+			c->dropped_full++;
+			return NIL;
+		}
+		c->evicted++;
+		expire(s, b, c->age_head, END_RESOURCES);
+	}
+	if (c->free_head == NIL && grow(c, s->flows_max) == -1) {
+		c->dropped_full++;
+		return NIL;
+	}
+	i = c->free_head;
+	f = F(c, i);
+	c->free_head = f->hnext;
+	memset(f, 0, sizeof(*f));
+	memcpy(f->key, key, c->key_len);
+	f->used = 1;
+	f->hash = h;
+	f->first_ms = f->last_ms = now;
+	bk = h & c->mask;
+	f->hnext = c->buckets[bk];
+	c->buckets[bk] = i;
+	lru_append(c, i);
+	f->age_next = NIL;
+	f->age_prev = c->age_tail;
+	if (c->age_tail != NIL)
+		F(c, c->age_tail)->age_next = i;
+	else
+		c->age_head = i;
+	c->age_tail = i;
+	c->used++;
+	c->created++;
+	s->flows_total++;
+	return i;
+}
+
+#define TH_FIN 0x01
+#define TH_RST 0x04
+
+void
+cache_packet(struct slot *s, struct binding *b, const struct pkt *pk,
+    uint32_t now)
+{
+	struct cache *c = b->cache;
+	uint8_t key[LAYOUT_MAX_ROW];
+	struct fctx x = { NULL, NULL, b->pb->ifindex, (int)b->pb->direction,
+		(int)s->plan->export_as };
+	struct flow *f;
+	unsigned k, off = 0;
+	uint32_t h, i;
+
+	if (c->key_routes) {
+		x.rs = routes_lookup(&s->routes, pk->src);
+		x.rd = routes_lookup(&s->routes, pk->dst);
+	}
+	for (k = 0; k < b->rec->n_match; k++) {
+		field_put_key(key + off, c->layout.f[k].type,
+		    c->layout.f[k].len, pk, &x);
+		off += c->layout.f[k].len;
+	}
+	h = key_hash(key, c->key_len);
+	if ((i = lookup(c, key, h)) == NIL &&
+	    (i = create(s, b, key, h, now)) == NIL)
+		return;
+	f = F(c, i);
+	f->packets++;
+	f->bytes += pk->ip_len;
+	f->last_ms = now;
+	f->tcp_flags |= pk->tcp_flags;
+	f->ext |= pk->ext_headers;
+	if (c->lru_tail != i) {
+		lru_unlink(c, i);
+		lru_append(c, i);
+	}
+	/* FIN or RST ends a flow, unless it is the flow's first packet */
+	if (pk->proto == 6 && (pk->tcp_flags & (TH_FIN | TH_RST)) &&
+	    f->packets > 1)
+		expire(s, b, i, END_FLOW);
+	else if (f->bytes > BYTES_OVERFLOW)
+		expire(s, b, i, END_FORCED);
+}
+
+/* Ages what is due: only the heads of the two lists are looked at. */
+void
+cache_age(struct slot *s, struct binding *b, uint32_t now)
+{
+	struct cache *c = b->cache;
+
+	while (c->lru_head != NIL &&
+	    now - F(c, c->lru_head)->last_ms >= s->inactive_ms)
+		expire(s, b, c->lru_head, END_IDLE);
+	while (c->age_head != NIL &&
+	    now - F(c, c->age_head)->first_ms >= s->active_ms)
+		expire(s, b, c->age_head, END_ACTIVE);
+}
+
+/* Ages every flow (end of file, shutdown, plan change). */
+void
+cache_flush(struct slot *s, struct binding *b, int reason)
+{
+	struct cache *c = b->cache;
+
+	while (c->age_head != NIL)
+		expire(s, b, c->age_head, reason);
+}

@@ -1,0 +1,255 @@
+/*
+ * capture.c: libpcap captures of a slot's interfaces: capture files
+ * (merged by time, as fast as possible or in real time) and live devices
+ * (one handle per enabled direction), decoded and handed to the caches.
+ */
+#include <errno.h>
+#include <stdio.h>
+#include <string.h>
+#include <time.h>
+
+#include "log.h"
+#include "sampled.h"
+#include "util.h"
+
+int
+capture_open(struct capture *c, const Netstream__Interface *pi, int dir,
+    int live_dir, char *err, size_t errlen)
+{
+	char ebuf[PCAP_ERRBUF_SIZE];
+
+	memset(c, 0, sizeof(*c));
+	ns_strlcpy(c->name, pi->name, sizeof(c->name));
+	if (pi->file[0]) {
+		c->is_file = 1;
+		c->realtime = pi->realtime;
+		c->dir = (int)pi->file_direction;
+		ns_strlcpy(c->source, pi->file, sizeof(c->source));
+		c->pc = pcap_open_offline_with_tstamp_precision(pi->file,
+		    PCAP_TSTAMP_PRECISION_MICRO, ebuf);
+	} else {
+		c->dir = dir;
+		ns_strlcpy(c->source, pi->device, sizeof(c->source));
+		if ((c->pc = pcap_create(pi->device, ebuf)) != NULL) {
+			pcap_set_snaplen(c->pc, 256);
+			pcap_set_immediate_mode(c->pc, 1);
+			pcap_set_buffer_size(c->pc, (int)pi->buffer_kb * 1024);
+			if (pcap_activate(c->pc) < 0) {
+				snprintf(ebuf, sizeof(ebuf), "%s",
+				    pcap_geterr(c->pc));
+				pcap_close(c->pc);
+				c->pc = NULL;
+			} else if (pcap_setdirection(c->pc, live_dir) == -1 ||
+			    pcap_setnonblock(c->pc, 1, ebuf) == -1) {
+				snprintf(ebuf, sizeof(ebuf), "%s",
+				    pcap_geterr(c->pc));
+				pcap_close(c->pc);
+				c->pc = NULL;
+			}
+		}
+	}
+	if (c->pc == NULL) {
+		snprintf(err, errlen, "%s (%s): %s", pi->name, c->source, ebuf);
+		return -1;
+	}
+	c->dlt = pcap_datalink(c->pc);
+	return 0;
+}
+
+void
+capture_close(struct capture *c)
+{
+	if (c->pc != NULL)
+		pcap_close(c->pc);
+	c->pc = NULL;
+}
+
+static void
+count_len(struct slot *s, uint32_t len)
+{
+	static const uint32_t edges[] = { 64, 128, 256, 512, 1024, 1500 };
+	unsigned i;
+
+	for (i = 0; i < 6 && len > edges[i]; i++)
+		;
+	s->lenhist[i]++;
+}
+
+/* One packet of capture c through decode, sampler and cache. */
+static void
+handle(struct slot *s, struct capture *c, const struct pcap_pkthdr *h,
+    const u_char *data)
+{
+	int64_t ts = (int64_t)h->ts.tv_sec * 1000 + h->ts.tv_usec / 1000;
+	struct binding *b;
+	struct pkt pk;
+	int r;
+
+	if (s->boot_ms == 0)
+		s->boot_ms = ts;
+	if (ts > s->now_ms)
+		s->now_ms = ts; /* the slot clock never goes back */
+	s->received++;
+	r = decode_packet(c->dlt, data, h->caplen, &pk);
+	if (r == DEC_IPV4) {
+		s->ipv4++;
+		return;
+	}
+	if (r == DEC_OTHER) {
+		s->other++;
+		return;
+	}
+	if (r != DEC_IPV6) {
+		s->malformed[r]++;
+		return;
+	}
+	s->ipv6++;
+	count_len(s, pk.ip_len);
+	if (c->bidx < 0) {
+		s->unbound++;
+		return;
+	}
+	b = &s->b[c->bidx];
+	b->packets++;
+	if (b->cache == NULL || !sampler_take(&b->sampler, s->now_ms))
+		return;
+	b->sampled++;
+	s->sampled_pkts++;
+	cache_packet(s, b, &pk, (uint32_t)(s->now_ms - s->boot_ms));
+}
+
+struct live_ctx {
+	struct slot *s;
+	struct capture *c;
+};
+
+static void
+live_packet(u_char *arg, const struct pcap_pkthdr *h, const u_char *data)
+{
+	struct live_ctx *lc = (struct live_ctx *)arg;
+
+	handle(lc->s, lc->c, h, data);
+}
+
+static void
+age_all(struct slot *s)
+{
+	uint32_t now = (uint32_t)(s->now_ms - s->boot_ms);
+	size_t i;
+
+	for (i = 0; i < s->nb; i++)
+		if (s->b[i].cache != NULL)
+			cache_age(s, &s->b[i], now);
+	s->next_age_ms = s->now_ms + 100;
+}
+
+/* Reads the next packet of file capture c into its lookahead. */
+static void
+fill(struct capture *c)
+{
+	int rc;
+
+	if (c->pending || c->eof)
+		return;
+	rc = pcap_next_ex(c->pc, &c->hdr, &c->data);
+	if (rc == 1)
+		c->pending = 1;
+	else {
+		if (rc == PCAP_ERROR)
+			log_warnx("%s: %s: read error: %s", c->name, c->source,
+			    pcap_geterr(c->pc));
+		c->eof = 1;
+	}
+}
+
+static struct capture *
+earliest(struct slot *s)
+{
+	struct capture *best = NULL;
+	size_t i;
+
+	for (i = 0; i < s->ncap; i++) {
+		struct capture *c = &s->cap[i];
+
+		if (!c->is_file || c->pc == NULL)
+			continue;
+		fill(c);
+		if (!c->pending)
+			continue;
+		if (best == NULL || timercmp(&c->hdr->ts, &best->hdr->ts, <))
+			best = c;
+	}
+	return best;
+}
+
+/* In real time, waits until the packet's offset in the capture is due. */
+static int
+realtime_wait(struct slot *s, struct capture *c)
+{
+	static int64_t wall0, pcap0;
+	int64_t ts = (int64_t)c->hdr->ts.tv_sec * 1000 +
+	    c->hdr->ts.tv_usec / 1000;
+	int64_t due;
+
+	if (wall0 == 0) {
+		wall0 = mono_ms();
+		pcap0 = ts;
+	}
+	due = wall0 + (ts - pcap0);
+	(void)s;
+	return due > mono_ms() ? (int)(due - mono_ms()) : 0;
+}
+
+/*
+ * Processes up to budget packets. Returns the ms the caller may sleep
+ * (0: more work is ready), -1 when every capture file has ended.
+ */
+int
+capture_run(struct slot *s, int budget)
+{
+	struct capture *c;
+	size_t i;
+	int n = 0, live = 0;
+
+	for (i = 0; i < s->ncap; i++) {
+		struct live_ctx lc = { s, &s->cap[i] };
+		int got;
+
+		c = &s->cap[i];
+		if (c->is_file || c->pc == NULL)
+			continue;
+		live = 1;
+		got = pcap_dispatch(c->pc, budget, live_packet, (u_char *)&lc);
+		if (got > 0)
+			n += got;
+	}
+	if (live) {
+		/* live, the clock is the wall clock even without packets */
+		int64_t wall = now_ms();
+
+		if (s->boot_ms == 0)
+			s->boot_ms = wall;
+		if (wall > s->now_ms)
+			s->now_ms = wall;
+	}
+	while (n < budget && (c = earliest(s)) != NULL) {
+		int wait;
+
+		if (c->realtime && (wait = realtime_wait(s, c)) > 0)
+			return wait < 50 ? wait : 50;
+		handle(s, c, c->hdr, c->data);
+		c->pending = 0;
+		n++;
+		if (s->now_ms >= s->next_age_ms)
+			age_all(s);
+	}
+	if (s->now_ms >= s->next_age_ms)
+		age_all(s);
+	if (n < budget) {
+		for (i = 0; i < s->ncap; i++)
+			if (s->cap[i].is_file && !s->cap[i].eof)
+				return 0;
+		return live ? 10 : -1;
+	}
+	return 0;
+}

@@ -1,0 +1,128 @@
+/*
+ * push.c: aged flows become rows in the data template layout, collected per
+ * interface direction and pushed to exportd in FlowBatches. In a replay
+ * the push waits for exportd (nothing is lost); live, a full queue is
+ * counted as lost, never dropped silently.
+ */
+#include <errno.h>
+#include <stdlib.h>
+#include <string.h>
+#include <zmq.h>
+
+#include "bus.h"
+#include "fields.h"
+#include "log.h"
+#include "sampled.h"
+#include "sampled_fields.h"
+#include "util.h"
+
+void
+push_row(struct slot *s, struct binding *b, struct flow *f, int reason)
+{
+	struct cache *c = b->cache;
+	struct batch *bt = &b->batch;
+	struct flow_vals v = { f->packets, f->bytes, f->first_ms, f->last_ms,
+		f->ext, f->tcp_flags, reason };
+	struct fctx x = { NULL, NULL, b->pb->ifindex, (int)b->pb->direction,
+		(int)s->plan->export_as };
+	unsigned k, off = c->key_len;
+	uint8_t *row;
+
+	if (bt->n == bt->cap) {
+		bt->cap = bt->cap ? bt->cap * 2 : 64;
+		bt->rows = xrealloc(bt->rows, (size_t)bt->cap * c->layout.rec_len);
+	}
+	row = bt->rows + (size_t)bt->n * c->layout.rec_len;
+	memcpy(row, f->key, c->key_len);
+	/* route fields of the collect part follow the flow's addresses */
+	if (c->off_src >= 0)
+		x.rs = routes_lookup(&s->routes, f->key + c->off_src);
+	if (c->off_dst >= 0)
+		x.rd = routes_lookup(&s->routes, f->key + c->off_dst);
+	for (k = b->rec->n_match; k < c->layout.n_fields; k++) {
+		field_put_collect(row + off, c->layout.f[k].type,
+		    c->layout.f[k].len, &v, &x);
+		off += c->layout.f[k].len;
+	}
+	bt->n++;
+	if (bt->n >= BATCH_ROWS)
+		push_batch(s, b, 0);
+}
+
+static int
+send_batch(struct slot *s, Netstream__Envelope *env)
+{
+	int flags = s->live ? ZMQ_DONTWAIT : 0;
+
+	for (;;) {
+		if (bus_send(s->push, NULL, env, flags) == 0)
+			return 0;
+		if (zmq_errno() != EINTR)
+			return -1;
+	}
+}
+
+void
+push_batch(struct slot *s, struct binding *b, int final)
+{
+	Netstream__Envelope env = NETSTREAM__ENVELOPE__INIT;
+	Netstream__FlowBatch fb = NETSTREAM__FLOW_BATCH__INIT;
+	Netstream__TemplateField tf[TMPL_MAX_FIELDS], *tfp[TMPL_MAX_FIELDS];
+	const struct tmpl *t = &b->cache->layout;
+	unsigned i;
+
+	if ((b->batch.n == 0 && !final) || b->pb->n_hosts == 0) {
+		/* no host anywhere: counted as aged, nothing to send */
+		b->batch.n = 0;
+		return;
+	}
+	for (i = 0; i < t->n_fields; i++) {
+		netstream__template_field__init(&tf[i]);
+		tf[i].type = t->f[i].type;
+		tf[i].len = t->f[i].len;
+		tfp[i] = &tf[i];
+	}
+	fb.generation = s->plan->generation;
+	fb.slot = s->id;
+	fb.record = b->rec->name;
+	fb.template_id = t->id;
+	fb.n_fields = t->n_fields;
+	fb.fields = tfp;
+	fb.interface = b->pb->interface;
+	fb.direction = b->pb->direction;
+	fb.ifindex = b->pb->ifindex;
+	fb.n_hosts = b->pb->n_hosts;
+	fb.hosts = b->pb->hosts;
+	fb.sampler = b->pb->sampler;
+	fb.export_time_ms = s->now_ms;
+	fb.sys_boot_ms = s->boot_ms;
+	fb.seq = ++s->batch_seq;
+	fb.rows.data = b->batch.rows;
+	fb.rows.len = (size_t)b->batch.n * t->rec_len;
+	fb.row_len = t->rec_len;
+	fb.n_rows = b->batch.n;
+	fb.final = final;
+	for (i = 0; i < s->plan->n_slots; i++)
+		if (s->plan->slots[i]->id == s->id)
+			fb.sequence_flow = s->plan->slots[i]->sequence_flow;
+	env.msg_case = NETSTREAM__ENVELOPE__MSG_BATCH;
+	env.batch = &fb;
+	if (s->no_export || send_batch(s, &env) == 0) {
+		s->batches_pushed++;
+		s->records_pushed += b->batch.n;
+	} else {
+		s->batches_lost++;
+		s->records_lost += b->batch.n;
+	}
+	b->batch.n = 0;
+}
+
+void
+push_all(struct slot *s, int final)
+{
+	size_t i;
+
+	for (i = 0; i < s->nb; i++)
+		if (s->b[i].cache != NULL)
+			push_batch(s, &s->b[i], final);
+}

@@ -1,0 +1,321 @@
+/*
+ * sampled --slot N: the data plane of one slot (one per line card). It
+ * executes the plan cfgd publishes: captures the slot's interfaces,
+ * samples, aggregates into flow caches, ages, and pushes aged flows to
+ * exportd. It never reads the config file.
+ */
+#include <getopt.h>
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <zmq.h>
+
+#include "bus.h"
+#include "log.h"
+#include "sampled.h"
+#include "stats.h"
+#include "util.h"
+
+static volatile sig_atomic_t quit;
+
+struct proc {
+	struct slot s;
+	struct bus_endpoints ep;
+	void *ctx, *sub, *stats, *req;
+	int64_t next_stats, next_flush, next_req;
+	uint64_t bad[BUS_ERR_MAX], plans_applied, plans_ignored;
+};
+
+static void
+on_signal(int sig)
+{
+	(void)sig;
+	quit = 1;
+}
+
+static _Noreturn void
+usage(void)
+{
+	fprintf(stderr, "usage: sampled --slot N [-r RUN_DIR] [--exit-at-eof] "
+			"[--no-export]\n");
+	exit(2);
+}
+
+/* Takes a plan if it is newer than the running one; frees it otherwise. */
+static void
+offer_plan(struct proc *pr, Netstream__Plan *p)
+{
+	if (pr->s.plan != NULL && p->generation <= pr->s.plan->generation) {
+		pr->plans_ignored++;
+		netstream__plan__free_unpacked(p, NULL);
+		return;
+	}
+	pr->plans_applied++;
+	slot_apply(&pr->s, p);
+}
+
+static void
+take_envelope(struct proc *pr, Netstream__Envelope *env)
+{
+	Netstream__Plan *p = NULL;
+
+	if (env->msg_case == NETSTREAM__ENVELOPE__MSG_PLAN) {
+		p = env->plan;
+		env->plan = NULL;
+	} else if (env->msg_case == NETSTREAM__ENVELOPE__MSG_REPLY &&
+	    env->reply->status == 0 && env->reply->plan != NULL) {
+		p = env->reply->plan;
+		env->reply->plan = NULL;
+	} else if (env->msg_case != NETSTREAM__ENVELOPE__MSG_REPLY)
+		pr->bad[BUS_EMPTY]++;
+	env->msg_case = NETSTREAM__ENVELOPE__MSG__NOT_SET;
+	bus_free(env);
+	if (p != NULL)
+		offer_plan(pr, p);
+}
+
+static void
+read_bus(struct proc *pr)
+{
+	Netstream__Envelope *env;
+	enum bus_err e;
+
+	while ((e = bus_recv(pr->sub, BUS_MAX_CONTROL, 1, ZMQ_DONTWAIT,
+	    &env)) != BUS_AGAIN) {
+		if (e != BUS_OK) {
+			pr->bad[e]++;
+			continue;
+		}
+		take_envelope(pr, env);
+	}
+	if (pr->req != NULL &&
+	    (e = bus_recv(pr->req, BUS_MAX_CONTROL, 0, ZMQ_DONTWAIT, &env)) !=
+	    BUS_AGAIN) {
+		zmq_close(pr->req);
+		pr->req = NULL;
+		if (e == BUS_OK)
+			take_envelope(pr, env);
+		else
+			pr->bad[e]++;
+	}
+}
+
+/* A (re)started process asks for the plan instead of waiting for it. */
+static void
+ask_plan(struct proc *pr)
+{
+	Netstream__Envelope env = NETSTREAM__ENVELOPE__INIT;
+	Netstream__ControlRequest rq = NETSTREAM__CONTROL_REQUEST__INIT;
+
+	if (pr->s.plan != NULL || mono_ms() < pr->next_req)
+		return;
+	if (pr->req != NULL)
+		zmq_close(pr->req);
+	pr->req = bus_socket(pr->ctx, ZMQ_REQ, BUS_MAX_CONTROL);
+	bus_connect(pr->req, pr->ep.control);
+	rq.verb = NETSTREAM__VERB__GET_PLAN;
+	env.msg_case = NETSTREAM__ENVELOPE__MSG_REQUEST;
+	env.request = &rq;
+	bus_send(pr->req, NULL, &env, ZMQ_DONTWAIT);
+	pr->next_req = mono_ms() + 1000;
+}
+
+static void
+publish_stats(struct proc *pr)
+{
+	static const char *lens[] = { "1-64", "65-128", "129-256", "257-512",
+		"513-1024", "1025-1500", ">1500" };
+	static const char *reasons[END_MAX] = { "", "idle", "active",
+		"end-of-flow", "forced", "lack-of-resources" };
+	struct slot *s = &pr->s;
+	Netstream__Stats st;
+	char slot[16];
+	size_t i;
+	int r;
+
+	snprintf(slot, sizeof(slot), "%u", s->id);
+	stats_begin(&st, "sampled", s->id, s->plan ? s->plan->generation : 0);
+	stats_add(&st, "packets_received", s->received, NULL, NULL, NULL, NULL);
+	stats_add(&st, "packets_ipv6", s->ipv6, NULL, NULL, NULL, NULL);
+	stats_add(&st, "packets_ipv4", s->ipv4, NULL, NULL, NULL, NULL);
+	stats_add(&st, "packets_other", s->other, NULL, NULL, NULL, NULL);
+	stats_add(&st, "packets_sampled", s->sampled_pkts, NULL, NULL, NULL,
+	    NULL);
+	stats_add(&st, "packets_unbound", s->unbound, NULL, NULL, NULL, NULL);
+	for (r = DEC_MALFORMED_LINK; r < DEC_NRESULTS; r++)
+		stats_add(&st, "packets_malformed", s->malformed[r], "reason",
+		    decode_reason_name(r), NULL, NULL);
+	for (i = 0; i < 7; i++)
+		stats_add(&st, "packet_length", s->lenhist[i], "range", lens[i],
+		    NULL, NULL);
+	for (i = 0; i < s->nb; i++) {
+		struct cache *c = s->b[i].cache;
+		const char *rec;
+
+		if (c == NULL)
+			continue;
+		rec = s->b[i].rec->name;
+		stats_add(&st, "flows_current", c->used, "record", rec,
+		    "binding", s->b[i].key);
+		stats_add(&st, "flows_created", c->created, "record", rec,
+		    "binding", s->b[i].key);
+		stats_add(&st, "cache_full", c->dropped_full + c->evicted,
+		    "record", rec, "binding", s->b[i].key);
+		for (r = END_IDLE; r < END_MAX; r++)
+			stats_add(&st, "flows_aged", c->aged[r], "record", rec,
+			    "reason", reasons[r]);
+	}
+	stats_add(&st, "batches_pushed", s->batches_pushed, NULL, NULL, NULL,
+	    NULL);
+	stats_add(&st, "records_pushed", s->records_pushed, NULL, NULL, NULL,
+	    NULL);
+	stats_add(&st, "batches_lost", s->batches_lost, NULL, NULL, NULL, NULL);
+	stats_add(&st, "records_lost", s->records_lost, NULL, NULL, NULL, NULL);
+	stats_add(&st, "captures_done", (uint64_t)s->all_eof, NULL, NULL, NULL,
+	    NULL);
+	stats_add(&st, "flows_in_cache", s->flows_total, NULL, NULL, NULL,
+	    NULL);
+	for (r = BUS_TOO_BIG; r < BUS_ERR_MAX; r++)
+		stats_add(&st, "bad_messages", pr->bad[r], "reason",
+		    bus_err_name((enum bus_err)r), NULL, NULL);
+	stats_publish(pr->stats, &st);
+	stats_clear(&st);
+}
+
+static void
+timers(struct proc *pr)
+{
+	int64_t now = mono_ms();
+	unsigned iv = pr->s.plan && pr->s.plan->stats_interval_ms ?
+	    pr->s.plan->stats_interval_ms : 1000;
+
+	if (now >= pr->next_flush) {
+		/* partial batches leave at least every 200 ms */
+		if (pr->s.plan != NULL)
+			push_all(&pr->s, 0);
+		pr->next_flush = now + 200;
+	}
+	if (now >= pr->next_stats) {
+		publish_stats(pr);
+		pr->next_stats = now + iv;
+	}
+}
+
+static void
+at_eof(struct proc *pr)
+{
+	struct slot *s = &pr->s;
+	size_t i;
+
+	if (s->all_eof)
+		return;
+	s->all_eof = 1;
+	for (i = 0; i < s->nb; i++)
+		if (s->b[i].cache != NULL)
+			cache_flush(s, &s->b[i], END_FORCED);
+	push_all(s, 1);
+	log_info("slot %u: captures ended: %llu packets, %llu flows pushed",
+	    s->id, (unsigned long long)s->received,
+	    (unsigned long long)s->records_pushed);
+	publish_stats(pr);
+}
+
+static void
+run(struct proc *pr, int exit_at_eof)
+{
+	zmq_pollitem_t it[2];
+	int wait;
+
+	while (!quit) {
+		ask_plan(pr);
+		read_bus(pr);
+		wait = 100;
+		if (pr->s.plan != NULL && !pr->s.all_eof) {
+			wait = capture_run(&pr->s, 4096);
+			if (wait == -1) {
+				at_eof(pr);
+				if (exit_at_eof)
+					break;
+				wait = 100;
+			}
+		}
+		timers(pr);
+		it[0] = (zmq_pollitem_t){ pr->sub, 0, ZMQ_POLLIN, 0 };
+		it[1] = (zmq_pollitem_t){ pr->req, 0, ZMQ_POLLIN, 0 };
+		if (wait > 0)
+			zmq_poll(it, pr->req ? 2 : 1, wait);
+	}
+}
+
+static void
+open_bus(struct proc *pr)
+{
+	pr->ctx = zmq_ctx_new();
+	pr->sub = bus_socket(pr->ctx, ZMQ_SUB, BUS_MAX_CONTROL);
+	zmq_setsockopt(pr->sub, ZMQ_SUBSCRIBE, "plan", 4);
+	bus_connect(pr->sub, pr->ep.plan);
+	pr->s.push = bus_socket(pr->ctx, ZMQ_PUSH, 0);
+	bus_connect(pr->s.push, pr->ep.flows);
+	pr->stats = bus_socket(pr->ctx, ZMQ_PUB, 0);
+	bus_connect(pr->stats, pr->ep.stats_in);
+}
+
+int
+main(int argc, char **argv)
+{
+	static const struct option longopts[] = {
+		{ "slot", required_argument, NULL, 's' },
+		{ "exit-at-eof", no_argument, NULL, 'x' },
+		{ "no-export", no_argument, NULL, 'n' },
+		{ NULL, 0, NULL, 0 },
+	};
+	static struct proc pr;
+	const char *rflag = NULL;
+	struct sigaction sa;
+	int ch, slot = -1, exit_at_eof = 0;
+	char name[32];
+
+	while ((ch = getopt_long(argc, argv, "r:s:xn", longopts, NULL)) != -1) {
+		switch (ch) {
+		case 's':
+			slot = atoi(optarg);
+			break;
+		case 'r':
+			rflag = optarg;
+			break;
+		case 'x':
+			exit_at_eof = 1;
+			break;
+		case 'n':
+			pr.s.no_export = 1;
+			break;
+		default:
+			usage();
+		}
+	}
+	if (slot < 0 || slot > 255 || optind != argc)
+		usage();
+	snprintf(name, sizeof(name), "sampled[%d]", slot);
+	log_init(name, getenv("NETSTREAMD_DEBUG") != NULL);
+	pr.s.id = (unsigned)slot;
+	bus_endpoints_init(&pr.ep, bus_run_dir(rflag));
+	memset(&sa, 0, sizeof(sa));
+	sa.sa_handler = on_signal;
+	sigaction(SIGINT, &sa, NULL);
+	sigaction(SIGTERM, &sa, NULL);
+	open_bus(&pr);
+	run(&pr, exit_at_eof);
+	/* shutdown ages and exports every flow first */
+	if (pr.s.plan != NULL)
+		slot_close(&pr.s, END_FORCED);
+	publish_stats(&pr);
+	if (pr.req)
+		zmq_close(pr.req);
+	zmq_close(pr.sub);
+	zmq_close(pr.stats);
+	zmq_close(pr.s.push);
+	zmq_ctx_term(pr.ctx);
+	log_info("exiting");
+	return 0;
+}

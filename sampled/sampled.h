@@ -1,0 +1,149 @@
+/* sampled.h: one slot's data plane: capture, sampling, flow caches, aging. */
+#ifndef SAMPLED_H
+#define SAMPLED_H
+
+#include <pcap/pcap.h>
+#include <stdint.h>
+
+#include "decode.h"
+#include "layout.h"
+#include "netstream.pb-c.h"
+#include "routes.h"
+
+#define NIL UINT32_MAX
+#define BATCH_ROWS 1000
+#define BYTES_OVERFLOW 3435973836ULL
+
+enum end_reason {
+	END_IDLE = 1,
+	END_ACTIVE = 2,
+	END_FLOW = 3,	/* TCP FIN or RST */
+	END_FORCED = 4, /* end of file, shutdown, plan change, byte overflow */
+	END_RESOURCES = 5, /* cache full, evict-oldest */
+	END_MAX
+};
+
+/* One flow; the cache keeps them in one array, key bytes right after. */
+struct flow {
+	uint32_t hnext;		   /* hash chain */
+	uint32_t lru_prev, lru_next; /* by last packet: inactive aging */
+	uint32_t age_prev, age_next; /* by first packet: active aging */
+	uint32_t hash;
+	uint32_t first_ms, last_ms; /* ms since the slot's boot */
+	uint64_t packets, bytes;
+	uint32_t ext;
+	uint8_t tcp_flags;
+	uint8_t used;
+	uint8_t key[]; /* the record's match fields, wire format */
+};
+
+/* The flows of one interface direction (one record applies to each). */
+struct cache {
+	struct tmpl layout;  /* the data template rows follow */
+	unsigned key_len;    /* bytes of the match part of a row */
+	int off_src, off_dst; /* of the addresses in the key, -1: absent */
+	int key_routes;      /* a match field comes from the routes table */
+	size_t esize;
+	uint8_t *pool;
+	uint32_t cap, used, free_head;
+	uint32_t *buckets;
+	uint32_t mask;
+	uint32_t lru_head, lru_tail, age_head, age_tail;
+	uint64_t created, aged[END_MAX], dropped_full, evicted;
+};
+
+struct batch {
+	uint8_t *rows;
+	uint32_t n, cap;
+};
+
+struct sampler {
+	int mode;
+	uint32_t value;
+	uint64_t count;	    /* packets seen, for fix-packets */
+	uint64_t next_ms;   /* for fix-time */
+	uint32_t skip;	    /* for random-packets: packets until the next */
+	uint64_t rng;
+};
+
+/* An enabled interface direction of this slot, as the plan binds it. */
+struct binding {
+	const Netstream__Binding *pb; /* in the plan this was built from */
+	const Netstream__Record *rec;  /* NULL: counted only */
+	char key[256];		       /* interface|direction|record key */
+	struct cache *cache;
+	struct batch batch;
+	struct sampler sampler;
+	uint64_t packets, sampled;
+};
+
+struct capture {
+	char name[64];	/* the interface */
+	char source[1024];	/* file path or device */
+	int dir;	/* for a file, or the live handle's direction */
+	int is_file, realtime, eof;
+	pcap_t *pc;
+	int dlt;
+	/* one packet of lookahead, to merge several files by time */
+	struct pcap_pkthdr *hdr;
+	const u_char *data;
+	int pending;
+	int bidx; /* its binding in the slot, -1: none */
+};
+
+struct slot {
+	unsigned id;
+	int no_export, exit_at_eof, live;
+	Netstream__Plan *plan;
+	struct binding *b;
+	size_t nb;
+	struct capture *cap;
+	size_t ncap;
+	struct routes routes;
+	char routes_file[1024];
+	int64_t boot_ms;     /* unix ms sysUpTime counts from */
+	int64_t now_ms;	     /* the slot clock */
+	int64_t next_age_ms;
+	uint64_t flows_total, flows_max;
+	int drop_new;
+	uint32_t active_ms, inactive_ms;
+	void *push;
+	uint64_t batch_seq;
+	/* counters */
+	uint64_t received, ipv6, ipv4, other, sampled_pkts, unbound;
+	uint64_t malformed[DEC_NRESULTS];
+	uint64_t lenhist[7];
+	uint64_t batches_pushed, records_pushed, batches_lost, records_lost;
+	uint64_t lost_at_exit;
+	int all_eof;
+};
+
+/* cache.c */
+struct cache *cache_new(const Netstream__Plan *p, const Netstream__Record *r);
+void cache_free(struct cache *c);
+void cache_packet(struct slot *s, struct binding *b, const struct pkt *pk,
+    uint32_t now);
+void cache_age(struct slot *s, struct binding *b, uint32_t now);
+void cache_flush(struct slot *s, struct binding *b, int reason);
+
+/* push.c */
+void push_row(struct slot *s, struct binding *b, struct flow *f, int reason);
+void push_batch(struct slot *s, struct binding *b, int final);
+void push_all(struct slot *s, int final);
+
+/* sampler.c */
+void sampler_init(struct sampler *sm, const Netstream__Sampler *ps,
+    uint64_t seed);
+int sampler_take(struct sampler *sm, int64_t now_ms);
+
+/* capture.c */
+int capture_open(struct capture *c, const Netstream__Interface *pi, int dir,
+    int live_dir, char *err, size_t errlen);
+void capture_close(struct capture *c);
+int capture_run(struct slot *s, int budget);
+
+/* plan.c */
+void slot_apply(struct slot *s, Netstream__Plan *p);
+void slot_close(struct slot *s, int reason);
+
+#endif
