@@ -163,7 +163,7 @@ main(int argc, char **argv)
 	bus_endpoints_init(&c.ep, bus_run_dir(rflag));
 	if (dflag != NULL)
 		ns_strlcpy(database, dflag, sizeof(database));
-	else if (file == NULL && getenv("NETSTREAMD_RUN_DIR") != NULL)
+	else if (getenv("NETSTREAMD_RUN_DIR") != NULL)
 		snprintf(database, sizeof(database), "%s/config.db",
 		    c.ep.run_dir);
 

@@ -30,6 +30,9 @@ static const struct verb verbs[] = {
 	{ "rollback", cmd_rollback },
 	{ "subscribe", cmd_subscribe },
 	{ "collect", cmd_collect },
+	{ "stats", cmd_stats },
+	{ "up", cmd_up },
+	{ "run", cmd_run },
 };
 
 void
@@ -44,6 +47,9 @@ nsctl_usage(void)
 	    "  diff A B                      what changed between revisions\n"
 	    "  rollback N                    make revision N the running one\n"
 	    "  subscribe plan [-n COUNT] [-t MS]   print plans as published\n"
+	    "  stats [--watch|--json] [--slot N] [-n COUNT]\n"
+	    "  up [-c FILE]                  run the process group (foreground)\n"
+	    "  run -c FILE                   run it over capture files, then stop\n"
 	    "  collect -p PORT [-b ADDR] [--json] [-n N] [-t IDLE_S] [--summary]\n"
 	    "exit codes: 0 ok, 1 invalid config or failed check, 2 usage, "
 	    "3 cfgd unreachable\n");

@@ -32,4 +32,12 @@ int cmd_rollback(struct nsctl *n, int argc, char **argv);
 int cmd_subscribe(struct nsctl *n, int argc, char **argv);
 int cmd_collect(struct nsctl *n, int argc, char **argv);
 
+/* statsview.c */
+int cmd_stats(struct nsctl *n, int argc, char **argv);
+void stats_print_json(const Netstream__Stats *s);
+
+/* group.c */
+int cmd_up(struct nsctl *n, int argc, char **argv);
+int cmd_run(struct nsctl *n, int argc, char **argv);
+
 #endif

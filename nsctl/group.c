@@ -1,0 +1,531 @@
+/*
+ * group.c: `nsctl up` supervises the process group (cfgd, exportd, one
+ * sampled per slot of the running plan) in the foreground: restarts what
+ * dies, with backoff, follows commits that add or remove slots, and stops
+ * the group cleanly. `nsctl run` does the same over capture files and
+ * stops once every flow is exported, with a summary.
+ */
+#include <errno.h>
+#include <getopt.h>
+#include <libgen.h>
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <sys/wait.h>
+#include <unistd.h>
+#include <zmq.h>
+
+#include "log.h"
+#include "nsctl.h"
+#include "stats.h"
+#include "util.h"
+
+#define MAX_CHILDREN 64
+#define BACKOFF_MAX_MS 30000
+
+struct child {
+	char name[32];
+	char slot[8]; /* "" for cfgd and exportd */
+	pid_t pid;
+	int wanted;
+	unsigned restarts;
+	int64_t next_start, started;
+};
+
+struct group {
+	struct nsctl *n;
+	char bindir[1024];
+	struct child c[MAX_CHILDREN];
+	int nc;
+	void *ctx, *plan_sub, *stats_sub;
+	Netstream__Plan *plan;
+	/* run: the latest stats of each process */
+	Netstream__Stats *st[MAX_CHILDREN];
+	int run_mode;
+};
+
+static volatile sig_atomic_t stop_flag;
+
+static void
+on_signal(int sig)
+{
+	(void)sig;
+	stop_flag = 1;
+}
+
+static struct child *
+child_find(struct group *g, const char *name, const char *slot)
+{
+	int i;
+
+	for (i = 0; i < g->nc; i++)
+		if (strcmp(g->c[i].name, name) == 0 &&
+		    strcmp(g->c[i].slot, slot) == 0)
+			return &g->c[i];
+	return NULL;
+}
+
+static struct child *
+child_want(struct group *g, const char *name, const char *slot)
+{
+	struct child *c = child_find(g, name, slot);
+
+	if (c == NULL && g->nc < MAX_CHILDREN) {
+		c = &g->c[g->nc++];
+		memset(c, 0, sizeof(*c));
+		ns_strlcpy(c->name, name, sizeof(c->name));
+		ns_strlcpy(c->slot, slot, sizeof(c->slot));
+	}
+	if (c != NULL)
+		c->wanted = 1;
+	return c;
+}
+
+static void
+child_start(struct group *g, struct child *c)
+{
+	char path[1200];
+	pid_t pid;
+
+	snprintf(path, sizeof(path), "%s/%s", g->bindir, c->name);
+	if ((pid = fork()) == -1) {
+		log_warn("fork %s", c->name);
+		return;
+	}
+	if (pid == 0) {
+		setpgid(0, 0);
+		if (strcmp(c->name, "sampled") == 0)
+			execl(path, "sampled", "--slot", c->slot, "-r",
+			    g->n->ep.run_dir, (char *)NULL);
+		else if (strcmp(c->name, "cfgd") == 0)
+			execl(path, "cfgd", "-r", g->n->ep.run_dir, "-c",
+			    g->n->config, (char *)NULL);
+		else
+			execl(path, c->name, "-r", g->n->ep.run_dir,
+			    (char *)NULL);
+		fprintf(stderr, "nsctl: exec %s: %s\n", path, strerror(errno));
+		_exit(127);
+	}
+	c->pid = pid;
+	c->started = mono_ms();
+	log_info("started %s%s%s (pid %d)", c->name, c->slot[0] ? " --slot " : "",
+	    c->slot, (int)pid);
+}
+
+/* Logs why a child died and schedules its restart with backoff. */
+static void
+reap(struct group *g)
+{
+	int status, i;
+	pid_t pid;
+
+	while ((pid = waitpid(-1, &status, WNOHANG)) > 0) {
+		for (i = 0; i < g->nc; i++) {
+			struct child *c = &g->c[i];
+			int64_t delay;
+
+			if (c->pid != pid)
+				continue;
+			c->pid = 0;
+			if (WIFSIGNALED(status))
+				log_warnx("%s%s%s died: killed by signal %d",
+				    c->name, c->slot[0] ? " slot " : "", c->slot,
+				    WTERMSIG(status));
+			else
+				log_warnx("%s%s%s exited with status %d", c->name,
+				    c->slot[0] ? " slot " : "", c->slot,
+				    WEXITSTATUS(status));
+			if (!c->wanted || stop_flag)
+				break;
+			/* a child that ran a while starts again at once */
+			if (mono_ms() - c->started > 10000)
+				c->restarts = 0;
+			delay = c->restarts ? 500LL << (c->restarts < 6 ?
+			    c->restarts : 6) : 200;
+			if (delay > BACKOFF_MAX_MS)
+				delay = BACKOFF_MAX_MS;
+			c->restarts++;
+			c->next_start = mono_ms() + delay;
+			log_info("restarting %s in %lld ms", c->name,
+			    (long long)delay);
+		}
+	}
+}
+
+static void
+start_due(struct group *g)
+{
+	int i;
+
+	for (i = 0; i < g->nc; i++) {
+		struct child *c = &g->c[i];
+
+		if (c->wanted && c->pid == 0 && mono_ms() >= c->next_start &&
+		    !stop_flag)
+			child_start(g, c);
+		else if (!c->wanted && c->pid > 0 && c->next_start >= 0) {
+			log_info("stopping %s slot %s (removed from the plan)",
+			    c->name, c->slot);
+			kill(c->pid, SIGTERM);
+			c->next_start = -1;
+		}
+	}
+}
+
+/* One sampled per slot of the plan; others are stopped. */
+static void
+follow_plan(struct group *g, Netstream__Plan *p)
+{
+	char slot[8];
+	size_t i;
+	int k;
+
+	if (g->plan != NULL && p->generation <= g->plan->generation) {
+		netstream__plan__free_unpacked(p, NULL);
+		return;
+	}
+	if (g->plan)
+		netstream__plan__free_unpacked(g->plan, NULL);
+	g->plan = p;
+	for (k = 0; k < g->nc; k++)
+		if (strcmp(g->c[k].name, "sampled") == 0)
+			g->c[k].wanted = 0;
+	for (i = 0; i < p->n_slots; i++) {
+		snprintf(slot, sizeof(slot), "%u", p->slots[i]->id);
+		child_want(g, "sampled", slot);
+	}
+}
+
+static int
+wait_socket(const char *path, int ms)
+{
+	struct stat st;
+	int64_t end = mono_ms() + ms;
+
+	while (mono_ms() < end) {
+		if (stat(path, &st) == 0)
+			return 0;
+		usleep(50000);
+	}
+	return -1;
+}
+
+static int
+request(struct group *g, Netstream__ControlRequest *rq,
+    Netstream__Envelope **env)
+{
+	return nsctl_request(g->n, rq, env);
+}
+
+/* Commits the file (always for run; for up only when nothing is). */
+static int
+bootstrap(struct group *g, int always)
+{
+	Netstream__ControlRequest rq = NETSTREAM__CONTROL_REQUEST__INIT;
+	Netstream__Envelope *env;
+	char *argv[] = { "commit", "-m", (char *)(always ? "nsctl run" :
+	    "nsctl up: first commit"), NULL };
+	int rc;
+
+	rq.verb = NETSTREAM__VERB__GET_PLAN;
+	if ((rc = request(g, &rq, &env)) != 0)
+		return rc;
+	if (env->reply->status == 0 && !always) {
+		follow_plan(g, env->reply->plan);
+		env->reply->plan = NULL;
+		bus_free(env);
+		return 0;
+	}
+	bus_free(env);
+	optind = 0;
+	if ((rc = cmd_commit(g->n, 3, argv)) != 0)
+		return rc;
+	if ((rc = request(g, &rq, &env)) != 0)
+		return rc;
+	if (env->reply->status != 0) {
+		bus_free(env);
+		return EXIT_INVALID;
+	}
+	follow_plan(g, env->reply->plan);
+	env->reply->plan = NULL;
+	bus_free(env);
+	return 0;
+}
+
+static void
+keep_stats(struct group *g, Netstream__Stats *s)
+{
+	int i;
+
+	for (i = 0; i < g->nc; i++) {
+		char slot[8];
+
+		snprintf(slot, sizeof(slot), "%u", s->slot);
+		if (strcmp(g->c[i].name, s->process) == 0 &&
+		    (g->c[i].slot[0] == '\0' || strcmp(g->c[i].slot, slot) == 0)) {
+			if (g->st[i])
+				netstream__stats__free_unpacked(g->st[i], NULL);
+			g->st[i] = s;
+			return;
+		}
+	}
+	netstream__stats__free_unpacked(s, NULL);
+}
+
+static void
+read_bus(struct group *g)
+{
+	Netstream__Envelope *env;
+
+	while (bus_recv(g->plan_sub, BUS_MAX_CONTROL, 1, ZMQ_DONTWAIT, &env) !=
+	    BUS_AGAIN) {
+		if (env == NULL)
+			continue;
+		if (env->msg_case == NETSTREAM__ENVELOPE__MSG_PLAN) {
+			follow_plan(g, env->plan);
+			env->plan = NULL;
+			env->msg_case = NETSTREAM__ENVELOPE__MSG__NOT_SET;
+		}
+		bus_free(env);
+	}
+	while (bus_recv(g->stats_sub, BUS_MAX_STATS, 1, ZMQ_DONTWAIT, &env) !=
+	    BUS_AGAIN) {
+		if (env == NULL)
+			continue;
+		if (env->msg_case == NETSTREAM__ENVELOPE__MSG_STATS) {
+			keep_stats(g, env->stats);
+			env->stats = NULL;
+			env->msg_case = NETSTREAM__ENVELOPE__MSG__NOT_SET;
+		}
+		bus_free(env);
+	}
+}
+
+static uint64_t
+sum(const Netstream__Stats *s, const char *name)
+{
+	uint64_t v = 0;
+	size_t i;
+
+	for (i = 0; s != NULL && i < s->n_counters; i++)
+		if (strcmp(s->counters[i]->name, name) == 0)
+			v += s->counters[i]->value;
+	return v;
+}
+
+/* run: every capture ended and exportd holds every pushed record. */
+static int
+run_done(struct group *g, uint64_t *pushed, uint64_t *in)
+{
+	int i, slots = 0;
+
+	*pushed = 0;
+	*in = 0;
+	for (i = 0; i < g->nc; i++) {
+		if (strcmp(g->c[i].name, "sampled") == 0 && g->c[i].wanted) {
+			if (g->st[i] == NULL || sum(g->st[i], "captures_done") == 0)
+				return 0;
+			*pushed += sum(g->st[i], "records_pushed");
+			slots++;
+		}
+		if (strcmp(g->c[i].name, "exportd") == 0)
+			*in = sum(g->st[i], "records_in");
+	}
+	return slots > 0 && *in >= *pushed;
+}
+
+static void
+stop_all(struct group *g, const char *name, int ms)
+{
+	int64_t end = mono_ms() + ms;
+	int i, alive;
+
+	for (i = 0; i < g->nc; i++)
+		if (strcmp(g->c[i].name, name) == 0 && g->c[i].pid > 0) {
+			g->c[i].wanted = 0;
+			kill(g->c[i].pid, SIGTERM);
+		}
+	do {
+		reap(g);
+		for (alive = 0, i = 0; i < g->nc; i++)
+			if (strcmp(g->c[i].name, name) == 0 && g->c[i].pid > 0)
+				alive = 1;
+		if (alive)
+			usleep(20000);
+	} while (alive && mono_ms() < end);
+	for (i = 0; i < g->nc; i++)
+		if (strcmp(g->c[i].name, name) == 0 && g->c[i].pid > 0) {
+			log_warnx("%s did not stop in time: killed", name);
+			kill(g->c[i].pid, SIGKILL);
+		}
+	reap(g);
+}
+
+static void
+summary(struct group *g, uint64_t pushed, uint64_t in)
+{
+	int i;
+
+	printf("\nnsctl run: summary\n");
+	printf("  %-8s %-4s %12s %12s %12s %12s %10s\n", "process", "slot",
+	    "packets", "ipv6", "sampled", "flows", "lost");
+	for (i = 0; i < g->nc; i++) {
+		Netstream__Stats *s = g->st[i];
+
+		if (s == NULL || strcmp(g->c[i].name, "sampled") != 0)
+			continue;
+		printf("  %-8s %-4s %12llu %12llu %12llu %12llu %10llu\n",
+		    "sampled", g->c[i].slot,
+		    (unsigned long long)sum(s, "packets_received"),
+		    (unsigned long long)sum(s, "packets_ipv6"),
+		    (unsigned long long)sum(s, "packets_sampled"),
+		    (unsigned long long)sum(s, "records_pushed"),
+		    (unsigned long long)sum(s, "records_lost"));
+	}
+	for (i = 0; i < g->nc; i++)
+		if (strcmp(g->c[i].name, "exportd") == 0 && g->st[i])
+			printf("  %-8s %-4s flows received %llu of %llu, export "
+			    "packets %llu, send errors %llu\n",
+			    "exportd", "", (unsigned long long)in,
+			    (unsigned long long)pushed,
+			    (unsigned long long)sum(g->st[i], "packets"),
+			    (unsigned long long)sum(g->st[i], "send_errors"));
+}
+
+static int
+lost(struct group *g, uint64_t pushed, uint64_t in)
+{
+	uint64_t l = in < pushed ? pushed - in : 0;
+	int i;
+
+	for (i = 0; i < g->nc; i++) {
+		l += sum(g->st[i], "records_lost");
+		if (strcmp(g->c[i].name, "exportd") == 0)
+			l += sum(g->st[i], "send_errors") +
+			    sum(g->st[i], "bad_batches");
+	}
+	return l > 0;
+}
+
+static void
+open_bus(struct group *g)
+{
+	g->ctx = zmq_ctx_new();
+	g->plan_sub = bus_socket(g->ctx, ZMQ_SUB, BUS_MAX_CONTROL);
+	zmq_setsockopt(g->plan_sub, ZMQ_SUBSCRIBE, "plan", 4);
+	bus_connect(g->plan_sub, g->n->ep.plan);
+	g->stats_sub = bus_socket(g->ctx, ZMQ_SUB, BUS_MAX_STATS);
+	zmq_setsockopt(g->stats_sub, ZMQ_SUBSCRIBE, "stats", 5);
+	bus_connect(g->stats_sub, g->n->ep.stats);
+}
+
+static int
+group_main(struct nsctl *n, int run_mode)
+{
+	static struct group g;
+	struct sigaction sa;
+	char exe[1024], err[256];
+	ssize_t len;
+	uint64_t pushed = 0, in = 0;
+	int rc = 0, i, done_rounds = 0;
+
+	memset(&g, 0, sizeof(g));
+	g.n = n;
+	g.run_mode = run_mode;
+	if ((len = readlink("/proc/self/exe", exe, sizeof(exe) - 1)) <= 0)
+		fatal("readlink /proc/self/exe");
+	exe[len] = '\0';
+	ns_strlcpy(g.bindir, dirname(exe), sizeof(g.bindir));
+	if (mkdir_private(n->ep.run_dir, err, sizeof(err)) == -1) {
+		fprintf(stderr, "nsctl: %s\n", err);
+		return EXIT_INVALID;
+	}
+	memset(&sa, 0, sizeof(sa));
+	sa.sa_handler = on_signal;
+	sigaction(SIGINT, &sa, NULL);
+	sigaction(SIGTERM, &sa, NULL);
+	log_init("nsctl", getenv("NETSTREAMD_DEBUG") != NULL);
+	child_want(&g, "cfgd", "");
+	child_start(&g, &g.c[0]);
+	if (wait_socket(n->ep.control + 6, 10000) == -1) {
+		fprintf(stderr, "nsctl: cfgd did not come up\n");
+		rc = EXIT_UNREACHABLE;
+		goto out;
+	}
+	open_bus(&g);
+	if ((rc = bootstrap(&g, run_mode)) != 0)
+		goto out;
+	child_want(&g, "exportd", "");
+	while (!stop_flag) {
+		reap(&g);
+		start_due(&g);
+		read_bus(&g);
+		if (run_mode && run_done(&g, &pushed, &in)) {
+			/* two rounds, so exportd's last packets are out */
+			if (++done_rounds >= 2)
+				break;
+		}
+		usleep(run_mode ? 50000 : 100000);
+	}
+	log_info("stopping the group");
+	stop_all(&g, "sampled", 15000);
+	read_bus(&g);
+	stop_all(&g, "exportd", 15000);
+	stop_all(&g, "cfgd", 5000);
+	if (run_mode) {
+		/* exportd's count after it drained, against what was pushed */
+		for (i = 0; i < g.nc; i++)
+			if (strcmp(g.c[i].name, "exportd") == 0 && g.st[i])
+				in = sum(g.st[i], "records_in");
+		summary(&g, pushed, in);
+		rc = lost(&g, pushed, in) ? EXIT_INVALID : 0;
+		printf("nsctl run: %s\n", rc ? "FLOWS WERE LOST" :
+		    "every flow was exported");
+	}
+out:
+	for (i = 0; i < g.nc; i++) {
+		if (g.c[i].pid > 0)
+			kill(g.c[i].pid, SIGKILL);
+		if (g.st[i])
+			netstream__stats__free_unpacked(g.st[i], NULL);
+	}
+	reap(&g);
+	if (g.plan)
+		netstream__plan__free_unpacked(g.plan, NULL);
+	if (g.ctx) {
+		zmq_close(g.plan_sub);
+		zmq_close(g.stats_sub);
+		zmq_ctx_term(g.ctx);
+	}
+	return rc;
+}
+
+static void
+group_opts(struct nsctl *n, int argc, char **argv)
+{
+	int ch;
+
+	while ((ch = getopt(argc, argv, "c:")) != -1) {
+		if (ch != 'c')
+			nsctl_usage();
+		n->config = optarg;
+	}
+	if (optind != argc)
+		nsctl_usage();
+}
+
+int
+cmd_up(struct nsctl *n, int argc, char **argv)
+{
+	group_opts(n, argc, argv);
+	return group_main(n, 0);
+}
+
+int
+cmd_run(struct nsctl *n, int argc, char **argv)
+{
+	group_opts(n, argc, argv);
+	return group_main(n, 1);
+}

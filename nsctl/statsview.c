@@ -1,0 +1,243 @@
+/*
+ * statsview.c: `nsctl stats`: the counters every process publishes
+ * through cfgd's proxy, as a table with rates, refreshed in place with
+ * --watch, or one JSON object per sample with --json.
+ */
+#include <getopt.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <zmq.h>
+
+#include "nsctl.h"
+#include "stats.h"
+#include "util.h"
+
+#define MAX_PROCS 64
+
+struct seen {
+	char key[48];
+	Netstream__Stats *last, *prev;
+};
+
+static void
+json_str(const char *s)
+{
+	putchar('"');
+	for (; *s; s++) {
+		if (*s == '"' || *s == '\\')
+			printf("\\%c", *s);
+		else if ((unsigned char)*s < 0x20)
+			printf("\\u%04x", *s);
+		else
+			putchar(*s);
+	}
+	putchar('"');
+}
+
+void
+stats_print_json(const Netstream__Stats *s)
+{
+	size_t i, j;
+
+	printf("{\"process\":\"%s\",\"slot\":%u,\"pid\":%d,\"time_ms\":%lld,"
+	    "\"generation\":%llu,\"counters\":[",
+	    s->process, s->slot, s->pid, (long long)s->time_ms,
+	    (unsigned long long)s->generation);
+	for (i = 0; i < s->n_counters; i++) {
+		const Netstream__Counter *c = s->counters[i];
+
+		printf("%s{\"name\":", i ? "," : "");
+		json_str(c->name);
+		printf(",\"value\":%llu", (unsigned long long)c->value);
+		for (j = 0; j < c->n_labels; j++) {
+			putchar(',');
+			json_str(c->labels[j]->key);
+			putchar(':');
+			json_str(c->labels[j]->value);
+		}
+		putchar('}');
+	}
+	printf("]}\n");
+}
+
+static uint64_t
+prev_value(const Netstream__Stats *p, const Netstream__Counter *c)
+{
+	size_t i, j;
+
+	if (p == NULL)
+		return c->value;
+	for (i = 0; i < p->n_counters; i++) {
+		const Netstream__Counter *q = p->counters[i];
+
+		if (strcmp(q->name, c->name) != 0 || q->n_labels != c->n_labels)
+			continue;
+		for (j = 0; j < c->n_labels; j++)
+			if (strcmp(q->labels[j]->value, c->labels[j]->value))
+				break;
+		if (j == c->n_labels)
+			return q->value;
+	}
+	return c->value;
+}
+
+static void
+print_table(struct seen *v, size_t n, int watch)
+{
+	size_t i, k, j;
+
+	if (watch)
+		printf("\033[H\033[J");
+	printf("%-10s %-5s %-46s %14s %12s\n", "process", "slot", "counter",
+	    "value", "per second");
+	for (i = 0; i < n; i++) {
+		const Netstream__Stats *s = v[i].last;
+		double dt = v[i].prev ?
+		    (double)(s->time_ms - v[i].prev->time_ms) / 1000.0 : 0;
+
+		for (k = 0; k < s->n_counters; k++) {
+			const Netstream__Counter *c = s->counters[k];
+			char name[160];
+			size_t len;
+
+			if (c->value == 0)
+				continue;
+			len = (size_t)snprintf(name, sizeof(name), "%s",
+			    c->name);
+			for (j = 0; j < c->n_labels && len < sizeof(name); j++)
+				len += (size_t)snprintf(name + len,
+				    sizeof(name) - len, "%s%s=%s",
+				    j ? "," : "{", c->labels[j]->key,
+				    c->labels[j]->value);
+			if (c->n_labels && len < sizeof(name) - 1)
+				strcat(name, "}");
+			printf("%-10s %-5u %-46s %14llu", s->process, s->slot,
+			    name, (unsigned long long)c->value);
+			if (dt > 0)
+				printf(" %12.1f",
+				    (double)(c->value - prev_value(v[i].prev,
+				    c)) / dt);
+			printf("\n");
+		}
+	}
+	fflush(stdout);
+}
+
+static size_t
+remember(struct seen *v, size_t n, Netstream__Stats *s)
+{
+	char key[48];
+	size_t i;
+
+	snprintf(key, sizeof(key), "%s.%u", s->process, s->slot);
+	for (i = 0; i < n; i++)
+		if (strcmp(v[i].key, key) == 0)
+			break;
+	if (i == n) {
+		if (n == MAX_PROCS) {
+			netstream__stats__free_unpacked(s, NULL);
+			return n;
+		}
+		memset(&v[n], 0, sizeof(v[n]));
+		ns_strlcpy(v[n].key, key, sizeof(v[n].key));
+		n++;
+	}
+	if (v[i].prev)
+		netstream__stats__free_unpacked(v[i].prev, NULL);
+	v[i].prev = v[i].last;
+	v[i].last = s;
+	return n;
+}
+
+int
+cmd_stats(struct nsctl *n, int argc, char **argv)
+{
+	static const struct option longopts[] = {
+		{ "watch", no_argument, NULL, 'w' },
+		{ "json", no_argument, NULL, 'j' },
+		{ "slot", required_argument, NULL, 's' },
+		{ "count", required_argument, NULL, 'n' },
+		{ "time", required_argument, NULL, 't' },
+		{ NULL, 0, NULL, 0 },
+	};
+	static struct seen seen[MAX_PROCS];
+	int ch, watch = 0, json = 0, slot = -1;
+	long count = -1, got = 0, tmo = 3000;
+	int64_t deadline;
+	size_t nseen = 0, i;
+	void *ctx, *sub;
+
+	while ((ch = getopt_long(argc, argv, "wjs:n:t:", longopts, NULL)) != -1) {
+		switch (ch) {
+		case 'w':
+			watch = 1;
+			break;
+		case 'j':
+			json = 1;
+			break;
+		case 's':
+			slot = atoi(optarg);
+			break;
+		case 'n':
+			count = atol(optarg);
+			break;
+		case 't':
+			tmo = atol(optarg);
+			break;
+		default:
+			nsctl_usage();
+		}
+	}
+	if (optind != argc)
+		nsctl_usage();
+	ctx = zmq_ctx_new();
+	sub = bus_socket(ctx, ZMQ_SUB, BUS_MAX_STATS);
+	zmq_setsockopt(sub, ZMQ_SUBSCRIBE, "stats", 5);
+	bus_connect(sub, n->ep.stats);
+	setvbuf(stdout, NULL, _IOLBF, 0);
+	/* without --watch or --json: collect one round, print the table */
+	deadline = watch || json || count > 0 ? -1 : mono_ms() + tmo;
+	while (count < 0 || got < count) {
+		zmq_pollitem_t it = { sub, 0, ZMQ_POLLIN, 0 };
+		Netstream__Envelope *env;
+
+		if (deadline >= 0 && mono_ms() >= deadline)
+			break;
+		if (zmq_poll(&it, 1, 200) <= 0)
+			continue;
+		if (bus_recv(sub, BUS_MAX_STATS, 1, 0, &env) != BUS_OK)
+			continue;
+		if (env->msg_case != NETSTREAM__ENVELOPE__MSG_STATS ||
+		    (slot >= 0 && env->stats->slot != (unsigned)slot)) {
+			bus_free(env);
+			continue;
+		}
+		got++;
+		if (json)
+			stats_print_json(env->stats);
+		else {
+			nseen = remember(seen, nseen, env->stats);
+			env->stats = NULL;
+			env->msg_case = NETSTREAM__ENVELOPE__MSG__NOT_SET;
+			if (watch)
+				print_table(seen, nseen, 1);
+		}
+		bus_free(env);
+	}
+	if (!json && !watch) {
+		if (nseen == 0)
+			fprintf(stderr, "nsctl: no stats received in %ld ms from "
+			    "%s (is the group running?)\n", tmo, n->ep.stats);
+		else
+			print_table(seen, nseen, 0);
+	}
+	for (i = 0; i < nseen; i++) {
+		netstream__stats__free_unpacked(seen[i].last, NULL);
+		if (seen[i].prev)
+			netstream__stats__free_unpacked(seen[i].prev, NULL);
+	}
+	zmq_close(sub);
+	zmq_ctx_term(ctx);
+	return nseen || got ? 0 : EXIT_INVALID;
+}
