@@ -90,6 +90,7 @@ handle(struct slot *s, struct capture *c, const struct pcap_pkthdr *h,
 	if (ts > s->now_ms)
 		s->now_ms = ts; /* the slot clock never goes back */
 	s->received++;
+	c->received++;
 	r = decode_packet(c->dlt, data, h->caplen, &pk);
 	if (r == DEC_IPV4) {
 		s->ipv4++;
@@ -101,9 +102,13 @@ handle(struct slot *s, struct capture *c, const struct pcap_pkthdr *h,
 	}
 	if (r != DEC_IPV6) {
 		s->malformed[r]++;
+		/* malformed after an IPv6 header was recognised */
+		if (r >= DEC_MALFORMED_IP6_HDR)
+			c->malformed++;
 		return;
 	}
 	s->ipv6++;
+	c->ipv6++;
 	count_len(s, pk.ip_len);
 	if (c->bidx < 0) {
 		s->unbound++;

@@ -215,6 +215,12 @@ at_eof(struct proc *pr)
 		if (s->b[i].cache != NULL)
 			cache_flush(s, &s->b[i], END_FORCED);
 	push_all(s, 1);
+	for (i = 0; i < s->ncap; i++)
+		log_info("capture %s (%s): %llu packets, %llu ipv6, %llu "
+		    "malformed ipv6", s->cap[i].name, s->cap[i].source,
+		    (unsigned long long)s->cap[i].received,
+		    (unsigned long long)s->cap[i].ipv6,
+		    (unsigned long long)s->cap[i].malformed);
 	log_info("slot %u: captures ended: %llu packets, %llu flows pushed",
 	    s->id, (unsigned long long)s->received,
 	    (unsigned long long)s->records_pushed);

@@ -89,6 +89,7 @@ struct capture {
 	const u_char *data;
 	int pending;
 	int bidx; /* its binding in the slot, -1: none */
+	uint64_t received, ipv6, malformed;
 };
 
 struct slot {

@@ -78,3 +78,53 @@ finish() {
 	fi
 	exit 0
 }
+
+# Independent ground truth: per IPv6 5-tuple packets and bytes (payload
+# length + 40) of a capture, as tshark decodes it; only packets whose
+# first network header is IPv6, as a NetStream exporter counts them.
+# Prints "src dst proto sport dport packets bytes", sorted.
+tshark_flows() {
+	tshark -r "$1" -T fields -E separator=' ' -E occurrence=f \
+		-e frame.protocols -e ipv6.src -e ipv6.dst -e tcp.srcport \
+		-e tcp.dstport -e udp.srcport -e udp.dstport -e icmpv6.type \
+		-e icmpv6.code -e ipv6.plen 2>/dev/null |
+	awk '{
+		split($1, p, ":"); first = ""
+		for (i = 1; i in p; i++) if (p[i] == "ip" || p[i] == "ipv6") { first = p[i]; break }
+		if (first != "ipv6") next
+		# fields after the protocol list; empty ones are not printed
+		n = split($0, f, " ")
+	}
+	first == "ipv6" {
+		proto = 0; sp = 0; dp = 0
+		if ($1 ~ /:tcp/) { proto = 6; sp = $4; dp = $5; plen = $6 }
+		else if ($1 ~ /:udp/) { proto = 17; sp = $4; dp = $5; plen = $6 }
+		else if ($1 ~ /:icmpv6/) { proto = 58; sp = 0; dp = $4 * 256 + $5; plen = $6 }
+		else { plen = $4 }
+		k = $2 " " $3 " " proto " " sp " " dp
+		pk[k]++; by[k] += plen + 40
+	}
+	END { for (k in pk) print k, pk[k], by[k] }' | sort
+}
+
+# The same totals from `nsctl collect` text output (flows summed).
+collect_flows() {
+	grep '^data ' "$1" | awk '{
+		delete v
+		for (i = 2; i <= NF; i++) { split($i, kv, "="); v[kv[1]] = kv[2] }
+		k = v["source-address"] " " v["destination-address"] " " v["protocol"] " " v["source-port"] " " v["destination-port"]
+		pk[k] += v["packets"]; by[k] += v["bytes"]
+	}
+	END { for (k in pk) print k, pk[k], by[k] }' | sort
+}
+
+# ... and from an nfcapd directory, read back with nfdump.
+nfdump_flows() {
+	nfdump -R "$1" -o csv -q 2>/dev/null | awk -F, '
+	NF > 13 {
+		pr = $8; if (pr == "TCP") pr = 6; else if (pr == "UDP") pr = 17; else if (pr == "ICMP6") pr = 58
+		k = $4 " " $5 " " pr " " $6 " " $7
+		pk[k] += $12; by[k] += $13
+	}
+	END { for (k in pk) print k, pk[k], by[k] }' | sort
+}
