@@ -1,0 +1,236 @@
+/* test_cache.c: the flow cache: keys, growth, aging reasons, full policy. */
+#include <setjmp.h>
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include <cmocka.h>
+
+#include "fields.h"
+#include "../../sampled/sampled.h"
+
+/* push_row stub: remember what was aged, and why */
+static uint64_t aged_packets, aged_bytes;
+static unsigned aged[END_MAX], aged_total;
+
+void
+push_row(struct slot *s, struct binding *b, struct flow *f, int reason)
+{
+	(void)s;
+	(void)b;
+	aged[reason]++;
+	aged_total++;
+	aged_packets += f->packets;
+	aged_bytes += f->bytes;
+}
+
+static uint32_t match5[] = { F_SRC_ADDR, F_DST_ADDR, F_PROTOCOL, F_SRC_PORT,
+	F_DST_PORT };
+static uint32_t coll[] = { F_PACKETS, F_BYTES };
+static Netstream__Plan plan;
+static Netstream__Record rec;
+static Netstream__Binding pb;
+static struct slot slot;
+static struct binding bnd;
+
+static int
+setup(void **state)
+{
+	(void)state;
+	netstream__plan__init(&plan);
+	netstream__record__init(&rec);
+	netstream__binding__init(&pb);
+	rec.n_match = 5;
+	rec.match = match5;
+	rec.n_collect = 2;
+	rec.collect = coll;
+	rec.template_id = 258;
+	memset(&slot, 0, sizeof(slot));
+	memset(&bnd, 0, sizeof(bnd));
+	slot.plan = &plan;
+	slot.flows_max = 1u << 20;
+	slot.active_ms = 60000;
+	slot.inactive_ms = 30000;
+	bnd.pb = &pb;
+	bnd.rec = &rec;
+	bnd.cache = cache_new(&plan, &rec);
+	memset(aged, 0, sizeof(aged));
+	aged_total = 0;
+	aged_packets = aged_bytes = 0;
+	return bnd.cache == NULL;
+}
+
+static int
+teardown(void **state)
+{
+	(void)state;
+	cache_free(bnd.cache);
+	return 0;
+}
+
+static struct pkt
+pkt(unsigned flow, uint8_t flags, uint32_t len)
+{
+	struct pkt p;
+
+	memset(&p, 0, sizeof(p));
+	p.src[0] = 0x20;
+	p.src[12] = (uint8_t)(flow >> 24);
+	p.src[13] = (uint8_t)(flow >> 16);
+	p.src[14] = (uint8_t)(flow >> 8);
+	p.src[15] = (uint8_t)flow;
+	p.dst[15] = 1;
+	p.proto = 6;
+	p.sport = 1000;
+	p.dport = 80;
+	p.tcp_flags = flags;
+	p.ip_len = len;
+	return p;
+}
+
+static void
+key_is_the_match_fields(void **state)
+{
+	(void)state;
+	assert_int_equal(bnd.cache->key_len, 16 + 16 + 1 + 2 + 2);
+	assert_int_equal(bnd.cache->layout.rec_len, 37 + 8 + 8);
+	assert_int_equal(bnd.cache->off_src, 0);
+	assert_int_equal(bnd.cache->off_dst, 16);
+}
+
+/* thousands of flows through several growths: every one found again */
+static void
+grows_and_finds_every_flow(void **state)
+{
+	struct pkt p;
+	unsigned i;
+
+	(void)state;
+	for (i = 0; i < 5000; i++) {
+		p = pkt(i, 0x10, 100);
+		cache_packet(&slot, &bnd, &p, 1);
+	}
+	for (i = 0; i < 5000; i++) {
+		p = pkt(i, 0x10, 100);
+		cache_packet(&slot, &bnd, &p, 2);
+	}
+	assert_int_equal(bnd.cache->used, 5000);
+	assert_int_equal(bnd.cache->created, 5000);
+	cache_flush(&slot, &bnd, END_FORCED);
+	assert_int_equal(aged[END_FORCED], 5000);
+	assert_int_equal(aged_packets, 10000);
+	assert_int_equal(aged_bytes, 1000000);
+	assert_int_equal(slot.flows_total, 0);
+}
+
+static void
+fin_on_first_packet_does_not_end(void **state)
+{
+	struct pkt p = pkt(1, 0x11, 60);
+
+	(void)state;
+	cache_packet(&slot, &bnd, &p, 1);
+	assert_int_equal(aged_total, 0);
+	p = pkt(1, 0x10, 60);
+	cache_packet(&slot, &bnd, &p, 2);
+	p = pkt(1, 0x04, 60); /* RST */
+	cache_packet(&slot, &bnd, &p, 3);
+	assert_int_equal(aged[END_FLOW], 1);
+	assert_int_equal(aged_packets, 3);
+}
+
+/* past 3,435,973,836 bytes a flow is aged (forced) */
+static void
+byte_overflow_ages(void **state)
+{
+	struct pkt p = pkt(2, 0x10, 2000000000u);
+
+	(void)state;
+	cache_packet(&slot, &bnd, &p, 1);
+	assert_int_equal(aged_total, 0);
+	cache_packet(&slot, &bnd, &p, 2);
+	assert_int_equal(aged[END_FORCED], 1);
+	assert_int_equal(aged_bytes, 4000000000ULL);
+	assert_int_equal(bnd.cache->used, 0);
+}
+
+static void
+inactive_and_active(void **state)
+{
+	struct pkt a = pkt(3, 0x10, 100), b = pkt(4, 0x10, 100);
+	uint32_t t;
+
+	(void)state;
+	/* b every second from 0 to 70 s; a only at 0 */
+	cache_packet(&slot, &bnd, &a, 0);
+	for (t = 0; t <= 70000; t += 1000) {
+		cache_packet(&slot, &bnd, &b, t);
+		cache_age(&slot, &bnd, t);
+		if (t == 29000)
+			assert_int_equal(aged[END_IDLE], 0);
+		if (t == 30000)
+			assert_int_equal(aged[END_IDLE], 1);
+	}
+	assert_int_equal(aged[END_ACTIVE], 1); /* at 60 s, 61 packets */
+	assert_int_equal(aged_packets, 1 + 61);
+}
+
+static void
+full_evict_oldest(void **state)
+{
+	struct pkt p;
+	unsigned i;
+
+	(void)state;
+	slot.flows_max = 1024;
+	for (i = 0; i < 1500; i++) {
+		p = pkt(i, 0x10, 100);
+		cache_packet(&slot, &bnd, &p, i);
+	}
+	assert_int_equal(aged[END_RESOURCES], 476);
+	assert_int_equal(bnd.cache->used, 1024);
+	assert_int_equal(bnd.cache->evicted, 476);
+}
+
+static void
+full_drop_new(void **state)
+{
+	struct pkt p;
+	unsigned i;
+
+	(void)state;
+	slot.flows_max = 1024;
+	slot.drop_new = 1;
+	for (i = 0; i < 1500; i++) {
+		p = pkt(i, 0x10, 100);
+		cache_packet(&slot, &bnd, &p, i);
+	}
+	assert_int_equal(aged_total, 0);
+	assert_int_equal(bnd.cache->used, 1024);
+	assert_int_equal(bnd.cache->dropped_full, 476);
+	slot.drop_new = 0;
+}
+
+int
+main(void)
+{
+	const struct CMUnitTest tests[] = {
+		cmocka_unit_test_setup_teardown(key_is_the_match_fields, setup,
+		    teardown),
+		cmocka_unit_test_setup_teardown(grows_and_finds_every_flow,
+		    setup, teardown),
+		cmocka_unit_test_setup_teardown(fin_on_first_packet_does_not_end,
+		    setup, teardown),
+		cmocka_unit_test_setup_teardown(byte_overflow_ages, setup,
+		    teardown),
+		cmocka_unit_test_setup_teardown(inactive_and_active, setup,
+		    teardown),
+		cmocka_unit_test_setup_teardown(full_evict_oldest, setup,
+		    teardown),
+		cmocka_unit_test_setup_teardown(full_drop_new, setup, teardown),
+	};
+
+	return cmocka_run_group_tests(tests, NULL, NULL);
+}
