@@ -1,0 +1,564 @@
+/*
+ * dest.c: what exportd does with a flow batch: checks it, finds its hosts
+ * and their (host, observation domain) state, and packs its rows into the
+ * open packet of each, with templates and options records before them
+ * whenever they are due.
+ */
+#include <arpa/inet.h>
+#include <net/if.h>
+#include <netinet/in.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "exportd.h"
+#include "log.h"
+#include "util.h"
+
+#define TMPL_ID_FIRST 258 /* 256 and 257 are exportd's options templates */
+
+const char *
+bad_name(enum xd_bad why)
+{
+	static const char *names[BAD_MAX] = {
+		"too-big", "decode", "version", "empty", "frames",
+		"not-a-batch", "template-id", "field-count", "field",
+		"row-len", "n-rows", "rows", "host-count", "address",
+		"port", "dscp", "source",
+	};
+
+	return (unsigned)why < BAD_MAX ? names[why] : "unknown";
+}
+
+int
+xd_parse_addr(const char *s, unsigned port, struct sockaddr_storage *ss,
+    socklen_t *len)
+{
+	struct sockaddr_in6 *s6 = (struct sockaddr_in6 *)ss;
+	struct sockaddr_in *s4 = (struct sockaddr_in *)ss;
+
+	memset(ss, 0, sizeof(*ss));
+	if (s == NULL || port > 65535)
+		return -1;
+	if (inet_pton(AF_INET6, s, &s6->sin6_addr) == 1) {
+		s6->sin6_family = AF_INET6;
+		s6->sin6_port = htons((uint16_t)port);
+		*len = sizeof(*s6);
+		return 0;
+	}
+	memset(ss, 0, sizeof(*ss));
+	if (inet_pton(AF_INET, s, &s4->sin_addr) == 1) {
+		s4->sin_family = AF_INET;
+		s4->sin_port = htons((uint16_t)port);
+		*len = sizeof(*s4);
+		return 0;
+	}
+	return -1;
+}
+
+static enum xd_bad
+host_check(const Netstream__Host *h)
+{
+	struct sockaddr_storage a, s;
+	socklen_t len;
+
+	if (xd_parse_addr(h->address, h->port, &a, &len) == -1)
+		return BAD_ADDRESS;
+	if (h->port < 1 || h->port > 65535)
+		return BAD_PORT;
+	if (h->dscp > 63)
+		return BAD_DSCP;
+	if (h->source_port > 65535 ||
+	    (h->vpn_instance != NULL && strlen(h->vpn_instance) >= IFNAMSIZ))
+		return BAD_SOURCE;
+	if (h->source_address == NULL || h->source_address[0] == '\0')
+		return BAD_MAX;
+	if (xd_parse_addr(h->source_address, 0, &s, &len) == -1 ||
+	    s.ss_family != a.ss_family)
+		return BAD_SOURCE;
+	return BAD_MAX;
+}
+
+/* BAD_MAX when the batch may be used, else why not. */
+enum xd_bad
+batch_check(const Netstream__FlowBatch *b)
+{
+	unsigned sum = 0;
+	enum xd_bad why;
+	size_t i;
+
+	if (b->template_id < TMPL_ID_FIRST || b->template_id > 65535)
+		return BAD_TEMPLATE_ID;
+	if (b->n_fields < 1 || b->n_fields > TMPL_MAX_FIELDS)
+		return BAD_FIELDS;
+	for (i = 0; i < b->n_fields; i++) {
+		const Netstream__TemplateField *f = b->fields[i];
+
+		if (f->type < 1 || f->type >= 0x8000 || f->len < 1 ||
+		    f->len > XD_FIELD_MAX_LEN)
+			return BAD_FIELD;
+		sum += f->len;
+	}
+	/* xpkt refuses records under 4 bytes (set padding, see xpkt.c) */
+	if (b->row_len != sum || sum < 4)
+		return BAD_ROW_LEN;
+	if (b->n_rows > XD_MAX_ROWS)
+		return BAD_N_ROWS;
+	if (b->rows.len != (size_t)b->n_rows * b->row_len)
+		return BAD_ROWS;
+	if (b->n_hosts < 1 || b->n_hosts > XD_MAX_HOSTS)
+		return BAD_HOSTS;
+	for (i = 0; i < b->n_hosts; i++)
+		if ((why = host_check(b->hosts[i])) != BAD_MAX)
+			return why;
+	return BAD_MAX;
+}
+
+const char *
+xd_err_name(int err)
+{
+	static char buf[16];
+	const char *n;
+
+	if (err == XD_EQUEUE)
+		return "queue-full";
+	if (err == XD_ETOOBIG)
+		return "record-too-big";
+	if (err == 0)
+		return "other";
+	if ((n = strerrorname_np(err)) != NULL)
+		return n;
+	snprintf(buf, sizeof(buf), "E%d", err);
+	return buf;
+}
+
+void
+host_error(struct host *h, int err)
+{
+	size_t i;
+
+	for (i = 0; i < XD_ERRS - 1; i++) {
+		if (h->errs[i].n == 0)
+			h->errs[i].err = err;
+		if (h->errs[i].err == err)
+			break;
+	}
+	if (i == XD_ERRS - 1 && h->errs[i].err != err)
+		h->errs[i].err = 0; /* the last slot counts the rest */
+	h->errs[i].n++;
+}
+
+static void
+host_label(struct host *h)
+{
+	char a[INET6_ADDRSTRLEN] = "?";
+	unsigned port;
+
+	if (h->addr.ss_family == AF_INET6) {
+		struct sockaddr_in6 *s6 = (struct sockaddr_in6 *)&h->addr;
+
+		inet_ntop(AF_INET6, &s6->sin6_addr, a, sizeof(a));
+		port = ntohs(s6->sin6_port);
+	} else {
+		struct sockaddr_in *s4 = (struct sockaddr_in *)&h->addr;
+
+		inet_ntop(AF_INET, &s4->sin_addr, a, sizeof(a));
+		port = ntohs(s4->sin_port);
+	}
+	snprintf(h->label, sizeof(h->label), "[%s]:%u", a, port);
+}
+
+struct host *
+host_by_addr(struct exportd *xd, const struct xsock *s,
+    const struct sockaddr_storage *a)
+{
+	size_t i;
+
+	for (i = 0; i < xd->n_hosts; i++) {
+		struct host *h = xd->hosts[i];
+
+		if (h->sock == s && h->addr.ss_family == a->ss_family &&
+		    memcmp(&h->addr, a, h->alen) == 0)
+			return h;
+	}
+	return NULL;
+}
+
+static struct host *
+host_get(struct exportd *xd, const Netstream__Host *m)
+{
+	struct sockaddr_storage a;
+	struct xsock *s;
+	struct host *h;
+	socklen_t len;
+	size_t i;
+
+	xd_parse_addr(m->address, m->port, &a, &len); /* checked */
+	s = sock_get(xd, m, a.ss_family);
+	for (i = 0; i < xd->n_hosts; i++) {
+		h = xd->hosts[i];
+		if (h->sock == s && h->ipfix == (int)m->ipfix &&
+		    memcmp(&h->addr, &a, len) == 0)
+			return h;
+	}
+	h = xcalloc(1, sizeof(*h));
+	h->addr = a;
+	h->alen = len;
+	h->ipfix = m->ipfix;
+	h->sock = s;
+	host_label(h);
+	xd->hosts = xrealloc(xd->hosts, (xd->n_hosts + 1) * sizeof(*xd->hosts));
+	xd->hosts[xd->n_hosts++] = h;
+	log_info("exporting to %s (%s)", h->label, h->ipfix ? "ipfix" : "v9");
+	return h;
+}
+
+static struct dest *
+dest_get(struct host *h, const Netstream__FlowBatch *b)
+{
+	struct dest *d;
+	size_t i;
+
+	for (i = 0; i < h->n_dests; i++)
+		if (h->dests[i]->domain == b->slot)
+			return h->dests[i];
+	d = xcalloc(1, sizeof(*d));
+	d->host = h;
+	d->domain = b->slot;
+	d->tmpl_clock = d->opt_clock = b->export_time_ms;
+	h->dests = xrealloc(h->dests, (h->n_dests + 1) * sizeof(*h->dests));
+	h->dests[h->n_dests++] = d;
+	return d;
+}
+
+/* The template of a batch (checked by batch_check). */
+static void
+batch_tmpl(const Netstream__FlowBatch *b, struct tmpl *t)
+{
+	size_t i;
+
+	memset(t, 0, sizeof(*t));
+	t->id = (uint16_t)b->template_id;
+	for (i = 0; i < b->n_fields; i++)
+		tmpl_add_field(t, (uint16_t)b->fields[i]->type,
+		    (uint16_t)b->fields[i]->len);
+}
+
+static int
+tmpl_same(const struct tmpl *a, const struct tmpl *b)
+{
+	return a->n_fields == b->n_fields && a->n_scope == b->n_scope &&
+	    memcmp(a->f, b->f, a->n_fields * sizeof(a->f[0])) == 0;
+}
+
+/* The dest's copy of template t; new or changed ones are sent at once. */
+static struct dtmpl *
+dtmpl_get(struct dest *d, const struct tmpl *t)
+{
+	struct dtmpl *dt;
+	size_t i;
+
+	for (i = 0; i < d->n_tmpls; i++) {
+		dt = &d->tmpls[i];
+		if (dt->t.id != t->id)
+			continue;
+		if (!tmpl_same(&dt->t, t)) {
+			dt->t = *t;
+			dt->need = 1;
+		}
+		return dt;
+	}
+	d->tmpls = xrealloc(d->tmpls, (d->n_tmpls + 1) * sizeof(*d->tmpls));
+	dt = &d->tmpls[d->n_tmpls++];
+	dt->t = *t;
+	dt->need = 1;
+	return dt;
+}
+
+static void
+options_due(struct dest *d)
+{
+	if (!d->need_options) {
+		d->need_options = 1;
+		d->opt_pos = 0;
+	}
+	d->opt_clock = d->clock;
+}
+
+static void
+refresh_all(struct dest *d)
+{
+	size_t i;
+
+	for (i = 0; i < d->n_tmpls; i++)
+		d->tmpls[i].need = 1;
+	options_due(d);
+	d->tmpl_clock = d->clock;
+	d->pkts_since_tmpl = 0;
+}
+
+/* Timers run on the export clock; a clock that goes back restarts them. */
+static void
+timers(const struct exportd *xd, struct dest *d)
+{
+	int64_t tmo = (int64_t)xd->prm.tmpl_timeout_min * 60000;
+	int64_t otmo = (int64_t)xd->prm.opt_timeout_s * 1000;
+
+	if (d->clock < d->tmpl_clock || d->clock - d->tmpl_clock >= tmo)
+		refresh_all(d);
+	else if (d->clock < d->opt_clock || d->clock - d->opt_clock >= otmo)
+		options_due(d);
+}
+
+static uint32_t
+dest_seq(const struct dest *d)
+{
+	if (d->host->ipfix)
+		return (uint32_t)d->records; /* options data records count */
+	return (uint32_t)(d->seq_flow ? d->flows : d->packets);
+}
+
+static void
+dest_header(struct dest *d, struct wbuf *w)
+{
+	uint32_t secs = (uint32_t)(d->clock / 1000);
+	int64_t up = d->clock - d->boot;
+
+	if (d->host->ipfix)
+		ipfix_header(w, secs, dest_seq(d), d->domain);
+	else
+		v9_header(w, up < 0 ? 0 : (uint32_t)up, secs, dest_seq(d),
+		    d->domain);
+}
+
+static void
+pkt_open(struct exportd *xd, struct dest *d)
+{
+	unsigned n = xd->prm.tmpl_refresh_pkts;
+	struct out *o = out_get(xd, xd->prm.mtu);
+
+	o->host = d->host;
+	o->n_tmpl = o->n_flows = 0;
+	d->o = o;
+	/* xpkt writes the header; dest_close() rewrites it with the clock */
+	xpkt_begin(&d->x, d->host->ipfix ? XPKT_IPFIX : XPKT_V9, o->buf,
+	    xd->prm.mtu, 0, 0, 0, 0);
+	d->opened_ms = mono_ms();
+	if (n > 0 && d->pkts_since_tmpl >= n)
+		refresh_all(d);
+}
+
+static void
+dest_close(struct exportd *xd, struct dest *d)
+{
+	struct out *o = d->o;
+	struct wbuf w;
+
+	if (o == NULL)
+		return;
+	d->o = NULL;
+	if (xpkt_records(&d->x) == 0) {
+		out_put(xd, o);
+		return;
+	}
+	wbuf_init(&w, o->buf, d->host->ipfix ? IPFIX_HDR_LEN : V9_HDR_LEN);
+	dest_header(d, &w);
+	o->len = xpkt_finish(&d->x);
+	o->n_flows = d->n_flows;
+	d->flows += d->n_flows;
+	d->n_flows = 0;
+	d->packets++;
+	d->records += xpkt_data_records(&d->x);
+	d->pkts_since_tmpl++;
+	send_packet(xd, o);
+}
+
+/* Puts what is due before the next data record: -1 when it did not fit. */
+static int
+emit_pending(struct dest *d)
+{
+	size_t i, n;
+
+	for (i = 0; i < d->n_tmpls; i++) {
+		if (!d->tmpls[i].need)
+			continue;
+		if (xpkt_add_template(&d->x, &d->tmpls[i].t) == -1)
+			return -1;
+		d->tmpls[i].need = 0;
+		d->host->template_sends++;
+	}
+	if (!d->need_options)
+		return 0;
+	for (n = options_items(d); d->opt_pos < n; d->opt_pos++) {
+		if (options_put(&d->x, d, d->opt_pos) == -1)
+			return -1;
+		if (d->opt_pos < 2)
+			d->host->template_sends++;
+		else
+			d->host->options_sends++;
+	}
+	d->need_options = 0;
+	d->opt_pos = 0;
+	return 0;
+}
+
+static void
+note_tmpl(struct out *o, uint16_t id)
+{
+	unsigned i;
+
+	for (i = 0; i < o->n_tmpl; i++)
+		if (o->tmpl[i] == id)
+			return;
+	if (o->n_tmpl < XD_PKT_TMPLS)
+		o->tmpl[o->n_tmpl++] = id;
+}
+
+static void
+add_row(struct exportd *xd, struct dest *d, const struct tmpl *t,
+    const uint8_t *row)
+{
+	for (;;) {
+		if (d->o == NULL)
+			pkt_open(xd, d);
+		if (emit_pending(d) == 0 && xpkt_add_data(&d->x, t, row) == 0) {
+			d->n_flows++;
+			note_tmpl(d->o, t->id);
+			return;
+		}
+		if (xpkt_records(&d->x) == 0)
+			break; /* not even alone in a packet */
+		dest_close(xd, d);
+	}
+	host_error(d->host, XD_ETOOBIG);
+}
+
+static void
+dest_add(struct exportd *xd, struct dest *d, const Netstream__FlowBatch *b,
+    const struct tmpl *t)
+{
+	const struct dtmpl *dt;
+	size_t i;
+
+	d->clock = b->export_time_ms;
+	d->boot = b->sys_boot_ms;
+	d->seq_flow = b->sequence_flow;
+	dt = dtmpl_get(d, t);
+	if (options_note(d, b))
+		options_due(d);
+	timers(xd, d);
+	for (i = 0; i < b->n_rows; i++)
+		add_row(xd, d, &dt->t, b->rows.data + i * b->row_len);
+}
+
+static void
+count_final(struct exportd *xd, uint32_t slot)
+{
+	size_t i;
+
+	for (i = 0; i < xd->n_finals; i++)
+		if (xd->finals[i].slot == slot)
+			break;
+	if (i == xd->n_finals) {
+		xd->finals = xrealloc(xd->finals,
+		    (xd->n_finals + 1) * sizeof(*xd->finals));
+		xd->finals[i].slot = slot;
+		xd->finals[i].n = 0;
+		xd->n_finals++;
+	}
+	xd->finals[i].n++;
+	xd->stats_now = 1;
+}
+
+/* Exports a batch that batch_check() accepted. */
+void
+dest_batch(struct exportd *xd, const Netstream__FlowBatch *b)
+{
+	struct tmpl t;
+	size_t i;
+
+	batch_tmpl(b, &t);
+	xd->batches++;
+	xd->records_in += b->n_rows;
+	for (i = 0; i < b->n_hosts; i++) {
+		struct host *h = host_get(xd, b->hosts[i]);
+
+		dest_add(xd, dest_get(h, b), b, &t);
+	}
+	if (b->final) {
+		dest_close_all(xd, (int64_t)b->slot);
+		send_flush_all(xd);
+		count_final(xd, b->slot);
+	}
+}
+
+/* Closes the packets open since XD_OPEN_MS before now. */
+void
+dest_close_old(struct exportd *xd, int64_t now)
+{
+	size_t i, j;
+
+	for (i = 0; i < xd->n_hosts; i++)
+		for (j = 0; j < xd->hosts[i]->n_dests; j++) {
+			struct dest *d = xd->hosts[i]->dests[j];
+
+			if (d->o != NULL && now - d->opened_ms >= XD_OPEN_MS)
+				dest_close(xd, d);
+		}
+}
+
+/* Closes the open packets of a domain, or of all when domain is -1. */
+void
+dest_close_all(struct exportd *xd, int64_t domain)
+{
+	size_t i, j;
+
+	for (i = 0; i < xd->n_hosts; i++)
+		for (j = 0; j < xd->hosts[i]->n_dests; j++) {
+			struct dest *d = xd->hosts[i]->dests[j];
+
+			if (domain < 0 || d->domain == (uint32_t)domain)
+				dest_close(xd, d);
+		}
+}
+
+/* When the oldest open packet must close (INT64_MAX: none is open). */
+int64_t
+dest_next_deadline(const struct exportd *xd)
+{
+	int64_t t = INT64_MAX;
+	size_t i, j;
+
+	for (i = 0; i < xd->n_hosts; i++)
+		for (j = 0; j < xd->hosts[i]->n_dests; j++) {
+			const struct dest *d = xd->hosts[i]->dests[j];
+
+			if (d->o != NULL && d->opened_ms + XD_OPEN_MS < t)
+				t = d->opened_ms + XD_OPEN_MS;
+		}
+	return t;
+}
+
+void
+dest_free_all(struct exportd *xd)
+{
+	size_t i, j;
+
+	for (i = 0; i < xd->n_hosts; i++) {
+		struct host *h = xd->hosts[i];
+
+		for (j = 0; j < h->n_dests; j++) {
+			if (h->dests[j]->o != NULL)
+				out_put(xd, h->dests[j]->o);
+			free(h->dests[j]->tmpls);
+			free(h->dests[j]->ifs);
+			free(h->dests[j]);
+		}
+		free(h->dests);
+		free(h);
+	}
+	free(xd->hosts);
+	free(xd->finals);
+	xd->hosts = NULL;
+	xd->n_hosts = 0;
+}

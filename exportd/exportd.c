@@ -1,0 +1,357 @@
+/*
+ * exportd: turns the flow batches that sampled processes push into NetFlow
+ * v9 / IPFIX packets and sends them to their hosts. Export parameters come
+ * from the plan cfgd publishes; everything else a batch carries itself.
+ */
+#include <getopt.h>
+#include <poll.h>
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <zmq.h>
+
+#include "exportd.h"
+#include "log.h"
+#include "stats.h"
+#include "util.h"
+
+#define BATCHES_PER_WAKE 256 /* then timers and sends get their turn */
+#define DRAIN_QUIET_MS 200   /* at exit: the PULL stayed empty this long */
+#define EXIT_SEND_MS 2000    /* at exit: how long blocked sends may retry */
+#define MAX_POLL (2 + 64)
+
+static volatile sig_atomic_t quit;
+
+static void
+on_signal(int sig)
+{
+	(void)sig;
+	quit = 1;
+}
+
+static _Noreturn void
+usage(void)
+{
+	fprintf(stderr, "usage: exportd [-r RUN_DIR]\n");
+	exit(2);
+}
+
+void
+xd_count_bad(struct exportd *xd, enum xd_bad why)
+{
+	if ((unsigned)why < BAD_MAX)
+		xd->bad[why]++;
+}
+
+static void
+params_default(struct xd_params *p)
+{
+	p->generation = 0;
+	p->tmpl_timeout_min = 30;
+	p->tmpl_refresh_pkts = 20;
+	p->opt_timeout_s = 60;
+	p->mtu = 1400;
+	p->stats_ms = 1000;
+}
+
+static void
+plan_apply(struct exportd *xd, const Netstream__Plan *p)
+{
+	struct xd_params *x = &xd->prm;
+
+	if (p->generation <= x->generation)
+		return;
+	x->generation = p->generation;
+	x->tmpl_timeout_min = p->template_timeout_minutes ?
+	    p->template_timeout_minutes : 30;
+	x->tmpl_refresh_pkts = p->template_refresh_packets;
+	x->opt_timeout_s = p->options_timeout_seconds ?
+	    p->options_timeout_seconds : 60;
+	/* cfgd checks 576..9000; keep a sane packet whatever arrives */
+	if (p->mtu >= 128 && p->mtu <= XPKT_MAX_LEN)
+		x->mtu = p->mtu;
+	if (p->stats_interval_ms >= 100)
+		x->stats_ms = p->stats_interval_ms;
+	log_info("plan generation %llu: mtu %u, templates every %u min "
+	    "and %u packets, options every %u s",
+	    (unsigned long long)x->generation, x->mtu, x->tmpl_timeout_min,
+	    x->tmpl_refresh_pkts, x->opt_timeout_s);
+}
+
+static enum xd_bad
+bus_bad(enum bus_err e)
+{
+	switch (e) {
+	case BUS_TOO_BIG:
+		return BAD_BUS_TOO_BIG;
+	case BUS_DECODE:
+		return BAD_BUS_DECODE;
+	case BUS_VERSION:
+		return BAD_BUS_VERSION;
+	case BUS_EMPTY:
+		return BAD_BUS_EMPTY;
+	default:
+		return BAD_BUS_FRAMES;
+	}
+}
+
+/* One message from the PULL socket; 0 when none was waiting. */
+static int
+recv_batch(struct exportd *xd)
+{
+	Netstream__Envelope *env;
+	enum bus_err e;
+	enum xd_bad why;
+
+	e = bus_recv(xd->pull, BUS_MAX_FLOWS, 0, ZMQ_DONTWAIT, &env);
+	if (e == BUS_AGAIN)
+		return 0;
+	if (e != BUS_OK) {
+		xd_count_bad(xd, bus_bad(e));
+		return 1;
+	}
+	if (env->msg_case != NETSTREAM__ENVELOPE__MSG_BATCH)
+		xd_count_bad(xd, BAD_TYPE);
+	else if ((why = batch_check(env->batch)) != BAD_MAX)
+		xd_count_bad(xd, why);
+	else
+		dest_batch(xd, env->batch);
+	bus_free(env);
+	return 1;
+}
+
+static void
+recv_plans(struct exportd *xd)
+{
+	Netstream__Envelope *env;
+
+	while (bus_recv(xd->sub, BUS_MAX_CONTROL, 1, ZMQ_DONTWAIT, &env) !=
+	    BUS_AGAIN) {
+		if (env != NULL && env->msg_case == NETSTREAM__ENVELOPE__MSG_PLAN)
+			plan_apply(xd, env->plan);
+		bus_free(env);
+	}
+}
+
+static void
+stats_hosts(struct exportd *xd, Netstream__Stats *st)
+{
+	static const char *names[] = { "packets", "records", "bytes",
+		"template_sends", "options_sends" };
+	size_t i, j, k;
+
+	for (i = 0; i < xd->n_hosts; i++) {
+		struct host *h = xd->hosts[i];
+		uint64_t v[5] = { 0 };
+
+		for (j = 0; j < i; j++)
+			if (strcmp(xd->hosts[j]->label, h->label) == 0)
+				break;
+		if (j < i)
+			continue; /* merged into the first with this label */
+		for (j = i; j < xd->n_hosts; j++) {
+			struct host *o = xd->hosts[j];
+
+			if (strcmp(o->label, h->label) != 0)
+				continue;
+			v[0] += o->packets, v[1] += o->records;
+			v[2] += o->bytes, v[3] += o->template_sends;
+			v[4] += o->options_sends;
+			for (k = 0; k < XD_ERRS && o->errs[k].n; k++)
+				stats_add(st, "send_errors", o->errs[k].n,
+				    "host", h->label, "errno",
+				    xd_err_name(o->errs[k].err));
+		}
+		for (k = 0; k < NELEM(names); k++)
+			stats_add(st, names[k], v[k], "host", h->label, NULL,
+			    NULL);
+	}
+}
+
+static void
+stats_send(struct exportd *xd)
+{
+	Netstream__Stats st;
+	char buf[32];
+	size_t i;
+
+	stats_begin(&st, "exportd", 0, xd->prm.generation);
+	stats_add(&st, "batches", xd->batches, NULL, NULL, NULL, NULL);
+	stats_add(&st, "records_in", xd->records_in, NULL, NULL, NULL, NULL);
+	for (i = 0; i < BAD_MAX; i++)
+		if (xd->bad[i])
+			stats_add(&st, "bad_batches", xd->bad[i], "reason",
+			    bad_name((enum xd_bad)i), NULL, NULL);
+	for (i = 0; i < xd->n_finals; i++) {
+		snprintf(buf, sizeof(buf), "%u", xd->finals[i].slot);
+		stats_add(&st, "finals", xd->finals[i].n, "slot", buf, NULL,
+		    NULL);
+	}
+	stats_hosts(xd, &st);
+	for (i = 0; i < xd->n_tstats; i++) {
+		snprintf(buf, sizeof(buf), "%u", xd->tstats[i].id);
+		stats_add(&st, "packets_ok", xd->tstats[i].ok, "template", buf,
+		    NULL, NULL);
+		stats_add(&st, "packets_failed", xd->tstats[i].failed,
+		    "template", buf, NULL, NULL);
+	}
+	stats_publish(xd->pub, &st);
+	stats_clear(&st);
+}
+
+static void
+open_bus(struct exportd *xd)
+{
+	char err[512];
+
+	if (bus_prepare_run_dir(&xd->ep, err, sizeof(err)) == -1)
+		fatalx("run directory: %s", err);
+	xd->ctx = zmq_ctx_new();
+	xd->pull = bus_socket(xd->ctx, ZMQ_PULL, BUS_MAX_FLOWS);
+	xd->sub = bus_socket(xd->ctx, ZMQ_SUB, BUS_MAX_CONTROL);
+	xd->pub = bus_socket(xd->ctx, ZMQ_PUB, 0);
+	zmq_setsockopt(xd->sub, ZMQ_SUBSCRIBE, "plan", 4);
+	if (bus_bind(xd->pull, xd->ep.flows) == -1)
+		fatalx("cannot bind %s (is another exportd running?)",
+		    xd->ep.flows);
+	if (bus_connect(xd->sub, xd->ep.plan) == -1 ||
+	    bus_connect(xd->pub, xd->ep.stats_in) == -1)
+		fatalx("cannot connect the bus in %s", xd->ep.run_dir);
+}
+
+/* zmq_poll items: PULL, SUB, then the UDP sockets (errors, POLLOUT). */
+static int
+poll_items(struct exportd *xd, zmq_pollitem_t *it)
+{
+	int n = 0;
+	size_t i;
+
+	it[n++] = (zmq_pollitem_t){ xd->pull, 0, ZMQ_POLLIN, 0 };
+	it[n++] = (zmq_pollitem_t){ xd->sub, 0, ZMQ_POLLIN, 0 };
+	for (i = 0; i < xd->n_socks && n < MAX_POLL; i++) {
+		struct xsock *s = xd->socks[i];
+
+		if (s->fd == -1)
+			continue;
+		it[n++] = (zmq_pollitem_t){ NULL, s->fd,
+			(short)(ZMQ_POLLERR | (s->blocked ? ZMQ_POLLOUT : 0)),
+			0 };
+	}
+	return n;
+}
+
+static long
+poll_timeout(const struct exportd *xd, int64_t now, int64_t next_stats)
+{
+	int64_t t = dest_next_deadline(xd);
+
+	if (next_stats < t)
+		t = next_stats;
+	if (send_pending(xd) && now + 10 < t)
+		t = now + 10; /* a blocked socket is retried soon */
+	return t <= now ? 0 : (long)(t - now);
+}
+
+static void
+errqueue_fd(struct exportd *xd, int fd)
+{
+	size_t i;
+
+	for (i = 0; i < xd->n_socks; i++)
+		if (xd->socks[i]->fd == fd)
+			send_errqueue(xd, xd->socks[i]);
+}
+
+static void
+run(struct exportd *xd)
+{
+	zmq_pollitem_t it[MAX_POLL];
+	int64_t now, next_stats = mono_ms();
+	int i, n;
+
+	while (!quit) {
+		now = mono_ms();
+		if (now >= next_stats || xd->stats_now) {
+			xd->stats_now = 0;
+			stats_send(xd);
+			next_stats = now + xd->prm.stats_ms;
+		}
+		n = poll_items(xd, it);
+		if (zmq_poll(it, n, poll_timeout(xd, now, next_stats)) == -1)
+			continue;
+		if (it[1].revents & ZMQ_POLLIN)
+			recv_plans(xd);
+		for (i = 0; i < BATCHES_PER_WAKE && recv_batch(xd); i++)
+			;
+		for (i = 2; i < n; i++)
+			if (it[i].revents & ZMQ_POLLERR)
+				errqueue_fd(xd, it[i].fd);
+		dest_close_old(xd, mono_ms());
+		send_flush_all(xd);
+	}
+}
+
+/* SIGINT/SIGTERM: what already waits on the PULL is exported too. */
+static void
+drain_and_flush(struct exportd *xd)
+{
+	int64_t quiet = mono_ms() + DRAIN_QUIET_MS, end;
+
+	while (mono_ms() < quiet) {
+		zmq_pollitem_t it = { xd->pull, 0, ZMQ_POLLIN, 0 };
+
+		if (zmq_poll(&it, 1, 20) > 0 && recv_batch(xd))
+			quiet = mono_ms() + DRAIN_QUIET_MS;
+		send_flush_all(xd);
+	}
+	dest_close_all(xd, -1);
+	end = mono_ms() + EXIT_SEND_MS;
+	do {
+		send_flush_all(xd);
+		if (!send_pending(xd))
+			break;
+		poll(NULL, 0, 10);
+	} while (mono_ms() < end);
+	stats_send(xd);
+}
+
+int
+main(int argc, char **argv)
+{
+	struct exportd xd;
+	const char *rflag = NULL;
+	struct sigaction sa;
+	int ch;
+
+	memset(&xd, 0, sizeof(xd));
+	log_init("exportd", getenv("NETSTREAMD_DEBUG") != NULL);
+	while ((ch = getopt(argc, argv, "r:h")) != -1) {
+		if (ch == 'r')
+			rflag = optarg;
+		else
+			usage();
+	}
+	if (optind != argc)
+		usage();
+	bus_endpoints_init(&xd.ep, bus_run_dir(rflag));
+	params_default(&xd.prm);
+	memset(&sa, 0, sizeof(sa));
+	sa.sa_handler = on_signal;
+	sigaction(SIGINT, &sa, NULL);
+	sigaction(SIGTERM, &sa, NULL);
+	signal(SIGPIPE, SIG_IGN);
+
+	open_bus(&xd);
+	log_info("pulling flows on %s", xd.ep.flows);
+	run(&xd);
+	log_info("exiting: exporting what is left");
+	drain_and_flush(&xd);
+	dest_free_all(&xd);
+	send_free_all(&xd);
+	zmq_close(xd.pull);
+	zmq_close(xd.sub);
+	zmq_close(xd.pub);
+	zmq_ctx_term(xd.ctx);
+	return 0;
+}

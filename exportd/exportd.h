@@ -1,0 +1,204 @@
+/* exportd.h: the export process: hosts, (host, domain) state, sockets. */
+#ifndef NS_EXPORTD_H
+#define NS_EXPORTD_H
+
+#include <stddef.h>
+#include <stdint.h>
+#include <sys/socket.h>
+
+#include "bus.h"
+#include "netstream.pb-c.h"
+#include "xpkt.h"
+
+#define XD_MAX_ROWS 100000     /* rows of one batch */
+#define XD_MAX_HOSTS 8	       /* hosts of one batch */
+#define XD_FIELD_MAX_LEN 32    /* bytes of one field of a batch */
+#define XD_OPEN_MS 100	       /* a packet stays open at most this long */
+#define XD_SEND_BATCH 64       /* packets per sendmmsg */
+#define XD_HOST_QUEUE 512      /* packets a host may have waiting to send */
+#define XD_SOCK_RETRY_MS 5000  /* a socket that failed to open is retried */
+#define XD_PKT_TMPLS 8	       /* data templates counted per packet */
+#define XD_ERRS 8	       /* distinct errors counted per host */
+#define XD_TMPL_OPT_SAMPLER 256 /* options templates (cfgd starts at 258) */
+#define XD_TMPL_OPT_IFNAME 257
+
+/* Why a batch was refused: bad_batches{reason}. */
+enum xd_bad {
+	BAD_BUS_TOO_BIG,
+	BAD_BUS_DECODE,
+	BAD_BUS_VERSION,
+	BAD_BUS_EMPTY,
+	BAD_BUS_FRAMES,
+	BAD_TYPE,
+	BAD_TEMPLATE_ID,
+	BAD_FIELDS,
+	BAD_FIELD,
+	BAD_ROW_LEN,
+	BAD_N_ROWS,
+	BAD_ROWS,
+	BAD_HOSTS,
+	BAD_ADDRESS,
+	BAD_PORT,
+	BAD_DSCP,
+	BAD_SOURCE,
+	BAD_MAX
+};
+
+/* Export parameters from the plan (defaults until one arrives). */
+struct xd_params {
+	uint64_t generation;
+	unsigned tmpl_timeout_min;
+	unsigned tmpl_refresh_pkts; /* 0: timer only */
+	unsigned opt_timeout_s;
+	unsigned mtu; /* bytes of UDP payload */
+	unsigned stats_ms;
+};
+
+/* A finished export packet on its way to a host. */
+struct out {
+	struct out *next;
+	struct host *host;
+	uint8_t *buf;
+	size_t len, cap;
+	uint16_t tmpl[XD_PKT_TMPLS]; /* data templates it carries */
+	unsigned n_tmpl;
+	unsigned n_flows; /* flow records in it */
+};
+
+/* One UDP socket per (family, source, source port, vpn instance, dscp). */
+struct xsock {
+	int fd; /* -1: could not be opened (err) */
+	int err;
+	int64_t tried_ms;
+	int family;
+	struct sockaddr_storage src; /* family AF_UNSPEC... port 0: any */
+	int has_src;
+	char vpn[64];
+	unsigned dscp;
+	struct out *head, *tail; /* waiting to be sent, in order */
+	unsigned n_out;
+	int blocked; /* the last send said EAGAIN/ENOBUFS */
+};
+
+struct errcount {
+	int err; /* errno, or one of XD_E* below */
+	uint64_t n;
+};
+
+#define XD_EQUEUE (-1) /* the host's send queue was full */
+#define XD_ETOOBIG (-2) /* a record larger than the MTU */
+
+struct host {
+	struct sockaddr_storage addr;
+	socklen_t alen;
+	int ipfix;
+	struct xsock *sock;
+	char label[80]; /* "[addr]:port" */
+	unsigned queued;
+	uint64_t packets, records, bytes, template_sends, options_sends;
+	struct errcount errs[XD_ERRS];
+	struct dest **dests;
+	size_t n_dests;
+};
+
+/* A data template as announced to one (host, domain). */
+struct dtmpl {
+	struct tmpl t;
+	int need; /* to be (re)sent before the next data record */
+};
+
+/* What options records say about one interface. */
+struct iface {
+	uint32_t ifindex;
+	char name[33];
+	int has_dir[2];
+	unsigned mode[2], value[2], sampler_id[2]; /* per direction */
+};
+
+/* Export state of one (host, observation domain). */
+struct dest {
+	struct host *host;
+	uint32_t domain;
+	int seq_flow;
+	uint64_t packets, records; /* built before the open packet */
+	uint64_t flows;		   /* flow records of those */
+	int64_t clock, boot;	   /* latest export_time_ms, sys_boot_ms */
+	int64_t tmpl_clock, opt_clock; /* export clock of the last refresh */
+	unsigned pkts_since_tmpl;
+	struct dtmpl *tmpls;
+	size_t n_tmpls;
+	struct iface *ifs;
+	size_t n_ifs;
+	int need_options;
+	size_t opt_pos; /* options items already in the open refresh */
+	/* the open packet */
+	struct out *o;
+	struct xpkt x;
+	int64_t opened_ms;
+	unsigned n_flows; /* flow records in it */
+};
+
+struct tstat {
+	uint16_t id;
+	uint64_t ok, failed;
+};
+
+struct slotcount {
+	uint32_t slot;
+	uint64_t n;
+};
+
+struct exportd {
+	struct bus_endpoints ep;
+	void *ctx, *pull, *sub, *pub;
+	struct xd_params prm;
+	struct host **hosts;
+	size_t n_hosts;
+	struct xsock **socks;
+	size_t n_socks;
+	struct tstat *tstats;
+	size_t n_tstats;
+	struct slotcount *finals;
+	size_t n_finals;
+	uint64_t batches, records_in, bad[BAD_MAX];
+	int stats_now; /* publish at once (a final batch was exported) */
+	struct out *spare; /* free packet buffers */
+};
+
+/* exportd.c */
+void xd_count_bad(struct exportd *xd, enum xd_bad why);
+
+/* dest.c */
+enum xd_bad batch_check(const Netstream__FlowBatch *b);
+const char *bad_name(enum xd_bad why);
+void dest_batch(struct exportd *xd, const Netstream__FlowBatch *b);
+void dest_close_old(struct exportd *xd, int64_t now);
+void dest_close_all(struct exportd *xd, int64_t domain);
+void dest_free_all(struct exportd *xd);
+int64_t dest_next_deadline(const struct exportd *xd);
+void host_error(struct host *h, int err);
+const char *xd_err_name(int err);
+int xd_parse_addr(const char *s, unsigned port, struct sockaddr_storage *ss,
+    socklen_t *len);
+struct host *host_by_addr(struct exportd *xd, const struct xsock *s,
+    const struct sockaddr_storage *a);
+
+/* options.c */
+const struct tmpl *options_template(unsigned which);
+size_t options_items(const struct dest *d);
+int options_put(struct xpkt *x, const struct dest *d, size_t i);
+int options_note(struct dest *d, const Netstream__FlowBatch *b);
+
+/* send.c */
+struct xsock *sock_get(struct exportd *xd, const Netstream__Host *h,
+    int family);
+struct out *out_get(struct exportd *xd, size_t cap);
+void out_put(struct exportd *xd, struct out *o);
+void send_packet(struct exportd *xd, struct out *o);
+void send_flush_all(struct exportd *xd);
+void send_errqueue(struct exportd *xd, struct xsock *s);
+int send_pending(const struct exportd *xd);
+void tstat_count(struct exportd *xd, const struct out *o, int ok);
+void send_free_all(struct exportd *xd);
+
+#endif

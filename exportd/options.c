@@ -1,0 +1,171 @@
+/*
+ * options.c: the options templates (256 sampler, 257 interface names) and
+ * their records, for the interfaces whose batches went to a (host, domain).
+ * Items of one refresh are numbered: 0 and 1 the two templates, then one
+ * sampler record per sampled interface direction, then one name record
+ * per interface, so a refresh split over packets resumes where it stopped.
+ *
+ * Sampler mode (element 49): 1 deterministic for fix-packets and for
+ * fix-time (a time-based sampler picks deterministically, not at random),
+ * 2 random for random-packets. For fix-time the interval (element 50) is
+ * the sampler's value in ms. A direction without a sampler has no record.
+ */
+#include <string.h>
+
+#include "exportd.h"
+#include "fields.h"
+#include "util.h"
+#include "wbuf.h"
+
+#define NAME_LEN 32
+
+static const struct tmpl opt_sampler = {
+	.id = XD_TMPL_OPT_SAMPLER,
+	.n_fields = 5,
+	.n_scope = 1,
+	.rec_len = 4 + 1 + 1 + 4 + 1,
+	.f = { { F_INPUT_IF, 4 }, { F_SAMPLER_ID, 1 }, { F_SAMPLER_MODE, 1 },
+	    { F_SAMPLER_INTERVAL, 4 }, { F_DIRECTION, 1 } },
+};
+
+static const struct tmpl opt_ifname = {
+	.id = XD_TMPL_OPT_IFNAME,
+	.n_fields = 3,
+	.n_scope = 1,
+	.rec_len = 4 + NAME_LEN + NAME_LEN,
+	.f = { { F_INPUT_IF, 4 }, { F_IF_NAME, NAME_LEN },
+	    { F_IF_DESC, NAME_LEN } },
+};
+
+const struct tmpl *
+options_template(unsigned which)
+{
+	return which == 0 ? &opt_sampler : &opt_ifname;
+}
+
+static int
+sampled(const struct iface *f, int dir)
+{
+	return f->has_dir[dir] && f->mode[dir] != NETSTREAM__SAMPLER_MODE__SAMPLER_NONE;
+}
+
+static size_t
+sampler_records(const struct dest *d)
+{
+	size_t i, n = 0;
+
+	for (i = 0; i < d->n_ifs; i++)
+		n += (size_t)sampled(&d->ifs[i], 0) + (size_t)sampled(&d->ifs[i], 1);
+	return n;
+}
+
+size_t
+options_items(const struct dest *d)
+{
+	return 2 + sampler_records(d) + d->n_ifs;
+}
+
+static unsigned
+wire_mode(unsigned mode)
+{
+	return mode == NETSTREAM__SAMPLER_MODE__RANDOM_PACKETS ? 2 : 1;
+}
+
+static int
+put_sampler(struct xpkt *x, const struct dest *d, size_t k)
+{
+	uint8_t row[16];
+	struct wbuf w;
+	size_t i;
+	int dir;
+
+	for (i = 0; i < d->n_ifs; i++)
+		for (dir = 0; dir < 2; dir++) {
+			const struct iface *f = &d->ifs[i];
+
+			if (!sampled(f, dir) || k-- > 0)
+				continue;
+			wbuf_init(&w, row, sizeof(row));
+			wbuf_put_u32(&w, f->ifindex);
+			wbuf_put_u8(&w, (uint8_t)f->sampler_id[dir]);
+			wbuf_put_u8(&w, (uint8_t)wire_mode(f->mode[dir]));
+			wbuf_put_u32(&w, f->value[dir]);
+			wbuf_put_u8(&w, (uint8_t)dir);
+			return xpkt_add_data(x, &opt_sampler, row);
+		}
+	return 0; /* the list changed under a resumed refresh: skip */
+}
+
+static int
+put_ifname(struct xpkt *x, const struct iface *f)
+{
+	uint8_t row[4 + 2 * NAME_LEN];
+	struct wbuf w;
+
+	wbuf_init(&w, row, sizeof(row));
+	wbuf_put_u32(&w, f->ifindex);
+	wbuf_put_bytes(&w, f->name, strnlen(f->name, NAME_LEN));
+	wbuf_put_zero(&w, NAME_LEN - strnlen(f->name, NAME_LEN));
+	wbuf_put_zero(&w, NAME_LEN); /* no description is configured */
+	return xpkt_add_data(x, &opt_ifname, row);
+}
+
+/* Puts item i of the refresh (see the top of the file); -1: no room. */
+int
+options_put(struct xpkt *x, const struct dest *d, size_t i)
+{
+	size_t ns = sampler_records(d);
+
+	if (i < 2)
+		return xpkt_add_template(x, options_template((unsigned)i));
+	i -= 2;
+	if (i < ns)
+		return put_sampler(x, d, i);
+	i -= ns;
+	return i < d->n_ifs ? put_ifname(x, &d->ifs[i]) : 0;
+}
+
+static struct iface *
+iface_get(struct dest *d, uint32_t ifindex, int *changed)
+{
+	size_t i;
+
+	for (i = 0; i < d->n_ifs; i++)
+		if (d->ifs[i].ifindex == ifindex)
+			return &d->ifs[i];
+	d->ifs = xrealloc(d->ifs, (d->n_ifs + 1) * sizeof(*d->ifs));
+	memset(&d->ifs[d->n_ifs], 0, sizeof(d->ifs[0]));
+	d->ifs[d->n_ifs].ifindex = ifindex;
+	*changed = 1;
+	return &d->ifs[d->n_ifs++];
+}
+
+/* Remembers the batch's interface; 1 when the options records change. */
+int
+options_note(struct dest *d, const Netstream__FlowBatch *b)
+{
+	const Netstream__Sampler *s = b->sampler;
+	int dir = b->direction == NETSTREAM__DIRECTION__OUTBOUND;
+	unsigned mode = s ? s->mode : 0, value = s ? s->value : 0;
+	unsigned id = s ? s->id : 0;
+	const char *name = b->interface ? b->interface : "";
+	struct iface *f;
+	int changed = 0;
+
+	if (b->ifindex == 0 && name[0] == '\0')
+		return 0;
+	f = iface_get(d, b->ifindex, &changed);
+	if (strncmp(f->name, name, sizeof(f->name)) != 0) {
+		ns_strlcpy(f->name, name, sizeof(f->name));
+		changed = 1;
+	}
+	if (!f->has_dir[dir] || f->mode[dir] != mode ||
+	    f->value[dir] != value || f->sampler_id[dir] != id) {
+		f->has_dir[dir] = 1;
+		f->mode[dir] = mode;
+		f->value[dir] = value;
+		f->sampler_id[dir] = id;
+		changed = 1;
+	}
+	return changed;
+}

@@ -1,0 +1,377 @@
+/*
+ * send.c: UDP sockets, one per (family, source, source port, vpn instance,
+ * dscp), shared by the hosts that leave from there; packets go out in
+ * order with sendmmsg. Errors are counted per host and errno: EAGAIN and
+ * ENOBUFS keep the packet queued (bounded per host) for a later try, any
+ * other error drops that one packet. Sockets are unconnected, so ICMP
+ * errors (port or host unreachable) are read from the error queue
+ * (IP_RECVERR), which names the host they belong to.
+ */
+#include <errno.h>
+#include <time.h> /* before linux/errqueue.h, which uses timespec */
+#include <linux/errqueue.h>
+#include <netinet/in.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/socket.h>
+#include <unistd.h>
+
+#include "exportd.h"
+#include "log.h"
+#include "util.h"
+
+#define SNDBUF (4 << 20)
+
+static int
+sock_same(const struct xsock *s, int family, const struct sockaddr_storage *src,
+    const char *vpn, unsigned dscp)
+{
+	return s->family == family && s->dscp == dscp &&
+	    strcmp(s->vpn, vpn) == 0 &&
+	    memcmp(&s->src, src, sizeof(*src)) == 0;
+}
+
+static int
+setopt(int fd, int level, int name, int v)
+{
+	return setsockopt(fd, level, name, &v, sizeof(v));
+}
+
+static int
+sock_options(struct xsock *s)
+{
+	int v6 = s->family == AF_INET6, fd = s->fd;
+	int tos = (int)s->dscp << 2;
+
+	setopt(fd, SOL_SOCKET, SO_SNDBUF, SNDBUF);
+	if (setopt(fd, v6 ? SOL_IPV6 : SOL_IP, v6 ? IPV6_RECVERR : IP_RECVERR,
+	    1) == -1)
+		return -1;
+	if (setopt(fd, v6 ? IPPROTO_IPV6 : IPPROTO_IP,
+	    v6 ? IPV6_TCLASS : IP_TOS, tos) == -1)
+		return -1;
+	if (s->vpn[0] != '\0' && setsockopt(fd, SOL_SOCKET, SO_BINDTODEVICE,
+	    s->vpn, (socklen_t)strlen(s->vpn)) == -1)
+		return -1;
+	if (!s->has_src)
+		return 0;
+	/* several hosts, or exportd and another process, share a port */
+	if (setopt(fd, SOL_SOCKET, SO_REUSEADDR, 1) == -1 ||
+	    setopt(fd, SOL_SOCKET, SO_REUSEPORT, 1) == -1)
+		return -1;
+	return bind(fd, (struct sockaddr *)&s->src,
+	    v6 ? sizeof(struct sockaddr_in6) : sizeof(struct sockaddr_in));
+}
+
+static void
+sock_open(struct xsock *s)
+{
+	s->tried_ms = mono_ms();
+	s->fd = socket(s->family, SOCK_DGRAM | SOCK_NONBLOCK | SOCK_CLOEXEC, 0);
+	if (s->fd != -1 && sock_options(s) == 0) {
+		s->err = 0;
+		return;
+	}
+	s->err = errno;
+	log_warn("export socket (vpn instance \"%s\", dscp %u)", s->vpn,
+	    s->dscp);
+	if (s->fd != -1)
+		close(s->fd);
+	s->fd = -1;
+}
+
+struct xsock *
+sock_get(struct exportd *xd, const Netstream__Host *h, int family)
+{
+	struct sockaddr_storage src;
+	const char *vpn = h->vpn_instance ? h->vpn_instance : "";
+	struct xsock *s;
+	socklen_t len;
+	size_t i;
+
+	if (h->source_address != NULL && h->source_address[0] != '\0')
+		xd_parse_addr(h->source_address, h->source_port, &src, &len);
+	else {
+		memset(&src, 0, sizeof(src));
+		src.ss_family = (sa_family_t)family;
+		if (family == AF_INET6)
+			((struct sockaddr_in6 *)&src)->sin6_port =
+			    htons((uint16_t)h->source_port);
+		else
+			((struct sockaddr_in *)&src)->sin_port =
+			    htons((uint16_t)h->source_port);
+	}
+	for (i = 0; i < xd->n_socks; i++)
+		if (sock_same(xd->socks[i], family, &src, vpn, h->dscp))
+			return xd->socks[i];
+	s = xcalloc(1, sizeof(*s));
+	s->family = family;
+	s->src = src;
+	s->has_src = h->source_port != 0 ||
+	    (h->source_address != NULL && h->source_address[0] != '\0');
+	ns_strlcpy(s->vpn, vpn, sizeof(s->vpn));
+	s->dscp = h->dscp;
+	sock_open(s);
+	xd->socks = xrealloc(xd->socks, (xd->n_socks + 1) * sizeof(*xd->socks));
+	xd->socks[xd->n_socks++] = s;
+	return s;
+}
+
+struct out *
+out_get(struct exportd *xd, size_t cap)
+{
+	struct out *o = xd->spare;
+
+	if (o != NULL && o->cap >= cap) {
+		xd->spare = o->next;
+		o->next = NULL;
+		return o;
+	}
+	o = xcalloc(1, sizeof(*o));
+	o->buf = xmalloc(cap);
+	o->cap = cap;
+	return o;
+}
+
+void
+out_put(struct exportd *xd, struct out *o)
+{
+	o->next = xd->spare;
+	xd->spare = o;
+}
+
+void
+tstat_count(struct exportd *xd, const struct out *o, int ok)
+{
+	unsigned i;
+	size_t j;
+
+	for (i = 0; i < o->n_tmpl; i++) {
+		for (j = 0; j < xd->n_tstats; j++)
+			if (xd->tstats[j].id == o->tmpl[i])
+				break;
+		if (j == xd->n_tstats) {
+			xd->tstats = xrealloc(xd->tstats,
+			    (j + 1) * sizeof(*xd->tstats));
+			memset(&xd->tstats[j], 0, sizeof(xd->tstats[j]));
+			xd->tstats[j].id = o->tmpl[i];
+			xd->n_tstats++;
+		}
+		if (ok)
+			xd->tstats[j].ok++;
+		else
+			xd->tstats[j].failed++;
+	}
+}
+
+/* Takes the first packet off s's queue: sent (ok) or dropped (err). */
+static void
+sock_pop(struct exportd *xd, struct xsock *s, int ok, int err)
+{
+	struct out *o = s->head;
+	struct host *h = o->host;
+
+	s->head = o->next;
+	if (s->head == NULL)
+		s->tail = NULL;
+	s->n_out--;
+	h->queued--;
+	if (ok) {
+		h->packets++;
+		h->bytes += o->len;
+		h->records += o->n_flows;
+	} else
+		host_error(h, err);
+	tstat_count(xd, o, ok);
+	out_put(xd, o);
+}
+
+void
+send_packet(struct exportd *xd, struct out *o)
+{
+	struct host *h = o->host;
+	struct xsock *s = h->sock;
+
+	if (h->queued >= XD_HOST_QUEUE) {
+		host_error(h, XD_EQUEUE);
+		tstat_count(xd, o, 0);
+		out_put(xd, o);
+		return;
+	}
+	o->next = NULL;
+	if (s->tail != NULL)
+		s->tail->next = o;
+	else
+		s->head = o;
+	s->tail = o;
+	s->n_out++;
+	h->queued++;
+	if (s->n_out >= XD_SEND_BATCH && !s->blocked)
+		send_flush_all(xd);
+}
+
+/* Counts the ICMP errors the kernel queued, against the host they name. */
+void
+send_errqueue(struct exportd *xd, struct xsock *s)
+{
+	struct sockaddr_storage name;
+	union {
+		char buf[512];
+		struct cmsghdr align;
+	} ctl;
+	char data[64];
+	struct iovec iov = { data, sizeof(data) };
+	struct msghdr mh;
+	struct cmsghdr *c;
+
+	while (s->fd != -1) {
+		memset(&mh, 0, sizeof(mh));
+		memset(&name, 0, sizeof(name));
+		mh.msg_name = &name;
+		mh.msg_namelen = sizeof(name);
+		mh.msg_iov = &iov;
+		mh.msg_iovlen = 1;
+		mh.msg_control = ctl.buf;
+		mh.msg_controllen = sizeof(ctl.buf);
+		if (recvmsg(s->fd, &mh, MSG_ERRQUEUE | MSG_DONTWAIT) == -1)
+			return;
+		for (c = CMSG_FIRSTHDR(&mh); c != NULL; c = CMSG_NXTHDR(&mh, c)) {
+			struct sock_extended_err ee;
+			struct host *h;
+
+			if (!((c->cmsg_level == SOL_IP && c->cmsg_type == IP_RECVERR) ||
+			    (c->cmsg_level == SOL_IPV6 && c->cmsg_type == IPV6_RECVERR)))
+				continue;
+			memcpy(&ee, CMSG_DATA(c), sizeof(ee));
+			if ((h = host_by_addr(xd, s, &name)) != NULL)
+				host_error(h, (int)ee.ee_errno);
+		}
+	}
+}
+
+/* Drops the queue of a socket that could not be opened (retried later). */
+static void
+sock_broken(struct exportd *xd, struct xsock *s)
+{
+	if (mono_ms() - s->tried_ms >= XD_SOCK_RETRY_MS)
+		sock_open(s);
+	if (s->fd != -1)
+		return;
+	while (s->head != NULL)
+		sock_pop(xd, s, 0, s->err);
+}
+
+static int
+sendmmsg_head(struct xsock *s)
+{
+	struct mmsghdr m[XD_SEND_BATCH];
+	struct iovec iov[XD_SEND_BATCH];
+	struct out *o;
+	int n = 0;
+
+	memset(m, 0, sizeof(m));
+	for (o = s->head; o != NULL && n < XD_SEND_BATCH; o = o->next, n++) {
+		iov[n].iov_base = o->buf;
+		iov[n].iov_len = o->len;
+		m[n].msg_hdr.msg_name = &o->host->addr;
+		m[n].msg_hdr.msg_namelen = o->host->alen;
+		m[n].msg_hdr.msg_iov = &iov[n];
+		m[n].msg_hdr.msg_iovlen = 1;
+	}
+	return sendmmsg(s->fd, m, (unsigned)n, 0);
+}
+
+static int
+async_errno(int e)
+{
+	return e == ECONNREFUSED || e == EHOSTUNREACH || e == ENETUNREACH ||
+	    e == EHOSTDOWN || e == ENETDOWN || e == EPROTO;
+}
+
+static void
+sock_flush(struct exportd *xd, struct xsock *s)
+{
+	int r, e, retried = 0;
+
+	if (s->fd == -1) {
+		sock_broken(xd, s);
+		return;
+	}
+	send_errqueue(xd, s);
+	while (s->head != NULL) {
+		if ((r = sendmmsg_head(s)) > 0) {
+			while (r-- > 0)
+				sock_pop(xd, s, 1, 0);
+			s->blocked = retried = 0;
+			continue;
+		}
+		if ((e = errno) == EINTR)
+			continue;
+		if (e == EAGAIN || e == EWOULDBLOCK || e == ENOBUFS) {
+			if (!s->blocked)
+				host_error(s->head->host, e);
+			s->blocked = 1;
+			return;
+		}
+		/*
+		 * An ICMP error of an earlier packet, maybe to another host,
+		 * fails the next send once: count it where it belongs, then
+		 * try this packet again.
+		 */
+		if (async_errno(e) && !retried) {
+			send_errqueue(xd, s);
+			retried = 1;
+			continue;
+		}
+		sock_pop(xd, s, 0, e);
+		retried = 0;
+	}
+}
+
+void
+send_flush_all(struct exportd *xd)
+{
+	size_t i;
+
+	for (i = 0; i < xd->n_socks; i++)
+		if (xd->socks[i]->head != NULL)
+			sock_flush(xd, xd->socks[i]);
+}
+
+/* 1 when some packet still waits for a socket */
+int
+send_pending(const struct exportd *xd)
+{
+	size_t i;
+
+	for (i = 0; i < xd->n_socks; i++)
+		if (xd->socks[i]->head != NULL)
+			return 1;
+	return 0;
+}
+
+void
+send_free_all(struct exportd *xd)
+{
+	struct out *o;
+	size_t i;
+
+	for (i = 0; i < xd->n_socks; i++) {
+		struct xsock *s = xd->socks[i];
+
+		while ((o = s->head) != NULL) {
+			s->head = o->next;
+			out_put(xd, o);
+		}
+		if (s->fd != -1)
+			close(s->fd);
+		free(s);
+	}
+	free(xd->socks);
+	free(xd->tstats);
+	while ((o = xd->spare) != NULL) {
+		xd->spare = o->next;
+		free(o->buf);
+		free(o);
+	}
+}
