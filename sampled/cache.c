@@ -1,7 +1,10 @@
 /*
  * cache.c: the flow cache of one interface direction: a chained hash over
- * one array of flows, and two lists that make aging cost what it ages:
- * by last packet (inactive) and by first packet (active).
+ * one array of flows; a list by first packet (active aging) and a timing
+ * wheel by due time (inactive aging), so aging costs what it ages and a
+ * packet touches only its own flow. A packet that comes after its flow's
+ * active or inactive time starts a new flow, so the flows do not depend
+ * on when the aging ran.
  */
 #include <stdlib.h>
 #include <string.h>
@@ -84,8 +87,9 @@ cache_new(const Netstream__Plan *p, const Netstream__Record *r)
 	}
 	c->key_len = off;
 	c->esize = (sizeof(struct flow) + c->key_len + 7) & ~(size_t)7;
-	c->free_head = c->lru_head = c->lru_tail = NIL;
-	c->age_head = c->age_tail = NIL;
+	c->free_head = c->age_head = c->age_tail = NIL;
+	c->wheel = xmalloc(WHEEL_SIZE * sizeof(uint32_t));
+	memset(c->wheel, 0xff, WHEEL_SIZE * sizeof(uint32_t));
 	return c;
 }
 
@@ -96,6 +100,7 @@ cache_free(struct cache *c)
 		return;
 	free(c->pool);
 	free(c->buckets);
+	free(c->wheel);
 	free(c);
 }
 
@@ -145,32 +150,32 @@ grow(struct cache *c, uint64_t limit)
 }
 
 static void
-lru_unlink(struct cache *c, uint32_t i)
+whl_unlink(struct cache *c, uint32_t i)
 {
 	struct flow *f = F(c, i);
 
-	if (f->lru_prev != NIL)
-		F(c, f->lru_prev)->lru_next = f->lru_next;
+	if (f->whl_prev != NIL)
+		F(c, f->whl_prev)->whl_next = f->whl_next;
 	else
-		c->lru_head = f->lru_next;
-	if (f->lru_next != NIL)
-		F(c, f->lru_next)->lru_prev = f->lru_prev;
-	else
-		c->lru_tail = f->lru_prev;
+		c->wheel[f->bucket] = f->whl_next;
+	if (f->whl_next != NIL)
+		F(c, f->whl_next)->whl_prev = f->whl_prev;
 }
 
+/* Files the flow under the tick of its inactive due time. */
 static void
-lru_append(struct cache *c, uint32_t i)
+whl_insert(struct slot *s, struct cache *c, uint32_t i)
 {
 	struct flow *f = F(c, i);
+	uint32_t b = (uint32_t)((((uint64_t)f->last_ms + s->inactive_ms) /
+	    WHEEL_TICK_MS) % WHEEL_SIZE);
 
-	f->lru_next = NIL;
-	f->lru_prev = c->lru_tail;
-	if (c->lru_tail != NIL)
-		F(c, c->lru_tail)->lru_next = i;
-	else
-		c->lru_head = i;
-	c->lru_tail = i;
+	f->bucket = (uint16_t)b;
+	f->whl_prev = NIL;
+	f->whl_next = c->wheel[b];
+	if (f->whl_next != NIL)
+		F(c, f->whl_next)->whl_prev = i;
+	c->wheel[b] = i;
 }
 
 static void
@@ -200,7 +205,7 @@ expire(struct slot *s, struct binding *b, uint32_t i, int reason)
 	while (*pp != i)
 		pp = &F(c, *pp)->hnext;
 	*pp = f->hnext;
-	lru_unlink(c, i);
+	whl_unlink(c, i);
 	age_unlink(c, i);
 	f->used = 0;
 	f->hnext = c->free_head;
@@ -258,7 +263,7 @@ create(struct slot *s, struct binding *b, const uint8_t *key, uint32_t h,
 	bk = h & c->mask;
 	f->hnext = c->buckets[bk];
 	c->buckets[bk] = i;
-	lru_append(c, i);
+	whl_insert(s, c, i);
 	f->age_next = NIL;
 	f->age_prev = c->age_tail;
 	if (c->age_tail != NIL)
@@ -297,8 +302,16 @@ cache_packet(struct slot *s, struct binding *b, const struct pkt *pk,
 		off += c->layout.f[k].len;
 	}
 	h = key_hash(key, c->key_len);
-	if ((i = lookup(c, key, h)) == NIL &&
-	    (i = create(s, b, key, h, now)) == NIL)
+	i = lookup(c, key, h);
+	/* a packet past the flow's inactive or active time starts a new one */
+	if (i != NIL && now - F(c, i)->last_ms >= s->inactive_ms) {
+		expire(s, b, i, END_IDLE);
+		i = NIL;
+	} else if (i != NIL && now - F(c, i)->first_ms >= s->active_ms) {
+		expire(s, b, i, END_ACTIVE);
+		i = NIL;
+	}
+	if (i == NIL && (i = create(s, b, key, h, now)) == NIL)
 		return;
 	f = F(c, i);
 	f->packets++;
@@ -306,10 +319,6 @@ cache_packet(struct slot *s, struct binding *b, const struct pkt *pk,
 	f->last_ms = now;
 	f->tcp_flags |= pk->tcp_flags;
 	f->ext |= pk->ext_headers;
-	if (c->lru_tail != i) {
-		lru_unlink(c, i);
-		lru_append(c, i);
-	}
 	/* FIN or RST ends a flow, unless it is the flow's first packet */
 	if (pk->proto == 6 && (pk->tcp_flags & (TH_FIN | TH_RST)) &&
 	    f->packets > 1)
@@ -318,15 +327,47 @@ cache_packet(struct slot *s, struct binding *b, const struct pkt *pk,
 		expire(s, b, i, END_FORCED);
 }
 
-/* Ages what is due: only the heads of the two lists are looked at. */
+/* The flows of one wheel bucket: due ones age, the others move on. */
+static void
+wheel_bucket(struct slot *s, struct binding *b, uint32_t bk, uint32_t now)
+{
+	struct cache *c = b->cache;
+	uint32_t i, next;
+
+	for (i = c->wheel[bk]; i != NIL; i = next) {
+		struct flow *f = F(c, i);
+
+		next = f->whl_next;
+		if (now - f->last_ms >= s->inactive_ms)
+			expire(s, b, i, END_IDLE);
+		else if (((uint64_t)f->last_ms + s->inactive_ms) /
+		    WHEEL_TICK_MS % WHEEL_SIZE != bk) {
+			whl_unlink(c, i);
+			whl_insert(s, c, i);
+		}
+	}
+}
+
+/*
+ * Ages what is due: the heads of the active list, and the wheel buckets
+ * of the ticks that passed since the last call (a tick is processed once
+ * it is over, so all its flows are due unless they were seen since).
+ */
 void
 cache_age(struct slot *s, struct binding *b, uint32_t now)
 {
 	struct cache *c = b->cache;
+	uint64_t done = now / WHEEL_TICK_MS, t;
 
-	while (c->lru_head != NIL &&
-	    now - F(c, c->lru_head)->last_ms >= s->inactive_ms)
-		expire(s, b, c->lru_head, END_IDLE);
+	if (!c->wstarted) {
+		c->wstarted = 1;
+		c->wtick = done;
+	}
+	if (done > c->wtick + WHEEL_SIZE)
+		c->wtick = done - WHEEL_SIZE; /* a jump: every bucket once */
+	for (t = c->wtick; t < done; t++)
+		wheel_bucket(s, b, (uint32_t)(t % WHEEL_SIZE), now);
+	c->wtick = done > c->wtick ? done : c->wtick;
 	while (c->age_head != NIL &&
 	    now - F(c, c->age_head)->first_ms >= s->active_ms)
 		expire(s, b, c->age_head, END_ACTIVE);

@@ -5,6 +5,7 @@
  * exportd. It never reads the config file.
  */
 #include <getopt.h>
+#include <sys/resource.h>
 #include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -21,6 +22,8 @@ static volatile sig_atomic_t quit;
 
 struct proc {
 	struct slot s;
+	int64_t t_first, t_eof; /* wall ms: first plan applied, captures done */
+	uint64_t peak_flows;
 	struct bus_endpoints ep;
 	void *ctx, *sub, *stats, *req;
 	int64_t next_stats, next_flush, next_req;
@@ -52,6 +55,8 @@ offer_plan(struct proc *pr, Netstream__Plan *p)
 		return;
 	}
 	pr->plans_applied++;
+	if (pr->t_first == 0)
+		pr->t_first = mono_ms();
 	slot_apply(&pr->s, p);
 }
 
@@ -211,6 +216,9 @@ at_eof(struct proc *pr)
 	if (s->all_eof)
 		return;
 	s->all_eof = 1;
+	/* what the caches held at the end (the benchmark's memory per flow) */
+	if (s->flows_total > pr->peak_flows)
+		pr->peak_flows = s->flows_total;
 	for (i = 0; i < s->nb; i++)
 		if (s->b[i].cache != NULL)
 			cache_flush(s, &s->b[i], END_FORCED);
@@ -221,9 +229,20 @@ at_eof(struct proc *pr)
 		    (unsigned long long)s->cap[i].received,
 		    (unsigned long long)s->cap[i].ipv6,
 		    (unsigned long long)s->cap[i].malformed);
-	log_info("slot %u: captures ended: %llu packets, %llu flows pushed",
-	    s->id, (unsigned long long)s->received,
-	    (unsigned long long)s->records_pushed);
+	pr->t_eof = mono_ms();
+	{
+		struct rusage ru;
+		double secs = (double)(pr->t_eof - pr->t_first) / 1000.0;
+
+		getrusage(RUSAGE_SELF, &ru);
+		log_info("slot %u: captures ended: %llu packets in %.3f s "
+		    "(%.0f packets/s), %llu flows pushed, peak %llu flows in "
+		    "cache, max rss %ld kB",
+		    s->id, (unsigned long long)s->received, secs,
+		    secs > 0 ? (double)s->received / secs : 0.0,
+		    (unsigned long long)s->records_pushed,
+		    (unsigned long long)pr->peak_flows, ru.ru_maxrss);
+	}
 	publish_stats(pr);
 }
 

@@ -23,15 +23,25 @@ enum end_reason {
 	END_MAX
 };
 
+/*
+ * Inactive aging uses a timing wheel of 100 ms ticks, big enough for the
+ * longest inactive timeout: a packet only moves last_ms; the wheel moves a
+ * flow when its tick comes and it was seen since (at most once per
+ * inactive period), so neither packets nor ticks touch other flows.
+ */
+#define WHEEL_TICK_MS 100
+#define WHEEL_SIZE (600000 / WHEEL_TICK_MS + 2)
+
 /* One flow; the cache keeps them in one array, key bytes right after. */
 struct flow {
-	uint32_t hnext;		   /* hash chain */
-	uint32_t lru_prev, lru_next; /* by last packet: inactive aging */
+	uint32_t hnext;		     /* hash chain */
+	uint32_t whl_prev, whl_next; /* in a wheel bucket: inactive aging */
 	uint32_t age_prev, age_next; /* by first packet: active aging */
 	uint32_t hash;
 	uint32_t first_ms, last_ms; /* ms since the slot's boot */
 	uint64_t packets, bytes;
 	uint32_t ext;
+	uint16_t bucket;
 	uint8_t tcp_flags;
 	uint8_t used;
 	uint8_t key[]; /* the record's match fields, wire format */
@@ -48,7 +58,10 @@ struct cache {
 	uint32_t cap, used, free_head;
 	uint32_t *buckets;
 	uint32_t mask;
-	uint32_t lru_head, lru_tail, age_head, age_tail;
+	uint32_t age_head, age_tail;
+	uint32_t *wheel;   /* WHEEL_SIZE bucket heads */
+	uint64_t wtick;    /* the next tick to process */
+	int wstarted;
 	uint64_t created, aged[END_MAX], dropped_full, evicted;
 };
 

@@ -160,6 +160,7 @@ static void
 inactive_and_active(void **state)
 {
 	struct pkt a = pkt(3, 0x10, 100), b = pkt(4, 0x10, 100);
+	struct pkt c = pkt(5, 0x10, 100);
 	uint32_t t;
 
 	(void)state;
@@ -168,13 +169,20 @@ inactive_and_active(void **state)
 	for (t = 0; t <= 70000; t += 1000) {
 		cache_packet(&slot, &bnd, &b, t);
 		cache_age(&slot, &bnd, t);
-		if (t == 29000)
-			assert_int_equal(aged[END_IDLE], 0);
+		/* due at 30 s: aged once that 100 ms tick is over */
 		if (t == 30000)
+			assert_int_equal(aged[END_IDLE], 0);
+		if (t == 31000)
 			assert_int_equal(aged[END_IDLE], 1);
 	}
-	assert_int_equal(aged[END_ACTIVE], 1); /* at 60 s, 61 packets */
-	assert_int_equal(aged_packets, 1 + 61);
+	/* the packet at 60 s starts a new flow: 60 packets in the first */
+	assert_int_equal(aged[END_ACTIVE], 1);
+	assert_int_equal(aged_packets, 1 + 60);
+	assert_int_equal(bnd.cache->used, 1);
+	/* a packet after the inactive time starts a new flow too */
+	cache_packet(&slot, &bnd, &c, 80000);
+	cache_packet(&slot, &bnd, &c, 110000);
+	assert_int_equal(aged[END_IDLE], 2);
 }
 
 static void
