@@ -215,6 +215,20 @@ expire(struct slot *s, struct binding *b, uint32_t i, int reason)
 	s->flows_total--;
 }
 
+/* Keys are short: compare them a word at a time, without a call. */
+static inline int
+key_equal(const uint8_t *a, const uint8_t *b, unsigned len)
+{
+	uint64_t d = 0;
+	unsigned i = 0;
+
+	for (; i + 8 <= len; i += 8)
+		d |= load64(a + i) ^ load64(b + i);
+	for (; i < len; i++)
+		d |= (uint64_t)(a[i] ^ b[i]);
+	return d == 0;
+}
+
 static uint32_t
 lookup(struct cache *c, const uint8_t *key, uint32_t h)
 {
@@ -225,7 +239,7 @@ lookup(struct cache *c, const uint8_t *key, uint32_t h)
 	for (i = c->buckets[h & c->mask]; i != NIL; i = F(c, i)->hnext) {
 		struct flow *f = F(c, i);
 
-		if (f->hash == h && memcmp(f->key, key, c->key_len) == 0)
+		if (f->hash == h && key_equal(f->key, key, c->key_len))
 			return i;
 	}
 	return NIL;
@@ -280,17 +294,15 @@ create(struct slot *s, struct binding *b, const uint8_t *key, uint32_t h,
 #define TH_FIN 0x01
 #define TH_RST 0x04
 
-void
-cache_packet(struct slot *s, struct binding *b, const struct pkt *pk,
-    uint32_t now)
+/* The flow key of pk for binding b, and its hash. */
+uint32_t
+cache_key(struct slot *s, struct binding *b, const struct pkt *pk,
+    uint8_t *key)
 {
 	struct cache *c = b->cache;
-	uint8_t key[LAYOUT_MAX_ROW];
 	struct fctx x = { NULL, NULL, b->pb->ifindex, (int)b->pb->direction,
 		(int)s->plan->export_as };
-	struct flow *f;
 	unsigned k, off = 0;
-	uint32_t h, i;
 
 	if (c->key_routes) {
 		x.rs = routes_lookup(&s->routes, pk->src);
@@ -301,7 +313,46 @@ cache_packet(struct slot *s, struct binding *b, const struct pkt *pk,
 		    c->layout.f[k].len, pk, &x);
 		off += c->layout.f[k].len;
 	}
-	h = key_hash(key, c->key_len);
+	return key_hash(key, c->key_len);
+}
+
+/*
+ * A burst of packets hides memory latency: first the buckets of all of
+ * them are fetched, then the flows the buckets point at, then the work.
+ */
+void
+cache_prefetch_bucket(const struct cache *c, uint32_t h)
+{
+	if (c->buckets != NULL)
+		__builtin_prefetch(&c->buckets[h & c->mask]);
+}
+
+void
+cache_prefetch_flow(const struct cache *c, uint32_t h)
+{
+	uint32_t i;
+
+	if (c->buckets != NULL && (i = c->buckets[h & c->mask]) != NIL)
+		__builtin_prefetch(F(c, i));
+}
+
+void
+cache_packet(struct slot *s, struct binding *b, const struct pkt *pk,
+    uint32_t now)
+{
+	uint8_t key[LAYOUT_MAX_ROW];
+
+	cache_update(s, b, pk, now, key, cache_key(s, b, pk, key));
+}
+
+void
+cache_update(struct slot *s, struct binding *b, const struct pkt *pk,
+    uint32_t now, const uint8_t *key, uint32_t h)
+{
+	struct cache *c = b->cache;
+	struct flow *f;
+	uint32_t i;
+
 	i = lookup(c, key, h);
 	/* a packet past the flow's inactive or active time starts a new one */
 	if (i != NIL && now - F(c, i)->last_ms >= s->inactive_ms) {

@@ -12,6 +12,28 @@
 #include "sampled.h"
 #include "util.h"
 
+/*
+ * A capture file read through a 1 MiB stdio buffer: libpcap reads each
+ * record with two freads, and the default 4 KiB buffer turns that into a
+ * read(2) every few packets.
+ */
+static pcap_t *
+open_file(const char *path, char *ebuf)
+{
+	FILE *f = fopen(path, "rb");
+	pcap_t *pc;
+
+	if (f == NULL) {
+		snprintf(ebuf, PCAP_ERRBUF_SIZE, "%s", strerror(errno));
+		return NULL;
+	}
+	setvbuf(f, NULL, _IOFBF, 1 << 20);
+	if ((pc = pcap_fopen_offline_with_tstamp_precision(f,
+	    PCAP_TSTAMP_PRECISION_MICRO, ebuf)) == NULL)
+		fclose(f);
+	return pc;
+}
+
 int
 capture_open(struct capture *c, const Netstream__Interface *pi, int dir,
     int live_dir, char *err, size_t errlen)
@@ -25,8 +47,7 @@ capture_open(struct capture *c, const Netstream__Interface *pi, int dir,
 		c->realtime = pi->realtime;
 		c->dir = (int)pi->file_direction;
 		ns_strlcpy(c->source, pi->file, sizeof(c->source));
-		c->pc = pcap_open_offline_with_tstamp_precision(pi->file,
-		    PCAP_TSTAMP_PRECISION_MICRO, ebuf);
+		c->pc = open_file(pi->file, ebuf);
 	} else {
 		c->dir = dir;
 		ns_strlcpy(c->source, pi->device, sizeof(c->source));
@@ -75,52 +96,81 @@ count_len(struct slot *s, uint32_t len)
 	s->lenhist[i]++;
 }
 
-/* One packet of capture c through decode, sampler and cache. */
-static void
-handle(struct slot *s, struct capture *c, const struct pcap_pkthdr *h,
-    const u_char *data)
+/*
+ * Counts and decodes one packet of capture c and runs its sampler. The
+ * binding whose cache takes it, or NULL; *ts is the slot clock at it.
+ */
+static struct binding *
+classify(struct slot *s, struct capture *c, const struct pcap_pkthdr *h,
+    const u_char *data, struct pkt *pk, int64_t *ts)
 {
-	int64_t ts = (int64_t)h->ts.tv_sec * 1000 + h->ts.tv_usec / 1000;
+	int64_t t = (int64_t)h->ts.tv_sec * 1000 + h->ts.tv_usec / 1000;
 	struct binding *b;
-	struct pkt pk;
 	int r;
 
 	if (s->boot_ms == 0)
-		s->boot_ms = ts;
-	if (ts > s->now_ms)
-		s->now_ms = ts; /* the slot clock never goes back */
+		s->boot_ms = t;
+	if (t < s->clock_ms)
+		t = s->clock_ms; /* the slot clock never goes back */
+	s->clock_ms = *ts = t;
 	s->received++;
 	c->received++;
-	r = decode_packet(c->dlt, data, h->caplen, &pk);
+	r = decode_packet(c->dlt, data, h->caplen, pk);
 	if (r == DEC_IPV4) {
 		s->ipv4++;
-		return;
+		return NULL;
 	}
 	if (r == DEC_OTHER) {
 		s->other++;
-		return;
+		return NULL;
 	}
 	if (r != DEC_IPV6) {
 		s->malformed[r]++;
 		/* malformed after an IPv6 header was recognised */
 		if (r >= DEC_MALFORMED_IP6_HDR)
 			c->malformed++;
-		return;
+		return NULL;
 	}
 	s->ipv6++;
 	c->ipv6++;
-	count_len(s, pk.ip_len);
+	count_len(s, pk->ip_len);
 	if (c->bidx < 0) {
 		s->unbound++;
-		return;
+		return NULL;
 	}
 	b = &s->b[c->bidx];
 	b->packets++;
-	if (b->cache == NULL || !sampler_take(&b->sampler, s->now_ms))
-		return;
+	if (b->cache == NULL || !sampler_take(&b->sampler, t))
+		return NULL;
 	b->sampled++;
 	s->sampled_pkts++;
-	cache_packet(s, b, &pk, (uint32_t)(s->now_ms - s->boot_ms));
+	return b;
+}
+
+static void age_all(struct slot *s);
+
+/* The slot clock moves to ts; aging runs every 100 ms of it. */
+static void
+tick(struct slot *s, int64_t ts)
+{
+	if (ts > s->now_ms)
+		s->now_ms = ts;
+	if (s->now_ms >= s->next_age_ms)
+		age_all(s);
+}
+
+static void
+handle(struct slot *s, struct capture *c, const struct pcap_pkthdr *h,
+    const u_char *data)
+{
+	struct binding *b;
+	struct pkt pk;
+	int64_t ts;
+
+	b = classify(s, c, h, data, &pk, &ts);
+	if (b != NULL)
+		cache_packet(s, b, &pk, (uint32_t)(ts - s->boot_ms));
+	tick(s, ts);
 }
 
 struct live_ctx {
@@ -205,6 +255,60 @@ realtime_wait(struct slot *s, struct capture *c)
 	return due > mono_ms() ? (int)(due - mono_ms()) : 0;
 }
 
+struct burst_item {
+	struct binding *b;
+	struct pkt pk;
+	int64_t ts;
+	uint32_t hash;
+	uint8_t key[BURST_KEY_MAX];
+};
+
+/*
+ * Up to BURST packets of the capture files, in time order: decoded and
+ * hashed first, their buckets and flows prefetched, then counted into the
+ * caches one by one in order. Returns the packets taken; *wait > 0 when a
+ * real-time replay must wait.
+ */
+static int
+burst(struct slot *s, int *wait)
+{
+	static struct burst_item it[BURST];
+	struct capture *c;
+	int n = 0, k;
+
+	while (n < BURST && (c = earliest(s)) != NULL) {
+		struct burst_item *x = &it[n];
+
+		if (c->realtime && (*wait = realtime_wait(s, c)) > 0) {
+			if (*wait > 50)
+				*wait = 50;
+			break;
+		}
+		x->b = classify(s, c, c->hdr, c->data, &x->pk, &x->ts);
+		c->pending = 0;
+		if (x->b != NULL && x->b->cache->key_len <= BURST_KEY_MAX) {
+			x->hash = cache_key(s, x->b, &x->pk, x->key);
+			cache_prefetch_bucket(x->b->cache, x->hash);
+		} else if (x->b != NULL) {
+			cache_packet(s, x->b, &x->pk,
+			    (uint32_t)(x->ts - s->boot_ms));
+			x->b = NULL;
+		}
+		n++;
+	}
+	for (k = 0; k < n; k++)
+		if (it[k].b != NULL)
+			cache_prefetch_flow(it[k].b->cache, it[k].hash);
+	for (k = 0; k < n; k++) {
+		if (it[k].b != NULL)
+			cache_update(s, it[k].b, &it[k].pk,
+			    (uint32_t)(it[k].ts - s->boot_ms), it[k].key,
+			    it[k].hash);
+		tick(s, it[k].ts);
+	}
+	return n;
+}
+
 /*
  * Processes up to budget packets. Returns the ms the caller may sleep
  * (0: more work is ready), -1 when every capture file has ended.
@@ -214,7 +318,7 @@ capture_run(struct slot *s, int budget)
 {
 	struct capture *c;
 	size_t i;
-	int n = 0, live = 0;
+	int n = 0, live = 0, wait = 0;
 
 	for (i = 0; i < s->ncap; i++) {
 		struct live_ctx lc = { s, &s->cap[i] };
@@ -237,17 +341,15 @@ capture_run(struct slot *s, int budget)
 		if (wall > s->now_ms)
 			s->now_ms = wall;
 	}
-	while (n < budget && (c = earliest(s)) != NULL) {
-		int wait;
+	while (n < budget) {
+		int got = burst(s, &wait);
 
-		if (c->realtime && (wait = realtime_wait(s, c)) > 0)
-			return wait < 50 ? wait : 50;
-		handle(s, c, c->hdr, c->data);
-		c->pending = 0;
-		n++;
-		if (s->now_ms >= s->next_age_ms)
-			age_all(s);
+		if (got == 0)
+			break;
+		n += got;
 	}
+	if (wait > 0)
+		return wait;
 	if (s->now_ms >= s->next_age_ms)
 		age_all(s);
 	if (n < budget) {

@@ -12,6 +12,8 @@
 
 #define NIL UINT32_MAX
 #define BATCH_ROWS 1000
+#define BURST 16	   /* packets a replay decodes before the cache work */
+#define BURST_KEY_MAX 128 /* longer keys take the one-by-one path */
 #define BYTES_OVERFLOW 3435973836ULL
 
 enum end_reason {
@@ -117,6 +119,7 @@ struct slot {
 	char routes_file[1024];
 	int64_t boot_ms;     /* unix ms sysUpTime counts from */
 	int64_t now_ms;	     /* the slot clock */
+	int64_t clock_ms;    /* ... as far as packets were read */
 	int64_t next_age_ms;
 	uint64_t flows_total, flows_max;
 	int drop_new;
@@ -137,6 +140,12 @@ struct cache *cache_new(const Netstream__Plan *p, const Netstream__Record *r);
 void cache_free(struct cache *c);
 void cache_packet(struct slot *s, struct binding *b, const struct pkt *pk,
     uint32_t now);
+uint32_t cache_key(struct slot *s, struct binding *b, const struct pkt *pk,
+    uint8_t *key);
+void cache_prefetch_bucket(const struct cache *c, uint32_t h);
+void cache_prefetch_flow(const struct cache *c, uint32_t h);
+void cache_update(struct slot *s, struct binding *b, const struct pkt *pk,
+    uint32_t now, const uint8_t *key, uint32_t h);
 void cache_age(struct slot *s, struct binding *b, uint32_t now);
 void cache_flush(struct slot *s, struct binding *b, int reason);
 

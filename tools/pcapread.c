@@ -1,6 +1,8 @@
 /*
  * pcapread: the floor of every benchmark: a bare libpcap read loop over a
- * capture file that touches each packet once, and prints packets/s.
+ * capture file that touches each packet once, and prints packets/s. It
+ * reads through the same 1 MiB stdio buffer sampled uses, so the ratio
+ * compares the work, not the buffering.
  */
 #include <pcap/pcap.h>
 #include <stdio.h>
@@ -16,12 +18,18 @@ main(int argc, char **argv)
 	uint64_t n = 0, sum = 0;
 	int64_t t0, t1;
 	pcap_t *p;
+	FILE *f;
 
 	if (argc != 2) {
 		fprintf(stderr, "usage: pcapread FILE\n");
 		return 2;
 	}
-	if ((p = pcap_open_offline(argv[1], err)) == NULL) {
+	if ((f = fopen(argv[1], "rb")) == NULL) {
+		perror(argv[1]);
+		return 1;
+	}
+	setvbuf(f, NULL, _IOFBF, 1 << 20);
+	if ((p = pcap_fopen_offline(f, err)) == NULL) {
 		fprintf(stderr, "pcapread: %s\n", err);
 		return 1;
 	}
