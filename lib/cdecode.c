@@ -45,6 +45,7 @@ struct cd_pkt {
 	void *arg;
 	unsigned records; /* template and data records: the v9 Count */
 	unsigned data;	  /* data records: what IPFIX Sequence counts */
+	unsigned flows;	  /* ... without options: what v9 flow mode counts */
 	int skipped;	  /* a data set was skipped, so data is a lower bound */
 };
 
@@ -413,8 +414,10 @@ data_set(struct cd_pkt *pk, struct rbuf *set, uint16_t id)
 			return rc;
 		if (t->options)
 			pk->s->options_records++;
-		else
+		else {
 			pk->s->data_records++;
+			pk->flows++;
+		}
 		pk->records++;
 		pk->data++;
 		if (pk->cb != NULL)
@@ -478,7 +481,9 @@ seq_next(struct cd_pkt *pk, int complete)
 		s->seq_known = 0; /* records we could not count */
 		return;
 	}
-	s->next_seq = pk->seq + (by_records ? pk->data : 1u);
+	/* IPFIX counts every data record, v9 flow mode the flow records */
+	s->next_seq = pk->seq + (pk->version == 10 ? pk->data :
+	    by_records ? pk->flows : 1u);
 	s->seq_known = 1;
 }
 
