@@ -344,6 +344,7 @@ pkt_open(struct exportd *xd, struct dest *d)
 	xpkt_begin(&d->x, d->host->ipfix ? XPKT_IPFIX : XPKT_V9, o->buf,
 	    xd->prm.mtu, 0, 0, 0, 0);
 	d->opened_ms = mono_ms();
+	d->opened_clock = d->clock;
 	if (n > 0 && d->pkts_since_tmpl >= n)
 		refresh_all(d);
 }
@@ -440,6 +441,11 @@ dest_add(struct exportd *xd, struct dest *d, const Netstream__FlowBatch *b,
 	const struct dtmpl *dt;
 	size_t i;
 
+	/* a packet holds at most a second of export clock, so its header
+	 * time says when its flows were exported, in a replay too */
+	if (d->o != NULL && (b->export_time_ms < d->opened_clock ||
+	    b->export_time_ms - d->opened_clock >= 1000))
+		dest_close(xd, d);
 	d->clock = b->export_time_ms;
 	d->boot = b->sys_boot_ms;
 	d->seq_flow = b->sequence_flow;

@@ -220,6 +220,36 @@ open_bus(struct exportd *xd)
 		fatalx("cannot connect the bus in %s", xd->ep.run_dir);
 }
 
+/*
+ * The running plan before the first batch: cfgd republishes it only every
+ * 2 s, and a replay can be exported by then with the default timers.
+ * Without an answer (no cfgd yet) the defaults stand until a plan comes.
+ */
+static void
+fetch_plan(struct exportd *xd)
+{
+	Netstream__Envelope env = NETSTREAM__ENVELOPE__INIT, *in;
+	Netstream__ControlRequest rq = NETSTREAM__CONTROL_REQUEST__INIT;
+	void *req = bus_socket(xd->ctx, ZMQ_REQ, BUS_MAX_CONTROL);
+	zmq_pollitem_t it = { req, 0, ZMQ_POLLIN, 0 };
+
+	rq.verb = NETSTREAM__VERB__GET_PLAN;
+	env.msg_case = NETSTREAM__ENVELOPE__MSG_REQUEST;
+	env.request = &rq;
+	if (bus_connect(req, xd->ep.control) == 0 &&
+	    bus_send(req, NULL, &env, ZMQ_DONTWAIT) == 0 &&
+	    zmq_poll(&it, 1, 2000) == 1 &&
+	    bus_recv(req, BUS_MAX_CONTROL, 0, ZMQ_DONTWAIT, &in) == BUS_OK) {
+		if (in->msg_case == NETSTREAM__ENVELOPE__MSG_REPLY &&
+		    in->reply->status == 0 && in->reply->plan != NULL)
+			plan_apply(xd, in->reply->plan);
+		bus_free(in);
+	} else
+		log_warnx("no plan from cfgd yet: default export timers until "
+		    "one is published");
+	zmq_close(req);
+}
+
 /* zmq_poll items: PULL, SUB, then the UDP sockets (errors, POLLOUT). */
 static int
 poll_items(struct exportd *xd, zmq_pollitem_t *it)
@@ -343,6 +373,7 @@ main(int argc, char **argv)
 	signal(SIGPIPE, SIG_IGN);
 
 	open_bus(&xd);
+	fetch_plan(&xd);
 	log_info("pulling flows on %s", xd.ep.flows);
 	run(&xd);
 	log_info("exiting: exporting what is left");

@@ -135,6 +135,7 @@ struct dest {
 	struct out *o;
 	struct xpkt x;
 	int64_t opened_ms;
+	int64_t opened_clock; /* the export clock when it opened */
 	unsigned n_flows; /* flow records in it */
 };
 

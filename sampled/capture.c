@@ -195,6 +195,7 @@ age_all(struct slot *s)
 	for (i = 0; i < s->nb; i++)
 		if (s->b[i].cache != NULL)
 			cache_age(s, &s->b[i], now);
+	push_due(s);
 	s->next_age_ms = s->now_ms + 100;
 }
 

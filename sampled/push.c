@@ -32,6 +32,8 @@ push_row(struct slot *s, struct binding *b, struct flow *f, int reason)
 		bt->cap = bt->cap ? bt->cap * 2 : 64;
 		bt->rows = xrealloc(bt->rows, (size_t)bt->cap * c->layout.rec_len);
 	}
+	if (bt->n == 0)
+		bt->first_ms = s->now_ms;
 	row = bt->rows + (size_t)bt->n * c->layout.rec_len;
 	memcpy(row, f->key, c->key_len);
 	/* route fields of the collect part follow the flow's addresses */
@@ -115,6 +117,21 @@ push_batch(struct slot *s, struct binding *b, int final)
 		s->records_lost += b->batch.n;
 	}
 	b->batch.n = 0;
+}
+
+/*
+ * Batches that hold a second of slot clock leave, so a replay exports
+ * flows at the (pcap) time they aged, however fast it runs.
+ */
+void
+push_due(struct slot *s)
+{
+	size_t i;
+
+	for (i = 0; i < s->nb; i++)
+		if (s->b[i].cache != NULL && s->b[i].batch.n > 0 &&
+		    s->now_ms - s->b[i].batch.first_ms >= 1000)
+			push_batch(s, &s->b[i], 0);
 }
 
 void
