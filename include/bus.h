@@ -39,6 +39,8 @@ enum bus_err {
 /* bus.c */
 const char *bus_run_dir(const char *flag);
 void bus_endpoints_init(struct bus_endpoints *ep, const char *run_dir);
+void bus_slot_endpoint(const struct bus_endpoints *ep, unsigned slot,
+    char *buf, size_t len);
 int bus_prepare_run_dir(const struct bus_endpoints *ep, char *errbuf,
     size_t errlen);
 void *bus_socket(void *ctx, int type, size_t maxmsg);
@@ -46,6 +48,8 @@ int bus_bind(void *sock, const char *endpoint);
 int bus_connect(void *sock, const char *endpoint);
 int bus_send(void *sock, const char *topic, Netstream__Envelope *env,
     int flags);
+enum bus_err bus_check(const uint8_t *p, size_t len, size_t limit,
+    Netstream__Envelope **out);
 enum bus_err bus_recv(void *sock, size_t limit, int has_topic, int flags,
     Netstream__Envelope **out);
 const char *bus_err_name(enum bus_err e);

@@ -56,6 +56,21 @@ bus_endpoints_init(struct bus_endpoints *ep, const char *run_dir)
 	    "NETSTREAMD_STATS_ENDPOINT");
 }
 
+/*
+ * The query socket of sampled --slot N (REP): ipc://RUN_DIR/slot-N, or
+ * NETSTREAMD_SLOT_N_ENDPOINT when a slot runs on another host.
+ */
+void
+bus_slot_endpoint(const struct bus_endpoints *ep, unsigned slot, char *buf,
+    size_t len)
+{
+	char name[32], envname[64];
+
+	snprintf(name, sizeof(name), "slot-%u", slot);
+	snprintf(envname, sizeof(envname), "NETSTREAMD_SLOT_%u_ENDPOINT", slot);
+	endpoint(buf, len, ep->run_dir, name, envname);
+}
+
 int
 bus_prepare_run_dir(const struct bus_endpoints *ep, char *errbuf,
     size_t errlen)
@@ -147,11 +162,40 @@ drain(void *sock)
 	}
 }
 
+/*
+ * The checks of one Envelope's bytes, apart from the socket so the fuzz
+ * target (tests/fuzz/fuzz_envelope.c) runs exactly what every process runs.
+ * *out is set only on BUS_OK; the caller frees it with bus_free().
+ */
+enum bus_err
+bus_check(const uint8_t *p, size_t len, size_t limit,
+    Netstream__Envelope **out)
+{
+	Netstream__Envelope *env;
+
+	*out = NULL;
+	if (len > limit)
+		return BUS_TOO_BIG;
+	env = netstream__envelope__unpack(NULL, len, p);
+	if (env == NULL)
+		return BUS_DECODE;
+	if (env->proto_version != PROTO_VERSION) {
+		netstream__envelope__free_unpacked(env, NULL);
+		return BUS_VERSION;
+	}
+	if (env->msg_case == NETSTREAM__ENVELOPE__MSG__NOT_SET) {
+		netstream__envelope__free_unpacked(env, NULL);
+		return BUS_EMPTY;
+	}
+	*out = env;
+	return BUS_OK;
+}
+
 enum bus_err
 bus_recv(void *sock, size_t limit, int has_topic, int flags,
     Netstream__Envelope **out)
 {
-	Netstream__Envelope *env;
+	enum bus_err e;
 	zmq_msg_t m;
 	int more = 0;
 	size_t sz = sizeof(more);
@@ -179,25 +223,9 @@ bus_recv(void *sock, size_t limit, int has_topic, int flags,
 		drain(sock);
 		return BUS_FRAMES;
 	}
-	if (zmq_msg_size(&m) > limit) {
-		zmq_msg_close(&m);
-		return BUS_TOO_BIG;
-	}
-	env = netstream__envelope__unpack(NULL, zmq_msg_size(&m),
-	    zmq_msg_data(&m));
+	e = bus_check(zmq_msg_data(&m), zmq_msg_size(&m), limit, out);
 	zmq_msg_close(&m);
-	if (env == NULL)
-		return BUS_DECODE;
-	if (env->proto_version != PROTO_VERSION) {
-		netstream__envelope__free_unpacked(env, NULL);
-		return BUS_VERSION;
-	}
-	if (env->msg_case == NETSTREAM__ENVELOPE__MSG__NOT_SET) {
-		netstream__envelope__free_unpacked(env, NULL);
-		return BUS_EMPTY;
-	}
-	*out = env;
-	return BUS_OK;
+	return e;
 }
 
 const char *

@@ -31,6 +31,7 @@ static const struct verb verbs[] = {
 	{ "subscribe", cmd_subscribe },
 	{ "collect", cmd_collect },
 	{ "stats", cmd_stats },
+	{ "display", cmd_display },
 	{ "up", cmd_up },
 	{ "run", cmd_run },
 };
@@ -48,6 +49,8 @@ nsctl_usage(void)
 	    "  rollback N                    make revision N the running one\n"
 	    "  subscribe plan [-n COUNT] [-t MS]   print plans as published\n"
 	    "  stats [--watch|--json] [--slot N] [-n COUNT]\n"
+	    "  display statistics [slot N] | template | monitor [NAME] |\n"
+	    "          cache slot N [--record R] [--top K]   [--json]\n"
 	    "  up [-c FILE]                  run the process group (foreground)\n"
 	    "  run -c FILE                   run it over capture files, then stop\n"
 	    "  collect -p PORT [-b ADDR] [--json] [-n N] [-t IDLE_S] [--summary]\n"

@@ -36,6 +36,9 @@ int cmd_collect(struct nsctl *n, int argc, char **argv);
 int cmd_stats(struct nsctl *n, int argc, char **argv);
 void stats_print_json(const Netstream__Stats *s);
 
+/* display.c */
+int cmd_display(struct nsctl *n, int argc, char **argv);
+
 /* group.c */
 int cmd_up(struct nsctl *n, int argc, char **argv);
 int cmd_run(struct nsctl *n, int argc, char **argv);

@@ -433,3 +433,15 @@ cache_flush(struct slot *s, struct binding *b, int reason)
 	while (c->age_head != NIL)
 		expire(s, b, c->age_head, reason);
 }
+
+/* Entry i of the pool for a walk outside the hot path (query.c), or NULL. */
+const struct flow *
+cache_flow_at(const struct cache *c, uint32_t i)
+{
+	const struct flow *f;
+
+	if (i >= c->cap)
+		return NULL;
+	f = F(c, i);
+	return f->used ? f : NULL;
+}

@@ -25,7 +25,7 @@ struct proc {
 	int64_t t_first, t_eof; /* wall ms: first plan applied, captures done */
 	uint64_t peak_flows;
 	struct bus_endpoints ep;
-	void *ctx, *sub, *stats, *req;
+	void *ctx, *sub, *stats, *req, *query;
 	int64_t next_stats, next_flush, next_req;
 	uint64_t bad[BUS_ERR_MAX], plans_applied, plans_ignored;
 };
@@ -66,15 +66,16 @@ take_envelope(struct proc *pr, Netstream__Envelope *env)
 	Netstream__Plan *p = NULL;
 
 	if (env->msg_case == NETSTREAM__ENVELOPE__MSG_PLAN) {
+		/* the plan is kept: free the envelope without it */
 		p = env->plan;
 		env->plan = NULL;
+		env->msg_case = NETSTREAM__ENVELOPE__MSG__NOT_SET;
 	} else if (env->msg_case == NETSTREAM__ENVELOPE__MSG_REPLY &&
 	    env->reply->status == 0 && env->reply->plan != NULL) {
 		p = env->reply->plan;
 		env->reply->plan = NULL;
 	} else if (env->msg_case != NETSTREAM__ENVELOPE__MSG_REPLY)
 		pr->bad[BUS_EMPTY]++;
-	env->msg_case = NETSTREAM__ENVELOPE__MSG__NOT_SET;
 	bus_free(env);
 	if (p != NULL)
 		offer_plan(pr, p);
@@ -249,12 +250,13 @@ at_eof(struct proc *pr)
 static void
 run(struct proc *pr, int exit_at_eof)
 {
-	zmq_pollitem_t it[2];
-	int wait;
+	zmq_pollitem_t it[3];
+	int wait, n;
 
 	while (!quit) {
 		ask_plan(pr);
 		read_bus(pr);
+		query_serve(pr->query, &pr->s, pr->bad);
 		wait = 100;
 		if (pr->s.plan != NULL && !pr->s.all_eof) {
 			wait = capture_run(&pr->s, 4096);
@@ -266,10 +268,15 @@ run(struct proc *pr, int exit_at_eof)
 			}
 		}
 		timers(pr);
-		it[0] = (zmq_pollitem_t){ pr->sub, 0, ZMQ_POLLIN, 0 };
-		it[1] = (zmq_pollitem_t){ pr->req, 0, ZMQ_POLLIN, 0 };
+		n = 0;
+		it[n++] = (zmq_pollitem_t){ pr->sub, 0, ZMQ_POLLIN, 0 };
+		if (pr->query) /* nsctl display cache */
+			it[n++] = (zmq_pollitem_t){ pr->query, 0, ZMQ_POLLIN,
+				0 };
+		if (pr->req)
+			it[n++] = (zmq_pollitem_t){ pr->req, 0, ZMQ_POLLIN, 0 };
 		if (wait > 0)
-			zmq_poll(it, pr->req ? 2 : 1, wait);
+			zmq_poll(it, n, wait);
 	}
 }
 
@@ -284,6 +291,7 @@ open_bus(struct proc *pr)
 	bus_connect(pr->s.push, pr->ep.flows);
 	pr->stats = bus_socket(pr->ctx, ZMQ_PUB, 0);
 	bus_connect(pr->stats, pr->ep.stats_in);
+	pr->query = query_open(pr->ctx, &pr->ep, pr->s.id);
 }
 
 int
@@ -339,6 +347,8 @@ main(int argc, char **argv)
 		zmq_close(pr.req);
 	zmq_close(pr.sub);
 	zmq_close(pr.stats);
+	if (pr.query)
+		zmq_close(pr.query);
 	zmq_close(pr.s.push);
 	zmq_ctx_term(pr.ctx);
 	log_info("exiting");

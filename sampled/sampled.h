@@ -5,6 +5,7 @@
 #include <pcap/pcap.h>
 #include <stdint.h>
 
+#include "bus.h"
 #include "decode.h"
 #include "layout.h"
 #include "netstream.pb-c.h"
@@ -70,6 +71,7 @@ struct cache {
 struct batch {
 	uint8_t *rows;
 	uint32_t n, cap;
+	int64_t first_ms; /* the slot clock at its first row */
 };
 
 struct sampler {
@@ -148,11 +150,13 @@ void cache_update(struct slot *s, struct binding *b, const struct pkt *pk,
     uint32_t now, const uint8_t *key, uint32_t h);
 void cache_age(struct slot *s, struct binding *b, uint32_t now);
 void cache_flush(struct slot *s, struct binding *b, int reason);
+const struct flow *cache_flow_at(const struct cache *c, uint32_t i);
 
 /* push.c */
 void push_row(struct slot *s, struct binding *b, struct flow *f, int reason);
 void push_batch(struct slot *s, struct binding *b, int final);
 void push_all(struct slot *s, int final);
+void push_due(struct slot *s);
 
 /* sampler.c */
 void sampler_init(struct sampler *sm, const Netstream__Sampler *ps,
@@ -164,6 +168,13 @@ int capture_open(struct capture *c, const Netstream__Interface *pi, int dir,
     int live_dir, char *err, size_t errlen);
 void capture_close(struct capture *c);
 int capture_run(struct slot *s, int budget);
+
+/* query.c */
+#define QUERY_TOP_DEFAULT 20
+#define QUERY_TOP_MAX 1000
+#define QUERY_MAX_REQUEST 4096
+void *query_open(void *ctx, const struct bus_endpoints *ep, unsigned slot);
+void query_serve(void *sock, const struct slot *s, uint64_t *bad);
 
 /* plan.c */
 void slot_apply(struct slot *s, Netstream__Plan *p);

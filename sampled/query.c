@@ -1,0 +1,320 @@
+/*
+ * query.c: answers `nsctl display cache` on the slot's REP socket with the
+ * biggest flows of its caches by bytes. It runs in the main loop between
+ * capture bursts, so the caches are walked as they stand, without a lock;
+ * a walk reads every entry once and keeps the top K in a small heap.
+ */
+#include <stdlib.h>
+#include <string.h>
+#include <zmq.h>
+
+#include "bus.h"
+#include "log.h"
+#include "sampled.h"
+#include "util.h"
+
+#define QUERY_MAX_TRANSPORT (64u << 10) /* past this zmq drops the peer */
+#define QUERIES_PER_WAKE 4
+#define RECORD_NAME_MAX 64
+
+/* A flow the walk keeps: its binding (in the reply) and pool entry. */
+struct pick {
+	uint64_t bytes, packets;
+	uint32_t b, i;
+};
+
+/* What one answer holds, freed after the send. */
+struct answer {
+	Netstream__CacheReply r;
+	Netstream__CacheBinding *cb, **cbp;
+	Netstream__TemplateField *tf, **tfp;
+	Netstream__CacheFlow *cf, **cfp;
+	const struct binding **sel; /* the slot's bindings the reply lists */
+	struct pick *h;
+	size_t nh, top;
+};
+
+void *
+query_open(void *ctx, const struct bus_endpoints *ep, unsigned slot)
+{
+	char where[BUS_ENDPOINT_MAX];
+	void *sock;
+
+	bus_slot_endpoint(ep, slot, where, sizeof(where));
+	/* bus_recv refuses past QUERY_MAX_REQUEST with a reply */
+	sock = bus_socket(ctx, ZMQ_REP, QUERY_MAX_TRANSPORT);
+	if (bus_bind(sock, where) == -1) {
+		zmq_close(sock);
+		log_warnx("slot %u: no cache queries (nsctl display cache)",
+		    slot);
+		return NULL;
+	}
+	return sock;
+}
+
+static void
+reply_send(void *sock, Netstream__CacheReply *r)
+{
+	Netstream__Envelope env = NETSTREAM__ENVELOPE__INIT;
+
+	env.msg_case = NETSTREAM__ENVELOPE__MSG_CACHE_REPLY;
+	env.cache_reply = r;
+	if (bus_send(sock, NULL, &env, ZMQ_DONTWAIT) == -1)
+		log_warnx("cache query: reply not sent: %s",
+		    zmq_strerror(zmq_errno()));
+}
+
+static void
+reply_error(void *sock, unsigned slot, const char *why)
+{
+	Netstream__CacheReply r = NETSTREAM__CACHE_REPLY__INIT;
+
+	r.status = 2;
+	r.slot = slot;
+	r.text = (char *)why;
+	reply_send(sock, &r);
+}
+
+/* bytes, then packets, then place: the same caches give the same order */
+static int
+pick_less(const struct pick *a, const struct pick *b)
+{
+	if (a->bytes != b->bytes)
+		return a->bytes < b->bytes;
+	if (a->packets != b->packets)
+		return a->packets < b->packets;
+	if (a->b != b->b)
+		return a->b > b->b;
+	return a->i > b->i;
+}
+
+static int
+pick_cmp_desc(const void *x, const void *y)
+{
+	const struct pick *a = x, *b = y;
+
+	return pick_less(a, b) ? 1 : pick_less(b, a) ? -1 : 0;
+}
+
+static void
+heap_swap(struct pick *h, size_t a, size_t b)
+{
+	struct pick t = h[a];
+
+	h[a] = h[b];
+	h[b] = t;
+}
+
+/* A min-heap of the top flows: the root is the smallest kept. */
+static void
+heap_offer(struct answer *a, const struct pick *p)
+{
+	size_t i, m, l;
+
+	if (a->nh < a->top) {
+		a->h[i = a->nh++] = *p;
+		for (; i > 0 && pick_less(&a->h[i], &a->h[(i - 1) / 2]);
+		    i = (i - 1) / 2)
+			heap_swap(a->h, i, (i - 1) / 2);
+		return;
+	}
+	if (a->top == 0 || !pick_less(&a->h[0], p))
+		return;
+	a->h[0] = *p;
+	for (i = 0;; i = m) {
+		m = i;
+		l = 2 * i + 1;
+		if (l < a->nh && pick_less(&a->h[l], &a->h[m]))
+			m = l;
+		if (l + 1 < a->nh && pick_less(&a->h[l + 1], &a->h[m]))
+			m = l + 1;
+		if (m == i)
+			break;
+		heap_swap(a->h, i, m);
+	}
+}
+
+static void
+walk(struct answer *a)
+{
+	size_t k;
+	uint32_t i;
+
+	for (k = 0; k < a->r.n_bindings; k++) {
+		const struct cache *c = a->sel[k]->cache;
+
+		for (i = 0; i < c->cap; i++) {
+			const struct flow *f = cache_flow_at(c, i);
+			struct pick p;
+
+			if (f == NULL)
+				continue;
+			p = (struct pick){ f->bytes, f->packets, (uint32_t)k,
+				i };
+			heap_offer(a, &p);
+		}
+		a->r.flows_total += c->used;
+	}
+	qsort(a->h, a->nh, sizeof(*a->h), pick_cmp_desc);
+}
+
+static void
+fill_binding(struct answer *a, size_t k, Netstream__TemplateField *tf,
+    Netstream__TemplateField **tfp)
+{
+	const struct binding *b = a->sel[k];
+	Netstream__CacheBinding *cb = &a->cb[k];
+	unsigned j;
+
+	netstream__cache_binding__init(cb);
+	cb->interface = (char *)b->pb->interface;
+	cb->direction = b->pb->direction;
+	cb->record = (char *)b->rec->name;
+	cb->template_id = b->cache->layout.id;
+	cb->monitor = (char *)b->pb->monitor;
+	cb->flows = b->cache->used;
+	for (j = 0; j < b->rec->n_match && j < b->cache->layout.n_fields; j++) {
+		netstream__template_field__init(&tf[j]);
+		tf[j].type = b->cache->layout.f[j].type;
+		tf[j].len = b->cache->layout.f[j].len;
+		tfp[j] = &tf[j];
+	}
+	cb->n_match = j;
+	cb->match = tfp;
+	a->cbp[k] = cb;
+}
+
+static void
+fill_flows(struct answer *a)
+{
+	size_t k;
+
+	a->cf = xcalloc(a->nh + 1, sizeof(*a->cf));
+	a->cfp = xcalloc(a->nh + 1, sizeof(*a->cfp));
+	for (k = 0; k < a->nh; k++) {
+		const struct cache *c = a->sel[a->h[k].b]->cache;
+		const struct flow *f = cache_flow_at(c, a->h[k].i);
+		Netstream__CacheFlow *cf = &a->cf[k];
+
+		netstream__cache_flow__init(cf);
+		cf->binding = a->h[k].b;
+		cf->key.data = (uint8_t *)f->key;
+		cf->key.len = c->key_len;
+		cf->packets = f->packets;
+		cf->bytes = f->bytes;
+		cf->first_ms = f->first_ms;
+		cf->last_ms = f->last_ms;
+		a->cfp[k] = cf;
+	}
+	a->r.n_flows = a->nh;
+	a->r.flows = a->cfp;
+}
+
+/* The slot's caches the request selects, with their layouts. */
+static void
+select_bindings(struct answer *a, const struct slot *s, const char *record)
+{
+	size_t i, n = 0;
+
+	a->sel = xcalloc(s->nb + 1, sizeof(*a->sel));
+	for (i = 0; i < s->nb; i++)
+		if (s->b[i].cache != NULL &&
+		    (record[0] == '\0' ||
+		    strcmp(s->b[i].rec->name, record) == 0))
+			a->sel[n++] = &s->b[i];
+	a->cb = xcalloc(n + 1, sizeof(*a->cb));
+	a->cbp = xcalloc(n + 1, sizeof(*a->cbp));
+	a->tf = xcalloc((n + 1) * TMPL_MAX_FIELDS, sizeof(*a->tf));
+	a->tfp = xcalloc((n + 1) * TMPL_MAX_FIELDS, sizeof(*a->tfp));
+	for (i = 0; i < n; i++)
+		fill_binding(a, i, a->tf + i * TMPL_MAX_FIELDS,
+		    a->tfp + i * TMPL_MAX_FIELDS);
+	a->r.n_bindings = n;
+	a->r.bindings = a->cbp;
+}
+
+static void
+answer_free(struct answer *a)
+{
+	free(a->cb);
+	free(a->cbp);
+	free(a->tf);
+	free(a->tfp);
+	free(a->cf);
+	free(a->cfp);
+	free(a->sel);
+	free(a->h);
+}
+
+/* NULL when the request is sane, else why not (the caller counts it). */
+static const char *
+request_check(const struct slot *s, const Netstream__CacheRequest *rq)
+{
+	if (rq->slot != s->id)
+		return "wrong slot: this is another slot's sampled";
+	if (rq->top > QUERY_TOP_MAX)
+		return "top is past the limit of 1000 flows";
+	if (strnlen(rq->record, RECORD_NAME_MAX + 1) > RECORD_NAME_MAX)
+		return "record name too long";
+	return NULL;
+}
+
+static void
+answer_request(void *sock, const struct slot *s,
+    const Netstream__CacheRequest *rq)
+{
+	struct answer a;
+
+	memset(&a, 0, sizeof(a));
+	netstream__cache_reply__init(&a.r);
+	a.r.slot = s->id;
+	a.r.generation = s->plan ? s->plan->generation : 0;
+	a.r.boot_ms = s->boot_ms;
+	a.r.now_ms = s->now_ms;
+	a.top = rq->top ? rq->top : QUERY_TOP_DEFAULT;
+	a.h = xcalloc(a.top, sizeof(*a.h));
+	select_bindings(&a, s, rq->record);
+	walk(&a);
+	fill_flows(&a);
+	if (s->plan == NULL)
+		a.r.text = (char *)"no plan yet";
+	reply_send(sock, &a.r);
+	answer_free(&a);
+}
+
+/*
+ * Serves what waits on the query socket. Every request gets a reply (REP
+ * must answer before it receives again); a refused one is counted in bad
+ * by its bus reason, a wrong type as empty, insane values as decode.
+ */
+void
+query_serve(void *sock, const struct slot *s, uint64_t *bad)
+{
+	Netstream__Envelope *env;
+	const char *why;
+	enum bus_err e;
+	int n;
+
+	if (sock == NULL)
+		return;
+	for (n = 0; n < QUERIES_PER_WAKE; n++) {
+		e = bus_recv(sock, QUERY_MAX_REQUEST, 0, ZMQ_DONTWAIT, &env);
+		if (e == BUS_AGAIN)
+			return;
+		if (e != BUS_OK) {
+			bad[e]++;
+			reply_error(sock, s->id, bus_err_name(e));
+			continue;
+		}
+		if (env->msg_case != NETSTREAM__ENVELOPE__MSG_CACHE_REQUEST) {
+			bad[BUS_EMPTY]++;
+			reply_error(sock, s->id, "not a cache request");
+		} else if ((why = request_check(s, env->cache_request)) !=
+		    NULL) {
+			bad[BUS_DECODE]++;
+			reply_error(sock, s->id, why);
+		} else
+			answer_request(sock, s, env->cache_request);
+		bus_free(env);
+	}
+}
