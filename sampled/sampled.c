@@ -24,6 +24,7 @@ struct proc {
 	struct slot s;
 	int64_t t_first, t_eof; /* wall ms: first plan applied, captures done */
 	uint64_t peak_flows;
+	int privs_dropped;
 	struct bus_endpoints ep;
 	void *ctx, *sub, *stats, *req, *query;
 	int64_t next_stats, next_flush, next_req;
@@ -58,6 +59,17 @@ offer_plan(struct proc *pr, Netstream__Plan *p)
 	if (pr->t_first == 0)
 		pr->t_first = mono_ms();
 	slot_apply(&pr->s, p);
+	if (!pr->privs_dropped) {
+		char err[256];
+
+		/* the first plan's captures are open: keep what live needs */
+		if (privs_drop(err, sizeof(err)) == -1)
+			log_warnx("cannot drop privileges: %s", err);
+		else
+			log_info("capabilities: only net_raw and net_admin "
+			    "kept, no new privileges");
+		pr->privs_dropped = 1;
+	}
 }
 
 static void

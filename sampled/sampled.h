@@ -176,6 +176,9 @@ int capture_run(struct slot *s, int budget);
 void *query_open(void *ctx, const struct bus_endpoints *ep, unsigned slot);
 void query_serve(void *sock, const struct slot *s, uint64_t *bad);
 
+/* privs.c */
+int privs_drop(char *err, size_t errlen);
+
 /* plan.c */
 void slot_apply(struct slot *s, Netstream__Plan *p);
 void slot_close(struct slot *s, int reason);

@@ -26,6 +26,15 @@ stats_pid() { # the pid in the latest stats of a process
 	timeout 5 "$NSCTL" stats --json -n 6 2>/dev/null | grep "\"process\":\"$1\"" |
 		tail -1 | sed 's/.*"pid":\([0-9]*\).*/\1/'
 }
+# sampled keeps only net_raw and net_admin once its captures are open
+sp=$(pid_of sampled)
+check "sampled runs with no new privileges" grep -q '^NoNewPrivs:.*1' /proc/$sp/status
+caps() { awk -v k="$1:" '$1 == k { print $2 }' /proc/$sp/status; }
+eff=$(caps CapEff); bnd=$(caps CapBnd)
+check "sampled's effective capabilities ($eff) are within net_raw + net_admin" \
+	bash -c "(( (16#$eff & ~0x3000) == 0 ))"
+check "sampled's bounding set ($bnd) is within net_raw + net_admin" \
+	bash -c "(( (16#$bnd & ~0x3000) == 0 ))"
 for child in exportd sampled cfgd; do
 	old=$(pid_of $child)
 	kill -9 "$old"
