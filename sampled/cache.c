@@ -332,8 +332,11 @@ cache_prefetch_flow(const struct cache *c, uint32_t h)
 {
 	uint32_t i;
 
-	if (c->buckets != NULL && (i = c->buckets[h & c->mask]) != NIL)
+	if (c->buckets != NULL && (i = c->buckets[h & c->mask]) != NIL) {
+		/* a flow spans two cache lines at most */
 		__builtin_prefetch(F(c, i));
+		__builtin_prefetch((const uint8_t *)F(c, i) + c->esize - 1);
+	}
 }
 
 void

@@ -297,10 +297,14 @@ burst(struct slot *s, int *wait)
 		}
 		n++;
 	}
-	for (k = 0; k < n; k++)
+	/* flows a few packets ahead, so each is in cache when its turn comes */
+	for (k = 0; k < n && k < PREFETCH_AHEAD; k++)
 		if (it[k].b != NULL)
 			cache_prefetch_flow(it[k].b->cache, it[k].hash);
 	for (k = 0; k < n; k++) {
+		if (k + PREFETCH_AHEAD < n && it[k + PREFETCH_AHEAD].b != NULL)
+			cache_prefetch_flow(it[k + PREFETCH_AHEAD].b->cache,
+			    it[k + PREFETCH_AHEAD].hash);
 		if (it[k].b != NULL)
 			cache_update(s, it[k].b, &it[k].pk,
 			    (uint32_t)(it[k].ts - s->boot_ms), it[k].key,

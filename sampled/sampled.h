@@ -13,7 +13,8 @@
 
 #define NIL UINT32_MAX
 #define BATCH_ROWS 1000
-#define BURST 16	   /* packets a replay decodes before the cache work */
+#define BURST 32	   /* packets a replay decodes before the cache work */
+#define PREFETCH_AHEAD 8  /* flows fetched this many packets ahead */
 #define BURST_KEY_MAX 128 /* longer keys take the one-by-one path */
 #define BYTES_OVERFLOW 3435973836ULL
 
