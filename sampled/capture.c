@@ -337,6 +337,7 @@ capture_run(struct slot *s, int budget)
 		if (got > 0)
 			n += got;
 	}
+	live |= s->live; /* a live slot whose devices are missing goes on */
 	if (live) {
 		/* live, the clock is the wall clock even without packets */
 		int64_t wall = now_ms();

@@ -98,6 +98,7 @@ open_captures(struct slot *s, const Netstream__Plan *p)
 	struct capture *nc = xcalloc(2 * p->n_interfaces + 1, sizeof(*nc));
 	size_t i, j, k = 0;
 	char err[512];
+	int live = 0;
 
 	for (i = 0; i < p->n_interfaces; i++) {
 		const Netstream__Interface *pi = p->interfaces[i];
@@ -105,6 +106,9 @@ open_captures(struct slot *s, const Netstream__Plan *p)
 
 		if (pi->slot != s->id)
 			continue;
+		/* live even if its device is not there (yet): never at EOF */
+		if (!pi->file[0])
+			live = 1;
 		for (d = 0; d < dirs; d++) {
 			int dir = pi->file[0] ? (int)pi->file_direction : d;
 
@@ -126,8 +130,6 @@ open_captures(struct slot *s, const Netstream__Plan *p)
 				continue;
 			}
 			nc[k].bidx = binding_index(s, pi->name, dir);
-			if (!pi->file[0])
-				s->live = 1;
 			k++;
 		}
 	}
@@ -136,6 +138,9 @@ open_captures(struct slot *s, const Netstream__Plan *p)
 	free(s->cap);
 	s->cap = nc;
 	s->ncap = k;
+	s->live = live;
+	if (live) /* the captures of a live slot run until it stops */
+		s->all_eof = 0;
 }
 
 static void
