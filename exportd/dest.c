@@ -24,7 +24,7 @@ bad_name(enum xd_bad why)
 		"too-big", "decode", "version", "empty", "frames",
 		"not-a-batch", "template-id", "field-count", "field",
 		"row-len", "n-rows", "rows", "host-count", "address",
-		"port", "dscp", "source",
+		"port", "dscp", "source", "clock",
 	};
 
 	return (unsigned)why < BAD_MAX ? names[why] : "unknown";
@@ -106,6 +106,10 @@ batch_check(const Netstream__FlowBatch *b)
 		return BAD_N_ROWS;
 	if (b->rows.len != (size_t)b->n_rows * b->row_len)
 		return BAD_ROWS;
+	/* unix ms up to year 2100, boot not after export: no clock math overflows */
+	if (b->export_time_ms < 0 || b->export_time_ms > XD_CLOCK_MAX ||
+	    b->sys_boot_ms < 0 || b->sys_boot_ms > b->export_time_ms)
+		return BAD_CLOCK;
 	if (b->n_hosts < 1 || b->n_hosts > XD_MAX_HOSTS)
 		return BAD_HOSTS;
 	for (i = 0; i < b->n_hosts; i++)

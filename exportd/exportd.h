@@ -23,6 +23,8 @@
 #define XD_TMPL_OPT_IFNAME 257
 
 /* Why a batch was refused: bad_batches{reason}. */
+#define XD_CLOCK_MAX 4102444800000LL /* 2100-01-01 in unix ms */
+
 enum xd_bad {
 	BAD_BUS_TOO_BIG,
 	BAD_BUS_DECODE,
@@ -41,6 +43,7 @@ enum xd_bad {
 	BAD_PORT,
 	BAD_DSCP,
 	BAD_SOURCE,
+	BAD_CLOCK,
 	BAD_MAX
 };
 

@@ -9,6 +9,7 @@
 #include <string.h>
 #include <zmq.h>
 
+#include "display.h"
 #include "nsctl.h"
 #include "stats.h"
 #include "util.h"
@@ -19,21 +20,6 @@ struct seen {
 	char key[48];
 	Netstream__Stats *last, *prev;
 };
-
-static void
-json_str(const char *s)
-{
-	putchar('"');
-	for (; *s; s++) {
-		if (*s == '"' || *s == '\\')
-			printf("\\%c", *s);
-		else if ((unsigned char)*s < 0x20)
-			printf("\\u%04x", *s);
-		else
-			putchar(*s);
-	}
-	putchar('"');
-}
 
 void
 stats_print_json(const Netstream__Stats *s)
@@ -48,13 +34,13 @@ stats_print_json(const Netstream__Stats *s)
 		const Netstream__Counter *c = s->counters[i];
 
 		printf("%s{\"name\":", i ? "," : "");
-		json_str(c->name);
+		json_string(c->name);
 		printf(",\"value\":%llu", (unsigned long long)c->value);
 		for (j = 0; j < c->n_labels; j++) {
 			putchar(',');
-			json_str(c->labels[j]->key);
+			json_string(c->labels[j]->key);
 			putchar(':');
-			json_str(c->labels[j]->value);
+			json_string(c->labels[j]->value);
 		}
 		putchar('}');
 	}
