@@ -113,7 +113,7 @@ rehash(struct cache *c, uint32_t nbuckets)
 	c->buckets = xmalloc(nbuckets * sizeof(uint32_t));
 	memset(c->buckets, 0xff, nbuckets * sizeof(uint32_t));
 	c->mask = nbuckets - 1;
-	for (i = 0; i < c->cap; i++) {
+	for (i = 0; i < c->hwm; i++) {
 		struct flow *f = F(c, i);
 		uint32_t b;
 
@@ -125,24 +125,21 @@ rehash(struct cache *c, uint32_t nbuckets)
 	}
 }
 
-/* Doubles the flow array (its new half on the free list) and the hash. */
+/*
+ * Doubles the flow array and the hash. The new half is handed out from
+ * hwm up, not threaded on the free list, so memory no flow used yet is
+ * never touched (and never resident).
+ */
 static int
 grow(struct cache *c, uint64_t limit)
 {
-	uint32_t ncap = c->cap ? c->cap * 2 : GROW_FIRST, i;
+	uint32_t ncap = c->cap ? c->cap * 2 : GROW_FIRST;
 
 	if (ncap > limit)
 		ncap = (uint32_t)limit;
 	if (ncap <= c->cap)
 		return -1;
 	c->pool = xrealloc(c->pool, (size_t)ncap * c->esize);
-	for (i = ncap; i-- > c->cap;) {
-		struct flow *f = F(c, i);
-
-		f->used = 0;
-		f->hnext = c->free_head;
-		c->free_head = i;
-	}
 	c->cap = ncap;
 	if (c->mask + 1 < ncap || c->buckets == NULL)
 		rehash(c, ncap);
@@ -262,13 +259,16 @@ create(struct slot *s, struct binding *b, const uint8_t *key, uint32_t h,
 		c->evicted++;
 		expire(s, b, c->age_head, END_RESOURCES);
 	}
-	if (c->free_head == NIL && grow(c, s->flows_max) == -1) {
+	if (c->free_head != NIL) {
+		i = c->free_head;
+		c->free_head = F(c, i)->hnext;
+	} else if (c->hwm < c->cap || grow(c, s->flows_max) == 0)
+		i = c->hwm++;
+	else {
 		c->dropped_full++;
 		return NIL;
 	}
-	i = c->free_head;
 	f = F(c, i);
-	c->free_head = f->hnext;
 	memset(f, 0, sizeof(*f));
 	memcpy(f->key, key, c->key_len);
 	f->used = 1;
@@ -443,7 +443,7 @@ cache_flow_at(const struct cache *c, uint32_t i)
 {
 	const struct flow *f;
 
-	if (i >= c->cap)
+	if (i >= c->hwm)
 		return NULL;
 	f = F(c, i);
 	return f->used ? f : NULL;

@@ -143,7 +143,7 @@ walk(struct answer *a)
 	for (k = 0; k < a->r.n_bindings; k++) {
 		const struct cache *c = a->sel[k]->cache;
 
-		for (i = 0; i < c->cap; i++) {
+		for (i = 0; i < c->hwm; i++) {
 			const struct flow *f = cache_flow_at(c, i);
 			struct pick p;
 

@@ -60,6 +60,7 @@ struct cache {
 	size_t esize;
 	uint8_t *pool;
 	uint32_t cap, used, free_head;
+	uint32_t hwm;	     /* entries ever handed out: [hwm, cap) untouched */
 	uint32_t *buckets;
 	uint32_t mask;
 	uint32_t age_head, age_tail;
