@@ -36,6 +36,10 @@ struct child {
 
 struct group {
 	struct nsctl *n;
+	void *pub;		 /* the group's own stats */
+	uint64_t lost[MAX_CHILDREN]; /* flows lost with a dead sampled */
+	uint64_t restarts[MAX_CHILDREN];
+	int64_t next_stats;
 	char bindir[1024];
 	struct child c[MAX_CHILDREN];
 	int nc;
@@ -137,8 +141,21 @@ reap(struct group *g)
 				log_warnx("%s%s%s exited with status %d", c->name,
 				    c->slot[0] ? " slot " : "", c->slot,
 				    WEXITSTATUS(status));
+			if (strcmp(c->name, "sampled") == 0 && g->st[i] != NULL &&
+			    (WIFSIGNALED(status) || WEXITSTATUS(status) != 0)) {
+				uint64_t n = stats_get(g->st[i], "flows_in_cache",
+				    NULL, NULL);
+
+				/* its cache died with it: say how many flows */
+				g->lost[i] += n;
+				log_warnx("sampled slot %s lost the %llu flows of "
+				    "its cache", c->slot, (unsigned long long)n);
+				netstream__stats__free_unpacked(g->st[i], NULL);
+				g->st[i] = NULL;
+			}
 			if (!c->wanted || stop_flag)
 				break;
+			g->restarts[i]++;
 			/* a child that ran a while starts again at once */
 			if (mono_ms() - c->started > 10000)
 				c->restarts = 0;
@@ -401,12 +418,34 @@ lost(struct group *g, uint64_t pushed, uint64_t in)
 	int i;
 
 	for (i = 0; i < g->nc; i++) {
-		l += sum(g->st[i], "records_lost");
+		l += sum(g->st[i], "records_lost") + g->lost[i];
 		if (strcmp(g->c[i].name, "exportd") == 0)
 			l += sum(g->st[i], "send_errors") +
 			    sum(g->st[i], "bad_batches");
 	}
 	return l > 0;
+}
+
+/* The supervisor's own counters: restarts, and flows lost with a slot. */
+static void
+publish_group(struct group *g)
+{
+	Netstream__Stats st;
+	int i;
+
+	if (g->pub == NULL || mono_ms() < g->next_stats)
+		return;
+	g->next_stats = mono_ms() + 1000;
+	stats_begin(&st, "nsctl", 0, g->plan ? g->plan->generation : 0);
+	for (i = 0; i < g->nc; i++) {
+		stats_add(&st, "restarts", g->restarts[i], "process",
+		    g->c[i].name, "slot", g->c[i].slot);
+		if (strcmp(g->c[i].name, "sampled") == 0)
+			stats_add(&st, "flows_lost", g->lost[i], "slot",
+			    g->c[i].slot, NULL, NULL);
+	}
+	stats_publish(g->pub, &st);
+	stats_clear(&st);
 }
 
 static void
@@ -416,6 +455,8 @@ open_bus(struct group *g)
 	g->plan_sub = bus_socket(g->ctx, ZMQ_SUB, BUS_MAX_CONTROL);
 	zmq_setsockopt(g->plan_sub, ZMQ_SUBSCRIBE, "plan", 4);
 	bus_connect(g->plan_sub, g->n->ep.plan);
+	g->pub = bus_socket(g->ctx, ZMQ_PUB, 0);
+	bus_connect(g->pub, g->n->ep.stats_in);
 	g->stats_sub = bus_socket(g->ctx, ZMQ_SUB, BUS_MAX_STATS);
 	zmq_setsockopt(g->stats_sub, ZMQ_SUBSCRIBE, "stats", 5);
 	bus_connect(g->stats_sub, g->n->ep.stats);
@@ -462,6 +503,7 @@ group_main(struct nsctl *n, int run_mode)
 		reap(&g);
 		start_due(&g);
 		read_bus(&g);
+		publish_group(&g);
 		if (run_mode && run_done(&g, &pushed, &in)) {
 			/* two rounds, so exportd's last packets are out */
 			if (++done_rounds >= 2)
@@ -497,6 +539,7 @@ out:
 	if (g.ctx) {
 		zmq_close(g.plan_sub);
 		zmq_close(g.stats_sub);
+		zmq_close(g.pub);
 		zmq_ctx_term(g.ctx);
 	}
 	return rc;

@@ -43,6 +43,13 @@ for child in exportd sampled cfgd; do
 	check "$child restarted" \
 		wait_for "[ \"\$(pid_of $child)\" != \"$old\" ]" 100
 	new=$(pid_of $child)
+	if [ $child = sampled ]; then
+		check "the flows of the killed sampled's cache are logged as lost" \
+			grep -q 'sampled slot 1 lost the [1-9][0-9]* flows of its cache' $T/up.log
+		lost=$(sed -n 's/.*sampled slot 1 lost the \([0-9]*\) flows.*/\1/p' $T/up.log | tail -1)
+		check "... and counted in the group's stats (flows_lost slot 1 = $lost)" \
+			wait_for "timeout 5 '$NSCTL' stats --json -n 8 2>/dev/null | grep '\"process\":\"nsctl\"' | grep -q '\"name\":\"flows_lost\",\"value\":$lost,\"slot\":\"1\"'" 20
+	fi
 	if [ $child = cfgd ]; then
 		check "cfgd serves again, the latest revision" \
 			wait_for "'$NSCTL' show effective 2>/dev/null | grep -q '^revision 1 '" 100
