@@ -100,13 +100,18 @@ bench: deps
 	@$(MAKE) --no-print-directory all
 	@NS_BUILD=$(B) bench/run
 
+# 10 minutes of replay in a loop (SOAK_SECONDS): flat memory, no loss
+soak: deps
+	@$(MAKE) --no-print-directory all
+	@NS_BUILD=$(B) bench/soak
+
 fmt:
 	clang-format -i $(wildcard */*.c */*.h tools/*.c)
 
 clean:
 	rm -rf build build-san
 
-.PHONY: all deps unit test run bench fmt clean
+.PHONY: all deps unit test run bench soak fmt clean
 .SECONDARY:
 
 -include $(shell find $(B) -name '*.d' 2>/dev/null)

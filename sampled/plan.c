@@ -98,7 +98,7 @@ open_captures(struct slot *s, const Netstream__Plan *p)
 	struct capture *nc = xcalloc(2 * p->n_interfaces + 1, sizeof(*nc));
 	size_t i, j, k = 0;
 	char err[512];
-	int live = 0;
+	int live = 0, new_file = 0;
 
 	for (i = 0; i < p->n_interfaces; i++) {
 		const Netstream__Interface *pi = p->interfaces[i];
@@ -128,7 +128,8 @@ open_captures(struct slot *s, const Netstream__Plan *p)
 			    sizeof(err)) == -1) {
 				log_warnx("capture %s", err);
 				continue;
-			}
+			} else if (pi->file[0])
+				new_file = 1;
 			nc[k].bidx = binding_index(s, pi->name, dir);
 			k++;
 		}
@@ -139,7 +140,9 @@ open_captures(struct slot *s, const Netstream__Plan *p)
 	s->cap = nc;
 	s->ncap = k;
 	s->live = live;
-	if (live) /* the captures of a live slot run until it stops */
+	/* the captures of a live slot run until it stops; a file a commit
+	 * names anew is replayed */
+	if (live || new_file)
 		s->all_eof = 0;
 }
 
