@@ -242,17 +242,16 @@ earliest(struct slot *s)
 static int
 realtime_wait(struct slot *s, struct capture *c)
 {
-	static int64_t wall0, pcap0;
 	int64_t ts = (int64_t)c->hdr->ts.tv_sec * 1000 +
 	    c->hdr->ts.tv_usec / 1000;
 	int64_t due;
 
-	if (wall0 == 0) {
-		wall0 = mono_ms();
-		pcap0 = ts;
+	/* the replay's start: its first packet is due now */
+	if (s->rt_wall0 == 0) {
+		s->rt_wall0 = mono_ms();
+		s->rt_pcap0 = ts;
 	}
-	due = wall0 + (ts - pcap0);
-	(void)s;
+	due = s->rt_wall0 + (ts - s->rt_pcap0);
 	return due > mono_ms() ? (int)(due - mono_ms()) : 0;
 }
 

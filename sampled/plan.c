@@ -144,6 +144,8 @@ open_captures(struct slot *s, const Netstream__Plan *p)
 	 * names anew is replayed */
 	if (live || new_file)
 		s->all_eof = 0;
+	if (new_file)
+		s->rt_wall0 = 0; /* real time starts again with the new file */
 }
 
 static void

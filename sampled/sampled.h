@@ -124,6 +124,7 @@ struct slot {
 	int64_t boot_ms;     /* unix ms sysUpTime counts from */
 	int64_t now_ms;	     /* the slot clock */
 	int64_t clock_ms;    /* ... as far as packets were read */
+	int64_t rt_wall0, rt_pcap0; /* a real-time replay's start */
 	int64_t next_age_ms;
 	uint64_t flows_total, flows_max;
 	int drop_new;
