@@ -285,6 +285,8 @@ keep_stats(struct group *g, Netstream__Stats *s)
 			if (g->st[i])
 				netstream__stats__free_unpacked(g->st[i], NULL);
 			g->st[i] = s;
+			log_debug("stats of %s slot %u pid %d kept as #%d",
+			    s->process, s->slot, s->pid, i);
 			return;
 		}
 	}
@@ -500,9 +502,10 @@ group_main(struct nsctl *n, int run_mode)
 		goto out;
 	child_want(&g, "exportd", "");
 	while (!stop_flag) {
+		/* the latest stats first: a child that died is judged by them */
+		read_bus(&g);
 		reap(&g);
 		start_due(&g);
-		read_bus(&g);
 		publish_group(&g);
 		if (run_mode && run_done(&g, &pushed, &in)) {
 			/* two rounds, so exportd's last packets are out */
