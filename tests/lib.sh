@@ -128,3 +128,25 @@ nfdump_flows() {
 	}
 	END { for (k in pk) print k, pk[k], by[k] }' | sort
 }
+
+# watchdog SECS: the test's own bound: whatever hangs, it ends (and its
+# EXIT trap cleans up); the TERM trap may run inside a redirected
+# command, so it writes to the test's own output
+watchdog() {
+	exec 3>&1 4>&2
+	trap 'exec 1>&3 2>&4; fail "timed out after '"$1"' s; logs in $T"; exit 1' TERM
+	(
+		trap 'kill $s 2>/dev/null; exit 0' TERM
+		sleep "$1" </dev/null >/dev/null 2>&1 &
+		s=$!
+		wait $s && kill -TERM $$
+	) &
+	WATCHDOG=$!
+	PIDS="$PIDS $WATCHDOG"
+}
+
+same() { # same WANT GOT: diff, shown short
+	diff -u "$1" "$2" >"$2.diff" && return 0
+	head -n 20 "$2.diff"
+	return 1
+}

@@ -29,24 +29,8 @@ ns_cleanup() {
 	ip netns del "$NSC" 2>/dev/null
 }
 trap ns_cleanup EXIT
-# the test's own bound: whatever hangs, it ends (and cleans up)
-# (the trap may run inside a redirected command: back to the test's output)
-exec 3>&1 4>&2
-trap 'exec 1>&3 2>&4; fail "timed out after 50 s; logs in $T"; exit 1' TERM
-(
-	trap 'kill $s 2>/dev/null; exit 0' TERM
-	sleep 50 </dev/null >/dev/null 2>&1 &
-	s=$!
-	wait $s && kill -TERM $$
-) &
-WATCHDOG=$!
-PIDS="$PIDS $WATCHDOG"
+watchdog 50
 
-same() { # same WANT GOT: diff, shown short
-	diff -u "$1" "$2" >"$2.diff" && return 0
-	head -n 20 "$2.diff"
-	return 1
-}
 
 ip netns add "$NSX" && ip netns add "$NSC" || { fail "ip netns add"; finish; }
 ip -n "$NSX" link set lo up
