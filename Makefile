@@ -138,7 +138,8 @@ FUZZ_LIBNS   := $(FZ)/libns.a
 fuzz_decode_SRC   := sampled/decode.c
 fuzz_config_SRC   := cfgd/parse.c cfgd/validate.c cfgd/plan.c
 fuzz_envelope_SRC := exportd/dest.c exportd/send.c exportd/options.c \
-                     exportd/xpkt.c exportd/v9.c exportd/ipfix.c
+                     exportd/xpkt.c exportd/v9.c exportd/ipfix.c \
+                     exportd/ack.c
 fuzz_cdecode_SRC  :=
 # batch_check() is declared in exportd.h
 $(FZ)/tests/fuzz/fuzz_envelope.o: FUZZ_CFLAGS += -Iexportd

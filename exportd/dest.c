@@ -218,7 +218,7 @@ host_get(struct exportd *xd, const Netstream__Host *m)
 }
 
 static struct dest *
-dest_get(struct host *h, const Netstream__FlowBatch *b)
+dest_get(struct exportd *xd, struct host *h, const Netstream__FlowBatch *b)
 {
 	struct dest *d;
 	size_t i;
@@ -230,6 +230,7 @@ dest_get(struct host *h, const Netstream__FlowBatch *b)
 	d->host = h;
 	d->domain = b->slot;
 	d->tmpl_clock = d->opt_clock = b->export_time_ms;
+	ack_dest_init(xd, d);
 	h->dests = xrealloc(h->dests, (h->n_dests + 1) * sizeof(*h->dests));
 	h->dests[h->n_dests++] = d;
 	return d;
@@ -343,6 +344,7 @@ pkt_open(struct exportd *xd, struct dest *d)
 
 	o->host = d->host;
 	o->n_tmpl = o->n_flows = 0;
+	o->dest = NULL;
 	d->o = o;
 	/* xpkt writes the header; dest_close() rewrites it with the clock */
 	xpkt_begin(&d->x, d->host->ipfix ? XPKT_IPFIX : XPKT_V9, o->buf,
@@ -375,6 +377,13 @@ dest_close(struct exportd *xd, struct dest *d)
 	d->packets++;
 	d->records += xpkt_data_records(&d->x);
 	d->pkts_since_tmpl++;
+	o->dest = d;
+	o->epoch = d->xs->epoch;
+	o->mark = d->added;
+	o->seq_packets = d->packets;
+	o->seq_flows = d->flows;
+	o->seq_records = d->records;
+	d->inflight++;
 	send_packet(xd, o);
 }
 
@@ -457,8 +466,24 @@ dest_add(struct exportd *xd, struct dest *d, const Netstream__FlowBatch *b,
 	if (options_note(d, b))
 		options_due(d);
 	timers(xd, d);
-	for (i = 0; i < b->n_rows; i++)
-		add_row(xd, d, &dt->t, b->rows.data + i * b->row_len);
+	if (b->epoch == 0) {
+		for (i = 0; i < b->n_rows; i++)
+			add_row(xd, d, &dt->t, b->rows.data + i * b->row_len);
+		return;
+	}
+	for (i = 0; i < b->n_rows; i++) {
+		uint64_t m = mark_make(b->seq, (uint32_t)i + 1,
+		    i + 1 == b->n_rows);
+
+		/* sent by the exportd before a restart */
+		if (m > d->skip)
+			add_row(xd, d, &dt->t, b->rows.data + i * b->row_len);
+		else
+			xd->rows_skipped++;
+		d->added = m;
+	}
+	if (b->n_rows == 0)
+		d->added = mark_make(b->seq, 0, 1);
 }
 
 static void
@@ -493,7 +518,7 @@ dest_batch(struct exportd *xd, const Netstream__FlowBatch *b)
 	for (i = 0; i < b->n_hosts; i++) {
 		struct host *h = host_get(xd, b->hosts[i]);
 
-		dest_add(xd, dest_get(h, b), b, &t);
+		dest_add(xd, dest_get(xd, h, b), b, &t);
 	}
 	if (b->final) {
 		dest_close_all(xd, (int64_t)b->slot);

@@ -12,6 +12,7 @@
 #include <zmq.h>
 
 #include "exportd.h"
+#include "handover.h"
 #include "log.h"
 #include "stats.h"
 #include "util.h"
@@ -115,7 +116,7 @@ recv_batch(struct exportd *xd)
 		xd_count_bad(xd, BAD_TYPE);
 	else if ((why = batch_check(env->batch)) != BAD_MAX)
 		xd_count_bad(xd, why);
-	else
+	else if (ack_accept(xd, env->batch))
 		dest_batch(xd, env->batch);
 	bus_free(env);
 	return 1;
@@ -179,6 +180,15 @@ stats_send(struct exportd *xd)
 	stats_begin(&st, "exportd", 0, xd->prm.generation);
 	stats_add(&st, "batches", xd->batches, NULL, NULL, NULL, NULL);
 	stats_add(&st, "records_in", xd->records_in, NULL, NULL, NULL, NULL);
+	/* the hand-over: batches pushed again that were had already, or
+	 * that came after a gap (pushed again later), rows sent before a
+	 * restart and not again */
+	stats_add(&st, "batches_duplicate", xd->dup_batches, NULL, NULL, NULL,
+	    NULL);
+	stats_add(&st, "batches_out_of_order", xd->gap_batches, NULL, NULL,
+	    NULL, NULL);
+	stats_add(&st, "rows_sent_before_restart", xd->rows_skipped, NULL,
+	    NULL, NULL, NULL);
 	for (i = 0; i < BAD_MAX; i++)
 		if (xd->bad[i])
 			stats_add(&st, "bad_batches", xd->bad[i], "reason",
@@ -211,10 +221,13 @@ open_bus(struct exportd *xd)
 	xd->pull = bus_socket(xd->ctx, ZMQ_PULL, BUS_MAX_FLOWS);
 	xd->sub = bus_socket(xd->ctx, ZMQ_SUB, BUS_MAX_CONTROL);
 	xd->pub = bus_socket(xd->ctx, ZMQ_PUB, 0);
+	xd->acks = bus_socket(xd->ctx, ZMQ_PUB, 0);
 	zmq_setsockopt(xd->sub, ZMQ_SUBSCRIBE, "plan", 4);
 	if (bus_bind(xd->pull, xd->ep.flows) == -1)
 		fatalx("cannot bind %s (is another exportd running?)",
 		    xd->ep.flows);
+	if (bus_bind(xd->acks, xd->ep.acks) == -1)
+		fatalx("cannot bind %s", xd->ep.acks);
 	if (bus_connect(xd->sub, xd->ep.plan) == -1 ||
 	    bus_connect(xd->pub, xd->ep.stats_in) == -1)
 		fatalx("cannot connect the bus in %s", xd->ep.run_dir);
@@ -280,6 +293,8 @@ poll_timeout(const struct exportd *xd, int64_t now, int64_t next_stats)
 		t = next_stats;
 	if (send_pending(xd) && now + 10 < t)
 		t = now + 10; /* a blocked socket is retried soon */
+	if (xd->next_beat < t)
+		t = xd->next_beat;
 	return t <= now ? 0 : (long)(t - now);
 }
 
@@ -319,6 +334,7 @@ run(struct exportd *xd)
 				errqueue_fd(xd, it[i].fd);
 		dest_close_old(xd, mono_ms());
 		send_flush_all(xd);
+		ack_publish(xd, mono_ms());
 	}
 }
 
@@ -334,6 +350,7 @@ drain_and_flush(struct exportd *xd)
 		if (zmq_poll(&it, 1, 20) > 0 && recv_batch(xd))
 			quiet = mono_ms() + DRAIN_QUIET_MS;
 		send_flush_all(xd);
+		ack_publish(xd, mono_ms());
 	}
 	dest_close_all(xd, -1);
 	end = mono_ms() + EXIT_SEND_MS;
@@ -343,6 +360,8 @@ drain_and_flush(struct exportd *xd)
 			break;
 		poll(NULL, 0, 10);
 	} while (mono_ms() < end);
+	xd->next_beat = 0;
+	ack_publish(xd, mono_ms());
 	stats_send(xd);
 }
 
@@ -373,6 +392,8 @@ main(int argc, char **argv)
 	signal(SIGPIPE, SIG_IGN);
 
 	open_bus(&xd);
+	state_open(&xd);
+	xd.instance = ho_random64();
 	fetch_plan(&xd);
 	log_info("pulling flows on %s", xd.ep.flows);
 	run(&xd);
@@ -380,9 +401,11 @@ main(int argc, char **argv)
 	drain_and_flush(&xd);
 	dest_free_all(&xd);
 	send_free_all(&xd);
+	state_close(&xd);
 	zmq_close(xd.pull);
 	zmq_close(xd.sub);
 	zmq_close(xd.pub);
+	zmq_close(xd.acks);
 	zmq_ctx_term(xd.ctx);
 	return 0;
 }

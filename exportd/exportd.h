@@ -66,6 +66,11 @@ struct out {
 	uint16_t tmpl[XD_PKT_TMPLS]; /* data templates it carries */
 	unsigned n_tmpl;
 	unsigned n_flows; /* flow records in it */
+	/* the hand-over (ack.c): the dest whose rows it holds, the mark of
+	 * its last row and the dest's sequence counters after it */
+	struct dest *dest;
+	uint64_t epoch, mark;
+	uint64_t seq_packets, seq_flows, seq_records;
 };
 
 /* One UDP socket per (family, source, source port, vpn instance, dscp). */
@@ -140,6 +145,37 @@ struct dest {
 	int64_t opened_ms;
 	int64_t opened_clock; /* the export clock when it opened */
 	unsigned n_flows; /* flow records in it */
+	/* the hand-over (ack.c): marks of rows put in packets, of rows
+	 * sent, and of rows an earlier exportd had sent */
+	struct xslot *xs;
+	struct xd_pent *pent;
+	uint64_t added, done, skip;
+	unsigned inflight; /* closed packets with its rows, not yet sent */
+};
+
+/* A mark: how far the rows of a (host, domain) went (ack.c). */
+#define MARK_SEQ(m) ((m) >> 24)
+#define PENT_SLOT 1
+#define PENT_DEST 2
+#define XD_STATE_ENTS 2048
+
+/* One entry of the state file (run dir), mapped shared. */
+struct xd_pent {
+	uint32_t kind, slot;
+	uint64_t epoch;
+	uint64_t mark; /* a slot's: its ack; a dest's: its rows sent */
+	uint64_t packets, flows, records; /* a dest's sequence counters */
+	char host[88];			  /* a dest's "label/v9|ipfix" */
+};
+
+/* The batches of one slot (observation domain). */
+struct xslot {
+	uint32_t slot;
+	int known;
+	uint64_t epoch;	 /* of its sender */
+	uint64_t expect; /* the next seq taken */
+	uint64_t acked, published;
+	struct xd_pent *pent;
 };
 
 struct tstat {
@@ -167,7 +203,26 @@ struct exportd {
 	uint64_t batches, records_in, bad[BAD_MAX];
 	int stats_now; /* publish at once (a final batch was exported) */
 	struct out *spare; /* free packet buffers */
+	/* the hand-over (ack.c) */
+	void *acks;
+	uint64_t instance;
+	struct xd_pfile *pf;
+	int pf_mapped, state_fresh;
+	struct xslot *xslots;
+	size_t n_xslots;
+	int64_t next_beat;
+	uint64_t dup_batches, gap_batches, rows_skipped;
 };
+
+/* ack.c */
+void state_open(struct exportd *xd);
+void state_close(struct exportd *xd);
+uint64_t mark_make(uint64_t seq, uint32_t rows, int complete);
+struct xslot *xslot_find(struct exportd *xd, uint32_t slot);
+int ack_accept(struct exportd *xd, const Netstream__FlowBatch *b);
+void ack_dest_init(struct exportd *xd, struct dest *d);
+void ack_out_done(struct exportd *xd, struct out *o);
+void ack_publish(struct exportd *xd, int64_t now);
 
 /* exportd.c */
 void xd_count_bad(struct exportd *xd, enum xd_bad why);

@@ -183,6 +183,7 @@ sock_pop(struct exportd *xd, struct xsock *s, int ok, int err)
 	} else
 		host_error(h, err);
 	tstat_count(xd, o, ok);
+	ack_out_done(xd, o);
 	out_put(xd, o);
 }
 
@@ -195,6 +196,7 @@ send_packet(struct exportd *xd, struct out *o)
 	if (h->queued >= XD_HOST_QUEUE) {
 		host_error(h, XD_EQUEUE);
 		tstat_count(xd, o, 0);
+		ack_out_done(xd, o);
 		out_put(xd, o);
 		return;
 	}

@@ -20,6 +20,7 @@ struct bus_endpoints {
 	char control[BUS_ENDPOINT_MAX];  /* cfgd REP */
 	char plan[BUS_ENDPOINT_MAX];     /* cfgd PUB */
 	char flows[BUS_ENDPOINT_MAX];    /* exportd PULL */
+	char acks[BUS_ENDPOINT_MAX];     /* exportd PUB of FlowAcks */
 	char stats_in[BUS_ENDPOINT_MAX]; /* proxy XSUB, processes PUB here */
 	char stats[BUS_ENDPOINT_MAX];    /* proxy XPUB, users SUB here */
 };
@@ -48,6 +49,7 @@ int bus_bind(void *sock, const char *endpoint);
 int bus_connect(void *sock, const char *endpoint);
 int bus_send(void *sock, const char *topic, Netstream__Envelope *env,
     int flags);
+uint8_t *bus_pack(Netstream__Envelope *env, size_t *len);
 enum bus_err bus_check(const uint8_t *p, size_t len, size_t limit,
     Netstream__Envelope **out);
 enum bus_err bus_recv(void *sock, size_t limit, int has_topic, int flags,

@@ -50,6 +50,8 @@ bus_endpoints_init(struct bus_endpoints *ep, const char *run_dir)
 	    "NETSTREAMD_PLAN_ENDPOINT");
 	endpoint(ep->flows, sizeof(ep->flows), run_dir, "flows",
 	    "NETSTREAMD_FLOWS_ENDPOINT");
+	endpoint(ep->acks, sizeof(ep->acks), run_dir, "acks",
+	    "NETSTREAMD_ACKS_ENDPOINT");
 	endpoint(ep->stats_in, sizeof(ep->stats_in), run_dir, "stats-in",
 	    "NETSTREAMD_STATS_IN_ENDPOINT");
 	endpoint(ep->stats, sizeof(ep->stats), run_dir, "stats",
@@ -124,6 +126,19 @@ bus_connect(void *sock, const char *ep)
 	return 0;
 }
 
+/* The Envelope's bytes, in a buffer the caller frees. */
+uint8_t *
+bus_pack(Netstream__Envelope *env, size_t *len)
+{
+	uint8_t *buf;
+
+	env->proto_version = PROTO_VERSION;
+	*len = netstream__envelope__get_packed_size(env);
+	buf = xmalloc(*len ? *len : 1);
+	netstream__envelope__pack(env, buf);
+	return buf;
+}
+
 int
 bus_send(void *sock, const char *topic, Netstream__Envelope *env, int flags)
 {
@@ -131,10 +146,7 @@ bus_send(void *sock, const char *topic, Netstream__Envelope *env, int flags)
 	uint8_t *buf;
 	int rc;
 
-	env->proto_version = PROTO_VERSION;
-	len = netstream__envelope__get_packed_size(env);
-	buf = xmalloc(len);
-	netstream__envelope__pack(env, buf);
+	buf = bus_pack(env, &len);
 	if (topic != NULL &&
 	    zmq_send(sock, topic, strlen(topic), ZMQ_SNDMORE | flags) == -1) {
 		free(buf);

@@ -12,6 +12,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/prctl.h>
 #include <sys/stat.h>
 #include <sys/wait.h>
 #include <unistd.h>
@@ -48,6 +49,7 @@ struct group {
 	/* run: the latest stats of each process */
 	Netstream__Stats *st[MAX_CHILDREN];
 	int run_mode;
+	unsigned exportd_restarts;
 };
 
 static volatile sig_atomic_t stop_flag;
@@ -91,7 +93,7 @@ static void
 child_start(struct group *g, struct child *c)
 {
 	char path[1200];
-	pid_t pid;
+	pid_t pid, parent = getpid();
 
 	snprintf(path, sizeof(path), "%s/%s", g->bindir, c->name);
 	if ((pid = fork()) == -1) {
@@ -100,6 +102,11 @@ child_start(struct group *g, struct child *c)
 	}
 	if (pid == 0) {
 		setpgid(0, 0);
+		/* a supervisor killed outright takes its group down cleanly:
+		 * no orphan keeps the bus, and flows are aged and exported */
+		prctl(PR_SET_PDEATHSIG, SIGTERM);
+		if (getppid() != parent)
+			_exit(0);
 		if (strcmp(c->name, "sampled") == 0)
 			execl(path, "sampled", "--slot", c->slot, "-r",
 			    g->n->ep.run_dir, (char *)NULL);
@@ -156,6 +163,8 @@ reap(struct group *g)
 			if (!c->wanted || stop_flag)
 				break;
 			g->restarts[i]++;
+			if (strcmp(c->name, "exportd") == 0)
+				g->exportd_restarts++;
 			/* a child that ran a while starts again at once */
 			if (mono_ms() - c->started > 10000)
 				c->restarts = 0;
@@ -334,7 +343,11 @@ sum(const Netstream__Stats *s, const char *name)
 	return v;
 }
 
-/* run: every capture ended and exportd holds every pushed record. */
+/*
+ * run: every capture ended and exportd acknowledged every batch pushed
+ * (after a restart of exportd its records_in counts only what it took
+ * since, so the acks, not that count, say when all is out).
+ */
 static int
 run_done(struct group *g, uint64_t *pushed, uint64_t *in)
 {
@@ -344,7 +357,9 @@ run_done(struct group *g, uint64_t *pushed, uint64_t *in)
 	*in = 0;
 	for (i = 0; i < g->nc; i++) {
 		if (strcmp(g->c[i].name, "sampled") == 0 && g->c[i].wanted) {
-			if (g->st[i] == NULL || sum(g->st[i], "captures_done") == 0)
+			if (g->st[i] == NULL ||
+			    sum(g->st[i], "captures_done") == 0 ||
+			    sum(g->st[i], "batches_unacked") != 0)
 				return 0;
 			*pushed += sum(g->st[i], "records_pushed");
 			slots++;
@@ -352,7 +367,7 @@ run_done(struct group *g, uint64_t *pushed, uint64_t *in)
 		if (strcmp(g->c[i].name, "exportd") == 0)
 			*in = sum(g->st[i], "records_in");
 	}
-	return slots > 0 && *in >= *pushed;
+	return slots > 0;
 }
 
 static void
@@ -405,10 +420,12 @@ summary(struct group *g, uint64_t pushed, uint64_t in)
 	}
 	for (i = 0; i < g->nc; i++)
 		if (strcmp(g->c[i].name, "exportd") == 0 && g->st[i])
-			printf("  %-8s %-4s flows received %llu of %llu, export "
-			    "packets %llu, send errors %llu\n",
+			printf("  %-8s %-4s flows received %llu of %llu%s, "
+			    "export packets %llu, send errors %llu\n",
 			    "exportd", "", (unsigned long long)in,
 			    (unsigned long long)pushed,
+			    g->exportd_restarts ? " (since its last restart)" :
+			    "",
 			    (unsigned long long)sum(g->st[i], "packets"),
 			    (unsigned long long)sum(g->st[i], "send_errors"));
 }
@@ -416,11 +433,15 @@ summary(struct group *g, uint64_t pushed, uint64_t in)
 static int
 lost(struct group *g, uint64_t pushed, uint64_t in)
 {
-	uint64_t l = in < pushed ? pushed - in : 0;
+	uint64_t l = 0;
 	int i;
 
+	/* exportd counts what it took since it (re)started */
+	if (g->exportd_restarts == 0 && in < pushed)
+		l += pushed - in;
 	for (i = 0; i < g->nc; i++) {
-		l += sum(g->st[i], "records_lost") + g->lost[i];
+		l += sum(g->st[i], "records_lost") +
+		    sum(g->st[i], "records_unconfirmed") + g->lost[i];
 		if (strcmp(g->c[i].name, "exportd") == 0)
 			l += sum(g->st[i], "send_errors") +
 			    sum(g->st[i], "bad_batches");

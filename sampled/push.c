@@ -1,8 +1,9 @@
 /*
  * push.c: aged flows become rows in the data template layout, collected per
- * interface direction and pushed to exportd in FlowBatches. In a replay
- * the push waits for exportd (nothing is lost); live, a full queue is
- * counted as lost, never dropped silently.
+ * interface direction and handed over to exportd in FlowBatches, held
+ * until exportd acknowledges them (lib/handover.c). In a replay the
+ * hand-over waits for exportd (nothing is lost); live, batches beyond
+ * what may be held are counted as lost, never dropped silently.
  */
 #include <errno.h>
 #include <stdlib.h>
@@ -51,19 +52,6 @@ push_row(struct slot *s, struct binding *b, struct flow *f, int reason)
 		push_batch(s, b, 0);
 }
 
-static int
-send_batch(struct slot *s, Netstream__Envelope *env)
-{
-	int flags = s->live ? ZMQ_DONTWAIT : 0;
-
-	for (;;) {
-		if (bus_send(s->push, NULL, env, flags) == 0)
-			return 0;
-		if (zmq_errno() != EINTR)
-			return -1;
-	}
-}
-
 void
 push_batch(struct slot *s, struct binding *b, int final)
 {
@@ -98,7 +86,6 @@ push_batch(struct slot *s, struct binding *b, int final)
 	fb.sampler = b->pb->sampler;
 	fb.export_time_ms = s->now_ms;
 	fb.sys_boot_ms = s->boot_ms;
-	fb.seq = ++s->batch_seq;
 	fb.rows.data = b->batch.rows;
 	fb.rows.len = (size_t)b->batch.n * t->rec_len;
 	fb.row_len = t->rec_len;
@@ -109,7 +96,7 @@ push_batch(struct slot *s, struct binding *b, int final)
 			fb.sequence_flow = s->plan->slots[i]->sequence_flow;
 	env.msg_case = NETSTREAM__ENVELOPE__MSG_BATCH;
 	env.batch = &fb;
-	if (s->no_export || send_batch(s, &env) == 0) {
+	if (s->no_export || ho_send(&s->ho, &env, !s->live) == 0) {
 		s->batches_pushed++;
 		s->records_pushed += b->batch.n;
 	} else {

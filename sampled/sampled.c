@@ -38,6 +38,16 @@ on_signal(int sig)
 	quit = 1;
 }
 
+/* How long an exiting sampled waits for exportd's acks. */
+static int
+handover_wait_ms(void)
+{
+	const char *e = getenv("NETSTREAMD_HANDOVER_WAIT_MS");
+	long v = e != NULL ? strtol(e, NULL, 10) : 0;
+
+	return v > 0 && v < 3600000 ? (int)v : 15000;
+}
+
 static _Noreturn void
 usage(void)
 {
@@ -189,6 +199,13 @@ publish_stats(struct proc *pr)
 	stats_add(&st, "records_pushed", s->records_pushed, NULL, NULL, NULL,
 	    NULL);
 	stats_add(&st, "batches_lost", s->batches_lost, NULL, NULL, NULL, NULL);
+	/* the hand-over: held until exportd acknowledges, pushed again
+	 * after an exportd restart */
+	stats_add(&st, "batches_unacked", s->ho.held, NULL, NULL, NULL, NULL);
+	stats_add(&st, "batches_resent", s->ho.resent_batches, NULL, NULL,
+	    NULL, NULL);
+	stats_add(&st, "records_unconfirmed", s->records_unconfirmed, NULL,
+	    NULL, NULL, NULL);
 	stats_add(&st, "records_lost", s->records_lost, NULL, NULL, NULL, NULL);
 	stats_add(&st, "captures_done", (uint64_t)s->all_eof, NULL, NULL, NULL,
 	    NULL);
@@ -262,12 +279,13 @@ at_eof(struct proc *pr)
 static void
 run(struct proc *pr, int exit_at_eof)
 {
-	zmq_pollitem_t it[3];
+	zmq_pollitem_t it[4];
 	int wait, n;
 
 	while (!quit) {
 		ask_plan(pr);
 		read_bus(pr);
+		ho_poll(&pr->s.ho, 0);
 		query_serve(pr->query, &pr->s, pr->bad);
 		wait = 100;
 		if (pr->s.plan != NULL && !pr->s.all_eof) {
@@ -282,6 +300,7 @@ run(struct proc *pr, int exit_at_eof)
 		timers(pr);
 		n = 0;
 		it[n++] = (zmq_pollitem_t){ pr->sub, 0, ZMQ_POLLIN, 0 };
+		it[n++] = (zmq_pollitem_t){ pr->s.ho.acks, 0, ZMQ_POLLIN, 0 };
 		if (pr->query) /* nsctl display cache */
 			it[n++] = (zmq_pollitem_t){ pr->query, 0, ZMQ_POLLIN,
 				0 };
@@ -299,8 +318,7 @@ open_bus(struct proc *pr)
 	pr->sub = bus_socket(pr->ctx, ZMQ_SUB, BUS_MAX_CONTROL);
 	zmq_setsockopt(pr->sub, ZMQ_SUBSCRIBE, "plan", 4);
 	bus_connect(pr->sub, pr->ep.plan);
-	pr->s.push = bus_socket(pr->ctx, ZMQ_PUSH, 0);
-	bus_connect(pr->s.push, pr->ep.flows);
+	ho_open(&pr->s.ho, pr->ctx, &pr->ep, pr->s.id, &quit);
 	pr->stats = bus_socket(pr->ctx, ZMQ_PUB, 0);
 	bus_connect(pr->stats, pr->ep.stats_in);
 	pr->query = query_open(pr->ctx, &pr->ep, pr->s.id);
@@ -352,8 +370,18 @@ main(int argc, char **argv)
 	open_bus(&pr);
 	run(&pr, exit_at_eof);
 	/* shutdown ages and exports every flow first */
+	/* a second signal stops the waits for exportd below */
+	quit = 0;
 	if (pr.s.plan != NULL)
 		slot_close(&pr.s, END_FORCED);
+	/* what exportd has not acknowledged yet may still need pushing */
+	if (ho_drain(&pr.s.ho, handover_wait_ms()) == -1) {
+		pr.s.records_unconfirmed = ho_held_records(&pr.s.ho);
+		log_warnx("exportd did not acknowledge %zu batches (%llu "
+		    "records): they may not have been exported",
+		    pr.s.ho.held,
+		    (unsigned long long)pr.s.records_unconfirmed);
+	}
 	publish_stats(&pr);
 	if (pr.req)
 		zmq_close(pr.req);
@@ -361,7 +389,7 @@ main(int argc, char **argv)
 	zmq_close(pr.stats);
 	if (pr.query)
 		zmq_close(pr.query);
-	zmq_close(pr.s.push);
+	ho_close(&pr.s.ho);
 	zmq_ctx_term(pr.ctx);
 	log_info("exiting");
 	return 0;

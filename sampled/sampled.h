@@ -6,6 +6,7 @@
 #include <stdint.h>
 
 #include "bus.h"
+#include "handover.h"
 #include "decode.h"
 #include "layout.h"
 #include "netstream.pb-c.h"
@@ -129,14 +130,14 @@ struct slot {
 	uint64_t flows_total, flows_max;
 	int drop_new;
 	uint32_t active_ms, inactive_ms;
-	void *push;
-	uint64_t batch_seq;
+	struct handover ho; /* to exportd, acknowledged */
 	/* counters */
 	uint64_t received, ipv6, ipv4, other, sampled_pkts, unbound;
 	uint64_t malformed[DEC_NRESULTS];
 	uint64_t lenhist[7];
 	uint64_t batches_pushed, records_pushed, batches_lost, records_lost;
 	uint64_t lost_at_exit;
+	uint64_t records_unconfirmed; /* held at exit, never acknowledged */
 	int all_eof;
 };
 

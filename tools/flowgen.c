@@ -15,6 +15,7 @@
 #include <zmq.h>
 
 #include "bus.h"
+#include "handover.h"
 #include "fields.h"
 #include "util.h"
 #include "wbuf.h"
@@ -145,13 +146,13 @@ fill_batch(struct gen *g, Netstream__FlowBatch *b, uint64_t start,
 }
 
 static void
-run(struct gen *g, void *push)
+run(struct gen *g, struct handover *ho)
 {
 	Netstream__TemplateField f[NELEM(tfields)], *fp[NELEM(tfields)];
 	Netstream__Sampler smp = NETSTREAM__SAMPLER__INIT;
 	Netstream__FlowBatch b = NETSTREAM__FLOW_BATCH__INIT;
 	Netstream__Envelope env = NETSTREAM__ENVELOPE__INIT;
-	uint64_t done = 0, seq = 0;
+	uint64_t done = 0;
 	size_t i;
 
 	for (i = 0; i < NELEM(tfields); i++) {
@@ -174,11 +175,8 @@ run(struct gen *g, void *push)
 
 		fill_batch(g, &b, done, count, now_ms());
 		done += count;
-		b.seq = seq++;
 		b.final = g->final && done == g->n;
-		if (bus_send(push, NULL, &env, 0) == -1)
-			fprintf(stderr, "flowgen: send: %s\n",
-			    zmq_strerror(zmq_errno()));
+		ho_send(ho, &env, 1);
 		if (g->rate > 0)
 			poll(NULL, 0, (int)(1000 / g->rate));
 	} while (done < g->n);
@@ -232,9 +230,10 @@ main(int argc, char **argv)
 	struct gen g;
 	struct bus_endpoints ep;
 	const char *rdir = NULL;
-	int linger = 60000;
-	void *ctx, *push;
+	struct handover ho;
+	void *ctx;
 	size_t i;
+	int rc = 0;
 
 	memset(&g, 0, sizeof(g));
 	g.batch = 1000;
@@ -243,18 +242,25 @@ main(int argc, char **argv)
 	parse_args(&g, argc, argv, &rdir);
 	bus_endpoints_init(&ep, bus_run_dir(rdir));
 	ctx = zmq_ctx_new();
-	push = bus_socket(ctx, ZMQ_PUSH, 0);
-	/* wait for a restarting exportd rather than drop what is queued */
-	zmq_setsockopt(push, ZMQ_LINGER, &linger, sizeof(linger));
-	if (bus_connect(push, ep.flows) == -1)
-		return 1;
-	run(&g, push);
-	zmq_close(push);
+	ho_open(&ho, ctx, &ep, g.slot, NULL);
+	run(&g, &ho);
+	/* wait for a restarting exportd rather than drop what is held */
+	if (ho_drain(&ho, 60000) == -1) {
+		fprintf(stderr, "flowgen: exportd did not acknowledge %zu "
+		    "batches\n", ho.held);
+		rc = 1;
+	}
+	if (ho.resends)
+		fprintf(stderr, "flowgen: pushed %llu batches again after "
+		    "%llu exportd restarts\n",
+		    (unsigned long long)ho.resent_batches,
+		    (unsigned long long)ho.resends);
+	ho_close(&ho);
 	zmq_ctx_term(ctx);
 	printf("records %llu packets %llu bytes %llu\n",
 	    (unsigned long long)g.n, (unsigned long long)g.packets,
 	    (unsigned long long)g.bytes);
 	for (i = 0; i < g.n_hosts; i++)
 		free(g.addrs[i]);
-	return 0;
+	return rc;
 }

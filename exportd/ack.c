@@ -1,0 +1,374 @@
+/*
+ * ack.c: exportd's half of the acknowledged hand-over (lib/handover.c is
+ * the sender's).
+ *
+ * Per slot, exportd takes the batches of the sender's epoch once each and
+ * in seq order. Each (host, domain) remembers how far its rows were sent:
+ * a mark (seq, rows of that seq, complete) set when the packet holding
+ * them leaves (or fails, counted). The slot's ack is the last seq every
+ * host of the slot has been sent completely; it goes out on the ack PUB,
+ * so senders free what they hold.
+ *
+ * Marks, acks and the hosts' sequence counters also live in a file of the
+ * run directory, mapped shared: a store there survives the process being
+ * killed. A restarted exportd expects the batch after the slot's ack, and
+ * of the batches pushed again skips, per host, the rows it had sent
+ * before. What stays open: a kill between sendmmsg() returning and the
+ * store of its marks (a few instructions) sends those packets again.
+ */
+#include <errno.h>
+#include <fcntl.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/mman.h>
+#include <sys/stat.h>
+#include <unistd.h>
+#include <zmq.h>
+
+#include "exportd.h"
+#include "handover.h"
+#include "log.h"
+#include "util.h"
+
+#define STATE_MAGIC "NSXDST01"
+#define ACK_BEAT_MS 200 /* every slot's ack, for senders that joined late */
+
+struct xd_pfile {
+	char magic[8];
+	uint32_t version, n_ents;
+	struct xd_pent e[XD_STATE_ENTS];
+};
+
+uint64_t
+mark_make(uint64_t seq, uint32_t rows, int complete)
+{
+	return seq << 24 | (uint64_t)rows << 1 | (complete ? 1 : 0);
+}
+
+/* The last seq a mark says is sent completely. */
+static uint64_t
+mark_acked(uint64_t m)
+{
+	uint64_t seq = MARK_SEQ(m);
+
+	return (m & 1) ? seq : (seq ? seq - 1 : 0);
+}
+
+void
+state_open(struct exportd *xd)
+{
+	char path[512];
+	struct stat st;
+	int fd, fresh = 0;
+	void *p;
+
+	snprintf(path, sizeof(path), "%s/exportd.state", xd->ep.run_dir);
+	if ((fd = open(path, O_RDWR | O_CREAT | O_CLOEXEC, 0600)) == -1 ||
+	    fstat(fd, &st) == -1) {
+		log_warn("%s: acknowledged hand-over without memory of "
+		    "earlier runs", path);
+		if (fd != -1)
+			close(fd);
+		xd->pf = xcalloc(1, sizeof(*xd->pf));
+		xd->pf_mapped = 0;
+		xd->state_fresh = 1;
+		return;
+	}
+	if ((size_t)st.st_size != sizeof(*xd->pf)) {
+		fresh = 1;
+		if (ftruncate(fd, 0) == -1 ||
+		    ftruncate(fd, (off_t)sizeof(*xd->pf)) == -1)
+			fatal("%s", path);
+	}
+	p = mmap(NULL, sizeof(*xd->pf), PROT_READ | PROT_WRITE, MAP_SHARED,
+	    fd, 0);
+	close(fd);
+	if (p == MAP_FAILED)
+		fatal("mmap %s", path);
+	xd->pf = p;
+	xd->pf_mapped = 1;
+	if (fresh || memcmp(xd->pf->magic, STATE_MAGIC, 8) != 0 ||
+	    xd->pf->version != 1 || xd->pf->n_ents != XD_STATE_ENTS) {
+		memset(xd->pf, 0, sizeof(*xd->pf));
+		xd->pf->version = 1;
+		xd->pf->n_ents = XD_STATE_ENTS;
+		memcpy(xd->pf->magic, STATE_MAGIC, 8);
+		fresh = 1;
+	}
+	xd->state_fresh = fresh;
+	log_info("hand-over state in %s%s", path,
+	    fresh ? " (new)" : ": taking up where the last exportd stopped");
+}
+
+void
+state_close(struct exportd *xd)
+{
+	if (xd->pf_mapped)
+		munmap(xd->pf, sizeof(*xd->pf));
+	else
+		free(xd->pf);
+	xd->pf = NULL;
+	free(xd->xslots);
+}
+
+static struct xd_pent *
+pent_find(struct exportd *xd, uint32_t kind, uint32_t slot, const char *host)
+{
+	size_t i;
+
+	for (i = 0; i < XD_STATE_ENTS; i++) {
+		struct xd_pent *e = &xd->pf->e[i];
+
+		if (e->kind == kind && e->slot == slot &&
+		    (host == NULL || strcmp(e->host, host) == 0))
+			return e;
+	}
+	return NULL;
+}
+
+/* A new entry; the one of a forgotten slot when the file is full. */
+static struct xd_pent *
+pent_new(struct exportd *xd, uint32_t kind, uint32_t slot, const char *host)
+{
+	struct xd_pent *e = NULL;
+	size_t i;
+
+	for (i = 0; i < XD_STATE_ENTS && e == NULL; i++)
+		if (xd->pf->e[i].kind == 0)
+			e = &xd->pf->e[i];
+	for (i = 0; i < XD_STATE_ENTS && e == NULL; i++)
+		if (xd->pf->e[i].kind == PENT_DEST &&
+		    xslot_find(xd, xd->pf->e[i].slot) == NULL)
+			e = &xd->pf->e[i];
+	if (e == NULL)
+		return NULL; /* then this one is not remembered */
+	e->kind = 0;
+	e->slot = slot;
+	e->epoch = 0;
+	e->mark = 0;
+	e->packets = e->flows = e->records = 0;
+	ns_strlcpy(e->host, host ? host : "", sizeof(e->host));
+	e->kind = kind; /* last: a kill before leaves the entry free */
+	return e;
+}
+
+struct xslot *
+xslot_find(struct exportd *xd, uint32_t slot)
+{
+	size_t i;
+
+	for (i = 0; i < xd->n_xslots; i++)
+		if (xd->xslots[i].slot == slot)
+			return &xd->xslots[i];
+	return NULL;
+}
+
+static struct xslot *
+xslot_get(struct exportd *xd, uint32_t slot)
+{
+	struct xslot *x = xslot_find(xd, slot);
+	struct xd_pent *e;
+
+	if (x != NULL)
+		return x;
+	xd->xslots = xrealloc(xd->xslots,
+	    (xd->n_xslots + 1) * sizeof(*xd->xslots));
+	x = &xd->xslots[xd->n_xslots++];
+	memset(x, 0, sizeof(*x));
+	x->slot = slot;
+	if ((e = pent_find(xd, PENT_SLOT, slot, NULL)) != NULL && e->epoch) {
+		/* what the last exportd acknowledged: go on after it */
+		x->epoch = e->epoch;
+		x->expect = e->mark + 1;
+		x->acked = e->mark;
+		x->known = 1;
+		log_info("slot %u: expecting batch %llu of sender %016llx",
+		    slot, (unsigned long long)x->expect,
+		    (unsigned long long)x->epoch);
+	}
+	x->pent = e;
+	return x;
+}
+
+/* The sender of the slot changed: marks of the old one mean nothing. */
+static void
+xslot_new_epoch(struct exportd *xd, struct xslot *x, uint64_t epoch)
+{
+	size_t i, j;
+
+	for (i = 0; i < xd->n_hosts; i++)
+		for (j = 0; j < xd->hosts[i]->n_dests; j++) {
+			struct dest *d = xd->hosts[i]->dests[j];
+
+			if (d->domain != x->slot)
+				continue;
+			d->added = d->done = d->skip = 0;
+			if (d->pent != NULL) {
+				d->pent->mark = 0;
+				d->pent->epoch = epoch;
+			}
+		}
+	if (x->pent == NULL)
+		x->pent = pent_new(xd, PENT_SLOT, x->slot, NULL);
+	if (x->pent != NULL) {
+		x->pent->mark = 0;
+		x->pent->epoch = epoch; /* last: the marks are reset before */
+	}
+	x->epoch = epoch;
+	x->acked = 0;
+	x->known = 1;
+	x->published = UINT64_MAX;
+}
+
+/*
+ * Whether a checked batch is exported: 1 yes, 0 when it is a duplicate or
+ * comes after a gap (the sender pushes again what exportd missed).
+ */
+int
+ack_accept(struct exportd *xd, const Netstream__FlowBatch *b)
+{
+	struct xslot *x;
+
+	if (b->epoch == 0)
+		return 1; /* an untracked one-shot batch */
+	x = xslot_get(xd, b->slot);
+	if (!x->known || b->epoch != x->epoch) {
+		/* a new sender starts at 1; a slot this exportd never knew
+		 * (no state file) takes the first batch it sees */
+		if (x->known && b->seq != 1 && !xd->state_fresh) {
+			xd->gap_batches++;
+			return 0;
+		}
+		if (x->known)
+			log_info("slot %u: a new sender (%016llx)", x->slot,
+			    (unsigned long long)b->epoch);
+		xslot_new_epoch(xd, x, b->epoch);
+		x->expect = b->seq;
+		x->acked = b->seq - 1;
+	}
+	if (b->seq < x->expect) {
+		xd->dup_batches++;
+		return 0;
+	}
+	if (b->seq > x->expect) {
+		xd->gap_batches++;
+		return 0;
+	}
+	x->expect++;
+	return 1;
+}
+
+/* The persisted marks of a new (host, domain), from an earlier run. */
+void
+ack_dest_init(struct exportd *xd, struct dest *d)
+{
+	struct xslot *x = xslot_get(xd, d->domain);
+	char key[sizeof(((struct xd_pent *)0)->host)];
+	struct xd_pent *e;
+
+	snprintf(key, sizeof(key), "%s/%s", d->host->label,
+	    d->host->ipfix ? "ipfix" : "v9");
+	e = pent_find(xd, PENT_DEST, d->domain, key);
+	if (e != NULL && x->known && e->epoch == x->epoch) {
+		d->skip = d->done = d->added = e->mark;
+		d->packets = e->packets;
+		d->flows = e->flows;
+		d->records = e->records;
+	} else {
+		if (e == NULL)
+			e = pent_new(xd, PENT_DEST, d->domain, key);
+		if (e != NULL) {
+			e->mark = 0;
+			e->packets = e->flows = e->records = 0;
+			e->epoch = x->epoch;
+		}
+	}
+	d->pent = e;
+	d->xs = x;
+}
+
+/* A packet with rows of d left (or failed): its rows are done. */
+void
+ack_out_done(struct exportd *xd, struct out *o)
+{
+	struct dest *d = o->dest;
+
+	(void)xd;
+	if (d == NULL)
+		return;
+	d->inflight--;
+	if (o->epoch != d->xs->epoch || o->mark < d->done)
+		return;
+	d->done = o->mark;
+	if (d->pent != NULL) {
+		d->pent->mark = o->mark;
+		d->pent->packets = o->seq_packets;
+		d->pent->flows = o->seq_flows;
+		d->pent->records = o->seq_records;
+	}
+}
+
+/* The last seq of x sent to every host. */
+static uint64_t
+slot_acked(struct exportd *xd, const struct xslot *x)
+{
+	uint64_t a = x->expect ? x->expect - 1 : 0, m;
+	size_t i, j;
+
+	for (i = 0; i < xd->n_hosts; i++)
+		for (j = 0; j < xd->hosts[i]->n_dests; j++) {
+			const struct dest *d = xd->hosts[i]->dests[j];
+
+			if (d->domain != x->slot ||
+			    (d->inflight == 0 && d->n_flows == 0))
+				continue; /* nothing of it waits */
+			m = mark_acked(d->done);
+			if (m < a)
+				a = m;
+		}
+	return a;
+}
+
+static void
+publish(struct exportd *xd, const struct xslot *x)
+{
+	Netstream__Envelope env = NETSTREAM__ENVELOPE__INIT;
+	Netstream__FlowAck a = NETSTREAM__FLOW_ACK__INIT;
+
+	a.slot = x->slot;
+	a.epoch = x->epoch;
+	a.acked_seq = x->acked;
+	a.instance = xd->instance;
+	env.msg_case = NETSTREAM__ENVELOPE__MSG_ACK;
+	env.ack = &a;
+	bus_send(xd->acks, HO_ACK_TOPIC, &env, ZMQ_DONTWAIT);
+}
+
+/* Acks that moved, and every slot's every ACK_BEAT_MS. */
+void
+ack_publish(struct exportd *xd, int64_t now)
+{
+	int beat = now >= xd->next_beat;
+	size_t i;
+
+	for (i = 0; i < xd->n_xslots; i++) {
+		struct xslot *x = &xd->xslots[i];
+		uint64_t a;
+
+		if (!x->known)
+			continue;
+		a = slot_acked(xd, x);
+		if (a > x->acked) {
+			x->acked = a;
+			if (x->pent != NULL)
+				x->pent->mark = a;
+		}
+		if (beat || x->published != x->acked) {
+			publish(xd, x);
+			x->published = x->acked;
+		}
+	}
+	if (beat)
+		xd->next_beat = now + ACK_BEAT_MS;
+}

@@ -1,0 +1,52 @@
+/*
+ * handover.h: the acknowledged hand-over of flow batches to exportd. A
+ * sender keeps each batch it pushed until exportd says every host got it;
+ * when exportd restarts, the sender pushes again what it still holds.
+ */
+#ifndef NS_HANDOVER_H
+#define NS_HANDOVER_H
+
+#include <signal.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#include "bus.h"
+
+#define HO_MAX_BYTES (64u << 20) /* batches held unacknowledged */
+#define HO_ACK_TOPIC "ack"
+
+struct ho_batch {
+	struct ho_batch *next;
+	uint64_t seq;
+	uint32_t n_rows;
+	size_t len;
+	uint8_t *buf; /* the packed Envelope, pushed again as it is */
+};
+
+struct handover {
+	void *push; /* PUSH to exportd's PULL */
+	void *acks; /* SUB to exportd's PUB */
+	uint32_t slot;
+	uint64_t epoch;	   /* this sender's instance */
+	uint64_t next_seq; /* of the next batch, from 1 */
+	uint64_t acked;	   /* every batch up to this one is exported */
+	uint64_t instance; /* the exportd of the latest ack, 0: none yet */
+	struct ho_batch *head, *tail;
+	struct ho_batch *unsent; /* the first held one not pushed yet */
+	size_t held, held_bytes, max_bytes;
+	const volatile sig_atomic_t *quit;
+	/* counters */
+	uint64_t resent_batches, resends, acks_in, bad_acks;
+};
+
+/* handover.c */
+void ho_open(struct handover *h, void *ctx, const struct bus_endpoints *ep,
+    uint32_t slot, const volatile sig_atomic_t *quit);
+int ho_send(struct handover *h, Netstream__Envelope *env, int wait);
+void ho_poll(struct handover *h, int timeout_ms);
+int ho_drain(struct handover *h, int timeout_ms);
+uint64_t ho_held_records(const struct handover *h);
+void ho_close(struct handover *h);
+uint64_t ho_random64(void);
+
+#endif

@@ -1,0 +1,219 @@
+/*
+ * handover.c: the sender's half of the acknowledged hand-over of flow
+ * batches (sampled, and flowgen for the tests and benchmarks).
+ *
+ * Each batch gets the sender's epoch and the next seq, is packed once and
+ * kept, in seq order, until a FlowAck from exportd covers it. Batches are
+ * pushed in that order; one that cannot be pushed yet (a full queue, live)
+ * stays held and goes first next time, so exportd never sees a gap it
+ * would have to refuse. When the acks come from a new exportd instance
+ * (it was restarted), everything held is pushed again: exportd takes each
+ * seq once and skips the rows it had already sent before it died.
+ */
+#include <errno.h>
+#include <poll.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/random.h>
+#include <time.h>
+#include <unistd.h>
+#include <zmq.h>
+
+#include "handover.h"
+#include "log.h"
+#include "util.h"
+
+uint64_t
+ho_random64(void)
+{
+	uint64_t v = 0;
+	struct timespec ts;
+
+	if (getrandom(&v, sizeof(v), 0) != (ssize_t)sizeof(v)) {
+		clock_gettime(CLOCK_REALTIME, &ts);
+		v = ((uint64_t)ts.tv_sec << 32) ^ (uint64_t)ts.tv_nsec ^
+		    ((uint64_t)getpid() << 16);
+	}
+	return v ? v : 1;
+}
+
+void
+ho_open(struct handover *h, void *ctx, const struct bus_endpoints *ep,
+    uint32_t slot, const volatile sig_atomic_t *quit)
+{
+	memset(h, 0, sizeof(*h));
+	h->slot = slot;
+	h->epoch = ho_random64();
+	h->next_seq = 1;
+	h->max_bytes = HO_MAX_BYTES;
+	h->quit = quit;
+	h->push = bus_socket(ctx, ZMQ_PUSH, 0);
+	bus_connect(h->push, ep->flows);
+	h->acks = bus_socket(ctx, ZMQ_SUB, BUS_MAX_STATS);
+	zmq_setsockopt(h->acks, ZMQ_SUBSCRIBE, HO_ACK_TOPIC,
+	    strlen(HO_ACK_TOPIC));
+	bus_connect(h->acks, ep->acks);
+}
+
+static void
+free_acked(struct handover *h)
+{
+	struct ho_batch *b;
+
+	while ((b = h->head) != NULL && b->seq <= h->acked) {
+		if (b == h->unsent)
+			h->unsent = b->next;
+		h->head = b->next;
+		if (h->head == NULL)
+			h->tail = NULL;
+		h->held--;
+		h->held_bytes -= b->len;
+		free(b->buf);
+		free(b);
+	}
+}
+
+/* Pushes held batches not pushed yet, in order; 0 when none is left. */
+static int
+flush(struct handover *h, int wait)
+{
+	while (h->unsent != NULL) {
+		struct ho_batch *b = h->unsent;
+
+		if (zmq_send(h->push, b->buf, b->len,
+		    wait ? 0 : ZMQ_DONTWAIT) == -1) {
+			if (zmq_errno() == EINTR && !(h->quit && *h->quit))
+				continue;
+			return -1;
+		}
+		h->unsent = b->next;
+	}
+	return 0;
+}
+
+static void
+on_ack(struct handover *h, const Netstream__FlowAck *a)
+{
+	if (a->slot != h->slot || a->epoch != h->epoch)
+		return; /* another sender's, or a previous life's */
+	h->acks_in++;
+	if (a->acked_seq >= h->next_seq) {
+		h->bad_acks++; /* acknowledges what was never sent */
+		return;
+	}
+	if (a->acked_seq > h->acked)
+		h->acked = a->acked_seq;
+	free_acked(h);
+	if (a->instance != h->instance) {
+		if (h->instance != 0 && h->head != NULL) {
+			log_info("exportd restarted: pushing again %zu batches "
+			    "from seq %llu", h->held,
+			    (unsigned long long)h->head->seq);
+			h->resends++;
+			h->resent_batches += h->held;
+			h->unsent = h->head;
+		}
+		h->instance = a->instance;
+	}
+}
+
+/* Reads the acks that wait (up to timeout_ms for the first one). */
+void
+ho_poll(struct handover *h, int timeout_ms)
+{
+	zmq_pollitem_t it = { h->acks, 0, ZMQ_POLLIN, 0 };
+	Netstream__Envelope *env;
+	enum bus_err e;
+
+	if (timeout_ms > 0 && zmq_poll(&it, 1, timeout_ms) <= 0)
+		return;
+	for (;;) {
+		e = bus_recv(h->acks, BUS_MAX_STATS, 1, ZMQ_DONTWAIT, &env);
+		if (e == BUS_AGAIN)
+			break;
+		if (e != BUS_OK || env->msg_case != NETSTREAM__ENVELOPE__MSG_ACK)
+			h->bad_acks++;
+		else
+			on_ack(h, env->ack);
+		bus_free(env);
+	}
+	flush(h, 0);
+}
+
+/*
+ * Hands a FlowBatch envelope over: 0 when it is held (pushed, or to be
+ * pushed as soon as the queue takes it), -1 when it was not taken (no
+ * wait and HO_MAX_BYTES already held): the caller counts it as lost.
+ * With wait, a full window waits for acks instead.
+ */
+int
+ho_send(struct handover *h, Netstream__Envelope *env, int wait)
+{
+	struct ho_batch *b;
+
+	ho_poll(h, 0);
+	while (h->held_bytes >= h->max_bytes) {
+		if (!wait || (h->quit && *h->quit))
+			return -1;
+		ho_poll(h, 100);
+	}
+	b = xcalloc(1, sizeof(*b));
+	b->seq = h->next_seq++;
+	b->n_rows = env->batch->n_rows;
+	env->batch->epoch = h->epoch;
+	env->batch->seq = b->seq;
+	b->buf = bus_pack(env, &b->len);
+	if (h->tail != NULL)
+		h->tail->next = b;
+	else
+		h->head = b;
+	h->tail = b;
+	if (h->unsent == NULL)
+		h->unsent = b;
+	h->held++;
+	h->held_bytes += b->len;
+	flush(h, wait && !(h->quit && *h->quit));
+	return 0;
+}
+
+/* Waits until exportd acknowledged everything: 0, or -1 on timeout. */
+int
+ho_drain(struct handover *h, int timeout_ms)
+{
+	int64_t end = mono_ms() + timeout_ms;
+
+	while (h->head != NULL && mono_ms() < end &&
+	    !(h->quit && *h->quit)) {
+		if (flush(h, 0) == -1)
+			poll(NULL, 0, 10);
+		ho_poll(h, 50);
+	}
+	return h->head == NULL ? 0 : -1;
+}
+
+uint64_t
+ho_held_records(const struct handover *h)
+{
+	const struct ho_batch *b;
+	uint64_t n = 0;
+
+	for (b = h->head; b != NULL; b = b->next)
+		n += b->n_rows;
+	return n;
+}
+
+void
+ho_close(struct handover *h)
+{
+	struct ho_batch *b, *next;
+
+	for (b = h->head; b != NULL; b = next) {
+		next = b->next;
+		free(b->buf);
+		free(b);
+	}
+	h->head = h->tail = h->unsent = NULL;
+	h->held = h->held_bytes = 0;
+	zmq_close(h->push);
+	zmq_close(h->acks);
+}
