@@ -1,0 +1,271 @@
+/*
+ * test_ack.c: exportd's half of the acknowledged hand-over (exportd/ack.c)
+ * over the real export path: batches to a UDP socket of the test on
+ * loopback, the state file in a temporary run directory, and a second
+ * exportd state that takes up from the file as a restarted exportd does.
+ */
+#include <arpa/inet.h>
+#include <netinet/in.h>
+#include <poll.h>
+#include <setjmp.h>
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/socket.h>
+#include <unistd.h>
+#include <zmq.h>
+
+#include <cmocka.h>
+
+#include "exportd.h"
+#include "handover.h"
+#include "util.h"
+
+#define ROWS 10
+#define ROW_LEN 8
+
+struct fx {
+	char dir[64];
+	int udp;
+	unsigned port;
+	void *ctx;
+	struct exportd xd;
+	Netstream__Host host, *hostp[1];
+	Netstream__TemplateField f[2], *fp[2];
+	uint8_t rows[ROWS * ROW_LEN];
+	char addr[16];
+};
+
+static void
+xd_start(struct fx *x)
+{
+	memset(&x->xd, 0, sizeof(x->xd));
+	bus_endpoints_init(&x->xd.ep, x->dir);
+	x->xd.prm.mtu = 1400;
+	x->xd.prm.tmpl_timeout_min = 30;
+	x->xd.prm.opt_timeout_s = 60;
+	x->xd.acks = zmq_socket(x->ctx, ZMQ_PUB);
+	x->xd.instance = ho_random64();
+	state_open(&x->xd);
+}
+
+static void
+xd_stop(struct fx *x)
+{
+	dest_free_all(&x->xd);
+	send_free_all(&x->xd);
+	state_close(&x->xd);
+	zmq_close(x->xd.acks);
+}
+
+static int
+setup(void **state)
+{
+	struct fx *x = xcalloc(1, sizeof(*x));
+	struct sockaddr_in a = { .sin_family = AF_INET };
+	socklen_t len = sizeof(a);
+
+	snprintf(x->dir, sizeof(x->dir), "/tmp/test_ack.XXXXXX");
+	assert_non_null(mkdtemp(x->dir));
+	x->udp = socket(AF_INET, SOCK_DGRAM, 0);
+	a.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+	assert_int_equal(bind(x->udp, (struct sockaddr *)&a, sizeof(a)), 0);
+	getsockname(x->udp, (struct sockaddr *)&a, &len);
+	x->port = ntohs(a.sin_port);
+	x->ctx = zmq_ctx_new();
+	netstream__host__init(&x->host);
+	strcpy(x->addr, "127.0.0.1");
+	x->host.address = x->addr;
+	x->host.port = x->port;
+	x->hostp[0] = &x->host;
+	netstream__template_field__init(&x->f[0]);
+	x->f[0].type = 2; /* packets */
+	x->f[0].len = 4;
+	netstream__template_field__init(&x->f[1]);
+	x->f[1].type = 1; /* bytes */
+	x->f[1].len = 4;
+	x->fp[0] = &x->f[0];
+	x->fp[1] = &x->f[1];
+	xd_start(x);
+	*state = x;
+	return 0;
+}
+
+static int
+teardown(void **state)
+{
+	struct fx *x = *state;
+	char path[128];
+
+	xd_stop(x);
+	zmq_ctx_term(x->ctx);
+	close(x->udp);
+	snprintf(path, sizeof(path), "%s/exportd.state", x->dir);
+	unlink(path);
+	rmdir(x->dir);
+	free(x);
+	return 0;
+}
+
+static void
+batch(struct fx *x, Netstream__FlowBatch *b, uint64_t epoch, uint64_t seq)
+{
+	size_t i;
+
+	netstream__flow_batch__init(b);
+	b->slot = 1;
+	b->template_id = 258;
+	b->n_fields = 2;
+	b->fields = x->fp;
+	b->n_hosts = 1;
+	b->hosts = x->hostp;
+	b->export_time_ms = 1700000000000LL;
+	b->sys_boot_ms = b->export_time_ms - 1000;
+	b->row_len = ROW_LEN;
+	b->n_rows = ROWS;
+	for (i = 0; i < ROWS * ROW_LEN; i++)
+		x->rows[i] = (uint8_t)(seq * 16 + i / ROW_LEN);
+	b->rows.data = x->rows;
+	b->rows.len = sizeof(x->rows);
+	b->epoch = epoch;
+	b->seq = seq;
+	assert_int_equal(batch_check(b), BAD_MAX);
+}
+
+/* Offers a batch as recv_batch() does: 1 when it was exported. */
+static int
+offer(struct fx *x, uint64_t epoch, uint64_t seq)
+{
+	Netstream__FlowBatch b;
+
+	batch(x, &b, epoch, seq);
+	if (!ack_accept(&x->xd, &b))
+		return 0;
+	dest_batch(&x->xd, &b);
+	return 1;
+}
+
+/* Closes what is open, sends it, and returns the data records received. */
+static unsigned
+flush_and_count(struct fx *x)
+{
+	uint8_t buf[2048];
+	unsigned n = 0;
+	ssize_t r;
+
+	dest_close_all(&x->xd, -1);
+	send_flush_all(&x->xd);
+	ack_publish(&x->xd, mono_ms());
+	while (poll(&(struct pollfd){ x->udp, POLLIN, 0 }, 1, 100) == 1 &&
+	    (r = recv(x->udp, buf, sizeof(buf), 0)) > 0) {
+		ssize_t off = 20; /* v9 header, then flowsets */
+
+		while (off + 4 <= r) {
+			unsigned id = buf[off] << 8 | buf[off + 1];
+			unsigned len = buf[off + 2] << 8 | buf[off + 3];
+
+			if (len < 4)
+				break;
+			if (id == 258)
+				n += (len - 4) / ROW_LEN;
+			off += len;
+		}
+	}
+	return n;
+}
+
+static void
+test_order(void **state)
+{
+	struct fx *x = *state;
+
+	assert_int_equal(offer(x, 7, 1), 1);
+	assert_int_equal(offer(x, 7, 1), 0); /* again: a duplicate */
+	assert_int_equal(offer(x, 7, 3), 0); /* after a gap */
+	assert_int_equal(offer(x, 7, 2), 1);
+	assert_int_equal(offer(x, 7, 3), 1);
+	assert_int_equal(x->xd.dup_batches, 1);
+	assert_int_equal(x->xd.gap_batches, 1);
+	assert_int_equal(offer(x, 0, 99), 1); /* untracked one-shot */
+	assert_int_equal(flush_and_count(x), 4 * ROWS);
+	assert_int_equal(xslot_find(&x->xd, 1)->acked, 3);
+}
+
+static void
+test_new_sender(void **state)
+{
+	struct fx *x = *state;
+
+	assert_int_equal(offer(x, 7, 1), 1);
+	assert_int_equal(offer(x, 7, 2), 1);
+	flush_and_count(x);
+	/* as if restarted with its state: a new sender must start at 1 */
+	x->xd.state_fresh = 0;
+	assert_int_equal(offer(x, 8, 5), 0);
+	assert_int_equal(offer(x, 8, 1), 1);
+	assert_int_equal(flush_and_count(x), ROWS);
+	assert_int_equal(xslot_find(&x->xd, 1)->epoch, 8);
+	assert_int_equal(xslot_find(&x->xd, 1)->acked, 1);
+}
+
+/* An ack covers only what left: rows in an open packet hold it back. */
+static void
+test_ack_waits_for_send(void **state)
+{
+	struct fx *x = *state;
+
+	assert_int_equal(offer(x, 7, 1), 1);
+	ack_publish(&x->xd, mono_ms());
+	assert_int_equal(xslot_find(&x->xd, 1)->acked, 0);
+	assert_int_equal(flush_and_count(x), ROWS);
+	assert_int_equal(xslot_find(&x->xd, 1)->acked, 1);
+}
+
+/*
+ * A restarted exportd expects the batch after the last ack, and of a
+ * batch pushed again sends only the rows not sent before.
+ */
+static void
+test_restart(void **state)
+{
+	struct fx *x = *state;
+	struct dest *d;
+
+	assert_int_equal(offer(x, 7, 1), 1);
+	assert_int_equal(flush_and_count(x), ROWS);
+	assert_int_equal(offer(x, 7, 2), 1);
+	/* batch 2's first 4 rows left, in a second packet, before the
+	 * "kill" (what ack_out_done() stores when that packet is sent) */
+	d = x->xd.hosts[0]->dests[0];
+	assert_int_equal(d->pent->packets, 1);
+	d->pent->mark = mark_make(2, 4, 0);
+	d->pent->packets = 2;
+	xd_stop(x); /* like a kill: nothing is flushed */
+	xd_start(x);
+	assert_int_equal(x->xd.state_fresh, 0);
+	assert_int_equal(offer(x, 7, 1), 0);
+	assert_int_equal(offer(x, 7, 3), 0);
+	assert_int_equal(offer(x, 7, 2), 1);
+	assert_int_equal(flush_and_count(x), ROWS - 4);
+	assert_int_equal(x->xd.rows_skipped, 4);
+	assert_int_equal(xslot_find(&x->xd, 1)->acked, 2);
+	/* the v9 sequence goes on from what the file says was sent */
+	assert_int_equal(x->xd.hosts[0]->dests[0]->packets, 3);
+}
+
+int
+main(void)
+{
+	const struct CMUnitTest tests[] = {
+		cmocka_unit_test_setup_teardown(test_order, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_new_sender, setup,
+		    teardown),
+		cmocka_unit_test_setup_teardown(test_ack_waits_for_send, setup,
+		    teardown),
+		cmocka_unit_test_setup_teardown(test_restart, setup, teardown),
+	};
+
+	return cmocka_run_group_tests(tests, NULL, NULL);
+}
