@@ -34,6 +34,7 @@ static const struct verb verbs[] = {
 	{ "display", cmd_display },
 	{ "up", cmd_up },
 	{ "run", cmd_run },
+	{ "keygen", cmd_keygen },
 };
 
 void
@@ -54,6 +55,7 @@ nsctl_usage(void)
 	    "  up [-c FILE]                  run the process group (foreground)\n"
 	    "  run -c FILE                   run it over capture files, then stop\n"
 	    "  collect -p PORT [-b ADDR] [--json] [-n N] [-t IDLE_S] [--summary]\n"
+	    "  keygen DIR                    CURVE keys for tcp:// endpoints\n"
 	    "exit codes: 0 ok, 1 invalid config or failed check, 2 usage, "
 	    "3 cfgd unreachable\n");
 	exit(EXIT_USAGE);
