@@ -131,7 +131,7 @@ int
 main(int argc, char **argv)
 {
 	struct nsctl n;
-	char run_dir[256] = DEFAULT_RUN_DIR, db[1024];
+	char run_dir[256] = DEFAULT_RUN_DIR, db[1024], curve_dir[1024] = "";
 	const char *rflag = NULL, *tmo;
 	size_t i;
 	int ch;
@@ -155,12 +155,17 @@ main(int argc, char **argv)
 	}
 	if (optind >= argc)
 		nsctl_usage();
-	/* the run dir: -r, then NETSTREAMD_RUN_DIR, then the file's */
-	if (rflag == NULL && getenv("NETSTREAMD_RUN_DIR") == NULL) {
-		conf_bootstrap(n.config, run_dir, sizeof(run_dir), db,
-		    sizeof(db));
+	/*
+	 * the run dir: -r, then NETSTREAMD_RUN_DIR, then the file's; the
+	 * CURVE dir: NETSTREAMD_CURVE_DIR, then the file's, which reaches
+	 * lib/curve.c and the processes `nsctl up` starts as that variable
+	 */
+	conf_bootstrap(n.config, run_dir, sizeof(run_dir), db, sizeof(db),
+	    curve_dir, sizeof(curve_dir));
+	if (rflag == NULL && getenv("NETSTREAMD_RUN_DIR") == NULL)
 		rflag = run_dir;
-	}
+	if (curve_dir[0] != '\0')
+		setenv("NETSTREAMD_CURVE_DIR", curve_dir, 0);
 	bus_endpoints_init(&n.ep, bus_run_dir(rflag));
 	argc -= optind;
 	argv += optind;
