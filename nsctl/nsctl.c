@@ -10,6 +10,7 @@
 #include <zmq.h>
 
 #include "conf.h"
+#include "curve.h"
 #include "log.h"
 #include "nsctl.h"
 #include "util.h"
@@ -70,6 +71,11 @@ unreachable(struct nsctl *n, const char *why)
 	    " or point nsctl at its run directory with -r or "
 	    "NETSTREAMD_RUN_DIR.\n",
 	    n->ep.control, why, n->config);
+	if (strncmp(n->ep.control, "tcp://", 6) == 0)
+		fprintf(stderr,
+		    "Over tcp:// cfgd answers only the clients whose public "
+		    "key is in its authorized/ (this one's is %s/%s).\n",
+		    curve_dir(), CURVE_CLIENT_PUBLIC);
 	return EXIT_UNREACHABLE;
 }
 
