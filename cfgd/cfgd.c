@@ -130,6 +130,7 @@ main(int argc, char **argv)
 	struct cfgd c;
 	char run_dir[256] = DEFAULT_RUN_DIR;
 	char database[1024] = "/var/lib/netstreamd/config.db";
+	char curve_dir[1024] = "";
 	const char *file = NULL, *rflag = NULL, *dflag = NULL;
 	struct sigaction sa;
 	int ch;
@@ -155,9 +156,12 @@ main(int argc, char **argv)
 		usage();
 	if (file != NULL &&
 	    conf_bootstrap(file, run_dir, sizeof(run_dir), database,
-	    sizeof(database)) == -1)
+	    sizeof(database), curve_dir, sizeof(curve_dir)) == -1)
 		log_warnx("%s: unreadable or invalid; using default run_dir "
 		    "and database", file);
+	/* lib/curve.c reads the variable; a value already set wins */
+	if (curve_dir[0] != '\0')
+		setenv("NETSTREAMD_CURVE_DIR", curve_dir, 0);
 	if (rflag == NULL && getenv("NETSTREAMD_RUN_DIR") == NULL)
 		rflag = run_dir;
 	bus_endpoints_init(&c.ep, bus_run_dir(rflag));

@@ -184,13 +184,13 @@ conf_free(struct conf *c)
 }
 
 /*
- * The two settings a process needs before any plan exists: where its
- * sockets live and where revisions are stored. A file that does not parse
- * leaves the defaults.
+ * The settings a process needs before any plan exists: where its sockets
+ * live, where revisions are stored and where the CURVE keys of tcp://
+ * endpoints are. A file that does not parse leaves the defaults.
  */
 int
 conf_bootstrap(const char *path, char *run_dir, size_t rlen, char *database,
-    size_t dlen)
+    size_t dlen, char *curve_dir, size_t clen)
 {
 	config_t cfg;
 	const char *s;
@@ -205,6 +205,9 @@ conf_bootstrap(const char *path, char *run_dir, size_t rlen, char *database,
 		ns_strlcpy(run_dir, s, rlen);
 	if (config_lookup_string(&cfg, "database", &s) == CONFIG_TRUE)
 		ns_strlcpy(database, s, dlen);
+	if (config_lookup_string(&cfg, "endpoints.curve_dir", &s) ==
+	    CONFIG_TRUE)
+		ns_strlcpy(curve_dir, s, clen);
 	config_destroy(&cfg);
 	return 0;
 }

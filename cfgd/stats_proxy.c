@@ -6,6 +6,7 @@
 #include <zmq.h>
 
 #include "cfgd.h"
+#include "curve.h"
 #include "stats.h"
 
 /* Forwards one whole multipart message (or subscription) from -> to. */
@@ -41,6 +42,8 @@ cfgd_publish_stats(struct cfgd *c)
 	stats_begin(&s, "cfgd", 0, c->plan ? c->plan->generation : 0);
 	for (i = 0; i < C_MAX; i++)
 		stats_add(&s, names[i], c->counters[i], NULL, NULL, NULL, NULL);
+	/* tcp:// clients the ZAP handler turned away (lib/zap.c) */
+	stats_add(&s, "curve_refused", zap_refused(), NULL, NULL, NULL, NULL);
 	for (i = BUS_TOO_BIG; i < BUS_ERR_MAX; i++)
 		stats_add(&s, "bad_requests", c->bad[i], "reason",
 		    bus_err_name((enum bus_err)i), NULL, NULL);

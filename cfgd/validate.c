@@ -920,6 +920,43 @@ check_routes(struct conf *c, struct diags *d)
 	routes_free(&rt);
 }
 
+/*
+ * ipc:// or tcp://; tcp:// only with curve_dir, the keys of `nsctl keygen`
+ * (the processes check the key files themselves when they start, on the
+ * hosts they run on).
+ */
+static void
+check_endpoints(config_setting_t *g, struct diags *d)
+{
+	static const char *const names[] = { "control", "plan", "flows",
+		"stats_in", "stats", NULL };
+	char ep[BUS_ENDPOINT_MAX], dir[CONF_PATH_MAX];
+	int has_dir, i;
+
+	has_dir = get_str(g, "curve_dir", dir, sizeof(dir) - 1, d) == 1;
+	if (has_dir && dir[0] != '/')
+		diag_add(d, DIAG_ERROR, LINE(member(g, "curve_dir")),
+		    "curve_dir \"%s\": must be an absolute path (the "
+		    "processes do not run in the directory of the file)",
+		    dir);
+	for (i = 0; names[i] != NULL; i++) {
+		if (get_str(g, names[i], ep, sizeof(ep) - 1, d) != 1 ||
+		    strncmp(ep, "ipc://", 6) == 0)
+			continue;
+		if (strncmp(ep, "tcp://", 6) != 0)
+			diag_add(d, DIAG_ERROR, LINE(member(g, names[i])),
+			    "endpoint %s \"%s\": only ipc:// and tcp:// "
+			    "endpoints are supported",
+			    names[i], ep);
+		else if (!has_dir)
+			diag_add(d, DIAG_ERROR, LINE(member(g, names[i])),
+			    "endpoint %s \"%s\": tcp:// needs CURVE keys: "
+			    "make them with `nsctl keygen DIR` and set "
+			    "endpoints.curve_dir = \"DIR\"",
+			    names[i], ep);
+	}
+}
+
 static void
 parse_misc(config_setting_t *root, const char *cwd, struct conf *c,
     struct diags *d)
@@ -927,11 +964,11 @@ parse_misc(config_setting_t *root, const char *cwd, struct conf *c,
 	static const char *const kroutes[] = { "file", NULL };
 	static const char *const kcache[] = { "entries", "full", NULL };
 	static const char *const kep[] = { "control", "plan", "flows",
-		"stats_in", "stats", NULL };
+		"stats_in", "stats", "curve_dir", NULL };
 	static const char *const full[] = { "evict-oldest", "drop-new", NULL };
 	config_setting_t *g;
 	char path[CONF_PATH_MAX];
-	int e, i;
+	int e;
 
 	get_str(root, "run_dir", c->run_dir, sizeof(c->run_dir) - 1, d);
 	get_str(root, "database", c->database, sizeof(c->database) - 1, d);
@@ -954,19 +991,7 @@ parse_misc(config_setting_t *root, const char *cwd, struct conf *c,
 	}
 	if ((g = group(root, "endpoints", d)) != NULL) {
 		check_known(g, "endpoints", kep, d);
-		for (i = 0; kep[i] != NULL; i++) {
-			char ep[BUS_ENDPOINT_MAX];
-
-			if (get_str(g, kep[i], ep, sizeof(ep) - 1, d) != 1)
-				continue;
-			if (strncmp(ep, "ipc://", 6) == 0)
-				continue;
-			diag_add(d, DIAG_ERROR, LINE(member(g, kep[i])),
-			    "endpoint %s \"%s\": only ipc:// endpoints are "
-			    "supported (tcp:// needs CURVE keys, not available "
-			    "yet)",
-			    kep[i], ep);
-		}
+		check_endpoints(g, d);
 	}
 }
 

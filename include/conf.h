@@ -149,7 +149,7 @@ int conf_load_text(const char *text, size_t len, const char *cwd,
 int conf_load_file(const char *path, struct conf *c, struct diags *d);
 void conf_free(struct conf *c);
 int conf_bootstrap(const char *path, char *run_dir, size_t rlen,
-    char *database, size_t dlen);
+    char *database, size_t dlen, char *curve_dir, size_t clen);
 
 /* validate.c */
 struct config_t;

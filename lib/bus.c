@@ -11,6 +11,7 @@
 #include <zmq.h>
 
 #include "bus.h"
+#include "curve.h"
 #include "log.h"
 #include "util.h"
 
@@ -89,6 +90,7 @@ bus_socket(void *ctx, int type, size_t maxmsg)
 
 	if (s == NULL)
 		fatalx("zmq_socket: %s", zmq_strerror(zmq_errno()));
+	curve_note_socket(ctx, s);
 	if (maxmsg > 0 && type != ZMQ_PUSH && type != ZMQ_PUB)
 		zmq_setsockopt(s, ZMQ_MAXMSGSIZE, &max, sizeof(max));
 	/* flow batches must not be dropped on close; the rest may */
@@ -106,9 +108,15 @@ bus_socket(void *ctx, int type, size_t maxmsg)
 	return s;
 }
 
+/* tcp:// is CURVE or nothing: without usable keys the process stops */
 int
 bus_bind(void *sock, const char *ep)
 {
+	char err[1024];
+
+	if (strncmp(ep, "tcp://", 6) == 0 &&
+	    curve_apply(sock, CURVE_SERVER, err, sizeof(err)) == -1)
+		fatalx("%s: %s", ep, err);
 	if (zmq_bind(sock, ep) == -1) {
 		log_warnx("bind %s: %s", ep, zmq_strerror(zmq_errno()));
 		return -1;
@@ -119,6 +127,11 @@ bus_bind(void *sock, const char *ep)
 int
 bus_connect(void *sock, const char *ep)
 {
+	char err[1024];
+
+	if (strncmp(ep, "tcp://", 6) == 0 &&
+	    curve_apply(sock, CURVE_CLIENT, err, sizeof(err)) == -1)
+		fatalx("%s: %s", ep, err);
 	if (zmq_connect(sock, ep) == -1) {
 		log_warnx("connect %s: %s", ep, zmq_strerror(zmq_errno()));
 		return -1;

@@ -10,6 +10,7 @@
 #include <zmq.h>
 
 #include "conf.h"
+#include "curve.h"
 #include "log.h"
 #include "nsctl.h"
 #include "util.h"
@@ -34,6 +35,7 @@ static const struct verb verbs[] = {
 	{ "display", cmd_display },
 	{ "up", cmd_up },
 	{ "run", cmd_run },
+	{ "keygen", cmd_keygen },
 };
 
 void
@@ -54,6 +56,7 @@ nsctl_usage(void)
 	    "  up [-c FILE]                  run the process group (foreground)\n"
 	    "  run -c FILE                   run it over capture files, then stop\n"
 	    "  collect -p PORT [-b ADDR] [--json] [-n N] [-t IDLE_S] [--summary]\n"
+	    "  keygen DIR                    CURVE keys for tcp:// endpoints\n"
 	    "exit codes: 0 ok, 1 invalid config or failed check, 2 usage, "
 	    "3 cfgd unreachable\n");
 	exit(EXIT_USAGE);
@@ -68,6 +71,11 @@ unreachable(struct nsctl *n, const char *why)
 	    " or point nsctl at its run directory with -r or "
 	    "NETSTREAMD_RUN_DIR.\n",
 	    n->ep.control, why, n->config);
+	if (strncmp(n->ep.control, "tcp://", 6) == 0)
+		fprintf(stderr,
+		    "Over tcp:// cfgd answers only the clients whose public "
+		    "key is in its authorized/ (this one's is %s/%s).\n",
+		    curve_dir(), CURVE_CLIENT_PUBLIC);
 	return EXIT_UNREACHABLE;
 }
 
@@ -129,7 +137,7 @@ int
 main(int argc, char **argv)
 {
 	struct nsctl n;
-	char run_dir[256] = DEFAULT_RUN_DIR, db[1024];
+	char run_dir[256] = DEFAULT_RUN_DIR, db[1024], curve_dir[1024] = "";
 	const char *rflag = NULL, *tmo;
 	size_t i;
 	int ch;
@@ -153,12 +161,17 @@ main(int argc, char **argv)
 	}
 	if (optind >= argc)
 		nsctl_usage();
-	/* the run dir: -r, then NETSTREAMD_RUN_DIR, then the file's */
-	if (rflag == NULL && getenv("NETSTREAMD_RUN_DIR") == NULL) {
-		conf_bootstrap(n.config, run_dir, sizeof(run_dir), db,
-		    sizeof(db));
+	/*
+	 * the run dir: -r, then NETSTREAMD_RUN_DIR, then the file's; the
+	 * CURVE dir: NETSTREAMD_CURVE_DIR, then the file's, which reaches
+	 * lib/curve.c and the processes `nsctl up` starts as that variable
+	 */
+	conf_bootstrap(n.config, run_dir, sizeof(run_dir), db, sizeof(db),
+	    curve_dir, sizeof(curve_dir));
+	if (rflag == NULL && getenv("NETSTREAMD_RUN_DIR") == NULL)
 		rflag = run_dir;
-	}
+	if (curve_dir[0] != '\0')
+		setenv("NETSTREAMD_CURVE_DIR", curve_dir, 0);
 	bus_endpoints_init(&n.ep, bus_run_dir(rflag));
 	argc -= optind;
 	argv += optind;

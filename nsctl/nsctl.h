@@ -39,6 +39,9 @@ void stats_print_json(const Netstream__Stats *s);
 /* display.c */
 int cmd_display(struct nsctl *n, int argc, char **argv);
 
+/* keygen.c */
+int cmd_keygen(struct nsctl *n, int argc, char **argv);
+
 /* group.c */
 int cmd_up(struct nsctl *n, int argc, char **argv);
 int cmd_run(struct nsctl *n, int argc, char **argv);
