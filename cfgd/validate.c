@@ -929,7 +929,7 @@ static void
 check_endpoints(config_setting_t *g, struct diags *d)
 {
 	static const char *const names[] = { "control", "plan", "flows",
-		"stats_in", "stats", NULL };
+		"stats_in", "stats", "acks", NULL };
 	char ep[BUS_ENDPOINT_MAX], dir[CONF_PATH_MAX];
 	int has_dir, i;
 
@@ -964,7 +964,7 @@ parse_misc(config_setting_t *root, const char *cwd, struct conf *c,
 	static const char *const kroutes[] = { "file", NULL };
 	static const char *const kcache[] = { "entries", "full", NULL };
 	static const char *const kep[] = { "control", "plan", "flows",
-		"stats_in", "stats", "curve_dir", NULL };
+		"stats_in", "stats", "acks", "curve_dir", NULL };
 	static const char *const full[] = { "evict-oldest", "drop-new", NULL };
 	config_setting_t *g;
 	char path[CONF_PATH_MAX];
