@@ -24,7 +24,7 @@ bad_name(enum xd_bad why)
 		"too-big", "decode", "version", "empty", "frames",
 		"not-a-batch", "template-id", "field-count", "field",
 		"row-len", "n-rows", "rows", "host-count", "address",
-		"port", "dscp", "source", "clock",
+		"port", "dscp", "source", "clock", "seq",
 	};
 
 	return (unsigned)why < BAD_MAX ? names[why] : "unknown";
@@ -110,6 +110,9 @@ batch_check(const Netstream__FlowBatch *b)
 	if (b->export_time_ms < 0 || b->export_time_ms > XD_CLOCK_MAX ||
 	    b->sys_boot_ms < 0 || b->sys_boot_ms > b->export_time_ms)
 		return BAD_CLOCK;
+	/* a tracked batch counts from 1, and its seq must fit a mark */
+	if (b->epoch != 0 && (b->seq < 1 || b->seq > XD_SEQ_MAX))
+		return BAD_SEQ;
 	if (b->n_hosts < 1 || b->n_hosts > XD_MAX_HOSTS)
 		return BAD_HOSTS;
 	for (i = 0; i < b->n_hosts; i++)

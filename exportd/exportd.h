@@ -44,6 +44,7 @@ enum xd_bad {
 	BAD_DSCP,
 	BAD_SOURCE,
 	BAD_CLOCK,
+	BAD_SEQ,
 	BAD_MAX
 };
 
@@ -155,6 +156,7 @@ struct dest {
 
 /* A mark: how far the rows of a (host, domain) went (ack.c). */
 #define MARK_SEQ(m) ((m) >> 24)
+#define XD_SEQ_MAX ((1ULL << 40) - 1) /* what a mark holds */
 #define PENT_SLOT 1
 #define PENT_DEST 2
 #define XD_STATE_ENTS 2048

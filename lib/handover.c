@@ -91,8 +91,9 @@ flush(struct handover *h, int wait)
 	return 0;
 }
 
-static void
-on_ack(struct handover *h, const Netstream__FlowAck *a)
+/* An ack that was checked by bus_recv() (and the fuzz target). */
+void
+ho_ack(struct handover *h, const Netstream__FlowAck *a)
 {
 	if (a->slot != h->slot || a->epoch != h->epoch)
 		return; /* another sender's, or a previous life's */
@@ -134,7 +135,7 @@ ho_poll(struct handover *h, int timeout_ms)
 		if (e != BUS_OK || env->msg_case != NETSTREAM__ENVELOPE__MSG_ACK)
 			h->bad_acks++;
 		else
-			on_ack(h, env->ack);
+			ho_ack(h, env->ack);
 		bus_free(env);
 	}
 	flush(h, 0);

@@ -3,7 +3,9 @@
  * runs on receipt (bus_check, the body of bus_recv), then what the receiver
  * checks next. A FlowBatch goes through exportd's batch_check(); one it
  * accepts must then encode (v9 and IPFIX, as dest.c packs it) and decode
- * back to the same rows with cdecode. A ControlRequest is only decoded
+ * back to the same rows with cdecode, and goes through exportd's order
+ * rule (ack_accept). A FlowAck goes to a sender holding batches 1..8,
+ * whose list must stay consistent. A ControlRequest is only decoded
  * here: the config text it carries is fuzz_config's job.
  */
 #include <stddef.h>
@@ -14,6 +16,8 @@
 #include "bus.h"
 #include "cdecode.h"
 #include "exportd.h"
+#include "handover.h"
+#include "util.h"
 #include "xpkt.h"
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
@@ -75,6 +79,75 @@ round_trip(const Netstream__FlowBatch *b, const struct tmpl *t, int format)
 	cdecode_free(&cd);
 }
 
+/* exportd's order rule, on state kept across inputs (never exported) */
+static void
+order(const Netstream__FlowBatch *b)
+{
+	static struct exportd xd;
+	struct xslot *x;
+	uint64_t before;
+	int taken;
+
+	if (xd.pf == NULL) {
+		/* no run directory: the state lives in memory only */
+		bus_endpoints_init(&xd.ep, "/nonexistent/fuzz");
+		state_open(&xd);
+	}
+	taken = ack_accept(&xd, b);
+	if (b->epoch == 0) {
+		if (!taken)
+			abort(); /* untracked: always taken */
+		return;
+	}
+	if ((x = xslot_find(&xd, b->slot)) == NULL)
+		abort();
+	if (taken && x->expect != b->seq + 1)
+		abort(); /* taken: the next one expected is the one after */
+	before = x->expect;
+	if (ack_accept(&xd, b) || x->expect != before)
+		abort(); /* the same batch again is a duplicate: no change */
+}
+
+/* A sender holding batches 1..8 of epoch 1, slot 1, gets the ack. */
+static void
+ack(const Netstream__FlowAck *a)
+{
+	struct handover h;
+	struct ho_batch *b;
+	uint64_t seq, n = 0;
+
+	memset(&h, 0, sizeof(h));
+	h.slot = 1;
+	h.epoch = 1;
+	h.instance = 5;
+	for (seq = 1; seq <= 8; seq++) {
+		b = xcalloc(1, sizeof(*b));
+		b->seq = seq;
+		b->len = 10;
+		b->buf = xmalloc(b->len);
+		if (h.tail != NULL)
+			h.tail->next = b;
+		else
+			h.head = b;
+		h.tail = b;
+		h.held++;
+		h.held_bytes += b->len;
+	}
+	h.next_seq = 9;
+	ho_ack(&h, a);
+	for (b = h.head; b != NULL; b = b->next, n++)
+		if (b->seq <= h.acked || (b->next == NULL && b != h.tail))
+			abort();
+	if (n != h.held || h.held_bytes != n * 10 || h.acked >= h.next_seq ||
+	    (h.unsent != NULL && h.unsent != h.head))
+		abort();
+	while ((b = h.head) != NULL) {
+		h.head = b->next;
+		free(b->buf);
+		free(b);
+	}
+}
+
 static void
 batch(const Netstream__FlowBatch *b)
 {
@@ -94,6 +167,7 @@ batch(const Netstream__FlowBatch *b)
 		abort();
 	round_trip(b, &t, XPKT_V9);
 	round_trip(b, &t, XPKT_IPFIX);
+	order(b);
 }
 
 int
@@ -114,6 +188,8 @@ LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 		abort();
 	if (env->msg_case == NETSTREAM__ENVELOPE__MSG_BATCH)
 		batch(env->batch);
+	if (env->msg_case == NETSTREAM__ENVELOPE__MSG_ACK)
+		ack(env->ack);
 	bus_free(env);
 	return 0;
 }
