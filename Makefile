@@ -34,8 +34,9 @@ LIB_OBJ := $(patsubst %.c,$(B)/%.o,$(LIB_SRC)) $(B)/gen/netstream.pb-c.o
 LIBNS   := $(B)/libns.a
 
 # The config compiler lives in cfgd/ and is linked into nsctl as well, so
-# `nsctl validate` works without a running daemon.
-CONF_OBJ := $(addprefix $(B)/cfgd/,parse.o validate.o plan.o)
+# `nsctl validate` works without a running daemon (and into fuzz_config).
+CONF_SRC := $(addprefix cfgd/,parse.c validate.c cfg_get.c plan.c)
+CONF_OBJ := $(patsubst %.c,$(B)/%.o,$(CONF_SRC))
 
 all: $(BINS)
 
@@ -136,7 +137,7 @@ FUZZ_LIBNS   := $(FZ)/libns.a
 
 # what each target drives, besides lib/ (libns)
 fuzz_decode_SRC   := sampled/decode.c
-fuzz_config_SRC   := cfgd/parse.c cfgd/validate.c cfgd/plan.c
+fuzz_config_SRC   := $(CONF_SRC)
 fuzz_envelope_SRC := exportd/dest.c exportd/send.c exportd/options.c \
                      exportd/xpkt.c exportd/v9.c exportd/ipfix.c \
                      exportd/ack.c
