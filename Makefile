@@ -35,7 +35,8 @@ LIBNS   := $(B)/libns.a
 
 # The config compiler lives in cfgd/ and is linked into nsctl as well, so
 # `nsctl validate` works without a running daemon (and into fuzz_config).
-CONF_SRC := $(addprefix cfgd/,parse.c validate.c cfg_get.c plan.c)
+CONF_SRC := $(addprefix cfgd/,parse.c validate.c validate_if.c cfg_get.c \
+            plan.c)
 CONF_OBJ := $(patsubst %.c,$(B)/%.o,$(CONF_SRC))
 
 all: $(BINS)

@@ -1,7 +1,8 @@
 /*
  * validate.h: what the validator's files share: the getters that read one
- * setting (cfg_get.c) and the parts of validate.c that validate_if.c uses.
- * Internal to the config compiler; the rest of the tree sees conf.h.
+ * setting (cfg_get.c), the parts of validate.c that validate_if.c uses and
+ * the interfaces list (validate_if.c). Internal to the config compiler;
+ * the rest of the tree sees conf.h.
  */
 #ifndef CFGD_VALIDATE_H
 #define CFGD_VALIDATE_H
@@ -33,5 +34,14 @@ config_setting_t *get_group(config_setting_t *parent, const char *name,
 config_setting_t *get_list(config_setting_t *parent, const char *name,
     int arrays, struct diags *d);
 void resolve_path(const char *cwd, const char *in, char *out, size_t len);
+
+/* validate.c */
+extern const char *const direction_names[3]; /* "inbound", "outbound" */
+void parse_sampler(config_setting_t *g, struct conf_sampler out[2],
+    struct diags *d);
+
+/* validate_if.c */
+void parse_interfaces(config_setting_t *root, const char *cwd,
+    struct conf *c, struct diags *d);
 
 #endif
