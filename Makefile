@@ -25,7 +25,9 @@ LDLIBS  := $(PKG_LIBS) -lm -lpthread
 
 # a process is built once its folder has its main file (cfgd/cfgd.c ...)
 PROGS   := $(foreach p,cfgd sampled exportd nsctl,$(if $(wildcard $(p)/$(p).c),$(p)))
-TOOLS   := $(patsubst tools/%.c,%,$(wildcard tools/*.c))
+# a tool is tools/X.c, or the files of tools/X/ once it outgrows one file
+TOOLS   := $(sort $(patsubst tools/%.c,%,$(wildcard tools/*.c)) \
+             $(patsubst tools/%/,%,$(dir $(wildcard tools/*/*.c))))
 BINS    := $(addprefix $(B)/bin/,$(PROGS) $(TOOLS))
 
 GEN_C   := $(B)/gen/netstream.pb-c.c
@@ -66,7 +68,7 @@ nsctl_EXTRA := $(CONF_OBJ)
 $(foreach p,$(PROGS),$(eval $(call prog,$(p))))
 
 define tool
-$(B)/bin/$(1): $(B)/tools/$(1).o $(LIBNS)
+$(B)/bin/$(1): $(patsubst %.c,$(B)/%.o,$(wildcard tools/$(1).c tools/$(1)/*.c)) $(LIBNS)
 	@mkdir -p $(B)/bin
 	$$(CC) $$(LDFLAGS) -o $$@ $$^ $$(LDLIBS)
 endef
@@ -108,7 +110,7 @@ soak: deps
 	@NS_BUILD=$(B) bench/soak
 
 fmt:
-	clang-format -i $(wildcard */*.c */*.h tools/*.c)
+	clang-format -i $(wildcard */*.c */*.h tools/*/*.c tools/*/*.h)
 
 clean:
 	rm -rf build build-san
