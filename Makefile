@@ -25,7 +25,9 @@ LDLIBS  := $(PKG_LIBS) -lm -lpthread
 
 # a process is built once its folder has its main file (cfgd/cfgd.c ...)
 PROGS   := $(foreach p,cfgd sampled exportd nsctl,$(if $(wildcard $(p)/$(p).c),$(p)))
-TOOLS   := $(patsubst tools/%.c,%,$(wildcard tools/*.c))
+# a tool is tools/X.c, or the files of tools/X/ once it outgrows one file
+TOOLS   := $(sort $(patsubst tools/%.c,%,$(wildcard tools/*.c)) \
+             $(patsubst tools/%/,%,$(dir $(wildcard tools/*/*.c))))
 BINS    := $(addprefix $(B)/bin/,$(PROGS) $(TOOLS))
 
 GEN_C   := $(B)/gen/netstream.pb-c.c
@@ -34,8 +36,10 @@ LIB_OBJ := $(patsubst %.c,$(B)/%.o,$(LIB_SRC)) $(B)/gen/netstream.pb-c.o
 LIBNS   := $(B)/libns.a
 
 # The config compiler lives in cfgd/ and is linked into nsctl as well, so
-# `nsctl validate` works without a running daemon.
-CONF_OBJ := $(addprefix $(B)/cfgd/,parse.o validate.o plan.o)
+# `nsctl validate` works without a running daemon (and into fuzz_config).
+CONF_SRC := $(addprefix cfgd/,parse.c validate.c validate_if.c cfg_get.c \
+            plan.c)
+CONF_OBJ := $(patsubst %.c,$(B)/%.o,$(CONF_SRC))
 
 all: $(BINS)
 
@@ -64,7 +68,7 @@ nsctl_EXTRA := $(CONF_OBJ)
 $(foreach p,$(PROGS),$(eval $(call prog,$(p))))
 
 define tool
-$(B)/bin/$(1): $(B)/tools/$(1).o $(LIBNS)
+$(B)/bin/$(1): $(patsubst %.c,$(B)/%.o,$(wildcard tools/$(1).c tools/$(1)/*.c)) $(LIBNS)
 	@mkdir -p $(B)/bin
 	$$(CC) $$(LDFLAGS) -o $$@ $$^ $$(LDLIBS)
 endef
@@ -106,7 +110,7 @@ soak: deps
 	@NS_BUILD=$(B) bench/soak
 
 fmt:
-	clang-format -i $(wildcard */*.c */*.h tools/*.c)
+	clang-format -i $(wildcard */*.c */*.h tools/*/*.c tools/*/*.h)
 
 clean:
 	rm -rf build build-san
@@ -136,7 +140,7 @@ FUZZ_LIBNS   := $(FZ)/libns.a
 
 # what each target drives, besides lib/ (libns)
 fuzz_decode_SRC   := sampled/decode.c
-fuzz_config_SRC   := cfgd/parse.c cfgd/validate.c cfgd/plan.c
+fuzz_config_SRC   := $(CONF_SRC)
 fuzz_envelope_SRC := exportd/dest.c exportd/send.c exportd/options.c \
                      exportd/xpkt.c exportd/v9.c exportd/ipfix.c \
                      exportd/ack.c

@@ -2,14 +2,13 @@
  * validate.c: turns a parsed libconfig tree into struct conf, checking every
  * setting: known names, types, ranges and defaults of DESIGN.md, references,
  * duplicates and limits. It reports every error it finds, not the first.
+ * Settings are read with the getters of cfg_get.c; the interfaces list is
+ * in validate_if.c.
  */
 #include <arpa/inet.h>
 #include <libconfig.h>
-#include <limits.h>
 #include <stdio.h>
-#include <stdlib.h>
 #include <string.h>
-#include <unistd.h>
 
 #include "bus.h"
 #include "conf.h"
@@ -17,156 +16,9 @@
 #include "netstream.pb-c.h"
 #include "routes.h"
 #include "util.h"
+#include "validate.h"
 
-#define LINE(s) ((int)config_setting_source_line(s))
-
-static const char *const dir_names[3] = { "inbound", "outbound", NULL };
-
-/* Reports settings a group does not know, with what it allows. */
-static void
-check_known(config_setting_t *g, const char *where, const char *const *allowed,
-    struct diags *d)
-{
-	char list[512];
-	int i, j, n = config_setting_length(g);
-
-	list[0] = '\0';
-	for (j = 0; allowed[j] != NULL; j++) {
-		if (j > 0)
-			strncat(list, ", ", sizeof(list) - strlen(list) - 1);
-		strncat(list, allowed[j], sizeof(list) - strlen(list) - 1);
-	}
-	for (i = 0; i < n; i++) {
-		config_setting_t *s = config_setting_get_elem(g, i);
-		const char *name = config_setting_name(s);
-
-		for (j = 0; allowed[j] != NULL; j++)
-			if (name != NULL && strcmp(name, allowed[j]) == 0)
-				break;
-		if (allowed[j] == NULL)
-			diag_add(d, DIAG_ERROR, LINE(s),
-			    "unknown setting '%s' in %s (allowed: %s)",
-			    name ? name : "?", where, list);
-	}
-}
-
-static config_setting_t *
-member(config_setting_t *g, const char *name)
-{
-	return g == NULL ? NULL : config_setting_get_member(g, name);
-}
-
-/*
- * An integer setting in [min, max]; absent keeps *out. 1 when present.
- * label names it in messages ("inbound sampler value").
- */
-static int
-get_uint_l(config_setting_t *g, const char *name, const char *label,
-    long long min, long long max, unsigned *out, struct diags *d)
-{
-	config_setting_t *s = member(g, name);
-	long long v;
-
-	if (s == NULL)
-		return 0;
-	if (config_setting_type(s) != CONFIG_TYPE_INT &&
-	    config_setting_type(s) != CONFIG_TYPE_INT64) {
-		diag_add(d, DIAG_ERROR, LINE(s),
-		    "%s must be an integer in %lld..%lld", label, min, max);
-		return -1;
-	}
-	v = config_setting_get_int64(s);
-	if (v < min || v > max) {
-		diag_add(d, DIAG_ERROR, LINE(s),
-		    "%s %lld out of range %lld..%lld", label, v, min, max);
-		return -1;
-	}
-	*out = (unsigned)v;
-	return 1;
-}
-
-static int
-get_uint(config_setting_t *g, const char *name, long long min, long long max,
-    unsigned *out, struct diags *d)
-{
-	return get_uint_l(g, name, name, min, max, out, d);
-}
-
-static int
-get_bool(config_setting_t *g, const char *name, int *out, struct diags *d)
-{
-	config_setting_t *s = member(g, name);
-
-	if (s == NULL)
-		return 0;
-	if (config_setting_type(s) != CONFIG_TYPE_BOOL) {
-		diag_add(d, DIAG_ERROR, LINE(s),
-		    "%s must be true or false", name);
-		return -1;
-	}
-	*out = config_setting_get_bool(s);
-	return 1;
-}
-
-/* A string of 1..max characters. */
-static int
-get_str(config_setting_t *g, const char *name, char *out, size_t max,
-    struct diags *d)
-{
-	config_setting_t *s = member(g, name);
-	const char *v;
-
-	if (s == NULL)
-		return 0;
-	if (config_setting_type(s) != CONFIG_TYPE_STRING) {
-		diag_add(d, DIAG_ERROR, LINE(s), "%s must be a string", name);
-		return -1;
-	}
-	v = config_setting_get_string(s);
-	if (v[0] == '\0' || strlen(v) > max) {
-		diag_add(d, DIAG_ERROR, LINE(s),
-		    "%s must be 1..%zu characters", name, max);
-		return -1;
-	}
-	ns_strlcpy(out, v, max + 1);
-	return 1;
-}
-
-/* One of the strings of allowed; *out is its index. */
-static int
-get_enum(config_setting_t *g, const char *name, const char *const *allowed,
-    int *out, struct diags *d)
-{
-	char v[64], list[256];
-	int i, rc;
-
-	if ((rc = get_str(g, name, v, sizeof(v) - 1, d)) != 1) {
-		if (rc == -1)
-			goto bad;
-		return rc;
-	}
-	for (i = 0; allowed[i] != NULL; i++)
-		if (strcmp(v, allowed[i]) == 0) {
-			*out = i;
-			return 1;
-		}
-bad:
-	list[0] = '\0';
-	for (i = 0; allowed[i] != NULL; i++) {
-		if (i > 0)
-			strncat(list, ", ", sizeof(list) - strlen(list) - 1);
-		strncat(list, "\"", sizeof(list) - strlen(list) - 1);
-		strncat(list, allowed[i], sizeof(list) - strlen(list) - 1);
-		strncat(list, "\"", sizeof(list) - strlen(list) - 1);
-	}
-	if (rc != -1)
-		diag_add(d, DIAG_ERROR, LINE(member(g, name)),
-		    "%s \"%s\" is not one of %s", name, v, list);
-	else
-		diag_add(d, DIAG_ERROR, LINE(member(g, name)),
-		    "%s must be one of %s", name, list);
-	return -1;
-}
+const char *const direction_names[3] = { "inbound", "outbound", NULL };
 
 static int
 addr_family(const char *a)
@@ -178,36 +30,6 @@ addr_family(const char *a)
 	if (inet_pton(AF_INET, a, buf) == 1)
 		return 4;
 	return 0;
-}
-
-/* A group, or NULL with an error when the setting is of another type. */
-static config_setting_t *
-group(config_setting_t *parent, const char *name, struct diags *d)
-{
-	config_setting_t *s = member(parent, name);
-
-	if (s != NULL && config_setting_type(s) != CONFIG_TYPE_GROUP) {
-		diag_add(d, DIAG_ERROR, LINE(s),
-		    "%s must be a group { ... }", name);
-		return NULL;
-	}
-	return s;
-}
-
-static config_setting_t *
-list(config_setting_t *parent, const char *name, int arrays, struct diags *d)
-{
-	config_setting_t *s = member(parent, name);
-
-	if (s == NULL)
-		return NULL;
-	if (config_setting_type(s) != CONFIG_TYPE_LIST &&
-	    !(arrays && config_setting_type(s) == CONFIG_TYPE_ARRAY)) {
-		diag_add(d, DIAG_ERROR, LINE(s), "%s must be a %s", name,
-		    arrays ? "list [ ... ]" : "list ( { ... }, ... )");
-		return NULL;
-	}
-	return s;
 }
 
 static void
@@ -233,13 +55,13 @@ parse_host(config_setting_t *h, const char *view, int version_ipfix,
 		diag_add(d, DIAG_ERROR, LINE(h),
 		    "host in %s needs an address", view);
 	else if (out->address[0] && addr_family(out->address) == 0)
-		diag_add(d, DIAG_ERROR, LINE(member(h, "address")),
+		diag_add(d, DIAG_ERROR, LINE(get_member(h, "address")),
 		    "host address \"%s\" is not an IPv4 or IPv6 address",
 		    out->address);
 	if (get_uint(h, "port", 1, 65535, &out->port, d) == 0)
 		diag_add(d, DIAG_ERROR, LINE(h),
 		    "host in %s needs a port (1..65535)", view);
-	if ((v = member(h, "version")) != NULL &&
+	if ((v = get_member(h, "version")) != NULL &&
 	    config_setting_type(v) == CONFIG_TYPE_INT) {
 		if (config_setting_get_int(v) == 9)
 			out->ipfix = 0;
@@ -257,20 +79,20 @@ parse_source(config_setting_t *g, const char *view,
     struct conf_view_export *ex, struct diags *d)
 {
 	static const char *const known[] = { "address", "port", NULL };
-	config_setting_t *s = group(g, "source", d);
+	config_setting_t *s = get_group(g, "source", d);
 
 	if (s == NULL)
 		return;
 	check_known(s, "source", known, d);
 	ex->source_line = LINE(s);
 	if (get_str(s, "address", ex->source, CONF_ADDR_MAX - 1, d) != 1) {
-		if (member(s, "address") == NULL)
+		if (get_member(s, "address") == NULL)
 			diag_add(d, DIAG_ERROR, LINE(s),
 			    "source in %s needs an address", view);
 		return;
 	}
 	if (addr_family(ex->source) == 0) {
-		diag_add(d, DIAG_ERROR, LINE(member(s, "address")),
+		diag_add(d, DIAG_ERROR, LINE(get_member(s, "address")),
 		    "source address \"%s\" is not an IPv4 or IPv6 address",
 		    ex->source);
 		return;
@@ -284,7 +106,7 @@ static void
 parse_hosts(config_setting_t *g, const char *view, int version_ipfix,
     struct conf_view_export *ex, struct diags *d)
 {
-	config_setting_t *l = list(g, "hosts", 0, d);
+	config_setting_t *l = get_list(g, "hosts", 0, d);
 	int i, j, n;
 
 	if (l == NULL)
@@ -357,7 +179,7 @@ parse_sampler_dir(config_setting_t *s, struct conf_sampler *out,
 		    "or \"fix-time\")");
 		return;
 	}
-	if (member(s, "mode") == NULL || mode < 0 || mode > 2)
+	if (get_member(s, "mode") == NULL || mode < 0 || mode > 2)
 		return;
 	out->mode = mode == 0 ? NETSTREAM__SAMPLER_MODE__FIX_PACKETS :
 	    mode == 1 ? NETSTREAM__SAMPLER_MODE__RANDOM_PACKETS :
@@ -374,19 +196,19 @@ parse_sampler_dir(config_setting_t *s, struct conf_sampler *out,
 		    "packet sampler needs a value (1..65535)");
 }
 
-static void
+void
 parse_sampler(config_setting_t *g, struct conf_sampler out[2],
     struct diags *d)
 {
 	static const char *const known[] = { "inbound", "outbound", NULL };
-	config_setting_t *s = group(g, "sampler", d), *x;
+	config_setting_t *s = get_group(g, "sampler", d), *x;
 	int i;
 
 	if (s == NULL)
 		return;
 	check_known(s, "sampler", known, d);
 	for (i = 0; i < 2; i++)
-		if ((x = member(s, dir_names[i])) != NULL)
+		if ((x = get_member(s, direction_names[i])) != NULL)
 			parse_sampler_dir(x, &out[i], d);
 }
 
@@ -405,16 +227,16 @@ parse_system(config_setting_t *root, struct conf *c, struct diags *d)
 	static const char *const as[] = { "none", "origin", "peer", NULL };
 	static const char *const compat[] = { "vrp", "extended", NULL };
 	static const char *const widths[] = { "16", "32", NULL };
-	config_setting_t *sys = group(root, "system", d), *ex, *ag, *v;
+	config_setting_t *sys = get_group(root, "system", d), *ex, *ag, *v;
 	unsigned mins = 30;
 	int e, has_min, has_sec;
 
 	if (sys == NULL)
 		return;
 	check_known(sys, "system", known, d);
-	if ((ex = group(sys, "export", d)) != NULL) {
+	if ((ex = get_group(sys, "export", d)) != NULL) {
 		check_known(ex, "system.export", kexport, d);
-		if ((v = member(ex, "version")) != NULL &&
+		if ((v = get_member(ex, "version")) != NULL &&
 		    config_setting_type(v) == CONFIG_TYPE_INT) {
 			if (config_setting_get_int(v) != 9)
 				diag_add(d, DIAG_ERROR, LINE(v),
@@ -439,17 +261,18 @@ parse_system(config_setting_t *root, struct conf *c, struct diags *d)
 		parse_hosts(ex, "the system view", c->version_ipfix, &c->sys,
 		    d);
 	}
-	if ((v = member(sys, "apply_record")) != NULL) {
+	if ((v = get_member(sys, "apply_record")) != NULL) {
 		c->apply_line = LINE(v);
 		get_str(sys, "apply_record", c->apply_record, CONF_NAME_MAX, d);
 	}
-	if ((ag = group(sys, "aging", d)) != NULL) {
+	if ((ag = get_group(sys, "aging", d)) != NULL) {
 		check_known(ag, "system.aging", kaging, d);
 		has_min = get_uint(ag, "active_minutes", 1, 60, &mins, d);
 		has_sec = get_uint(ag, "active_seconds", 15, 59,
 		    &c->active_seconds, d);
 		if (has_min && has_sec)
-			diag_add(d, DIAG_ERROR, LINE(member(ag, "active_seconds")),
+			diag_add(d, DIAG_ERROR,
+			    LINE(get_member(ag, "active_seconds")),
 			    "set one of active_minutes (1..60) or active_seconds "
 			    "(15..59), not both");
 		get_uint(ag, "inactive_seconds", 5, 600, &c->inactive_seconds,
@@ -469,7 +292,7 @@ static void
 parse_fields(config_setting_t *r, const char *name, int where,
     unsigned *out, int *n, const char *rec, struct diags *d)
 {
-	config_setting_t *l = list(r, name, 1, d), *f;
+	config_setting_t *l = get_list(r, name, 1, d), *f;
 	const struct field_def *def;
 	int i, j;
 
@@ -516,7 +339,7 @@ static void
 parse_records(config_setting_t *root, struct conf *c, struct diags *d)
 {
 	static const char *const known[] = { "name", "match", "collect", NULL };
-	config_setting_t *l = list(root, "records", 0, d), *r;
+	config_setting_t *l = get_list(root, "records", 0, d), *r;
 	int i, j, k, n;
 
 	if (l == NULL)
@@ -574,7 +397,7 @@ parse_monitors(config_setting_t *root, struct conf *c, struct diags *d)
 {
 	static const char *const known[] = { "name", "apply_record", "source",
 		"hosts", NULL };
-	config_setting_t *l = list(root, "monitors", 0, d), *m, *v;
+	config_setting_t *l = get_list(root, "monitors", 0, d), *m, *v;
 	char view[64];
 	int i, j, n;
 
@@ -599,7 +422,7 @@ parse_monitors(config_setting_t *root, struct conf *c, struct diags *d)
 			    "monitor needs a name (1..%d characters)",
 			    CONF_NAME_MAX);
 		snprintf(view, sizeof(view), "monitor %s", mon->name);
-		if ((v = member(m, "apply_record")) != NULL) {
+		if ((v = get_member(m, "apply_record")) != NULL) {
 			mon->record_line = LINE(v);
 			get_str(m, "apply_record", mon->record, CONF_NAME_MAX,
 			    d);
@@ -623,7 +446,7 @@ parse_slots(config_setting_t *root, struct conf *c, struct diags *d)
 	static const char *const known[] = { "id", "sequence_mode", "hosts",
 		NULL };
 	static const char *const modes[] = { "packet", "flow", NULL };
-	config_setting_t *l = list(root, "slots", 0, d), *s;
+	config_setting_t *l = get_list(root, "slots", 0, d), *s;
 	char view[32];
 	int i, j, n, mode;
 
@@ -660,17 +483,6 @@ parse_slots(config_setting_t *root, struct conf *c, struct diags *d)
 }
 
 static int
-find_monitor(const struct conf *c, const char *name)
-{
-	int i;
-
-	for (i = 0; i < c->n_monitors; i++)
-		if (strcmp(c->monitors[i].name, name) == 0)
-			return i;
-	return -1;
-}
-
-static int
 find_record(const struct conf *c, const char *name)
 {
 	int i;
@@ -681,212 +493,6 @@ find_record(const struct conf *c, const char *name)
 	return -1;
 }
 
-/* The first number of an interface name is its slot (GE1/0/0 -> 1). */
-static int
-slot_of_name(const char *name, unsigned *slot)
-{
-	const char *p = name;
-	unsigned long v;
-
-	while (*p && (*p < '0' || *p > '9'))
-		p++;
-	if (*p == '\0')
-		return -1;
-	v = strtoul(p, NULL, 10);
-	if (v > 255)
-		return -1;
-	*slot = (unsigned)v;
-	return 0;
-}
-
-static void
-resolve_path(const char *cwd, const char *in, char *out, size_t len)
-{
-	if (in[0] == '/' || cwd == NULL || cwd[0] == '\0')
-		ns_strlcpy(out, in, len);
-	else {
-		size_t n = ns_strlcpy(out, cwd, len);
-
-		if (n + 1 < len) {
-			out[n] = '/';
-			ns_strlcpy(out + n + 1, in, len - n - 1);
-		}
-	}
-}
-
-static void
-parse_iface_binds(config_setting_t *g, const struct conf *c,
-    struct conf_iface *ifc, struct diags *d)
-{
-	static const char *const known[] = { "name", "direction", NULL };
-	config_setting_t *l = list(g, "monitors", 0, d), *b;
-	int i, dir;
-
-	if (l == NULL)
-		return;
-	for (i = 0; i < config_setting_length(l); i++) {
-		struct conf_bind nb;
-
-		memset(&nb, 0, sizeof(nb));
-		b = config_setting_get_elem(l, i);
-		nb.line = LINE(b);
-		if (config_setting_type(b) != CONFIG_TYPE_GROUP) {
-			diag_add(d, DIAG_ERROR, LINE(b),
-			    "a monitor binding must be { name; direction; }");
-			continue;
-		}
-		check_known(b, "a monitor binding", known, d);
-		if (get_str(b, "name", nb.monitor, CONF_NAME_MAX, d) != 1 ||
-		    get_enum(b, "direction", dir_names, &dir, d) != 1) {
-			if (member(b, "name") == NULL ||
-			    member(b, "direction") == NULL)
-				diag_add(d, DIAG_ERROR, LINE(b),
-				    "a monitor binding needs a name and a "
-				    "direction (\"inbound\" or \"outbound\")");
-			continue;
-		}
-		nb.dir = dir;
-		if (find_monitor(c, nb.monitor) < 0) {
-			diag_add(d, DIAG_ERROR, LINE(member(b, "name")),
-			    "interface %s: no monitor named %s", ifc->name,
-			    nb.monitor);
-			continue;
-		}
-		if (ifc->n_binds > 0 && ifc->binds[0].dir == dir) {
-			diag_add(d, DIAG_ERROR, nb.line,
-			    "interface %s: a second monitor on %s (monitor %s "
-			    "at line %d): one monitor per interface direction",
-			    ifc->name, dir_names[dir], ifc->binds[0].monitor,
-			    ifc->binds[0].line);
-			continue;
-		}
-		if (ifc->n_binds < 2)
-			ifc->binds[ifc->n_binds++] = nb;
-	}
-}
-
-static void
-parse_iface(config_setting_t *g, const char *cwd, struct conf *c,
-    struct conf_iface *ifc, struct diags *d)
-{
-	static const char *const known[] = { "name", "slot", "ifindex",
-		"device", "file", "replay", "file_direction", "netstream",
-		"monitors", "sampler", "buffer_kb", NULL };
-	static const char *const replay[] = { "fast", "realtime", NULL };
-	config_setting_t *ns, *x;
-	char file[CONF_PATH_MAX];
-	int i, e, has_dev, has_file;
-
-	check_known(g, "an interface", known, d);
-	if (get_str(g, "name", ifc->name, sizeof(ifc->name) - 1, d) == 0)
-		diag_add(d, DIAG_ERROR, ifc->line,
-		    "interface needs a name (like \"GigabitEthernet1/0/0\")");
-	if (get_uint(g, "slot", 0, 255, &ifc->slot, d) == 0 && ifc->name[0] &&
-	    slot_of_name(ifc->name, &ifc->slot) == -1)
-		diag_add(d, DIAG_ERROR, ifc->line,
-		    "interface %s: no slot, and its name has no slot number: "
-		    "set slot = N (0..255)",
-		    ifc->name);
-	get_uint(g, "ifindex", 1, 4294967295LL, &ifc->ifindex, d);
-	ifc->buffer_kb = 4096;
-	get_uint(g, "buffer_kb", 64, 1048576, &ifc->buffer_kb, d);
-	has_dev = get_str(g, "device", ifc->device, sizeof(ifc->device) - 1,
-	    d);
-	has_file = get_str(g, "file", file, sizeof(file) - 1, d);
-	if (has_file == 1)
-		resolve_path(cwd, file, ifc->file, sizeof(ifc->file));
-	if (has_dev == 0 && has_file == 0)
-		diag_add(d, DIAG_ERROR, ifc->line,
-		    "interface %s needs a device (live capture) or a file "
-		    "(a pcap/pcapng capture)",
-		    ifc->name);
-	else if (has_dev && has_file)
-		diag_add(d, DIAG_ERROR, LINE(member(g, "file")),
-		    "interface %s: set device or file, not both", ifc->name);
-	if (has_file == 1 && access(ifc->file, R_OK) != 0)
-		diag_add(d, DIAG_ERROR, LINE(member(g, "file")),
-		    "interface %s: cannot read capture file %s", ifc->name,
-		    ifc->file);
-	if (get_enum(g, "replay", replay, &e, d) == 1)
-		ifc->realtime = e == 1;
-	if (get_enum(g, "file_direction", dir_names, &e, d) == 1)
-		ifc->file_dir = e;
-	if ((has_file != 1) && (member(g, "replay") != NULL ||
-	    member(g, "file_direction") != NULL))
-		diag_add(d, DIAG_ERROR, ifc->line,
-		    "interface %s: replay and file_direction apply to a "
-		    "capture file only",
-		    ifc->name);
-	if ((ns = list(g, "netstream", 1, d)) != NULL) {
-		for (i = 0; i < config_setting_length(ns); i++) {
-			const char *v;
-
-			x = config_setting_get_elem(ns, i);
-			v = config_setting_get_string(x);
-			if (v != NULL && strcmp(v, "inbound") == 0)
-				e = 0;
-			else if (v != NULL && strcmp(v, "outbound") == 0)
-				e = 1;
-			else {
-				diag_add(d, DIAG_ERROR, LINE(x),
-				    "netstream entries are \"inbound\" or "
-				    "\"outbound\"");
-				continue;
-			}
-			if (ifc->netstream[e])
-				diag_add(d, DIAG_ERROR, LINE(x),
-				    "interface %s: netstream %s listed twice",
-				    ifc->name, v);
-			ifc->netstream[e] = LINE(x);
-		}
-	}
-	parse_iface_binds(g, c, ifc, d);
-	parse_sampler(g, ifc->sampler, d);
-}
-
-static void
-parse_interfaces(config_setting_t *root, const char *cwd, struct conf *c,
-    struct diags *d)
-{
-	config_setting_t *l = list(root, "interfaces", 0, d), *g;
-	int i, j, n;
-
-	if (l == NULL)
-		return;
-	n = config_setting_length(l);
-	c->ifaces = xcalloc((size_t)n, sizeof(*c->ifaces));
-	for (i = 0; i < n; i++) {
-		struct conf_iface *ifc = &c->ifaces[c->n_ifaces];
-
-		g = config_setting_get_elem(l, i);
-		ifc->line = LINE(g);
-		if (config_setting_type(g) != CONFIG_TYPE_GROUP) {
-			diag_add(d, DIAG_ERROR, LINE(g),
-			    "an interface must be a group { name; device; ... }");
-			continue;
-		}
-		parse_iface(g, cwd, c, ifc, d);
-		for (j = 0; j < c->n_ifaces; j++) {
-			if (ifc->name[0] &&
-			    strcmp(c->ifaces[j].name, ifc->name) == 0)
-				diag_add(d, DIAG_ERROR, ifc->line,
-				    "duplicate interface %s (first at line %d)",
-				    ifc->name, c->ifaces[j].line);
-			if (ifc->ifindex && c->ifaces[j].ifindex == ifc->ifindex)
-				diag_add(d, DIAG_ERROR, ifc->line,
-				    "interface %s: ifindex %u already used by "
-				    "%s",
-				    ifc->name, ifc->ifindex, c->ifaces[j].name);
-			if (ifc->device[0] &&
-			    strcmp(c->ifaces[j].device, ifc->device) == 0)
-				diag_add(d, DIAG_ERROR, ifc->line,
-				    "interface %s: device %s already captured "
-				    "by %s",
-				    ifc->name, ifc->device, c->ifaces[j].name);
-		}
-		c->n_ifaces++;
-	}
-}
 
 /* References: every record a view applies must exist. */
 static void
@@ -935,7 +541,7 @@ check_endpoints(config_setting_t *g, struct diags *d)
 
 	has_dir = get_str(g, "curve_dir", dir, sizeof(dir) - 1, d) == 1;
 	if (has_dir && dir[0] != '/')
-		diag_add(d, DIAG_ERROR, LINE(member(g, "curve_dir")),
+		diag_add(d, DIAG_ERROR, LINE(get_member(g, "curve_dir")),
 		    "curve_dir \"%s\": must be an absolute path (the "
 		    "processes do not run in the directory of the file)",
 		    dir);
@@ -944,12 +550,12 @@ check_endpoints(config_setting_t *g, struct diags *d)
 		    strncmp(ep, "ipc://", 6) == 0)
 			continue;
 		if (strncmp(ep, "tcp://", 6) != 0)
-			diag_add(d, DIAG_ERROR, LINE(member(g, names[i])),
+			diag_add(d, DIAG_ERROR, LINE(get_member(g, names[i])),
 			    "endpoint %s \"%s\": only ipc:// and tcp:// "
 			    "endpoints are supported",
 			    names[i], ep);
 		else if (!has_dir)
-			diag_add(d, DIAG_ERROR, LINE(member(g, names[i])),
+			diag_add(d, DIAG_ERROR, LINE(get_member(g, names[i])),
 			    "endpoint %s \"%s\": tcp:// needs CURVE keys: "
 			    "make them with `nsctl keygen DIR` and set "
 			    "endpoints.curve_dir = \"DIR\"",
@@ -974,22 +580,22 @@ parse_misc(config_setting_t *root, const char *cwd, struct conf *c,
 	get_str(root, "database", c->database, sizeof(c->database) - 1, d);
 	get_uint(root, "stats_interval_ms", 100, 60000, &c->stats_interval_ms,
 	    d);
-	if ((g = group(root, "routes", d)) != NULL) {
+	if ((g = get_group(root, "routes", d)) != NULL) {
 		check_known(g, "routes", kroutes, d);
 		if (get_str(g, "file", path, sizeof(path) - 1, d) == 1) {
 			resolve_path(cwd, path, c->routes_file,
 			    sizeof(c->routes_file));
-			c->routes_line = LINE(member(g, "file"));
+			c->routes_line = LINE(get_member(g, "file"));
 			check_routes(c, d);
 		}
 	}
-	if ((g = group(root, "cache", d)) != NULL) {
+	if ((g = get_group(root, "cache", d)) != NULL) {
 		check_known(g, "cache", kcache, d);
 		get_uint(g, "entries", 1024, 16777216, &c->cache_entries, d);
 		if (get_enum(g, "full", full, &e, d) == 1)
 			c->cache_drop_new = e == 1;
 	}
-	if ((g = group(root, "endpoints", d)) != NULL) {
+	if ((g = get_group(root, "endpoints", d)) != NULL) {
 		check_known(g, "endpoints", kep, d);
 		check_endpoints(g, d);
 	}
