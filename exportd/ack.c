@@ -109,7 +109,10 @@ state_close(struct exportd *xd)
 	else
 		free(xd->pf);
 	xd->pf = NULL;
+	while (xd->n_xslots > 0)
+		free(xd->xslots[--xd->n_xslots]);
 	free(xd->xslots);
+	xd->xslots = NULL;
 }
 
 static struct xd_pent *
@@ -159,8 +162,8 @@ xslot_find(struct exportd *xd, uint32_t slot)
 	size_t i;
 
 	for (i = 0; i < xd->n_xslots; i++)
-		if (xd->xslots[i].slot == slot)
-			return &xd->xslots[i];
+		if (xd->xslots[i]->slot == slot)
+			return xd->xslots[i];
 	return NULL;
 }
 
@@ -172,10 +175,11 @@ xslot_get(struct exportd *xd, uint32_t slot)
 
 	if (x != NULL)
 		return x;
+	/* each on its own: dests keep a pointer to theirs */
+	x = xcalloc(1, sizeof(*x));
 	xd->xslots = xrealloc(xd->xslots,
 	    (xd->n_xslots + 1) * sizeof(*xd->xslots));
-	x = &xd->xslots[xd->n_xslots++];
-	memset(x, 0, sizeof(*x));
+	xd->xslots[xd->n_xslots++] = x;
 	x->slot = slot;
 	if ((e = pent_find(xd, PENT_SLOT, slot, NULL)) != NULL && e->epoch) {
 		/* what the last exportd acknowledged: go on after it */
@@ -353,7 +357,7 @@ ack_publish(struct exportd *xd, int64_t now)
 	size_t i;
 
 	for (i = 0; i < xd->n_xslots; i++) {
-		struct xslot *x = &xd->xslots[i];
+		struct xslot *x = xd->xslots[i];
 		uint64_t a;
 
 		if (!x->known)

@@ -210,7 +210,7 @@ struct exportd {
 	uint64_t instance;
 	struct xd_pfile *pf;
 	int pf_mapped, state_fresh;
-	struct xslot *xslots;
+	struct xslot **xslots;
 	size_t n_xslots;
 	int64_t next_beat;
 	uint64_t dup_batches, gap_batches, rows_skipped;

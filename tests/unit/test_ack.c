@@ -110,12 +110,13 @@ teardown(void **state)
 }
 
 static void
-batch(struct fx *x, Netstream__FlowBatch *b, uint64_t epoch, uint64_t seq)
+batch_in(struct fx *x, Netstream__FlowBatch *b, uint32_t slot,
+    uint64_t epoch, uint64_t seq)
 {
 	size_t i;
 
 	netstream__flow_batch__init(b);
-	b->slot = 1;
+	b->slot = slot;
 	b->template_id = 258;
 	b->n_fields = 2;
 	b->fields = x->fp;
@@ -134,17 +135,23 @@ batch(struct fx *x, Netstream__FlowBatch *b, uint64_t epoch, uint64_t seq)
 	assert_int_equal(batch_check(b), BAD_MAX);
 }
 
-/* Offers a batch as recv_batch() does: 1 when it was exported. */
+/* Offers a batch of a slot as recv_batch() does: 1 when it was exported. */
 static int
-offer(struct fx *x, uint64_t epoch, uint64_t seq)
+offer_in(struct fx *x, uint32_t slot, uint64_t epoch, uint64_t seq)
 {
 	Netstream__FlowBatch b;
 
-	batch(x, &b, epoch, seq);
+	batch_in(x, &b, slot, epoch, seq);
 	if (!ack_accept(&x->xd, &b))
 		return 0;
 	dest_batch(&x->xd, &b);
 	return 1;
+}
+
+static int
+offer(struct fx *x, uint64_t epoch, uint64_t seq)
+{
+	return offer_in(x, 1, epoch, seq);
 }
 
 /* Closes what is open, sends it, and returns the data records received. */
@@ -223,6 +230,20 @@ test_ack_waits_for_send(void **state)
 	assert_int_equal(xslot_find(&x->xd, 1)->acked, 1);
 }
 
+/* Slots come and go while packets of others wait (SAN: no stale state). */
+static void
+test_many_slots(void **state)
+{
+	struct fx *x = *state;
+	uint32_t slot;
+
+	for (slot = 1; slot <= 9; slot++)
+		assert_int_equal(offer_in(x, slot, 100 + slot, 1), 1);
+	assert_int_equal(flush_and_count(x), 9 * ROWS);
+	for (slot = 1; slot <= 9; slot++)
+		assert_int_equal(xslot_find(&x->xd, slot)->acked, 1);
+}
+
 /*
  * A restarted exportd expects the batch after the last ack, and of a
  * batch pushed again sends only the rows not sent before.
@@ -263,6 +284,8 @@ main(void)
 		cmocka_unit_test_setup_teardown(test_new_sender, setup,
 		    teardown),
 		cmocka_unit_test_setup_teardown(test_ack_waits_for_send, setup,
+		    teardown),
+		cmocka_unit_test_setup_teardown(test_many_slots, setup,
 		    teardown),
 		cmocka_unit_test_setup_teardown(test_restart, setup, teardown),
 	};
