@@ -427,14 +427,35 @@ cache_age(struct slot *s, struct binding *b, uint32_t now)
 		expire(s, b, c->age_head, END_ACTIVE);
 }
 
-/* Ages every flow (end of file, shutdown, plan change). */
+/*
+ * Ages every flow (end of file, shutdown, plan change). The array is
+ * walked in memory order, and the hash, the wheel and the lists are reset
+ * at once: unlinking a million flows one by one would cost a cache miss
+ * or two each, for lists that are all emptied anyway.
+ */
 void
 cache_flush(struct slot *s, struct binding *b, int reason)
 {
 	struct cache *c = b->cache;
+	uint32_t i;
 
-	while (c->age_head != NIL)
-		expire(s, b, c->age_head, reason);
+	for (i = 0; i < c->hwm; i++) {
+		struct flow *f = F(c, i);
+
+		if (!f->used)
+			continue;
+		push_row(s, b, f, reason);
+		f->used = 0;
+		c->aged[reason]++;
+	}
+	s->flows_total -= c->used;
+	c->used = 0;
+	if (c->buckets != NULL)
+		memset(c->buckets, 0xff,
+		    ((size_t)c->mask + 1) * sizeof(uint32_t));
+	memset(c->wheel, 0xff, WHEEL_SIZE * sizeof(uint32_t));
+	c->free_head = c->age_head = c->age_tail = NIL;
+	c->hwm = 0; /* hand the (touched) entries out again from the start */
 }
 
 /* Entry i of the pool for a walk outside the hot path (query.c), or NULL. */

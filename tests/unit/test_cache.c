@@ -123,6 +123,18 @@ grows_and_finds_every_flow(void **state)
 	assert_int_equal(aged_packets, 10000);
 	assert_int_equal(aged_bytes, 1000000);
 	assert_int_equal(slot.flows_total, 0);
+	assert_int_equal(bnd.cache->used, 0);
+	/* the flushed cache starts again empty: every flow is new */
+	for (i = 0; i < 3000; i++) {
+		p = pkt(i, 0x10, 100);
+		cache_packet(&slot, &bnd, &p, 3);
+		cache_packet(&slot, &bnd, &p, 3);
+	}
+	assert_int_equal(bnd.cache->used, 3000);
+	assert_int_equal(bnd.cache->created, 8000);
+	cache_flush(&slot, &bnd, END_FORCED);
+	assert_int_equal(aged[END_FORCED], 8000);
+	assert_int_equal(aged_packets, 16000);
 }
 
 static void
