@@ -184,9 +184,36 @@ conf_free(struct conf *c)
 }
 
 /*
+ * The file's endpoints become NETSTREAMD_<NAME>_ENDPOINT, which
+ * bus_endpoints_init() reads, and which the processes `nsctl up` starts
+ * inherit. A variable already set wins, as on the command line.
+ */
+static void
+endpoints_env(const config_t *cfg)
+{
+	static const char *const names[][2] = {
+		{ "endpoints.control", "NETSTREAMD_CONTROL_ENDPOINT" },
+		{ "endpoints.plan", "NETSTREAMD_PLAN_ENDPOINT" },
+		{ "endpoints.flows", "NETSTREAMD_FLOWS_ENDPOINT" },
+		{ "endpoints.acks", "NETSTREAMD_ACKS_ENDPOINT" },
+		{ "endpoints.stats_in", "NETSTREAMD_STATS_IN_ENDPOINT" },
+		{ "endpoints.stats", "NETSTREAMD_STATS_ENDPOINT" },
+	};
+	const char *s;
+	size_t i;
+
+	for (i = 0; i < NELEM(names); i++)
+		if (config_lookup_string(cfg, names[i][0], &s) ==
+		    CONFIG_TRUE && s[0] != '\0' &&
+		    strlen(s) < BUS_ENDPOINT_MAX)
+			setenv(names[i][1], s, 0);
+}
+
+/*
  * The settings a process needs before any plan exists: where its sockets
- * live, where revisions are stored and where the CURVE keys of tcp://
- * endpoints are. A file that does not parse leaves the defaults.
+ * live (run_dir, and endpoints as environment variables), where revisions
+ * are stored and where the CURVE keys of tcp:// endpoints are. A file
+ * that does not parse leaves the defaults.
  */
 int
 conf_bootstrap(const char *path, char *run_dir, size_t rlen, char *database,
@@ -208,6 +235,7 @@ conf_bootstrap(const char *path, char *run_dir, size_t rlen, char *database,
 	if (config_lookup_string(&cfg, "endpoints.curve_dir", &s) ==
 	    CONFIG_TRUE)
 		ns_strlcpy(curve_dir, s, clen);
+	endpoints_env(&cfg);
 	config_destroy(&cfg);
 	return 0;
 }

@@ -91,6 +91,8 @@ bus_socket(void *ctx, int type, size_t maxmsg)
 	if (s == NULL)
 		fatalx("zmq_socket: %s", zmq_strerror(zmq_errno()));
 	curve_note_socket(ctx, s);
+	/* tcp:// endpoints may be IPv6 addresses (and IPv4 still works) */
+	zmq_setsockopt(s, ZMQ_IPV6, &(int){ 1 }, sizeof(int));
 	if (maxmsg > 0 && type != ZMQ_PUSH && type != ZMQ_PUB)
 		zmq_setsockopt(s, ZMQ_MAXMSGSIZE, &max, sizeof(max));
 	/* flow batches must not be dropped on close; the rest may */
