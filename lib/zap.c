@@ -212,6 +212,9 @@ log_refusal(const struct zap_req *r, const char *who, const char *why)
 	if (!show)
 		return;
 	frame_text(r, F_ADDRESS, addr, sizeof(addr));
+	/* the bus sockets are dual-stack: an IPv4 peer as its IPv4 address */
+	if (strncmp(addr, "::ffff:", 7) == 0 && strchr(addr + 7, ':') == NULL)
+		memmove(addr, addr + 7, strlen(addr + 7) + 1);
 	if (skipped > 0)
 		snprintf(more, sizeof(more), " (%llu more not logged)",
 		    (unsigned long long)skipped);
