@@ -191,22 +191,17 @@ conf_free(struct conf *c)
 static void
 endpoints_env(const config_t *cfg)
 {
-	static const char *const names[][2] = {
-		{ "endpoints.control", "NETSTREAMD_CONTROL_ENDPOINT" },
-		{ "endpoints.plan", "NETSTREAMD_PLAN_ENDPOINT" },
-		{ "endpoints.flows", "NETSTREAMD_FLOWS_ENDPOINT" },
-		{ "endpoints.acks", "NETSTREAMD_ACKS_ENDPOINT" },
-		{ "endpoints.stats_in", "NETSTREAMD_STATS_IN_ENDPOINT" },
-		{ "endpoints.stats", "NETSTREAMD_STATS_ENDPOINT" },
-	};
+	char key[64];
 	const char *s;
 	size_t i;
 
-	for (i = 0; i < NELEM(names); i++)
-		if (config_lookup_string(cfg, names[i][0], &s) ==
-		    CONFIG_TRUE && s[0] != '\0' &&
-		    strlen(s) < BUS_ENDPOINT_MAX)
-			setenv(names[i][1], s, 0);
+	for (i = 0; i < BUS_N_ENDPOINTS; i++) {
+		snprintf(key, sizeof(key), "endpoints.%s",
+		    bus_endpoint_names[i].key);
+		if (config_lookup_string(cfg, key, &s) == CONFIG_TRUE &&
+		    s[0] != '\0' && strlen(s) < BUS_ENDPOINT_MAX)
+			setenv(bus_endpoint_names[i].env, s, 0);
+	}
 }
 
 /*

@@ -534,10 +534,10 @@ check_routes(struct conf *c, struct diags *d)
 static void
 check_endpoints(config_setting_t *g, struct diags *d)
 {
-	static const char *const names[] = { "control", "plan", "flows",
-		"stats_in", "stats", "acks", NULL };
 	char ep[BUS_ENDPOINT_MAX], dir[CONF_PATH_MAX];
-	int has_dir, i;
+	const char *name;
+	int has_dir;
+	size_t i;
 
 	has_dir = get_str(g, "curve_dir", dir, sizeof(dir) - 1, d) == 1;
 	if (has_dir && dir[0] != '/')
@@ -545,21 +545,22 @@ check_endpoints(config_setting_t *g, struct diags *d)
 		    "curve_dir \"%s\": must be an absolute path (the "
 		    "processes do not run in the directory of the file)",
 		    dir);
-	for (i = 0; names[i] != NULL; i++) {
-		if (get_str(g, names[i], ep, sizeof(ep) - 1, d) != 1 ||
+	for (i = 0; i < BUS_N_ENDPOINTS; i++) {
+		name = bus_endpoint_names[i].key;
+		if (get_str(g, name, ep, sizeof(ep) - 1, d) != 1 ||
 		    strncmp(ep, "ipc://", 6) == 0)
 			continue;
 		if (strncmp(ep, "tcp://", 6) != 0)
-			diag_add(d, DIAG_ERROR, LINE(get_member(g, names[i])),
+			diag_add(d, DIAG_ERROR, LINE(get_member(g, name)),
 			    "endpoint %s \"%s\": only ipc:// and tcp:// "
 			    "endpoints are supported",
-			    names[i], ep);
+			    name, ep);
 		else if (!has_dir)
-			diag_add(d, DIAG_ERROR, LINE(get_member(g, names[i])),
+			diag_add(d, DIAG_ERROR, LINE(get_member(g, name)),
 			    "endpoint %s \"%s\": tcp:// needs CURVE keys: "
 			    "make them with `nsctl keygen DIR` and set "
 			    "endpoints.curve_dir = \"DIR\"",
-			    names[i], ep);
+			    name, ep);
 	}
 }
 
@@ -569,13 +570,18 @@ parse_misc(config_setting_t *root, const char *cwd, struct conf *c,
 {
 	static const char *const kroutes[] = { "file", NULL };
 	static const char *const kcache[] = { "entries", "full", NULL };
-	static const char *const kep[] = { "control", "plan", "flows",
-		"stats_in", "stats", "acks", "curve_dir", NULL };
+	const char *kep[BUS_N_ENDPOINTS + 2];
 	static const char *const full[] = { "evict-oldest", "drop-new", NULL };
 	config_setting_t *g;
 	char path[CONF_PATH_MAX];
+	size_t i;
 	int e;
 
+	/* the bus's endpoints, and where the keys of tcp:// ones are */
+	for (i = 0; i < BUS_N_ENDPOINTS; i++)
+		kep[i] = bus_endpoint_names[i].key;
+	kep[i++] = "curve_dir";
+	kep[i] = NULL;
 	get_str(root, "run_dir", c->run_dir, sizeof(c->run_dir) - 1, d);
 	get_str(root, "database", c->database, sizeof(c->database) - 1, d);
 	get_uint(root, "stats_interval_ms", 100, 60000, &c->stats_interval_ms,

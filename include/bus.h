@@ -25,6 +25,16 @@ struct bus_endpoints {
 	char stats[BUS_ENDPOINT_MAX];    /* proxy XPUB, users SUB here */
 };
 
+/* The endpoints of the bus: config key, ipc name in RUN_DIR, variable. */
+struct bus_endpoint_name {
+	const char *key;  /* in the config's endpoints group */
+	const char *file; /* ipc://RUN_DIR/file by default */
+	const char *env;  /* NETSTREAMD_<NAME>_ENDPOINT, which wins */
+	size_t off;	  /* in struct bus_endpoints */
+};
+#define BUS_N_ENDPOINTS 6
+extern const struct bus_endpoint_name bus_endpoint_names[BUS_N_ENDPOINTS];
+
 /* Why a received message was refused (counted per reason). */
 enum bus_err {
 	BUS_OK = 0,

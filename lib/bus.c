@@ -5,6 +5,7 @@
  * handler ever sees it.
  */
 #include <errno.h>
+#include <stddef.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -39,24 +40,35 @@ endpoint(char *dst, size_t len, const char *run_dir, const char *name,
 		snprintf(dst, len, "ipc://%s/%s", run_dir, name);
 }
 
+const struct bus_endpoint_name bus_endpoint_names[BUS_N_ENDPOINTS] = {
+	{ "control", "control", "NETSTREAMD_CONTROL_ENDPOINT",
+	    offsetof(struct bus_endpoints, control) },
+	{ "plan", "plan", "NETSTREAMD_PLAN_ENDPOINT",
+	    offsetof(struct bus_endpoints, plan) },
+	{ "flows", "flows", "NETSTREAMD_FLOWS_ENDPOINT",
+	    offsetof(struct bus_endpoints, flows) },
+	{ "acks", "acks", "NETSTREAMD_ACKS_ENDPOINT",
+	    offsetof(struct bus_endpoints, acks) },
+	{ "stats_in", "stats-in", "NETSTREAMD_STATS_IN_ENDPOINT",
+	    offsetof(struct bus_endpoints, stats_in) },
+	{ "stats", "stats", "NETSTREAMD_STATS_ENDPOINT",
+	    offsetof(struct bus_endpoints, stats) },
+};
+
 /* ipc endpoints under RUN_DIR; NETSTREAMD_<NAME>_ENDPOINT overrides each. */
 void
 bus_endpoints_init(struct bus_endpoints *ep, const char *run_dir)
 {
+	size_t i;
+
 	memset(ep, 0, sizeof(*ep));
 	ns_strlcpy(ep->run_dir, run_dir, sizeof(ep->run_dir));
-	endpoint(ep->control, sizeof(ep->control), run_dir, "control",
-	    "NETSTREAMD_CONTROL_ENDPOINT");
-	endpoint(ep->plan, sizeof(ep->plan), run_dir, "plan",
-	    "NETSTREAMD_PLAN_ENDPOINT");
-	endpoint(ep->flows, sizeof(ep->flows), run_dir, "flows",
-	    "NETSTREAMD_FLOWS_ENDPOINT");
-	endpoint(ep->acks, sizeof(ep->acks), run_dir, "acks",
-	    "NETSTREAMD_ACKS_ENDPOINT");
-	endpoint(ep->stats_in, sizeof(ep->stats_in), run_dir, "stats-in",
-	    "NETSTREAMD_STATS_IN_ENDPOINT");
-	endpoint(ep->stats, sizeof(ep->stats), run_dir, "stats",
-	    "NETSTREAMD_STATS_ENDPOINT");
+	for (i = 0; i < BUS_N_ENDPOINTS; i++) {
+		const struct bus_endpoint_name *n = &bus_endpoint_names[i];
+
+		endpoint((char *)ep + n->off, BUS_ENDPOINT_MAX, run_dir,
+		    n->file, n->env);
+	}
 }
 
 /*
