@@ -450,11 +450,24 @@ add_row(struct exportd *xd, struct dest *d, const struct tmpl *t,
 	host_error(d->host, XD_ETOOBIG);
 }
 
+/* How many of b's rows the persisted mark says were sent (ack.c). */
+static uint32_t
+rows_sent_before(const struct dest *d, const Netstream__FlowBatch *b)
+{
+	uint64_t seq = MARK_SEQ(d->skip);
+	uint32_t rows = MARK_ROWS(d->skip);
+
+	if (seq != b->seq)
+		return seq > b->seq ? b->n_rows : 0;
+	return (d->skip & 1) || rows > b->n_rows ? b->n_rows : rows;
+}
+
 static void
 dest_add(struct exportd *xd, struct dest *d, const Netstream__FlowBatch *b,
     const struct tmpl *t)
 {
 	const struct dtmpl *dt;
+	uint32_t first;
 	size_t i;
 
 	/* a packet holds at most a second of export clock, so its header
@@ -469,24 +482,19 @@ dest_add(struct exportd *xd, struct dest *d, const Netstream__FlowBatch *b,
 	if (options_note(d, b))
 		options_due(d);
 	timers(xd, d);
-	if (b->epoch == 0) {
-		for (i = 0; i < b->n_rows; i++)
-			add_row(xd, d, &dt->t, b->rows.data + i * b->row_len);
-		return;
+	/* a tracked batch pushed again: its rows an exportd before a
+	 * restart had sent are not sent twice */
+	first = b->epoch != 0 ? rows_sent_before(d, b) : 0;
+	xd->rows_skipped += first;
+	if (first > 0)
+		d->added = mark_make(b->seq, first, first == b->n_rows);
+	for (i = first; i < b->n_rows; i++) {
+		add_row(xd, d, &dt->t, b->rows.data + i * b->row_len);
+		if (b->epoch != 0) /* what a packet closed next carries */
+			d->added = mark_make(b->seq, (uint32_t)i + 1, 0);
 	}
-	for (i = 0; i < b->n_rows; i++) {
-		uint64_t m = mark_make(b->seq, (uint32_t)i + 1,
-		    i + 1 == b->n_rows);
-
-		/* sent by the exportd before a restart */
-		if (m > d->skip)
-			add_row(xd, d, &dt->t, b->rows.data + i * b->row_len);
-		else
-			xd->rows_skipped++;
-		d->added = m;
-	}
-	if (b->n_rows == 0)
-		d->added = mark_make(b->seq, 0, 1);
+	if (b->epoch != 0)
+		d->added = mark_make(b->seq, b->n_rows, 1);
 }
 
 static void

@@ -156,6 +156,7 @@ struct dest {
 
 /* A mark: how far the rows of a (host, domain) went (ack.c). */
 #define MARK_SEQ(m) ((m) >> 24)
+#define MARK_ROWS(m) ((uint32_t)((m) >> 1) & 0x7fffffu)
 #define XD_SEQ_MAX ((1ULL << 40) - 1) /* what a mark holds */
 #define PENT_SLOT 1
 #define PENT_DEST 2
