@@ -5,6 +5,8 @@
  */
 #include <errno.h>
 #include <stdio.h>
+#include <stdio_ext.h>
+#include <stdlib.h>
 #include <string.h>
 #include <time.h>
 
@@ -13,12 +15,16 @@
 #include "util.h"
 
 /*
- * A capture file read through a 1 MiB stdio buffer: libpcap reads each
- * record with two freads, and the default 4 KiB buffer turns that into a
- * read(2) every few packets.
+ * A capture file read through a 1 MiB stdio buffer of its own: libpcap
+ * reads each record with two freads, and the default buffer (glibc
+ * ignores setvbuf's size when it is to allocate the buffer itself) turns
+ * that into a 4 KiB read(2) every 28 packets. Only this thread reads the
+ * FILE, so stdio need not lock it on every fread.
  */
+#define FILE_BUF (1 << 20)
+
 static pcap_t *
-open_file(const char *path, char *ebuf)
+open_file(struct capture *c, const char *path, char *ebuf)
 {
 	FILE *f = fopen(path, "rb");
 	pcap_t *pc;
@@ -27,10 +33,15 @@ open_file(const char *path, char *ebuf)
 		snprintf(ebuf, PCAP_ERRBUF_SIZE, "%s", strerror(errno));
 		return NULL;
 	}
-	setvbuf(f, NULL, _IOFBF, 1 << 20);
+	c->iobuf = xmalloc(FILE_BUF);
+	setvbuf(f, c->iobuf, _IOFBF, FILE_BUF);
+	__fsetlocking(f, FSETLOCKING_BYCALLER);
 	if ((pc = pcap_fopen_offline_with_tstamp_precision(f,
-	    PCAP_TSTAMP_PRECISION_MICRO, ebuf)) == NULL)
+	    PCAP_TSTAMP_PRECISION_MICRO, ebuf)) == NULL) {
 		fclose(f);
+		free(c->iobuf);
+		c->iobuf = NULL;
+	}
 	return pc;
 }
 
@@ -47,7 +58,7 @@ capture_open(struct capture *c, const Netstream__Interface *pi, int dir,
 		c->realtime = pi->realtime;
 		c->dir = (int)pi->file_direction;
 		ns_strlcpy(c->source, pi->file, sizeof(c->source));
-		c->pc = open_file(pi->file, ebuf);
+		c->pc = open_file(c, pi->file, ebuf);
 	} else {
 		c->dir = dir;
 		ns_strlcpy(c->source, pi->device, sizeof(c->source));
@@ -80,9 +91,13 @@ capture_open(struct capture *c, const Netstream__Interface *pi, int dir,
 void
 capture_close(struct capture *c)
 {
-	if (c->pc != NULL)
-		pcap_close(c->pc);
+	/* a capture moved to a new plan has pc NULL: its buffer went along */
+	if (c->pc != NULL) {
+		pcap_close(c->pc); /* closes the FILE; then its buffer can go */
+		free(c->iobuf);
+	}
 	c->pc = NULL;
+	c->iobuf = NULL;
 }
 
 static void

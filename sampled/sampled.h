@@ -103,6 +103,7 @@ struct capture {
 	int dir;	/* for a file, or the live handle's direction */
 	int is_file, realtime, eof;
 	pcap_t *pc;
+	char *iobuf; /* a file's stdio buffer */
 	int dlt;
 	/* one packet of lookahead, to merge several files by time */
 	struct pcap_pkthdr *hdr;

@@ -9,6 +9,8 @@
 
 #include "util.h"
 
+static char iobuf[1 << 20];
+
 int
 main(int argc, char **argv)
 {
@@ -28,7 +30,7 @@ main(int argc, char **argv)
 		perror(argv[1]);
 		return 1;
 	}
-	setvbuf(f, NULL, _IOFBF, 1 << 20);
+	setvbuf(f, iobuf, _IOFBF, sizeof(iobuf));
 	if ((p = pcap_fopen_offline(f, err)) == NULL) {
 		fprintf(stderr, "pcapread: %s\n", err);
 		return 1;
