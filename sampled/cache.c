@@ -8,13 +8,16 @@
  */
 #include <stdlib.h>
 #include <string.h>
+#include <sys/mman.h>
 
 #include "fields.h"
+#include "log.h"
 #include "sampled.h"
 #include "sampled_fields.h"
 #include "util.h"
 
 #define GROW_FIRST 1024
+#define HUGE_PAGE ((size_t)2 << 20)
 
 static inline struct flow *
 F(const struct cache *c, uint32_t i)
@@ -31,29 +34,43 @@ load64(const uint8_t *p)
 	return v;
 }
 
-/* A fast multiply-xorshift hash of the key; keys are short. */
+/*
+ * A fast multiply-xorshift hash of the key; keys are short. Two lanes of
+ * 8-byte words, so their multiplies overlap, and a key of 8 bytes or more
+ * ends with its last 8 bytes (overlapping the words before): no loop
+ * over the tail bytes.
+ */
 static inline uint32_t
 key_hash(const uint8_t *k, unsigned len)
 {
-	uint64_t h = 0x9e3779b97f4a7c15ULL ^ len;
+	uint64_t a = 0x9e3779b97f4a7c15ULL ^ len, b = 0xc2b2ae3d27d4eb4fULL;
 	unsigned i = 0;
 
-	for (; i + 8 <= len; i += 8) {
-		h ^= load64(k + i);
-		h *= 0xbf58476d1ce4e5b9ULL;
-		h ^= h >> 31;
+	for (; i + 16 <= len; i += 16) {
+		a = (a ^ load64(k + i)) * 0xbf58476d1ce4e5b9ULL;
+		b = (b ^ load64(k + i + 8)) * 0x94d049bb133111ebULL;
+		a ^= a >> 31;
+		b ^= b >> 29;
+	}
+	if (i + 8 <= len) {
+		a = (a ^ load64(k + i)) * 0xbf58476d1ce4e5b9ULL;
+		a ^= a >> 31;
+		i += 8;
 	}
 	if (i < len) {
 		uint64_t t = 0;
 
-		memcpy(&t, k + i, len - i);
-		h ^= t;
-		h *= 0x94d049bb133111ebULL;
+		if (len >= 8)
+			t = load64(k + len - 8);
+		else
+			memcpy(&t, k, len);
+		b = (b ^ t) * 0x94d049bb133111ebULL;
 	}
-	h ^= h >> 29;
-	h *= 0xbf58476d1ce4e5b9ULL;
-	h ^= h >> 32;
-	return (uint32_t)h;
+	a ^= (b >> 32) | (b << 32);
+	a ^= a >> 29;
+	a *= 0xbf58476d1ce4e5b9ULL;
+	a ^= a >> 32;
+	return (uint32_t)a;
 }
 
 static int
@@ -93,24 +110,63 @@ cache_new(const Netstream__Plan *p, const Netstream__Record *r)
 	return c;
 }
 
+/*
+ * Address space for bytes, aligned to 2 MiB, huge pages advised past the
+ * first 2 MiB: a big array then costs a page fault and a TLB entry per
+ * 2 MiB instead of per 4 KiB (a fault costs about 16 us on a VM), and a
+ * small one stays in small pages. Nothing is resident until touched.
+ */
+static uint8_t *
+region_new(size_t bytes, size_t *len)
+{
+	size_t n = (bytes + HUGE_PAGE - 1) & ~(HUGE_PAGE - 1);
+	uint8_t *p, *a;
+
+	p = mmap(NULL, n + HUGE_PAGE, PROT_READ | PROT_WRITE,
+	    MAP_PRIVATE | MAP_ANONYMOUS | MAP_NORESERVE, -1, 0);
+	if (p == MAP_FAILED)
+		fatal("mmap of %zu bytes", n + HUGE_PAGE);
+	a = (uint8_t *)(((uintptr_t)p + HUGE_PAGE - 1) & ~(HUGE_PAGE - 1));
+	if (a > p)
+		munmap(p, (size_t)(a - p));
+	if (a + n < p + n + HUGE_PAGE)
+		munmap(a + n, (size_t)(p + n + HUGE_PAGE - (a + n)));
+	if (n > HUGE_PAGE) /* only a hint: small pages work as well */
+		(void)madvise(a + HUGE_PAGE, n - HUGE_PAGE, MADV_HUGEPAGE);
+	*len = n;
+	return a;
+}
+
+static void
+region_free(void *p, size_t len)
+{
+	if (p != NULL)
+		munmap(p, len);
+}
+
 void
 cache_free(struct cache *c)
 {
 	if (c == NULL)
 		return;
-	free(c->pool);
-	free(c->buckets);
+	region_free(c->pool, c->pool_len);
+	region_free(c->buckets, c->buckets_len);
 	free(c->wheel);
 	free(c);
 }
 
+/* A hash of at least n buckets, a power of two, refiled from the array. */
 static void
-rehash(struct cache *c, uint32_t nbuckets)
+rehash(struct cache *c, uint32_t n)
 {
-	uint32_t i;
+	uint32_t nbuckets = 1, i;
 
-	free(c->buckets);
-	c->buckets = xmalloc(nbuckets * sizeof(uint32_t));
+	while (nbuckets < n)
+		nbuckets *= 2;
+
+	region_free(c->buckets, c->buckets_len);
+	c->buckets = (uint32_t *)region_new(nbuckets * sizeof(uint32_t),
+	    &c->buckets_len);
 	memset(c->buckets, 0xff, nbuckets * sizeof(uint32_t));
 	c->mask = nbuckets - 1;
 	for (i = 0; i < c->hwm; i++) {
@@ -126,10 +182,27 @@ rehash(struct cache *c, uint32_t nbuckets)
 }
 
 /*
- * Doubles the flow array and the hash. The new half is handed out from
- * hwm up, not threaded on the free list, so memory no flow used yet is
- * never touched (and never resident).
+ * The flow array is address space for the slot's limit of flows, taken
+ * once: entries are handed out from hwm up, so what no flow used yet is
+ * never touched (and never resident), and growing copies nothing. Only a
+ * plan that raises the limit moves the array.
  */
+static void
+reserve(struct cache *c, uint64_t limit)
+{
+	size_t len;
+	uint8_t *p = region_new((size_t)limit * c->esize, &len);
+
+	if (c->pool != NULL) {
+		memcpy(p, c->pool, (size_t)c->hwm * c->esize);
+		region_free(c->pool, c->pool_len);
+	}
+	c->pool = p;
+	c->pool_len = len;
+	c->reserved = limit;
+}
+
+/* Doubles what may be handed out of the flow array, and the hash. */
 static int
 grow(struct cache *c, uint64_t limit)
 {
@@ -139,10 +212,13 @@ grow(struct cache *c, uint64_t limit)
 		ncap = (uint32_t)limit;
 	if (ncap <= c->cap)
 		return -1;
-	c->pool = xrealloc(c->pool, (size_t)ncap * c->esize);
+	if (ncap > c->reserved)
+		reserve(c, limit);
 	c->cap = ncap;
-	if (c->mask + 1 < ncap || c->buckets == NULL)
-		rehash(c, ncap);
+	/* two buckets a flow: a chain is then rarely longer than one flow,
+	 * and a lookup seldom reads a flow the prefetch did not fetch */
+	if (c->buckets == NULL || c->mask + 1 < ncap * 2)
+		rehash(c, ncap * 2);
 	return 0;
 }
 

@@ -59,7 +59,9 @@ struct cache {
 	int off_src, off_dst; /* of the addresses in the key, -1: absent */
 	int key_routes;      /* a match field comes from the routes table */
 	size_t esize;
-	uint8_t *pool;
+	uint8_t *pool;	     /* reserved for `reserved` entries */
+	size_t pool_len, buckets_len; /* bytes mapped */
+	uint64_t reserved;
 	uint32_t cap, used, free_head;
 	uint32_t hwm;	     /* entries ever handed out: [hwm, cap) untouched */
 	uint32_t *buckets;

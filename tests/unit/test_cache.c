@@ -137,6 +137,41 @@ grows_and_finds_every_flow(void **state)
 	assert_int_equal(aged_packets, 16000);
 }
 
+/*
+ * A limit that is not a power of two, reached; then a plan raises it and
+ * the cache keeps its flows: the array moves to a bigger reservation and
+ * every flow, old and new, is found again with its counts.
+ */
+static void
+raised_limit_moves_the_flows(void **state)
+{
+	struct pkt p;
+	unsigned i;
+
+	(void)state;
+	slot.flows_max = 3000;
+	slot.drop_new = 1;
+	for (i = 0; i < 3100; i++) {
+		p = pkt(i, 0x10, 100);
+		cache_packet(&slot, &bnd, &p, 1);
+	}
+	assert_int_equal(bnd.cache->used, 3000);
+	assert_int_equal(bnd.cache->dropped_full, 100);
+	slot.flows_max = 1u << 20;
+	for (i = 0; i < 9000; i++) {
+		p = pkt(i, 0x10, 100);
+		cache_packet(&slot, &bnd, &p, 2);
+	}
+	assert_int_equal(bnd.cache->used, 9000);
+	assert_int_equal(bnd.cache->created, 9000);
+	assert_true(bnd.cache->reserved >= slot.flows_max);
+	cache_flush(&slot, &bnd, END_FORCED);
+	assert_int_equal(aged[END_FORCED], 9000);
+	/* 3000 flows of two packets, 6000 of one */
+	assert_int_equal(aged_packets, 3000 * 2 + 6000);
+	assert_int_equal(aged_bytes, (3000 * 2 + 6000) * 100);
+}
+
 static void
 fin_on_first_packet_does_not_end(void **state)
 {
@@ -240,6 +275,8 @@ main(void)
 		cmocka_unit_test_setup_teardown(key_is_the_match_fields, setup,
 		    teardown),
 		cmocka_unit_test_setup_teardown(grows_and_finds_every_flow,
+		    setup, teardown),
+		cmocka_unit_test_setup_teardown(raised_limit_moves_the_flows,
 		    setup, teardown),
 		cmocka_unit_test_setup_teardown(fin_on_first_packet_does_not_end,
 		    setup, teardown),
