@@ -27,7 +27,10 @@ stats_pid() { # the pid in the latest stats of a process
 		tail -1 | sed 's/.*"pid":\([0-9]*\).*/\1/'
 }
 # sampled keeps only net_raw and net_admin once its captures are open
+# (nsctl logs the start at fork: the captures open, and the privileges go,
+# once sampled has its plan; a sanitizer build takes a while to get there)
 sp=$(pid_of sampled)
+wait_for "grep -q '^NoNewPrivs:.*1' /proc/$sp/status" 100
 check "sampled runs with no new privileges" grep -q '^NoNewPrivs:.*1' /proc/$sp/status
 caps() { awk -v k="$1:" '$1 == k { print $2 }' /proc/$sp/status; }
 eff=$(caps CapEff); bnd=$(caps CapBnd)
