@@ -6,6 +6,7 @@
  * active or inactive time starts a new flow, so the flows do not depend
  * on when the aging ran.
  */
+#include <stddef.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/mman.h>
@@ -23,6 +24,12 @@ static inline struct flow *
 F(const struct cache *c, uint32_t i)
 {
 	return (struct flow *)(c->pool + (size_t)i * c->esize);
+}
+
+static inline struct flow_meta *
+M(const struct cache *c, uint32_t i)
+{
+	return &c->meta[i];
 }
 
 static inline uint64_t
@@ -103,7 +110,9 @@ cache_new(const Netstream__Plan *p, const Netstream__Record *r)
 		off += c->layout.f[i].len;
 	}
 	c->key_len = off;
-	c->esize = (sizeof(struct flow) + c->key_len + 7) & ~(size_t)7;
+	/* one cache line when it fits (the array is 2 MiB aligned) */
+	c->esize = offsetof(struct flow, key) + c->key_len;
+	c->esize = c->esize <= 64 ? 64 : (c->esize + 7) & ~(size_t)7;
 	c->free_head = c->age_head = c->age_tail = NIL;
 	c->wheel = xmalloc(WHEEL_SIZE * sizeof(uint32_t));
 	memset(c->wheel, 0xff, WHEEL_SIZE * sizeof(uint32_t));
@@ -150,6 +159,7 @@ cache_free(struct cache *c)
 	if (c == NULL)
 		return;
 	region_free(c->pool, c->pool_len);
+	region_free(c->meta, c->meta_len);
 	region_free(c->buckets, c->buckets_len);
 	free(c->wheel);
 	free(c);
@@ -173,9 +183,9 @@ rehash(struct cache *c, uint32_t n)
 		struct flow *f = F(c, i);
 		uint32_t b;
 
-		if (!f->used)
+		if (!M(c, i)->used)
 			continue;
-		b = f->hash & c->mask;
+		b = M(c, i)->hash & c->mask;
 		f->hnext = c->buckets[b];
 		c->buckets[b] = i;
 	}
@@ -190,15 +200,21 @@ rehash(struct cache *c, uint32_t n)
 static void
 reserve(struct cache *c, uint64_t limit)
 {
-	size_t len;
+	size_t len, mlen;
 	uint8_t *p = region_new((size_t)limit * c->esize, &len);
+	uint8_t *m = region_new((size_t)limit * sizeof(struct flow_meta),
+	    &mlen);
 
 	if (c->pool != NULL) {
 		memcpy(p, c->pool, (size_t)c->hwm * c->esize);
+		memcpy(m, c->meta, (size_t)c->hwm * sizeof(struct flow_meta));
 		region_free(c->pool, c->pool_len);
+		region_free(c->meta, c->meta_len);
 	}
 	c->pool = p;
 	c->pool_len = len;
+	c->meta = (struct flow_meta *)m;
+	c->meta_len = mlen;
 	c->reserved = limit;
 }
 
@@ -225,43 +241,43 @@ grow(struct cache *c, uint64_t limit)
 static void
 whl_unlink(struct cache *c, uint32_t i)
 {
-	struct flow *f = F(c, i);
+	struct flow_meta *f = M(c, i);
 
 	if (f->whl_prev != NIL)
-		F(c, f->whl_prev)->whl_next = f->whl_next;
+		M(c, f->whl_prev)->whl_next = f->whl_next;
 	else
 		c->wheel[f->bucket] = f->whl_next;
 	if (f->whl_next != NIL)
-		F(c, f->whl_next)->whl_prev = f->whl_prev;
+		M(c, f->whl_next)->whl_prev = f->whl_prev;
 }
 
 /* Files the flow under the tick of its inactive due time. */
 static void
 whl_insert(struct slot *s, struct cache *c, uint32_t i)
 {
-	struct flow *f = F(c, i);
-	uint32_t b = (uint32_t)((((uint64_t)f->last_ms + s->inactive_ms) /
+	struct flow_meta *f = M(c, i);
+	uint32_t b = (uint32_t)((((uint64_t)F(c, i)->last_ms + s->inactive_ms) /
 	    WHEEL_TICK_MS) % WHEEL_SIZE);
 
 	f->bucket = (uint16_t)b;
 	f->whl_prev = NIL;
 	f->whl_next = c->wheel[b];
 	if (f->whl_next != NIL)
-		F(c, f->whl_next)->whl_prev = i;
+		M(c, f->whl_next)->whl_prev = i;
 	c->wheel[b] = i;
 }
 
 static void
 age_unlink(struct cache *c, uint32_t i)
 {
-	struct flow *f = F(c, i);
+	struct flow_meta *f = M(c, i);
 
 	if (f->age_prev != NIL)
-		F(c, f->age_prev)->age_next = f->age_next;
+		M(c, f->age_prev)->age_next = f->age_next;
 	else
 		c->age_head = f->age_next;
 	if (f->age_next != NIL)
-		F(c, f->age_next)->age_prev = f->age_prev;
+		M(c, f->age_next)->age_prev = f->age_prev;
 	else
 		c->age_tail = f->age_prev;
 }
@@ -272,7 +288,7 @@ expire(struct slot *s, struct binding *b, uint32_t i, int reason)
 {
 	struct cache *c = b->cache;
 	struct flow *f = F(c, i);
-	uint32_t *pp = &c->buckets[f->hash & c->mask];
+	uint32_t *pp = &c->buckets[M(c, i)->hash & c->mask];
 
 	push_row(s, b, f, reason);
 	while (*pp != i)
@@ -280,7 +296,7 @@ expire(struct slot *s, struct binding *b, uint32_t i, int reason)
 	*pp = f->hnext;
 	whl_unlink(c, i);
 	age_unlink(c, i);
-	f->used = 0;
+	M(c, i)->used = 0;
 	f->hnext = c->free_head;
 	c->free_head = i;
 	c->used--;
@@ -309,12 +325,11 @@ lookup(struct cache *c, const uint8_t *key, uint32_t h)
 
 	if (c->buckets == NULL)
 		return NIL;
-	for (i = c->buckets[h & c->mask]; i != NIL; i = F(c, i)->hnext) {
-		struct flow *f = F(c, i);
-
-		if (f->hash == h && key_equal(f->key, key, c->key_len))
+	/* the hash lives with aging's part: the key alone decides here,
+	 * and a chain is rarely longer than one flow */
+	for (i = c->buckets[h & c->mask]; i != NIL; i = F(c, i)->hnext)
+		if (key_equal(F(c, i)->key, key, c->key_len))
 			return i;
-	}
 	return NIL;
 }
 
@@ -325,6 +340,7 @@ create(struct slot *s, struct binding *b, const uint8_t *key, uint32_t h,
 {
 	struct cache *c = b->cache;
 	struct flow *f;
+	struct flow_meta *m;
 	uint32_t i, bk;
 
 	if (s->flows_total >= s->flows_max) {
@@ -345,19 +361,20 @@ create(struct slot *s, struct binding *b, const uint8_t *key, uint32_t h,
 		return NIL;
 	}
 	f = F(c, i);
-	memset(f, 0, sizeof(*f));
+	memset(f, 0, offsetof(struct flow, key));
 	memcpy(f->key, key, c->key_len);
-	f->used = 1;
-	f->hash = h;
 	f->first_ms = f->last_ms = now;
 	bk = h & c->mask;
 	f->hnext = c->buckets[bk];
 	c->buckets[bk] = i;
+	m = M(c, i);
+	m->used = 1;
+	m->hash = h;
 	whl_insert(s, c, i);
-	f->age_next = NIL;
-	f->age_prev = c->age_tail;
+	m->age_next = NIL;
+	m->age_prev = c->age_tail;
 	if (c->age_tail != NIL)
-		F(c, c->age_tail)->age_next = i;
+		M(c, c->age_tail)->age_next = i;
 	else
 		c->age_head = i;
 	c->age_tail = i;
@@ -409,9 +426,13 @@ cache_prefetch_flow(const struct cache *c, uint32_t h)
 	uint32_t i;
 
 	if (c->buckets != NULL && (i = c->buckets[h & c->mask]) != NIL) {
-		/* a flow spans two cache lines at most */
+		/* a flow is one cache line, or spans two or three */
 		__builtin_prefetch(F(c, i));
-		__builtin_prefetch((const uint8_t *)F(c, i) + c->esize - 1);
+		if (c->esize > 64) {
+			__builtin_prefetch((const uint8_t *)F(c, i) + 64);
+			__builtin_prefetch((const uint8_t *)F(c, i) +
+			    c->esize - 1);
+		}
 	}
 }
 
@@ -467,7 +488,7 @@ wheel_bucket(struct slot *s, struct binding *b, uint32_t bk, uint32_t now)
 	for (i = c->wheel[bk]; i != NIL; i = next) {
 		struct flow *f = F(c, i);
 
-		next = f->whl_next;
+		next = M(c, i)->whl_next;
 		if (now - f->last_ms >= s->inactive_ms)
 			expire(s, b, i, END_IDLE);
 		else if (((uint64_t)f->last_ms + s->inactive_ms) /
@@ -516,12 +537,10 @@ cache_flush(struct slot *s, struct binding *b, int reason)
 	uint32_t i;
 
 	for (i = 0; i < c->hwm; i++) {
-		struct flow *f = F(c, i);
-
-		if (!f->used)
+		if (!M(c, i)->used)
 			continue;
-		push_row(s, b, f, reason);
-		f->used = 0;
+		push_row(s, b, F(c, i), reason);
+		M(c, i)->used = 0;
 		c->aged[reason]++;
 	}
 	s->flows_total -= c->used;
@@ -538,10 +557,7 @@ cache_flush(struct slot *s, struct binding *b, int reason)
 const struct flow *
 cache_flow_at(const struct cache *c, uint32_t i)
 {
-	const struct flow *f;
-
 	if (i >= c->hwm)
 		return NULL;
-	f = F(c, i);
-	return f->used ? f : NULL;
+	return M(c, i)->used ? F(c, i) : NULL;
 }

@@ -37,19 +37,28 @@ enum end_reason {
 #define WHEEL_TICK_MS 100
 #define WHEEL_SIZE (600000 / WHEEL_TICK_MS + 2)
 
-/* One flow; the cache keeps them in one array, key bytes right after. */
+/*
+ * One flow, as a packet needs it: with a key of up to 37 bytes (the
+ * 5-tuple's) an entry is one 64-byte cache line, so a packet reads one
+ * line of the array. What only aging needs is in struct flow_meta, an
+ * array of its own with the same index.
+ */
 struct flow {
-	uint32_t hnext;		     /* hash chain */
+	uint32_t hnext;		    /* hash chain; links a free entry */
+	uint32_t first_ms, last_ms; /* ms since the slot's boot */
+	uint32_t packets;	    /* < 2^32: bytes age a flow first */
+	uint64_t bytes;
+	uint16_t ext;		    /* EXT_* flags, bits 0..10 */
+	uint8_t tcp_flags;
+	uint8_t key[]; /* the record's match fields, wire format */
+};
+
+struct flow_meta {
 	uint32_t whl_prev, whl_next; /* in a wheel bucket: inactive aging */
 	uint32_t age_prev, age_next; /* by first packet: active aging */
 	uint32_t hash;
-	uint32_t first_ms, last_ms; /* ms since the slot's boot */
-	uint64_t packets, bytes;
-	uint32_t ext;
 	uint16_t bucket;
-	uint8_t tcp_flags;
 	uint8_t used;
-	uint8_t key[]; /* the record's match fields, wire format */
 };
 
 /* The flows of one interface direction (one record applies to each). */
@@ -60,7 +69,8 @@ struct cache {
 	int key_routes;      /* a match field comes from the routes table */
 	size_t esize;
 	uint8_t *pool;	     /* reserved for `reserved` entries */
-	size_t pool_len, buckets_len; /* bytes mapped */
+	struct flow_meta *meta; /* ... and as many of these */
+	size_t pool_len, meta_len, buckets_len; /* bytes mapped */
 	uint64_t reserved;
 	uint32_t cap, used, free_head;
 	uint32_t hwm;	     /* entries ever handed out: [hwm, cap) untouched */

@@ -98,6 +98,8 @@ key_is_the_match_fields(void **state)
 	assert_int_equal(bnd.cache->layout.rec_len, 37 + 8 + 8);
 	assert_int_equal(bnd.cache->off_src, 0);
 	assert_int_equal(bnd.cache->off_dst, 16);
+	/* a 5-tuple flow is one cache line of the array */
+	assert_int_equal(bnd.cache->esize, 64);
 }
 
 /* thousands of flows through several growths: every one found again */
