@@ -7,6 +7,7 @@
  * on when the aging ran.
  */
 #include <stddef.h>
+#include <stdint.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/mman.h>
@@ -19,6 +20,7 @@
 
 #define GROW_FIRST 1024
 #define HUGE_PAGE ((size_t)2 << 20)
+#define HUGE_FROM (4 * HUGE_PAGE)
 
 static inline struct flow *
 F(const struct cache *c, uint32_t i)
@@ -120,13 +122,14 @@ cache_new(const Netstream__Plan *p, const Netstream__Record *r)
 }
 
 /*
- * Address space for bytes, aligned to 2 MiB, huge pages advised past the
- * first 2 MiB: a big array then costs a page fault and a TLB entry per
- * 2 MiB instead of per 4 KiB (a fault costs about 16 us on a VM), and a
- * small one stays in small pages. Nothing is resident until touched.
+ * Address space for bytes, aligned to 2 MiB, with huge pages advised from
+ * byte huge_from on (a multiple of 2 MiB; SIZE_MAX: none): a big array
+ * then costs a page fault and a TLB entry per 2 MiB instead of per 4 KiB
+ * (a fault costs about 16 us on a VM). Nothing is resident until touched,
+ * but a huge page is resident whole once touched.
  */
 static uint8_t *
-region_new(size_t bytes, size_t *len)
+region_new(size_t bytes, size_t huge_from, size_t *len)
 {
 	size_t n = (bytes + HUGE_PAGE - 1) & ~(HUGE_PAGE - 1);
 	uint8_t *p, *a;
@@ -140,8 +143,8 @@ region_new(size_t bytes, size_t *len)
 		munmap(p, (size_t)(a - p));
 	if (a + n < p + n + HUGE_PAGE)
 		munmap(a + n, (size_t)(p + n + HUGE_PAGE - (a + n)));
-	if (n > HUGE_PAGE) /* only a hint: small pages work as well */
-		(void)madvise(a + HUGE_PAGE, n - HUGE_PAGE, MADV_HUGEPAGE);
+	if (huge_from < n) /* only a hint: small pages work as well */
+		(void)madvise(a + huge_from, n - huge_from, MADV_HUGEPAGE);
 	*len = n;
 	return a;
 }
@@ -175,7 +178,9 @@ rehash(struct cache *c, uint32_t n)
 		nbuckets *= 2;
 
 	region_free(c->buckets, c->buckets_len);
+	/* every bucket is touched: huge pages waste nothing from 2 MiB on */
 	c->buckets = (uint32_t *)region_new(nbuckets * sizeof(uint32_t),
+	    nbuckets * sizeof(uint32_t) >= HUGE_PAGE ? 0 : SIZE_MAX,
 	    &c->buckets_len);
 	memset(c->buckets, 0xff, nbuckets * sizeof(uint32_t));
 	c->mask = nbuckets - 1;
@@ -195,15 +200,17 @@ rehash(struct cache *c, uint32_t n)
  * The flow array is address space for the slot's limit of flows, taken
  * once: entries are handed out from hwm up, so what no flow used yet is
  * never touched (and never resident), and growing copies nothing. Only a
- * plan that raises the limit moves the array.
+ * plan that raises the limit moves the array. Huge pages start at
+ * HUGE_FROM: the one huge page being filled is at most a quarter of what
+ * the array holds then, and less and less as it fills.
  */
 static void
 reserve(struct cache *c, uint64_t limit)
 {
 	size_t len, mlen;
-	uint8_t *p = region_new((size_t)limit * c->esize, &len);
+	uint8_t *p = region_new((size_t)limit * c->esize, HUGE_FROM, &len);
 	uint8_t *m = region_new((size_t)limit * sizeof(struct flow_meta),
-	    &mlen);
+	    HUGE_FROM, &mlen);
 
 	if (c->pool != NULL) {
 		memcpy(p, c->pool, (size_t)c->hwm * c->esize);
