@@ -89,6 +89,33 @@ is_route_field(unsigned t)
 	    t == F_DST_AS || t == F_NEXT_HOP || t == F_BGP_NEXT_HOP;
 }
 
+/* The op that writes match field type of len bytes into a key. */
+static struct keyop
+key_op(unsigned type, unsigned len)
+{
+	struct keyop o = { KOP_FIELD, (uint8_t)len, 0, type };
+
+	if (type == F_SRC_ADDR && len == 16)
+		o = (struct keyop){ KOP_COPY16, 16, offsetof(struct pkt, src), 0 };
+	else if (type == F_DST_ADDR && len == 16)
+		o = (struct keyop){ KOP_COPY16, 16, offsetof(struct pkt, dst), 0 };
+	else if (type == F_PROTOCOL && len == 1)
+		o = (struct keyop){ KOP_COPY1, 1, offsetof(struct pkt, proto), 0 };
+	else if (type == F_TRAFFIC_CLASS && len == 1)
+		o = (struct keyop){ KOP_COPY1, 1, offsetof(struct pkt, tclass),
+			0 };
+	else if (type == F_TCP_FLAGS && len == 1)
+		o = (struct keyop){ KOP_COPY1, 1,
+			offsetof(struct pkt, tcp_flags), 0 };
+	else if (type == F_SRC_PORT && len == 2)
+		o = (struct keyop){ KOP_BE16, 2, offsetof(struct pkt, sport), 0 };
+	else if (type == F_DST_PORT && len == 2)
+		o = (struct keyop){ KOP_BE16, 2, offsetof(struct pkt, dport), 0 };
+	else if (type == F_SRC_VLAN && len == 2)
+		o = (struct keyop){ KOP_BE16, 2, offsetof(struct pkt, vlan), 0 };
+	return o;
+}
+
 struct cache *
 cache_new(const Netstream__Plan *p, const Netstream__Record *r)
 {
@@ -109,8 +136,12 @@ cache_new(const Netstream__Plan *p, const Netstream__Record *r)
 			c->off_dst = (int)off;
 		if (is_route_field(t))
 			c->key_routes = 1;
+		c->kop[i] = key_op(t, c->layout.f[i].len);
+		if (c->kop[i].op == KOP_FIELD)
+			c->kop_fields = 1;
 		off += c->layout.f[i].len;
 	}
+	c->nkop = r->n_match;
 	c->key_len = off;
 	/* one cache line when it fits (the array is 2 MiB aligned) */
 	c->esize = offsetof(struct flow, key) + c->key_len;
@@ -399,19 +430,42 @@ uint32_t
 cache_key(struct slot *s, struct binding *b, const struct pkt *pk,
     uint8_t *key)
 {
-	struct cache *c = b->cache;
-	struct fctx x = { NULL, NULL, b->pb->ifindex, (int)b->pb->direction,
-		(int)s->plan->export_as };
-	unsigned k, off = 0;
+	const struct cache *c = b->cache;
+	struct fctx x = { NULL, NULL, 0, 0, 0 };
+	unsigned k;
+	uint8_t *out = key;
 
-	if (c->key_routes) {
-		x.rs = routes_lookup(&s->routes, pk->src);
-		x.rd = routes_lookup(&s->routes, pk->dst);
+	if (c->kop_fields) {
+		x.ifindex = b->pb->ifindex;
+		x.dir = (int)b->pb->direction;
+		x.export_as = (int)s->plan->export_as;
+		if (c->key_routes) {
+			x.rs = routes_lookup(&s->routes, pk->src);
+			x.rd = routes_lookup(&s->routes, pk->dst);
+		}
 	}
-	for (k = 0; k < b->rec->n_match; k++) {
-		field_put_key(key + off, c->layout.f[k].type,
-		    c->layout.f[k].len, pk, &x);
-		off += c->layout.f[k].len;
+	for (k = 0; k < c->nkop; k++) {
+		const struct keyop *o = &c->kop[k];
+		const uint8_t *from = (const uint8_t *)pk + o->from;
+		uint16_t v;
+
+		switch (o->op) {
+		case KOP_COPY16:
+			memcpy(out, from, 16);
+			break;
+		case KOP_COPY1:
+			out[0] = from[0];
+			break;
+		case KOP_BE16:
+			memcpy(&v, from, 2);
+			out[0] = (uint8_t)(v >> 8);
+			out[1] = (uint8_t)v;
+			break;
+		default:
+			field_put_key(out, o->type, o->len, pk, &x);
+			break;
+		}
+		out += o->len;
 	}
 	return key_hash(key, c->key_len);
 }

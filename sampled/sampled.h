@@ -61,12 +61,29 @@ struct flow_meta {
 	uint8_t used;
 };
 
+/*
+ * How the key of a packet is built, field by field: most match fields
+ * are bytes of struct pkt, copied as they are or as a big-endian 16-bit
+ * number; the rest (route fields, flow label, ...) go through
+ * field_put_key.
+ */
+enum { KOP_FIELD, KOP_COPY16, KOP_COPY1, KOP_BE16 };
+struct keyop {
+	uint8_t op;
+	uint8_t len;   /* bytes in the key */
+	uint16_t from; /* offset in struct pkt */
+	uint32_t type; /* for KOP_FIELD */
+};
+
 /* The flows of one interface direction (one record applies to each). */
 struct cache {
 	struct tmpl layout;  /* the data template rows follow */
 	unsigned key_len;    /* bytes of the match part of a row */
 	int off_src, off_dst; /* of the addresses in the key, -1: absent */
 	int key_routes;      /* a match field comes from the routes table */
+	struct keyop kop[TMPL_MAX_FIELDS];
+	unsigned nkop;
+	int kop_fields;	     /* some op is KOP_FIELD */
 	size_t esize;
 	uint8_t *pool;	     /* reserved for `reserved` entries */
 	struct flow_meta *meta; /* ... and as many of these */

@@ -10,6 +10,7 @@
 
 #include "fields.h"
 #include "../../sampled/sampled.h"
+#include "../../sampled/sampled_fields.h"
 
 /* push_row stub: remember what was aged, and why */
 static uint64_t aged_packets, aged_bytes;
@@ -174,6 +175,46 @@ raised_limit_moves_the_flows(void **state)
 	assert_int_equal(aged_bytes, (3000 * 2 + 6000) * 100);
 }
 
+/* the key ops write every match field as field_put_key does */
+static void
+key_ops_write_what_field_put_key_writes(void **state)
+{
+	static uint32_t m[] = { F_SRC_ADDR, F_DST_ADDR, F_PROTOCOL,
+		F_TRAFFIC_CLASS, F_TCP_FLAGS, F_SRC_PORT, F_DST_PORT,
+		F_SRC_VLAN, F_FLOW_LABEL, F_DIRECTION };
+	Netstream__Record r2;
+	struct binding b2 = bnd;
+	struct fctx x = { NULL, NULL, 0, 0, 0 };
+	uint8_t got[LAYOUT_MAX_ROW], want[LAYOUT_MAX_ROW];
+	struct pkt p = pkt(0x01020304, 0x12, 100);
+	unsigned k, off = 0;
+
+	(void)state;
+	p.dst[0] = 0xfe;
+	p.tclass = 0xb8;
+	p.sport = 0xabcd;
+	p.dport = 0x0102;
+	p.vlan = 0x0fed;
+	p.flow_label = 0xbeef5;
+	netstream__record__init(&r2);
+	r2.n_match = sizeof(m) / sizeof(m[0]);
+	r2.match = m;
+	r2.template_id = 259;
+	b2.rec = &r2;
+	b2.cache = cache_new(&plan, &r2);
+	assert_non_null(b2.cache);
+	assert_int_equal(b2.cache->kop_fields, 1); /* flow label, direction */
+	cache_key(&slot, &b2, &p, got);
+	for (k = 0; k < r2.n_match; k++) {
+		field_put_key(want + off, b2.cache->layout.f[k].type,
+		    b2.cache->layout.f[k].len, &p, &x);
+		off += b2.cache->layout.f[k].len;
+	}
+	assert_int_equal(off, b2.cache->key_len);
+	assert_memory_equal(got, want, off);
+	cache_free(b2.cache);
+}
+
 static void
 fin_on_first_packet_does_not_end(void **state)
 {
@@ -280,6 +321,8 @@ main(void)
 		    setup, teardown),
 		cmocka_unit_test_setup_teardown(raised_limit_moves_the_flows,
 		    setup, teardown),
+		cmocka_unit_test_setup_teardown(
+		    key_ops_write_what_field_put_key_writes, setup, teardown),
 		cmocka_unit_test_setup_teardown(fin_on_first_packet_does_not_end,
 		    setup, teardown),
 		cmocka_unit_test_setup_teardown(byte_overflow_ages, setup,
