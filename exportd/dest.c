@@ -79,6 +79,34 @@ host_check(const Netstream__Host *h)
 	return BAD_MAX;
 }
 
+void
+xd_count_bad(struct exportd *xd, enum xd_bad why)
+{
+	if ((unsigned)why < BAD_MAX)
+		xd->bad[why]++;
+}
+
+/*
+ * Whether a batch from the PULL socket is exported: 1 when it passes
+ * batch_check() and comes in its sender's order (ack_accept). One that
+ * fails the check is counted and dropped; if it is tracked, with a seq
+ * that fits, it still takes its place in that order and is acknowledged
+ * as the others are. Held back, it would hold back every batch after
+ * it, its sender pushing it again and again.
+ */
+int
+batch_take(struct exportd *xd, const Netstream__FlowBatch *b)
+{
+	enum xd_bad why = batch_check(b);
+
+	if (why == BAD_MAX)
+		return ack_accept(xd, b);
+	xd_count_bad(xd, why);
+	if (b->epoch != 0 && b->seq >= 1 && b->seq <= XD_SEQ_MAX)
+		(void)ack_accept(xd, b);
+	return 0;
+}
+
 /* BAD_MAX when the batch may be used, else why not. */
 enum xd_bad
 batch_check(const Netstream__FlowBatch *b)

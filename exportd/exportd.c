@@ -38,13 +38,6 @@ usage(void)
 	exit(2);
 }
 
-void
-xd_count_bad(struct exportd *xd, enum xd_bad why)
-{
-	if ((unsigned)why < BAD_MAX)
-		xd->bad[why]++;
-}
-
 static void
 params_default(struct xd_params *p)
 {
@@ -103,7 +96,6 @@ recv_batch(struct exportd *xd)
 {
 	Netstream__Envelope *env;
 	enum bus_err e;
-	enum xd_bad why;
 
 	e = bus_recv(xd->pull, BUS_MAX_FLOWS, 0, ZMQ_DONTWAIT, &env);
 	if (e == BUS_AGAIN)
@@ -114,9 +106,7 @@ recv_batch(struct exportd *xd)
 	}
 	if (env->msg_case != NETSTREAM__ENVELOPE__MSG_BATCH)
 		xd_count_bad(xd, BAD_TYPE);
-	else if ((why = batch_check(env->batch)) != BAD_MAX)
-		xd_count_bad(xd, why);
-	else if (ack_accept(xd, env->batch))
+	else if (batch_take(xd, env->batch))
 		dest_batch(xd, env->batch);
 	bus_free(env);
 	return 1;

@@ -232,6 +232,7 @@ void xd_count_bad(struct exportd *xd, enum xd_bad why);
 
 /* dest.c */
 enum xd_bad batch_check(const Netstream__FlowBatch *b);
+int batch_take(struct exportd *xd, const Netstream__FlowBatch *b);
 const char *bad_name(enum xd_bad why);
 void dest_batch(struct exportd *xd, const Netstream__FlowBatch *b);
 void dest_close_old(struct exportd *xd, int64_t now);

@@ -142,7 +142,7 @@ offer_in(struct fx *x, uint32_t slot, uint64_t epoch, uint64_t seq)
 	Netstream__FlowBatch b;
 
 	batch_in(x, &b, slot, epoch, seq);
-	if (!ack_accept(&x->xd, &b))
+	if (!batch_take(&x->xd, &b))
 		return 0;
 	dest_batch(&x->xd, &b);
 	return 1;
@@ -217,6 +217,33 @@ test_new_sender(void **state)
 	assert_int_equal(xslot_find(&x->xd, 1)->acked, 1);
 }
 
+/*
+ * A tracked batch that fails its check is dropped and counted, but takes
+ * its place in the order: the next one is exported, and the ack covers
+ * both, so its sender stops pushing it. A seq out of range takes none.
+ */
+static void
+test_bad_batch_takes_its_place(void **state)
+{
+	struct fx *x = *state;
+	Netstream__FlowBatch b;
+
+	assert_int_equal(offer(x, 7, 1), 1);
+	batch_in(x, &b, 1, 7, 2);
+	b.template_id = 5; /* under 256 */
+	assert_int_equal(batch_take(&x->xd, &b), 0);
+	assert_int_equal(x->xd.bad[BAD_TEMPLATE_ID], 1);
+	batch_in(x, &b, 1, 7, 3);
+	b.template_id = 5;
+	b.seq = 0; /* and no seq: it fits nowhere */
+	assert_int_equal(batch_take(&x->xd, &b), 0);
+	assert_int_equal(x->xd.bad[BAD_TEMPLATE_ID], 2);
+	assert_int_equal(offer(x, 7, 3), 1);
+	assert_int_equal(x->xd.gap_batches, 0);
+	assert_int_equal(flush_and_count(x), 2 * ROWS);
+	assert_int_equal(xslot_find(&x->xd, 1)->acked, 3);
+}
+
 /* An ack covers only what left: rows in an open packet hold it back. */
 static void
 test_ack_waits_for_send(void **state)
@@ -283,6 +310,8 @@ main(void)
 		cmocka_unit_test_setup_teardown(test_order, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_new_sender, setup,
 		    teardown),
+		cmocka_unit_test_setup_teardown(test_bad_batch_takes_its_place,
+		    setup, teardown),
 		cmocka_unit_test_setup_teardown(test_ack_waits_for_send, setup,
 		    teardown),
 		cmocka_unit_test_setup_teardown(test_many_slots, setup,
