@@ -24,7 +24,7 @@ bad_name(enum xd_bad why)
 		"too-big", "decode", "version", "empty", "frames",
 		"not-a-batch", "template-id", "field-count", "field",
 		"row-len", "n-rows", "rows", "host-count", "address",
-		"port", "dscp", "source", "clock", "seq",
+		"port", "dscp", "source", "clock", "seq", "slot",
 	};
 
 	return (unsigned)why < BAD_MAX ? names[why] : "unknown";
@@ -102,7 +102,8 @@ batch_take(struct exportd *xd, const Netstream__FlowBatch *b)
 	if (why == BAD_MAX)
 		return ack_accept(xd, b);
 	xd_count_bad(xd, why);
-	if (b->epoch != 0 && b->seq >= 1 && b->seq <= XD_SEQ_MAX)
+	if (b->epoch != 0 && b->seq >= 1 && b->seq <= XD_SEQ_MAX &&
+	    b->slot <= XD_SLOT_MAX)
 		(void)ack_accept(xd, b);
 	return 0;
 }
@@ -115,6 +116,8 @@ batch_check(const Netstream__FlowBatch *b)
 	enum xd_bad why;
 	size_t i;
 
+	if (b->slot > XD_SLOT_MAX)
+		return BAD_SLOT; /* else any number would get hand-over state */
 	if (b->template_id < TMPL_ID_FIRST || b->template_id > 65535)
 		return BAD_TEMPLATE_ID;
 	if (b->n_fields < 1 || b->n_fields > TMPL_MAX_FIELDS)

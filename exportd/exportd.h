@@ -45,6 +45,7 @@ enum xd_bad {
 	BAD_SOURCE,
 	BAD_CLOCK,
 	BAD_SEQ,
+	BAD_SLOT,
 	BAD_MAX
 };
 
@@ -158,6 +159,7 @@ struct dest {
 #define MARK_SEQ(m) ((m) >> 24)
 #define MARK_ROWS(m) ((uint32_t)((m) >> 1) & 0x7fffffu)
 #define XD_SEQ_MAX ((1ULL << 40) - 1) /* what a mark holds */
+#define XD_SLOT_MAX 255 /* as the config allows: hand-over state is per slot */
 #define PENT_SLOT 1
 #define PENT_DEST 2
 #define XD_STATE_ENTS 2048

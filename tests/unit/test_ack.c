@@ -238,6 +238,12 @@ test_bad_batch_takes_its_place(void **state)
 	b.seq = 0; /* and no seq: it fits nowhere */
 	assert_int_equal(batch_take(&x->xd, &b), 0);
 	assert_int_equal(x->xd.bad[BAD_TEMPLATE_ID], 2);
+	/* a slot the config cannot have: refused, and no state for it */
+	batch_in(x, &b, 1, 7, 3);
+	b.slot = 256;
+	assert_int_equal(batch_take(&x->xd, &b), 0);
+	assert_int_equal(x->xd.bad[BAD_SLOT], 1);
+	assert_null(xslot_find(&x->xd, 256));
 	assert_int_equal(offer(x, 7, 3), 1);
 	assert_int_equal(x->xd.gap_batches, 0);
 	assert_int_equal(flush_and_count(x), 2 * ROWS);
