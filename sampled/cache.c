@@ -1,8 +1,9 @@
 /*
  * cache.c: the flow cache of one interface direction: a chained hash over
- * one array of flows; a list by first packet (active aging) and a timing
- * wheel by due time (inactive aging), so aging costs what it ages and a
- * packet touches only its own flow. A packet that comes after its flow's
+ * one array of flows (what a packet needs: counters and key) beside one
+ * of their aging parts; a list by first packet (active aging) and a
+ * timing wheel by due time (inactive aging), so aging costs what it ages
+ * and a packet touches only its own flow. A packet that comes after its flow's
  * active or inactive time starts a new flow, so the flows do not depend
  * on when the aging ran.
  */
@@ -487,7 +488,8 @@ cache_prefetch_flow(const struct cache *c, uint32_t h)
 	uint32_t i;
 
 	if (c->buckets != NULL && (i = c->buckets[h & c->mask]) != NIL) {
-		/* a flow is one cache line, or spans two or three */
+		/* one cache line (a key of up to 37 bytes); else its first
+		 * two lines and its last, which covers keys up to 165 bytes */
 		__builtin_prefetch(F(c, i));
 		if (c->esize > 64) {
 			__builtin_prefetch((const uint8_t *)F(c, i) + 64);
