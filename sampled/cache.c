@@ -489,7 +489,7 @@ cache_prefetch_flow(const struct cache *c, uint32_t h)
 
 	if (c->buckets != NULL && (i = c->buckets[h & c->mask]) != NIL) {
 		/* one cache line (a key of up to 37 bytes); else its first
-		 * two lines and its last, which covers keys up to 165 bytes */
+		 * two lines and its last: all of it for keys up to 109 bytes */
 		__builtin_prefetch(F(c, i));
 		if (c->esize > 64) {
 			__builtin_prefetch((const uint8_t *)F(c, i) + 64);
