@@ -91,6 +91,19 @@ pkt(unsigned flow, uint8_t flags, uint32_t len)
 	return p;
 }
 
+/* Flows 0..n-1, one 100-byte packet each, the one of flow i at t + i * step. */
+static void
+feed(unsigned n, uint32_t t, uint32_t step)
+{
+	struct pkt p;
+	unsigned i;
+
+	for (i = 0; i < n; i++) {
+		p = pkt(i, 0x10, 100);
+		cache_packet(&slot, &bnd, &p, t + i * step);
+	}
+}
+
 static void
 key_is_the_match_fields(void **state)
 {
@@ -111,14 +124,8 @@ grows_and_finds_every_flow(void **state)
 	unsigned i;
 
 	(void)state;
-	for (i = 0; i < 5000; i++) {
-		p = pkt(i, 0x10, 100);
-		cache_packet(&slot, &bnd, &p, 1);
-	}
-	for (i = 0; i < 5000; i++) {
-		p = pkt(i, 0x10, 100);
-		cache_packet(&slot, &bnd, &p, 2);
-	}
+	feed(5000, 1, 0);
+	feed(5000, 2, 0);
 	assert_int_equal(bnd.cache->used, 5000);
 	assert_int_equal(bnd.cache->created, 5000);
 	cache_flush(&slot, &bnd, END_FORCED);
@@ -148,23 +155,14 @@ grows_and_finds_every_flow(void **state)
 static void
 raised_limit_moves_the_flows(void **state)
 {
-	struct pkt p;
-	unsigned i;
-
 	(void)state;
 	slot.flows_max = 3000;
 	slot.drop_new = 1;
-	for (i = 0; i < 3100; i++) {
-		p = pkt(i, 0x10, 100);
-		cache_packet(&slot, &bnd, &p, 1);
-	}
+	feed(3100, 1, 0);
 	assert_int_equal(bnd.cache->used, 3000);
 	assert_int_equal(bnd.cache->dropped_full, 100);
 	slot.flows_max = 1u << 20;
-	for (i = 0; i < 9000; i++) {
-		p = pkt(i, 0x10, 100);
-		cache_packet(&slot, &bnd, &p, 2);
-	}
+	feed(9000, 2, 0);
 	assert_int_equal(bnd.cache->used, 9000);
 	assert_int_equal(bnd.cache->created, 9000);
 	assert_true(bnd.cache->reserved >= slot.flows_max);
@@ -278,15 +276,9 @@ inactive_and_active(void **state)
 static void
 full_evict_oldest(void **state)
 {
-	struct pkt p;
-	unsigned i;
-
 	(void)state;
 	slot.flows_max = 1024;
-	for (i = 0; i < 1500; i++) {
-		p = pkt(i, 0x10, 100);
-		cache_packet(&slot, &bnd, &p, i);
-	}
+	feed(1500, 0, 1);
 	assert_int_equal(aged[END_RESOURCES], 476);
 	assert_int_equal(bnd.cache->used, 1024);
 	assert_int_equal(bnd.cache->evicted, 476);
@@ -295,16 +287,10 @@ full_evict_oldest(void **state)
 static void
 full_drop_new(void **state)
 {
-	struct pkt p;
-	unsigned i;
-
 	(void)state;
 	slot.flows_max = 1024;
 	slot.drop_new = 1;
-	for (i = 0; i < 1500; i++) {
-		p = pkt(i, 0x10, 100);
-		cache_packet(&slot, &bnd, &p, i);
-	}
+	feed(1500, 0, 1);
 	assert_int_equal(aged_total, 0);
 	assert_int_equal(bnd.cache->used, 1024);
 	assert_int_equal(bnd.cache->dropped_full, 476);
