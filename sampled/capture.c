@@ -3,42 +3,24 @@
  * (merged by time, as fast as possible or in real time) and live devices
  * (one handle per enabled direction), decoded and handed to the caches.
  */
-#include <errno.h>
 #include <stdio.h>
-#include <stdio_ext.h>
 #include <stdlib.h>
 #include <string.h>
 #include <time.h>
 
 #include "log.h"
+#include "pcapfile.h"
 #include "sampled.h"
 #include "util.h"
 
-/*
- * A capture file read through a 1 MiB stdio buffer of its own: libpcap
- * reads each record with two freads, and the default buffer (glibc
- * ignores setvbuf's size when it is to allocate the buffer itself) turns
- * that into a 4 KiB read(2) every 28 packets. Only this thread reads the
- * FILE, so stdio need not lock it on every fread.
- */
-#define FILE_BUF (1 << 20)
-
+/* A capture file, through a 1 MiB stdio buffer of its own. */
 static pcap_t *
 open_file(struct capture *c, const char *path, char *ebuf)
 {
-	FILE *f = fopen(path, "rb");
 	pcap_t *pc;
 
-	if (f == NULL) {
-		snprintf(ebuf, PCAP_ERRBUF_SIZE, "%s", strerror(errno));
-		return NULL;
-	}
-	c->iobuf = xmalloc(FILE_BUF);
-	setvbuf(f, c->iobuf, _IOFBF, FILE_BUF);
-	__fsetlocking(f, FSETLOCKING_BYCALLER);
-	if ((pc = pcap_fopen_offline_with_tstamp_precision(f,
-	    PCAP_TSTAMP_PRECISION_MICRO, ebuf)) == NULL) {
-		fclose(f);
+	c->iobuf = xmalloc(PCAPFILE_BUF);
+	if ((pc = pcapfile_open(path, c->iobuf, PCAPFILE_BUF, ebuf)) == NULL) {
 		free(c->iobuf);
 		c->iobuf = NULL;
 	}

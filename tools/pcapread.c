@@ -9,33 +9,14 @@
  *                           read without stdio locks, as sampled reads
  *                           its files, so a ratio compares the work only
  */
-#include <errno.h>
 #include <pcap/pcap.h>
 #include <stdio.h>
-#include <stdio_ext.h>
 #include <string.h>
 
+#include "pcapfile.h"
 #include "util.h"
 
-static char iobuf[1 << 20];
-
-static pcap_t *
-open_buffered(const char *path, char *err)
-{
-	FILE *f;
-	pcap_t *p;
-
-	if ((f = fopen(path, "rb")) == NULL) {
-		snprintf(err, PCAP_ERRBUF_SIZE, "%s: %s", path,
-		    strerror(errno));
-		return NULL;
-	}
-	setvbuf(f, iobuf, _IOFBF, sizeof(iobuf));
-	__fsetlocking(f, FSETLOCKING_BYCALLER);
-	if ((p = pcap_fopen_offline(f, err)) == NULL)
-		fclose(f);
-	return p;
-}
+static char iobuf[PCAPFILE_BUF];
 
 int
 main(int argc, char **argv)
@@ -52,10 +33,10 @@ main(int argc, char **argv)
 		fprintf(stderr, "usage: pcapread [--buffer] FILE\n");
 		return 2;
 	}
-	p = buffered ? open_buffered(argv[2], err) :
+	p = buffered ? pcapfile_open(argv[2], iobuf, sizeof(iobuf), err) :
 	    pcap_open_offline(argv[1], err);
 	if (p == NULL) {
-		fprintf(stderr, "pcapread: %s\n", err);
+		fprintf(stderr, "pcapread: %s: %s\n", argv[argc - 1], err);
 		return 1;
 	}
 	t0 = mono_ms();
