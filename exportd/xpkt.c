@@ -71,11 +71,14 @@ set_close(struct xpkt *x)
 	x->set_id = -1;
 }
 
-/* makes set id the open one, closing another that is open */
+/*
+ * Makes set id the open one, closing another that is open; a new set of
+ * the same id when alone is set (one record per set).
+ */
 static void
-set_open(struct xpkt *x, uint16_t id)
+set_open(struct xpkt *x, uint16_t id, int alone)
 {
-	if (x->set_id == id)
+	if (x->set_id == id && !alone)
 		return;
 	set_close(x);
 	x->set_off = x->w.len;
@@ -109,10 +112,16 @@ xpkt_add_template(struct xpkt *x, const struct tmpl *t)
 
 	if (tmpl_check(t) < 0 || x->n_records == UINT16_MAX)
 		return -1;
+	/*
+	 * One options template per set: pmacct 1.7 and nfdump 1.7 read only
+	 * the first record of an options template set (RFC 3954 and 7011
+	 * allow several, but a collector that drops the rest loses every
+	 * options record of the later templates).
+	 */
 	if (t->n_scope > 0)
-		set_open(x, v9 ? V9_SET_OPTIONS : IPFIX_SET_OPTIONS);
+		set_open(x, v9 ? V9_SET_OPTIONS : IPFIX_SET_OPTIONS, 1);
 	else
-		set_open(x, v9 ? V9_SET_TEMPLATE : IPFIX_SET_TEMPLATE);
+		set_open(x, v9 ? V9_SET_TEMPLATE : IPFIX_SET_TEMPLATE, 0);
 	if (v9)
 		v9_template(&x->w, t);
 	else
@@ -131,7 +140,7 @@ xpkt_add_data(struct xpkt *x, const struct tmpl *t, const uint8_t *row)
 	if (t->id < XPKT_MIN_DATA_SET_ID || t->rec_len < 4 ||
 	    x->n_records == UINT16_MAX)
 		return -1;
-	set_open(x, t->id);
+	set_open(x, t->id, 0);
 	wbuf_put_bytes(&x->w, row, t->rec_len);
 	if (commit(x, &saved) < 0)
 		return -1;

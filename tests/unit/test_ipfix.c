@@ -396,6 +396,31 @@ test_pcap(void **state)
 		unlink(path);
 }
 
+/* one options template per set (pmacct 1.7, nfdump 1.7: DESIGN.md) */
+static void
+test_options_template_alone(void **state)
+{
+	struct tmpl data, opts, opts2;
+	uint8_t buf[200];
+	struct xpkt x;
+	size_t one = 4 + 6 + 4 * 5; /* set header, id and counts, 5 fields */
+
+	(void)state;
+	fixture_templates(&data, &opts);
+	opts2 = opts;
+	opts2.id = 258;
+	xpkt_begin(&x, XPKT_IPFIX, buf, sizeof(buf), 0, 0, 0, DOMAIN);
+	assert_int_equal(xpkt_add_template(&x, &opts), 0);
+	assert_int_equal(xpkt_add_template(&x, &opts2), 0);
+	assert_int_equal(xpkt_finish(&x), IPFIX_HDR_LEN + 2 * (one + 2));
+	assert_int_equal(be16(buf, 16), IPFIX_SET_OPTIONS);
+	assert_int_equal(be16(buf, 18), one + 2);
+	assert_int_equal(be16(buf, 20), 257);
+	assert_int_equal(be16(buf, 16 + one + 2), IPFIX_SET_OPTIONS);
+	assert_int_equal(be16(buf, 18 + one + 2), one + 2);
+	assert_int_equal(be16(buf, 20 + one + 2), 258);
+}
+
 int
 main(void)
 {
@@ -407,6 +432,7 @@ main(void)
 	    cmocka_unit_test(test_mtu_fill_many),
 	    cmocka_unit_test(test_mtu_clamped),
 	    cmocka_unit_test(test_pcap),
+	    cmocka_unit_test(test_options_template_alone),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);

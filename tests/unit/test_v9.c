@@ -371,6 +371,36 @@ test_templates_share_flowset(void **state)
 	assert_int_equal(be16(buf, 56), 300);
 }
 
+/*
+ * Options templates each get a set of their own: pmacct 1.7 and nfdump
+ * 1.7 read only the first options template of a set (DESIGN.md).
+ */
+static void
+test_options_template_alone(void **state)
+{
+	struct tmpl data, opts, opts2;
+	uint8_t buf[200];
+	struct xpkt x;
+	size_t one = 4 + 6 + 4 * 5; /* set header, id and lengths, 5 fields */
+
+	(void)state;
+	fixture_templates(&data, &opts);
+	opts2 = opts;
+	opts2.id = 258;
+	xpkt_begin(&x, XPKT_V9, buf, sizeof(buf), UPTIME, SECS, SEQ, SOURCE_ID);
+	assert_int_equal(xpkt_add_template(&x, &opts), 0);
+	assert_int_equal(xpkt_add_template(&x, &opts2), 0);
+	assert_int_equal(xpkt_finish(&x), V9_HDR_LEN + 2 * (one + 2));
+	assert_int_equal(be16(buf, 2), 2);
+	/* flowset 1, its length (padded), template 257; then the second */
+	assert_int_equal(be16(buf, 20), 1);
+	assert_int_equal(be16(buf, 22), one + 2);
+	assert_int_equal(be16(buf, 24), 257);
+	assert_int_equal(be16(buf, 20 + one + 2), 1);
+	assert_int_equal(be16(buf, 22 + one + 2), one + 2);
+	assert_int_equal(be16(buf, 24 + one + 2), 258);
+}
+
 static void
 test_bad_input(void **state)
 {
@@ -418,6 +448,7 @@ main(void)
 	    cmocka_unit_test(test_mtu_exact_fill),
 	    cmocka_unit_test(test_mtu_template_does_not_fit),
 	    cmocka_unit_test(test_templates_share_flowset),
+	    cmocka_unit_test(test_options_template_alone),
 	    cmocka_unit_test(test_bad_input),
 	};
 
