@@ -493,10 +493,19 @@ rows_sent_before(const struct dest *d, const Netstream__FlowBatch *b)
 	return (d->skip & 1) || rows > b->n_rows ? b->n_rows : rows;
 }
 
+/* A batch's template as v9 hosts get it, and as IPFIX hosts do. */
+struct btmpl {
+	struct tmpl t, ipfix;
+	int convert; /* IPFIX rows are rewritten (ipfix_times) */
+};
+
 static void
 dest_add(struct exportd *xd, struct dest *d, const Netstream__FlowBatch *b,
-    const struct tmpl *t)
+    const struct btmpl *bt)
 {
+	uint8_t conv[TMPL_MAX_FIELDS * (XD_FIELD_MAX_LEN + 4)];
+	int convert = d->host->ipfix && bt->convert;
+	const struct tmpl *t = d->host->ipfix ? &bt->ipfix : &bt->t;
 	const struct dtmpl *dt;
 	uint32_t first;
 	size_t i;
@@ -520,7 +529,13 @@ dest_add(struct exportd *xd, struct dest *d, const Netstream__FlowBatch *b,
 	if (first > 0)
 		d->added = mark_make(b->seq, first, first == b->n_rows);
 	for (i = first; i < b->n_rows; i++) {
-		add_row(xd, d, &dt->t, b->rows.data + i * b->row_len);
+		const uint8_t *row = b->rows.data + i * b->row_len;
+
+		if (convert) {
+			ipfix_times_row(&bt->t, row, b->sys_boot_ms, conv);
+			row = conv;
+		}
+		add_row(xd, d, &dt->t, row);
 		if (b->epoch != 0) /* what a packet closed next carries */
 			d->added = mark_make(b->seq, (uint32_t)i + 1, 0);
 	}
@@ -551,16 +566,21 @@ count_final(struct exportd *xd, uint32_t slot)
 void
 dest_batch(struct exportd *xd, const Netstream__FlowBatch *b)
 {
-	struct tmpl t;
+	struct btmpl bt;
 	size_t i;
 
-	batch_tmpl(b, &t);
+	batch_tmpl(b, &bt.t);
+	bt.convert = ipfix_times(&bt.t, &bt.ipfix);
+	if (bt.convert < 0) { /* cannot happen: the fields were checked */
+		xd_count_bad(xd, BAD_FIELDS);
+		return;
+	}
 	xd->batches++;
 	xd->records_in += b->n_rows;
 	for (i = 0; i < b->n_hosts; i++) {
 		struct host *h = host_get(xd, b->hosts[i]);
 
-		dest_add(xd, dest_get(xd, h, b), b, &t);
+		dest_add(xd, dest_get(xd, h, b), b, &bt);
 	}
 	if (b->final) {
 		dest_close_all(xd, (int64_t)b->slot);

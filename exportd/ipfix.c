@@ -1,4 +1,7 @@
 /* ipfix.c: IPFIX wire layout (RFC 7011): header, template records, Length. */
+#include <string.h>
+
+#include "fields.h"
 #include "xpkt.h"
 
 /* Version, Length (patched by ipfix_finish), Export Time, Sequence, Domain */
@@ -37,4 +40,65 @@ void
 ipfix_finish(struct wbuf *w)
 {
 	wbuf_patch_u16(w, 2, (uint16_t)w->len);
+}
+
+/*
+ * IPFIX times (DESIGN.md): sampled writes first/last-switched as v9 does,
+ * ms of sysUpTime (21/22, 4 bytes). An IPFIX collector cannot place them
+ * without systemInitTimeMilliseconds, which nfdump and nfacctd do not
+ * read, so IPFIX hosts get flowStartMilliseconds / flowEndMilliseconds
+ * (152/153, 8 bytes, unix ms) instead. ipfix_times() makes the IPFIX
+ * template of a record; 0 when it has no such field (rows go as they
+ * are), else 1.
+ */
+int
+ipfix_times(const struct tmpl *in, struct tmpl *out)
+{
+	int changed = 0;
+
+	*out = *in;
+	out->n_fields = 0;
+	out->rec_len = 0;
+	for (unsigned i = 0; i < in->n_fields; i++) {
+		struct tmpl_field f = in->f[i];
+
+		if (i >= in->n_scope && f.len == 4 &&
+		    (f.type == F_FIRST_SWITCHED || f.type == F_LAST_SWITCHED)) {
+			f.type = f.type == F_FIRST_SWITCHED ?
+			    IPFIX_FLOW_START_MS : IPFIX_FLOW_END_MS;
+			f.len = 8;
+			changed = 1;
+		}
+		if (tmpl_add_field(out, f.type, f.len) == -1)
+			return -1;
+	}
+	return changed;
+}
+
+/*
+ * A row of template in as a row of ipfix_times()' out: the sysUpTime ms
+ * of 21/22 plus boot_ms (the exporter's boot in unix ms) give 152/153.
+ */
+void
+ipfix_times_row(const struct tmpl *in, const uint8_t *row, int64_t boot_ms,
+    uint8_t *out)
+{
+	for (unsigned i = 0; i < in->n_fields; i++) {
+		const struct tmpl_field *f = &in->f[i];
+
+		if (i >= in->n_scope && f->len == 4 &&
+		    (f->type == F_FIRST_SWITCHED || f->type == F_LAST_SWITCHED)) {
+			uint64_t ms = (uint64_t)boot_ms +
+			    ((uint32_t)row[0] << 24 | (uint32_t)row[1] << 16 |
+			    (uint32_t)row[2] << 8 | row[3]);
+
+			for (int k = 7; k >= 0; k--, ms >>= 8)
+				out[k] = (uint8_t)ms;
+			out += 8;
+		} else {
+			memcpy(out, row, f->len);
+			out += f->len;
+		}
+		row += f->len;
+	}
 }

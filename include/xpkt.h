@@ -21,6 +21,8 @@ enum xpkt_format {
 #define IPFIX_SET_OPTIONS 3
 #define XPKT_MIN_DATA_SET_ID 256
 #define XPKT_MAX_LEN 65535 /* v9 and IPFIX lengths are 16 bits */
+#define IPFIX_FLOW_START_MS 152 /* flowStartMilliseconds */
+#define IPFIX_FLOW_END_MS 153	/* flowEndMilliseconds */
 
 #define TMPL_MAX_FIELDS 48
 
@@ -93,5 +95,8 @@ void ipfix_header(struct wbuf *w, uint32_t export_time, uint32_t sequence,
 		  uint32_t domain);
 void ipfix_template(struct wbuf *w, const struct tmpl *t);
 void ipfix_finish(struct wbuf *w);
+int ipfix_times(const struct tmpl *in, struct tmpl *out);
+void ipfix_times_row(const struct tmpl *in, const uint8_t *row,
+		     int64_t boot_ms, uint8_t *out);
 
 #endif

@@ -18,6 +18,7 @@
 
 #include "cdecode.h"
 #include "fields.h"
+#include "xpkt.h"
 #include "nsctl.h"
 #include "util.h"
 
@@ -53,6 +54,8 @@ static const struct {
     {F_SAMPLER_ID, "sampler-id", V_INT},
     {F_SAMPLER_MODE, "sampler-mode", V_INT},
     {F_SAMPLER_INTERVAL, "sampler-interval", V_INT},
+    {IPFIX_FLOW_START_MS, "flow-start-milliseconds", V_INT},
+    {IPFIX_FLOW_END_MS, "flow-end-milliseconds", V_INT},
     {56, "source-mac", V_HEX},
     {57, "destination-mac-in", V_HEX},
     {60, "ip-version", V_INT},

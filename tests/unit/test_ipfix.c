@@ -421,6 +421,55 @@ test_options_template_alone(void **state)
 	assert_int_equal(be16(buf, 20 + one + 2), 258);
 }
 
+/*
+ * IPFIX hosts get flowStart/EndMilliseconds (152/153, 8 bytes, unix ms)
+ * for first/last-switched, the sysUpTime ms plus the exporter's boot.
+ */
+static void
+test_times_absolute(void **state)
+{
+	struct tmpl in, out;
+	uint8_t row[4 + 4 + 1], got[8 + 8 + 1];
+	struct wbuf w;
+	const int64_t boot = 1700000000123LL;
+
+	(void)state;
+	memset(&in, 0, sizeof(in));
+	in.id = 300;
+	tmpl_add_field(&in, F_FIRST_SWITCHED, 4);
+	tmpl_add_field(&in, F_LAST_SWITCHED, 4);
+	tmpl_add_field(&in, F_PROTOCOL, 1);
+	assert_int_equal(ipfix_times(&in, &out), 1);
+	assert_int_equal(out.id, 300);
+	assert_int_equal(out.n_fields, 3);
+	assert_int_equal(out.f[0].type, 152);
+	assert_int_equal(out.f[0].len, 8);
+	assert_int_equal(out.f[1].type, 153);
+	assert_int_equal(out.f[1].len, 8);
+	assert_int_equal(out.f[2].type, F_PROTOCOL);
+	assert_int_equal(out.rec_len, 17);
+	assert_int_equal(tmpl_check(&out), 0);
+
+	wbuf_init(&w, row, sizeof(row));
+	wbuf_put_u32(&w, 100);
+	wbuf_put_u32(&w, 0xfffffff0u); /* 49.7 days of uptime */
+	wbuf_put_u8(&w, 58);
+	ipfix_times_row(&in, row, boot, got);
+	assert_int_equal(be32(got, 0), (uint32_t)((boot + 100) >> 32));
+	assert_int_equal(be32(got, 4), (uint32_t)(boot + 100));
+	assert_int_equal(be32(got, 8), (uint32_t)((boot + 0xfffffff0LL) >> 32));
+	assert_int_equal(be32(got, 12), (uint32_t)(boot + 0xfffffff0LL));
+	assert_int_equal(got[16], 58);
+
+	/* a record without times is left alone */
+	memset(&in, 0, sizeof(in));
+	in.id = 301;
+	tmpl_add_field(&in, F_PACKETS, 8);
+	assert_int_equal(ipfix_times(&in, &out), 0);
+	assert_int_equal(out.rec_len, 8);
+	assert_int_equal(out.f[0].type, F_PACKETS);
+}
+
 int
 main(void)
 {
@@ -433,6 +482,7 @@ main(void)
 	    cmocka_unit_test(test_mtu_clamped),
 	    cmocka_unit_test(test_pcap),
 	    cmocka_unit_test(test_options_template_alone),
+	    cmocka_unit_test(test_times_absolute),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);
