@@ -513,6 +513,39 @@ check_references(struct conf *c, struct diags *d)
 	}
 }
 
+/*
+ * 2-byte AS fields (interface_width "16") cannot hold a 4-byte AS: it is
+ * exported as AS_TRANS (RFC 6793). Say so once, at the first such route
+ * (the file is sorted by prefix length here, so the lowest line).
+ */
+static void
+check_routes_as2(const struct conf *c, const struct routes *rt,
+    struct diags *d)
+{
+	const struct route *first = NULL;
+	size_t i, n = 0;
+
+	for (i = 0; i < rt->n; i++) {
+		const struct route *r = &rt->v[i];
+		uint32_t as = c->export_as == 2 ? r->peer_as : r->origin_as;
+
+		if (as <= 0xffff)
+			continue;
+		n++;
+		if (first == NULL || r->line < first->line)
+			first = r;
+	}
+	if (first == NULL)
+		return;
+	diag_add(d, DIAG_NOTICE, c->routes_line,
+	    "%s:%u: %s AS %u does not fit the 2-byte AS fields: exported as "
+	    "AS_TRANS 23456 (%zu route%s); set system.export.interface_width "
+	    "= \"32\" to export 4-byte AS numbers", c->routes_file,
+	    first->line, c->export_as == 2 ? "peer" : "origin",
+	    c->export_as == 2 ? first->peer_as : first->origin_as, n,
+	    n == 1 ? "" : "s");
+}
+
 static void
 check_routes(struct conf *c, struct diags *d)
 {
@@ -523,6 +556,8 @@ check_routes(struct conf *c, struct diags *d)
 		diag_add(d, DIAG_ERROR, c->routes_line, "routes file: %s", err);
 		return;
 	}
+	if (c->export_as != 0 && !c->interface_32bit)
+		check_routes_as2(c, &rt, d);
 	routes_free(&rt);
 }
 
@@ -592,7 +627,6 @@ parse_misc(config_setting_t *root, const char *cwd, struct conf *c,
 			resolve_path(cwd, path, c->routes_file,
 			    sizeof(c->routes_file));
 			c->routes_line = LINE(get_member(g, "file"));
-			check_routes(c, d);
 		}
 	}
 	if ((g = get_group(root, "cache", d)) != NULL) {
@@ -635,6 +669,8 @@ conf_from_config(config_t *cfg, const char *cwd, struct conf *c,
 	check_known(root, "the top level", known, d);
 	parse_misc(root, cwd, c, d);
 	parse_system(root, c, d);
+	if (c->routes_file[0] != '\0') /* after system: the AS settings */
+		check_routes(c, d);
 	parse_records(root, c, d);
 	parse_monitors(root, c, d);
 	parse_slots(root, c, d);

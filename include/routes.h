@@ -12,6 +12,7 @@ struct route {
 	uint8_t bgp_next_hop[16];
 	uint32_t origin_as;
 	uint32_t peer_as;
+	uint32_t line; /* in the routes file */
 };
 
 struct routes {

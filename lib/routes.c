@@ -135,6 +135,7 @@ routes_load(const char *path, struct routes *rt, char *errbuf, size_t errlen)
 			cap = cap ? cap * 2 : 64;
 			rt->v = xrealloc(rt->v, cap * sizeof(*rt->v));
 		}
+		r.line = (uint32_t)lineno;
 		rt->v[rt->n++] = r;
 	}
 	free(text);

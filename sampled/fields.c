@@ -16,12 +16,18 @@ put_be(uint8_t *out, uint64_t v, unsigned len)
 	}
 }
 
+#define AS_TRANS 23456 /* RFC 6793: a 4-byte AS where only 2 bytes fit */
+
+/* The origin or peer AS of a route, as a field of len bytes holds it. */
 static uint32_t
-as_of(const struct route *r, int export_as)
+as_of(const struct route *r, int export_as, unsigned len)
 {
+	uint32_t as;
+
 	if (r == NULL)
 		return 0;
-	return export_as == 2 ? r->peer_as : r->origin_as;
+	as = export_as == 2 ? r->peer_as : r->origin_as;
+	return len < 4 && as > 0xffff ? AS_TRANS : as;
 }
 
 /* Fields every row may carry, whatever the flow is: 0 when handled. */
@@ -39,10 +45,10 @@ put_common(uint8_t *out, unsigned type, unsigned len,
 		put_be(out, x->rd ? x->rd->len : 0, len);
 		return 0;
 	case F_SRC_AS:
-		put_be(out, as_of(x->rs, x->export_as), len);
+		put_be(out, as_of(x->rs, x->export_as, len), len);
 		return 0;
 	case F_DST_AS:
-		put_be(out, as_of(x->rd, x->export_as), len);
+		put_be(out, as_of(x->rd, x->export_as, len), len);
 		return 0;
 	case F_NEXT_HOP:
 		memcpy(out, x->rd ? x->rd->next_hop : zero, 16);

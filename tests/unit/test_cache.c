@@ -297,6 +297,34 @@ full_drop_new(void **state)
 	slot.drop_new = 0;
 }
 
+/*
+ * A 4-byte AS in a 2-byte AS field is AS_TRANS (RFC 6793), never the low
+ * 16 bits of the number; 4-byte fields carry it whole.
+ */
+static void
+four_byte_as_is_as_trans_in_two_bytes(void **state)
+{
+	struct route rs = { .origin_as = 4200000000u, .peer_as = 65000 };
+	struct route rd = { .origin_as = 65535, .peer_as = 65536 };
+	struct fctx x = { .rs = &rs, .rd = &rd, .export_as = 1 };
+	struct flow_vals v = { 0 };
+	uint8_t out[4];
+
+	(void)state;
+	field_put_collect(out, F_SRC_AS, 2, &v, &x);
+	assert_int_equal(out[0] << 8 | out[1], 23456);
+	field_put_collect(out, F_DST_AS, 2, &v, &x);
+	assert_int_equal(out[0] << 8 | out[1], 65535);
+	field_put_collect(out, F_SRC_AS, 4, &v, &x);
+	assert_int_equal((uint32_t)out[0] << 24 | out[1] << 16 | out[2] << 8 |
+	    out[3], 4200000000u);
+	x.export_as = 2; /* peer AS */
+	field_put_key(out, F_SRC_AS, 2, NULL, &x);
+	assert_int_equal(out[0] << 8 | out[1], 65000);
+	field_put_key(out, F_DST_AS, 2, NULL, &x);
+	assert_int_equal(out[0] << 8 | out[1], 23456);
+}
+
 int
 main(void)
 {
@@ -318,6 +346,7 @@ main(void)
 		cmocka_unit_test_setup_teardown(full_evict_oldest, setup,
 		    teardown),
 		cmocka_unit_test_setup_teardown(full_drop_new, setup, teardown),
+		cmocka_unit_test(four_byte_as_is_as_trans_in_two_bytes),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);
