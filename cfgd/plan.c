@@ -111,6 +111,7 @@ make_host(const struct conf *c, const struct conf_host *h,
 	ph->port = h->port;
 	ph->ipfix = h->ipfix && c->compat_extended;
 	ph->dscp = h->dscp;
+	ph->pace_pps = h->pace_pps;
 	ph->vpn_instance = pstrdup(h->vpn);
 	ph->source_address = pstrdup(src->has_source ? src->source : "");
 	ph->source_port = src->has_source ? src->source_port : 0;

@@ -14,6 +14,7 @@
 #include "conf.h"
 #include "fields.h"
 #include "netstream.pb-c.h"
+#include "plan.h"
 #include "routes.h"
 #include "util.h"
 #include "validate.h"
@@ -37,7 +38,7 @@ parse_host(config_setting_t *h, const char *view, int version_ipfix,
     struct conf_host *out, struct diags *d)
 {
 	static const char *const known[] = { "address", "port", "version",
-		"dscp", "vpn_instance", NULL };
+		"dscp", "vpn_instance", "pace_pps", NULL };
 	static const char *const versions[] = { "9", "ipfix", NULL };
 	config_setting_t *v;
 	int ver;
@@ -72,6 +73,9 @@ parse_host(config_setting_t *h, const char *view, int version_ipfix,
 		out->ipfix = ver == 1;
 	get_uint(h, "dscp", 0, 63, &out->dscp, d);
 	get_str(h, "vpn_instance", out->vpn, CONF_NAME_MAX, d);
+	out->pace_pps = PLAN_PACE_DEFAULT;
+	get_uint(h, "pace_pps", PLAN_PACE_MIN, PLAN_PACE_MAX, &out->pace_pps,
+	    d);
 }
 
 static void

@@ -13,6 +13,7 @@
 
 #include "exportd.h"
 #include "log.h"
+#include "plan.h"
 #include "util.h"
 
 #define TMPL_ID_FIRST 258 /* 256 and 257 are exportd's options templates */
@@ -222,6 +223,16 @@ host_by_addr(struct exportd *xd, const struct xsock *s,
 	return NULL;
 }
 
+/* The host's pace as the plan says (0 in a plan from before pacing). */
+static void
+host_pace(struct host *h, const Netstream__Host *m)
+{
+	unsigned pps = m->pace_pps ? m->pace_pps : PLAN_PACE_DEFAULT;
+
+	h->pace_pps = pps < PLAN_PACE_MIN ? PLAN_PACE_MIN :
+	    pps > PLAN_PACE_MAX ? PLAN_PACE_MAX : pps;
+}
+
 static struct host *
 host_get(struct exportd *xd, const Netstream__Host *m)
 {
@@ -237,13 +248,20 @@ host_get(struct exportd *xd, const Netstream__Host *m)
 		h = xd->hosts[i];
 		if (h->sock == s && h->ipfix == (int)m->ipfix &&
 		    memcmp(&h->addr, &a, len) == 0)
-			return h;
+			break;
+	}
+	if (i < xd->n_hosts) {
+		host_pace(h, m);
+		return h;
 	}
 	h = xcalloc(1, sizeof(*h));
 	h->addr = a;
 	h->alen = len;
 	h->ipfix = m->ipfix;
 	h->sock = s;
+	h->tokens = XD_PACE_BURST;
+	h->pace_us = mono_us();
+	host_pace(h, m);
 	host_label(h);
 	xd->hosts = xrealloc(xd->hosts, (xd->n_hosts + 1) * sizeof(*xd->hosts));
 	xd->hosts[xd->n_hosts++] = h;

@@ -128,13 +128,15 @@ recv_plans(struct exportd *xd)
 static void
 stats_hosts(struct exportd *xd, Netstream__Stats *st)
 {
+	/* queued: packets waiting to be sent now (the pacing queue);
+	 * pace_waits: times the head of a queue waited for its pace */
 	static const char *names[] = { "packets", "records", "bytes",
-		"template_sends", "options_sends" };
+		"template_sends", "options_sends", "queued", "pace_waits" };
 	size_t i, j, k;
 
 	for (i = 0; i < xd->n_hosts; i++) {
 		struct host *h = xd->hosts[i];
-		uint64_t v[5] = { 0 };
+		uint64_t v[NELEM(names)] = { 0 };
 
 		for (j = 0; j < i; j++)
 			if (strcmp(xd->hosts[j]->label, h->label) == 0)
@@ -148,7 +150,8 @@ stats_hosts(struct exportd *xd, Netstream__Stats *st)
 				continue;
 			v[0] += o->packets, v[1] += o->records;
 			v[2] += o->bytes, v[3] += o->template_sends;
-			v[4] += o->options_sends;
+			v[4] += o->options_sends, v[5] += o->queued;
+			v[6] += o->pace_waits;
 			for (k = 0; k < XD_ERRS && o->errs[k].n; k++)
 				stats_add(st, "send_errors", o->errs[k].n,
 				    "host", h->label, "errno",
@@ -260,7 +263,9 @@ poll_items(struct exportd *xd, zmq_pollitem_t *it)
 	int n = 0;
 	size_t i;
 
-	it[n++] = (zmq_pollitem_t){ xd->pull, 0, ZMQ_POLLIN, 0 };
+	/* a host with a long queue: batches wait in sampled meanwhile */
+	it[n++] = (zmq_pollitem_t){ xd->pull, 0,
+		(short)(send_backlogged(xd) ? 0 : ZMQ_POLLIN), 0 };
 	it[n++] = (zmq_pollitem_t){ xd->sub, 0, ZMQ_POLLIN, 0 };
 	for (i = 0; i < xd->n_socks && n < MAX_POLL; i++) {
 		struct xsock *s = xd->socks[i];
@@ -277,12 +282,18 @@ poll_items(struct exportd *xd, zmq_pollitem_t *it)
 static long
 poll_timeout(const struct exportd *xd, int64_t now, int64_t next_stats)
 {
-	int64_t t = dest_next_deadline(xd);
+	int64_t t = dest_next_deadline(xd), pace;
 
 	if (next_stats < t)
 		t = next_stats;
 	if (send_pending(xd) && now + 10 < t)
 		t = now + 10; /* a blocked socket is retried soon */
+	if ((pace = send_next_us(xd)) != INT64_MAX) {
+		/* a paced queue: its next token, at least 1 ms on */
+		pace = (pace - mono_us() + 999) / 1000;
+		if (now + (pace < 1 ? 1 : pace) < t)
+			t = now + (pace < 1 ? 1 : pace);
+	}
 	if (xd->next_beat < t)
 		t = xd->next_beat;
 	return t <= now ? 0 : (long)(t - now);
@@ -317,7 +328,8 @@ run(struct exportd *xd)
 			continue;
 		if (it[1].revents & ZMQ_POLLIN)
 			recv_plans(xd);
-		for (i = 0; i < BATCHES_PER_WAKE && recv_batch(xd); i++)
+		for (i = 0; i < BATCHES_PER_WAKE && !send_backlogged(xd) &&
+		    recv_batch(xd); i++)
 			;
 		for (i = 2; i < n; i++)
 			if (it[i].revents & ZMQ_POLLERR)
@@ -337,6 +349,12 @@ drain_and_flush(struct exportd *xd)
 	while (mono_ms() < quiet) {
 		zmq_pollitem_t it = { xd->pull, 0, ZMQ_POLLIN, 0 };
 
+		if (send_backlogged(xd)) { /* pace: let the queues go down */
+			send_flush_all(xd);
+			poll(NULL, 0, 1);
+			quiet = mono_ms() + DRAIN_QUIET_MS;
+			continue;
+		}
 		if (zmq_poll(&it, 1, 20) > 0 && recv_batch(xd))
 			quiet = mono_ms() + DRAIN_QUIET_MS;
 		send_flush_all(xd);
@@ -348,7 +366,7 @@ drain_and_flush(struct exportd *xd)
 		send_flush_all(xd);
 		if (!send_pending(xd))
 			break;
-		poll(NULL, 0, 10);
+		poll(NULL, 0, send_next_us(xd) != INT64_MAX ? 1 : 10);
 	} while (mono_ms() < end);
 	xd->next_beat = 0;
 	ack_publish(xd, mono_ms());

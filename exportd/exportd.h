@@ -15,7 +15,9 @@
 #define XD_FIELD_MAX_LEN 32    /* bytes of one field of a batch */
 #define XD_OPEN_MS 100	       /* a packet stays open at most this long */
 #define XD_SEND_BATCH 64       /* packets per sendmmsg */
-#define XD_HOST_QUEUE 512      /* packets a host may have waiting to send */
+#define XD_HOST_QUEUE 512      /* queued to a host: exportd stops pulling */
+#define XD_HOST_QUEUE_MAX 65536 /* ... and past this drops (queue-full) */
+#define XD_PACE_BURST 32       /* packets a paced host may get at once */
 #define XD_SOCK_RETRY_MS 5000  /* a socket that failed to open is retried */
 #define XD_PKT_TMPLS 8	       /* data templates counted per packet */
 #define XD_ERRS 8	       /* distinct errors counted per host */
@@ -88,6 +90,7 @@ struct xsock {
 	struct out *head, *tail; /* waiting to be sent, in order */
 	unsigned n_out;
 	int blocked; /* the last send said EAGAIN/ENOBUFS */
+	int64_t paced_until_us; /* the head waits for its host's pace */
 };
 
 struct errcount {
@@ -105,6 +108,11 @@ struct host {
 	struct xsock *sock;
 	char label[80]; /* "[addr]:port" */
 	unsigned queued;
+	/* pacing: a token bucket of XD_PACE_BURST, pace_pps a second */
+	unsigned pace_pps;
+	double tokens;
+	int64_t pace_us;    /* when tokens were last added */
+	uint64_t pace_waits; /* times a packet waited for its turn */
 	uint64_t packets, records, bytes, template_sends, options_sends;
 	struct errcount errs[XD_ERRS];
 	struct dest **dests;
@@ -263,6 +271,8 @@ void send_packet(struct exportd *xd, struct out *o);
 void send_flush_all(struct exportd *xd);
 void send_errqueue(struct exportd *xd, struct xsock *s);
 int send_pending(const struct exportd *xd);
+int send_backlogged(const struct exportd *xd);
+int64_t send_next_us(const struct exportd *xd);
 void tstat_count(struct exportd *xd, const struct out *o, int ok);
 void send_free_all(struct exportd *xd);
 

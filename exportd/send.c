@@ -6,6 +6,13 @@
  * other error drops that one packet. Sockets are unconnected, so ICMP
  * errors (port or host unreachable) are read from the error queue
  * (IP_RECVERR), which names the host they belong to.
+ *
+ * Pacing: each host has a token bucket (pace_pps a second, bursts of
+ * XD_PACE_BURST), so a burst of export (the end of a replay, a mass
+ * expiry) does not overrun a collector's socket buffer. A packet whose
+ * host has no token waits at the head of its socket's queue; nothing is
+ * dropped for pace. When a host has XD_HOST_QUEUE packets waiting,
+ * exportd stops pulling batches (send_backlogged), and sampled holds them.
  */
 #include <errno.h>
 #include <time.h> /* before linux/errqueue.h, which uses timespec */
@@ -193,7 +200,8 @@ send_packet(struct exportd *xd, struct out *o)
 	struct host *h = o->host;
 	struct xsock *s = h->sock;
 
-	if (h->queued >= XD_HOST_QUEUE) {
+	/* a bound for memory only: exportd stops pulling long before */
+	if (h->queued >= XD_HOST_QUEUE_MAX) {
 		host_error(h, XD_EQUEUE);
 		tstat_count(xd, o, 0);
 		ack_out_done(xd, o);
@@ -263,8 +271,63 @@ sock_broken(struct exportd *xd, struct xsock *s)
 		sock_pop(xd, s, 0, s->err);
 }
 
+/* Adds the tokens earned since the last time; a host unpaced has plenty. */
+static void
+pace_refill(struct host *h, int64_t now_us)
+{
+	if (h->pace_pps == 0) {
+		h->tokens = XD_PACE_BURST;
+		return;
+	}
+	if (now_us > h->pace_us) {
+		h->tokens += (double)(now_us - h->pace_us) * h->pace_pps / 1e6;
+		if (h->tokens > XD_PACE_BURST)
+			h->tokens = XD_PACE_BURST;
+	}
+	h->pace_us = now_us;
+}
+
+/*
+ * How many packets from the head may leave now, their hosts' tokens
+ * taken; when one must wait, when its host's next token comes.
+ */
 static int
-sendmmsg_head(struct xsock *s)
+pace_take(struct xsock *s)
+{
+	int64_t now = mono_us();
+	struct out *o;
+	int n = 0;
+
+	s->paced_until_us = 0;
+	for (o = s->head; o != NULL && n < XD_SEND_BATCH; o = o->next, n++) {
+		struct host *h = o->host;
+
+		pace_refill(h, now);
+		if (h->tokens < 1.0) {
+			h->pace_waits++;
+			s->paced_until_us = now + 1 +
+			    (int64_t)((1.0 - h->tokens) * 1e6 / h->pace_pps);
+			break;
+		}
+		h->tokens -= 1.0;
+	}
+	return n;
+}
+
+/* Gives back the tokens of packets from the k-th of the head to the n-th. */
+static void
+pace_refund(struct xsock *s, int k, int n)
+{
+	struct out *o = s->head;
+	int i;
+
+	for (i = 0; o != NULL && i < n; o = o->next, i++)
+		if (i >= k)
+			o->host->tokens += 1.0;
+}
+
+static int
+sendmmsg_head(struct xsock *s, int max)
 {
 	struct mmsghdr m[XD_SEND_BATCH];
 	struct iovec iov[XD_SEND_BATCH];
@@ -272,7 +335,7 @@ sendmmsg_head(struct xsock *s)
 	int n = 0;
 
 	memset(m, 0, sizeof(m));
-	for (o = s->head; o != NULL && n < XD_SEND_BATCH; o = o->next, n++) {
+	for (o = s->head; o != NULL && n < max; o = o->next, n++) {
 		iov[n].iov_base = o->buf;
 		iov[n].iov_len = o->len;
 		m[n].msg_hdr.msg_name = &o->host->addr;
@@ -293,7 +356,7 @@ async_errno(int e)
 static void
 sock_flush(struct exportd *xd, struct xsock *s)
 {
-	int r, e, retried = 0;
+	int n, r, e, retried = 0;
 
 	if (s->fd == -1) {
 		sock_broken(xd, s);
@@ -301,13 +364,18 @@ sock_flush(struct exportd *xd, struct xsock *s)
 	}
 	send_errqueue(xd, s);
 	while (s->head != NULL) {
-		if ((r = sendmmsg_head(s)) > 0) {
+		if ((n = pace_take(s)) == 0)
+			return; /* its host's next token: s->paced_until_us */
+		r = sendmmsg_head(s, n);
+		e = errno;
+		pace_refund(s, r > 0 ? r : 0, n);
+		if (r > 0) {
 			while (r-- > 0)
 				sock_pop(xd, s, 1, 0);
 			s->blocked = retried = 0;
 			continue;
 		}
-		if ((e = errno) == EINTR)
+		if (e == EINTR)
 			continue;
 		if (e == EAGAIN || e == EWOULDBLOCK || e == ENOBUFS) {
 			if (!s->blocked)
@@ -338,6 +406,38 @@ send_flush_all(struct exportd *xd)
 	for (i = 0; i < xd->n_socks; i++)
 		if (xd->socks[i]->head != NULL)
 			sock_flush(xd, xd->socks[i]);
+}
+
+/* 1 when some host has so much waiting that no batch should be pulled */
+int
+send_backlogged(const struct exportd *xd)
+{
+	size_t i;
+
+	for (i = 0; i < xd->n_hosts; i++)
+		if (xd->hosts[i]->queued >= XD_HOST_QUEUE)
+			return 1;
+	return 0;
+}
+
+/*
+ * When a send should be tried again (mono_us): the earliest pace wait, or
+ * INT64_MAX when no queue waits for its pace (blocked ones poll POLLOUT).
+ */
+int64_t
+send_next_us(const struct exportd *xd)
+{
+	int64_t t = INT64_MAX;
+	size_t i;
+
+	for (i = 0; i < xd->n_socks; i++) {
+		const struct xsock *s = xd->socks[i];
+
+		if (s->head != NULL && s->paced_until_us != 0 &&
+		    s->paced_until_us < t)
+			t = s->paced_until_us;
+	}
+	return t;
 }
 
 /* 1 when some packet still waits for a socket */

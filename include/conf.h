@@ -38,6 +38,7 @@ struct conf_host {
 	int ipfix; /* version = "ipfix" */
 	unsigned dscp;
 	char vpn[CONF_NAME_MAX + 1];
+	unsigned pace_pps; /* export packets a second to this host */
 	int line;
 };
 

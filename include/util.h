@@ -25,6 +25,7 @@ void sbuf_printf(struct sbuf *b, const char *fmt, ...)
 void sbuf_free(struct sbuf *b);
 int64_t now_ms(void);
 int64_t mono_ms(void);
+int64_t mono_us(void);
 int read_file_limited(const char *path, size_t limit, char **out, size_t *len,
     char *errbuf, size_t errlen);
 int mkdir_private(const char *path, char *errbuf, size_t errlen);

@@ -46,6 +46,8 @@ render_host(struct sbuf *out, const Netstream__Host *h)
 	    h->ipfix ? "ipfix" : "v9", h->dscp);
 	if (h->vpn_instance[0])
 		sbuf_printf(out, " vpn-instance %s", h->vpn_instance);
+	if (h->pace_pps != 0 && h->pace_pps != PLAN_PACE_DEFAULT)
+		sbuf_printf(out, " pace %u pps", h->pace_pps);
 	if (h->source_address[0])
 		sbuf_printf(out, " from %s port %u", h->source_address,
 		    h->source_port);
