@@ -12,6 +12,7 @@
 
 #include "conf.h"
 #include "fields.h"
+#include "plan.h"
 #include "util.h"
 
 static const char *dirname_[2] = { "inbound", "outbound" };
@@ -173,9 +174,34 @@ system_record_effective(const struct conf *c)
 	return c->compat_extended || !c->version_ipfix;
 }
 
+/*
+ * The sampler id (48) of a mode and value: one id per distinct sampler, as
+ * a router's sampler map has, so that it fits the one byte of v9's
+ * FLOW_SAMPLER_ID and the inbound and outbound samplers of an interface
+ * differ when their rates do. 0 when no id is left.
+ */
+static unsigned
+sampler_id(const Netstream__Plan *p, unsigned mode, unsigned value)
+{
+	unsigned max = 0;
+	size_t i;
+
+	for (i = 0; i < p->n_bindings; i++) {
+		const Netstream__Sampler *s = p->bindings[i]->sampler;
+
+		if (s == NULL || s->id == 0)
+			continue;
+		if ((unsigned)s->mode == mode && s->value == value)
+			return s->id;
+		if (s->id > max)
+			max = s->id;
+	}
+	return max < PLAN_SAMPLER_ID_MAX ? max + 1 : 0;
+}
+
 static Netstream__Sampler *
-make_sampler(const struct conf *c, const struct conf_iface *ifc, int dir,
-    unsigned id)
+make_sampler(const Netstream__Plan *p, const struct conf *c,
+    const struct conf_iface *ifc, int dir, struct diags *d)
 {
 	const struct conf_sampler *s = ifc->sampler[dir].mode ?
 	    &ifc->sampler[dir] : &c->sampler[dir];
@@ -184,8 +210,42 @@ make_sampler(const struct conf *c, const struct conf_iface *ifc, int dir,
 	netstream__sampler__init(ps);
 	ps->mode = (Netstream__SamplerMode)s->mode;
 	ps->value = s->value;
-	ps->id = s->mode ? id : 0;
+	if (s->mode != 0 &&
+	    (ps->id = sampler_id(p, (unsigned)s->mode, s->value)) == 0)
+		diag_add(d, DIAG_ERROR, s->line ? s->line : ifc->line,
+		    "interface %s: more than %d distinct samplers (mode and "
+		    "value): the sampler id exported is one byte",
+		    ifc->name, PLAN_SAMPLER_ID_MAX);
 	return ps;
+}
+
+/*
+ * Records applied to a sampled interface direction carry the sampler id
+ * in their rows, so their template (and the key its id is stable for)
+ * says so.
+ */
+static void
+mark_sampled_records(Netstream__Plan *p)
+{
+	size_t i;
+
+	for (i = 0; i < p->n_bindings; i++) {
+		const Netstream__Binding *b = p->bindings[i];
+		Netstream__Record *r;
+		char *k;
+
+		if (b->record < 0 || (size_t)b->record >= p->n_records ||
+		    b->sampler == NULL || b->sampler->id == 0)
+			continue;
+		r = p->records[b->record];
+		if (r->sampler_id)
+			continue;
+		r->sampler_id = 1;
+		k = xmalloc(strlen(r->key) + 8);
+		sprintf(k, "%s|smp1", r->key);
+		free(r->key);
+		r->key = k;
+	}
 }
 
 /* One binding: the monitor's record, or the system's with slot/system hosts. */
@@ -206,7 +266,7 @@ make_binding(Netstream__Plan *p, const struct conf *c,
 	b->monitor = pstrdup("");
 	b->hosts_from = pstrdup("");
 	b->record = -1;
-	b->sampler = make_sampler(c, ifc, dir, (unsigned)p->n_bindings + 1);
+	b->sampler = make_sampler(p, c, ifc, dir, d);
 	for (i = 0; i < ifc->n_binds; i++)
 		if (ifc->binds[i].dir == dir)
 			for (int j = 0; j < c->n_monitors; j++)
@@ -456,6 +516,7 @@ plan_compile(const struct conf *c, struct diags *d)
 		    "are exported only as NetFlow v9");
 	}
 	add_interfaces(p, c, d);
+	mark_sampled_records(p);
 	add_slots(p, c, d);
 	check_hosts(p, c, d);
 	add_notices(c, d);

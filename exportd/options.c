@@ -5,10 +5,14 @@
  * sampler record per sampled interface direction, then one name record
  * per interface, so a refresh split over packets resumes where it stopped.
  *
- * Sampler mode (element 49): 1 deterministic for fix-packets and for
- * fix-time (a time-based sampler picks deterministically, not at random),
- * 2 random for random-packets. For fix-time the interval (element 50) is
- * the sampler's value in ms. A direction without a sampler has no record.
+ * Sampler mode (element 49): 1 deterministic for fix-packets, 2 random
+ * for random-packets; the interval (element 50) is 1 in N packets. The
+ * data records of a sampled direction carry its sampler id (48), which
+ * the options record maps to its interval. A fix-time sampler has no
+ * record: a collector reads 49/50 as 1 in N packets (nfacctd reported
+ * 1-in-100 for fix-time 100 ms), and no packet interval is true of it;
+ * its rows still carry its id, which no record maps to an interval, so
+ * no collector scales them. A direction without a sampler has no record.
  */
 #include <string.h>
 
@@ -43,10 +47,13 @@ options_template(unsigned which)
 	return which == 0 ? &opt_sampler : &opt_ifname;
 }
 
+/* a direction whose sampler has a packet interval to announce */
 static int
 sampled(const struct iface *f, int dir)
 {
-	return f->has_dir[dir] && f->mode[dir] != NETSTREAM__SAMPLER_MODE__SAMPLER_NONE;
+	return f->has_dir[dir] &&
+	    (f->mode[dir] == NETSTREAM__SAMPLER_MODE__FIX_PACKETS ||
+	    f->mode[dir] == NETSTREAM__SAMPLER_MODE__RANDOM_PACKETS);
 }
 
 static size_t

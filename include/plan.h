@@ -14,6 +14,7 @@
 #define PLAN_PACE_DEFAULT 10000
 #define PLAN_PACE_MIN 100
 #define PLAN_PACE_MAX 1000000
+#define PLAN_SAMPLER_ID_MAX 255 /* v9 FLOW_SAMPLER_ID is one byte */
 
 /* plan_text.c */
 void plan_render(const Netstream__Plan *p, struct sbuf *out);

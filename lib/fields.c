@@ -33,6 +33,8 @@ static const struct field_def fields[] = {
 	{ "last-switched", F_LAST_SWITCHED, 4, C },
 	{ "flow-end-reason", F_END_REASON, 1, C },
 	{ "extension-headers", F_EXT_HEADERS, 4, K | C },
+	/* added by the plan, never configured: see layout.c */
+	{ "sampler-id", F_SAMPLER_ID, 1, 0 },
 };
 
 const struct field_def *

@@ -1,6 +1,7 @@
 /*
  * layout.c: a record's data template: its match fields, then its collect
- * fields, then the AS and BGP next hop fields the export version adds.
+ * fields, then the AS and BGP next hop fields the export version adds,
+ * then the sampler id when the record is applied where a sampler is.
  * sampled writes rows in this layout and exportd announces it, so both
  * take it from here.
  */
@@ -56,5 +57,8 @@ layout_record(const Netstream__Plan *p, const Netstream__Record *r,
 	}
 	if (p->bgp_nexthop && !layout_has(t, F_BGP_NEXT_HOP))
 		add(t, F_BGP_NEXT_HOP, if32);
+	/* applied to a sampled interface direction: which sampler picked */
+	if (r->sampler_id && add(t, F_SAMPLER_ID, if32) == -1)
+		return -1;
 	return 0;
 }

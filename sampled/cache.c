@@ -432,7 +432,7 @@ cache_key(struct slot *s, struct binding *b, const struct pkt *pk,
     uint8_t *key)
 {
 	const struct cache *c = b->cache;
-	struct fctx x = { NULL, NULL, 0, 0, 0 };
+	struct fctx x = { NULL, NULL, 0, 0, 0, 0 };
 	unsigned k;
 	uint8_t *out = key;
 

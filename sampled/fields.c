@@ -65,6 +65,9 @@ put_common(uint8_t *out, unsigned type, unsigned len,
 	case F_DIRECTION:
 		put_be(out, (unsigned)x->dir, len);
 		return 0;
+	case F_SAMPLER_ID:
+		put_be(out, x->sampler_id, len);
+		return 0;
 	default:
 		return -1;
 	}

@@ -25,7 +25,8 @@ push_row(struct slot *s, struct binding *b, struct flow *f, int reason)
 	struct flow_vals v = { f->packets, f->bytes, f->first_ms, f->last_ms,
 		f->ext, f->tcp_flags, reason };
 	struct fctx x = { NULL, NULL, b->pb->ifindex, (int)b->pb->direction,
-		(int)s->plan->export_as };
+		(int)s->plan->export_as,
+		b->pb->sampler != NULL ? b->pb->sampler->id : 0 };
 	unsigned k, off = c->key_len;
 	uint8_t *row;
 

@@ -13,6 +13,7 @@ struct fctx {
 	uint32_t ifindex;
 	int dir;
 	int export_as;
+	uint32_t sampler_id; /* of the binding: 0 when it samples nothing */
 };
 
 struct flow_vals {

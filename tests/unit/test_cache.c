@@ -182,7 +182,7 @@ key_ops_write_what_field_put_key_writes(void **state)
 		F_SRC_VLAN, F_FLOW_LABEL, F_DIRECTION };
 	Netstream__Record r2;
 	struct binding b2 = bnd;
-	struct fctx x = { NULL, NULL, 0, 0, 0 };
+	struct fctx x = { NULL, NULL, 0, 0, 0, 0 };
 	uint8_t got[LAYOUT_MAX_ROW], want[LAYOUT_MAX_ROW];
 	struct pkt p = pkt(0x01020304, 0x12, 100);
 	unsigned k, off = 0;
