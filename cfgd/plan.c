@@ -12,6 +12,7 @@
 
 #include "conf.h"
 #include "fields.h"
+#include "layout.h"
 #include "plan.h"
 #include "util.h"
 
@@ -60,7 +61,7 @@ slot_conf(const struct conf *c, unsigned id)
  * field list it is exported with (AS and BGP next hop fields included).
  */
 static char *
-record_key(const struct conf *c, const struct conf_record *r)
+record_key(const struct conf *c, const struct conf_record *r, int icmp)
 {
 	struct sbuf b;
 	char *k;
@@ -75,6 +76,8 @@ record_key(const struct conf *c, const struct conf_record *r)
 		sbuf_printf(&b, ",%u", r->collect[i]);
 	sbuf_printf(&b, "|as%d|nh%d|if%d", c->export_as, c->bgp_nexthop,
 	    c->interface_32bit);
+	if (icmp) /* the rows carry ICMP_TYPE (layout.c) */
+		sbuf_printf(&b, "|icmp");
 	k = xstrdup(b.s);
 	sbuf_free(&b);
 	return k;
@@ -89,7 +92,7 @@ make_record(const struct conf *c, const struct conf_record *r, unsigned id)
 	netstream__record__init(pr);
 	pr->id = id;
 	pr->name = pstrdup(r->name);
-	pr->key = record_key(c, r);
+	pr->key = NULL;
 	pr->n_match = (size_t)r->n_match;
 	pr->match = xcalloc((size_t)r->n_match, sizeof(uint32_t));
 	for (i = 0; i < r->n_match; i++)
@@ -98,6 +101,7 @@ make_record(const struct conf *c, const struct conf_record *r, unsigned id)
 	pr->collect = xcalloc((size_t)r->n_collect, sizeof(uint32_t));
 	for (i = 0; i < r->n_collect; i++)
 		pr->collect[i] = r->collect[i];
+	pr->key = record_key(c, r, layout_icmp(pr));
 	return pr;
 }
 

@@ -43,13 +43,17 @@ ipfix_finish(struct wbuf *w)
 }
 
 /*
- * IPFIX times (DESIGN.md): sampled writes first/last-switched as v9 does,
- * ms of sysUpTime (21/22, 4 bytes). An IPFIX collector cannot place them
- * without systemInitTimeMilliseconds, which nfdump and nfacctd do not
- * read, so IPFIX hosts get flowStartMilliseconds / flowEndMilliseconds
- * (152/153, 8 bytes, unix ms) instead. ipfix_times() makes the IPFIX
- * template of a record; 0 when it has no such field (rows go as they
- * are), else 1.
+ * What IPFIX hosts get instead of sampled's v9 rows (DESIGN.md):
+ * - times: sampled writes first/last-switched as v9 does, ms of sysUpTime
+ *   (21/22, 4 bytes). An IPFIX collector cannot place them without
+ *   systemInitTimeMilliseconds, which nfdump and nfacctd do not read, so
+ *   IPFIX hosts get flowStartMilliseconds / flowEndMilliseconds (152/153,
+ *   8 bytes, unix ms): the rows change (ipfix_times_row);
+ * - ICMP: v9's ICMP_TYPE (32) is icmpTypeCodeIPv4 in IPFIX; the same two
+ *   bytes for an IPv6 flow are icmpTypeCodeIPv6 (139), the one nfdump's
+ *   IPFIX reader takes. Only the template changes.
+ * ipfix_times() makes the IPFIX template of a record; 1 when its rows
+ * must be rewritten, else 0 (they go as they are).
  */
 int
 ipfix_times(const struct tmpl *in, struct tmpl *out)
@@ -69,6 +73,8 @@ ipfix_times(const struct tmpl *in, struct tmpl *out)
 			f.len = 8;
 			changed = 1;
 		}
+		if (i >= in->n_scope && f.type == F_ICMP_TYPE_CODE)
+			f.type = F_ICMP_TYPE_CODE_V6;
 		if (tmpl_add_field(out, f.type, f.len) == -1)
 			return -1;
 	}

@@ -23,6 +23,7 @@ enum field_id {
 	F_SRC_MASK = 29,
 	F_DST_MASK = 30,
 	F_FLOW_LABEL = 31,
+	F_ICMP_TYPE_CODE = 32, /* v9 ICMP_TYPE: type * 256 + code */
 	F_SAMPLING_INTERVAL = 34,
 	F_SAMPLING_ALGORITHM = 35,
 	F_SRC_VLAN = 58,
@@ -33,6 +34,9 @@ enum field_id {
 	F_IF_NAME = 82,
 	F_IF_DESC = 83,
 	F_END_REASON = 136,
+	F_ICMP_TYPE_CODE_V6 = 139, /* icmpTypeCodeIPv6: 32 as IPFIX hosts get it */
+	F_ICMP_TYPE_V6 = 178,	   /* icmpTypeIPv6 */
+	F_ICMP_CODE_V6 = 179,	   /* icmpCodeIPv6 */
 	F_SAMPLER_ID = 48,
 	F_SAMPLER_MODE = 49,
 	F_SAMPLER_INTERVAL = 50,

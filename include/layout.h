@@ -11,5 +11,6 @@
 int layout_record(const Netstream__Plan *p, const Netstream__Record *r,
     struct tmpl *t);
 int layout_has(const struct tmpl *t, unsigned type);
+int layout_icmp(const Netstream__Record *r);
 
 #endif

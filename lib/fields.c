@@ -33,8 +33,11 @@ static const struct field_def fields[] = {
 	{ "last-switched", F_LAST_SWITCHED, 4, C },
 	{ "flow-end-reason", F_END_REASON, 1, C },
 	{ "extension-headers", F_EXT_HEADERS, 4, K | C },
+	{ "icmp-type", F_ICMP_TYPE_V6, 1, K },
+	{ "icmp-code", F_ICMP_CODE_V6, 1, K },
 	/* added by the plan, never configured: see layout.c */
 	{ "sampler-id", F_SAMPLER_ID, 1, 0 },
+	{ "icmp-type-code", F_ICMP_TYPE_CODE, 2, 0 },
 };
 
 const struct field_def *

@@ -1,7 +1,8 @@
 /*
  * layout.c: a record's data template: its match fields, then its collect
  * fields, then the AS and BGP next hop fields the export version adds,
- * then the sampler id when the record is applied where a sampler is.
+ * then ICMP_TYPE when it tells ICMPv6 flows apart, then the sampler id
+ * when the record is applied where a sampler is.
  * sampled writes rows in this layout and exportd announces it, so both
  * take it from here.
  */
@@ -34,6 +35,20 @@ add(struct tmpl *t, unsigned type, int if32)
 	return 0;
 }
 
+/* 1 when the record's rows carry ICMP_TYPE (32), see layout_record() */
+int
+layout_icmp(const Netstream__Record *r)
+{
+	int proto = 0, dport = 0;
+	size_t i;
+
+	for (i = 0; i < r->n_match; i++) {
+		proto |= r->match[i] == F_PROTOCOL;
+		dport |= r->match[i] == F_DST_PORT;
+	}
+	return proto && dport;
+}
+
 int
 layout_record(const Netstream__Plan *p, const Netstream__Record *r,
     struct tmpl *t)
@@ -49,6 +64,15 @@ layout_record(const Netstream__Plan *p, const Netstream__Record *r,
 	for (i = 0; i < r->n_collect; i++)
 		if (add(t, r->collect[i], if32) == -1)
 			return -1;
+	/*
+	 * ICMPv6 type and code are in destination-port (type * 256 + code),
+	 * where nfdump 1.7 does not look for ICMP flows: it zeroes the port
+	 * of a v9 ICMP flow unless ICMP_TYPE (32) is there too. A record
+	 * that tells ICMPv6 flows apart (protocol and destination-port)
+	 * carries 32 as well; exportd names it 139 for IPFIX hosts.
+	 */
+	if (layout_icmp(r) && add(t, F_ICMP_TYPE_CODE, if32) == -1)
+		return -1;
 	if (p->export_as != 0) {
 		if (!layout_has(t, F_SRC_AS))
 			add(t, F_SRC_AS, if32);

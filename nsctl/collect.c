@@ -45,7 +45,7 @@ static const struct {
     {13, "ipv4-destination-mask", V_INT},
     {15, "ipv4-next-hop", V_ADDR},
     {18, "ipv4-bgp-next-hop", V_ADDR},
-    {32, "icmp-type", V_INT},
+    {F_ICMP_TYPE_CODE, "icmp-type-code", V_INT},
     {F_SAMPLING_INTERVAL, "sampling-interval", V_INT},
     {F_SAMPLING_ALGORITHM, "sampling-algorithm", V_INT},
     {40, "total-bytes-exported", V_INT},

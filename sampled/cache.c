@@ -127,7 +127,7 @@ cache_new(const Netstream__Plan *p, const Netstream__Record *r)
 		free(c);
 		return NULL;
 	}
-	c->off_src = c->off_dst = -1;
+	c->off_src = c->off_dst = c->off_proto = c->off_dport = -1;
 	for (i = 0; i < r->n_match; i++) {
 		unsigned t = c->layout.f[i].type;
 
@@ -135,6 +135,10 @@ cache_new(const Netstream__Plan *p, const Netstream__Record *r)
 			c->off_src = (int)off;
 		if (t == F_DST_ADDR)
 			c->off_dst = (int)off;
+		if (t == F_PROTOCOL && c->layout.f[i].len == 1)
+			c->off_proto = (int)off;
+		if (t == F_DST_PORT && c->layout.f[i].len == 2)
+			c->off_dport = (int)off;
 		if (is_route_field(t))
 			c->key_routes = 1;
 		c->kop[i] = key_op(t, c->layout.f[i].len);
@@ -432,7 +436,7 @@ cache_key(struct slot *s, struct binding *b, const struct pkt *pk,
     uint8_t *key)
 {
 	const struct cache *c = b->cache;
-	struct fctx x = { NULL, NULL, 0, 0, 0, 0 };
+	struct fctx x = { .rs = NULL };
 	unsigned k;
 	uint8_t *out = key;
 

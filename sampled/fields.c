@@ -2,6 +2,7 @@
  * fields.c: writes one flow field in wire format, from a packet (building
  * a flow key) or from a finished flow (the collect part of a row).
  */
+#include <netinet/in.h>
 #include <string.h>
 
 #include "fields.h"
@@ -68,6 +69,9 @@ put_common(uint8_t *out, unsigned type, unsigned len,
 	case F_SAMPLER_ID:
 		put_be(out, x->sampler_id, len);
 		return 0;
+	case F_ICMP_TYPE_CODE:
+		put_be(out, x->icmp, len);
+		return 0;
 	default:
 		return -1;
 	}
@@ -108,6 +112,12 @@ field_put_key(uint8_t *out, unsigned type, unsigned len, const struct pkt *pk,
 		break;
 	case F_EXT_HEADERS:
 		put_be(out, pk->ext_headers, len);
+		break;
+	case F_ICMP_TYPE_V6: /* dport is type * 256 + code for ICMPv6 */
+		out[0] = pk->proto == IPPROTO_ICMPV6 ? (uint8_t)(pk->dport >> 8) : 0;
+		break;
+	case F_ICMP_CODE_V6:
+		out[0] = pk->proto == IPPROTO_ICMPV6 ? (uint8_t)pk->dport : 0;
 		break;
 	default:
 		if (put_common(out, type, len, x) == -1)

@@ -6,6 +6,7 @@
  * what may be held are counted as lost, never dropped silently.
  */
 #include <errno.h>
+#include <netinet/in.h>
 #include <stdlib.h>
 #include <string.h>
 #include <zmq.h>
@@ -24,9 +25,10 @@ push_row(struct slot *s, struct binding *b, struct flow *f, int reason)
 	struct batch *bt = &b->batch;
 	struct flow_vals v = { f->packets, f->bytes, f->first_ms, f->last_ms,
 		f->ext, f->tcp_flags, reason };
-	struct fctx x = { NULL, NULL, b->pb->ifindex, (int)b->pb->direction,
-		(int)s->plan->export_as,
-		b->pb->sampler != NULL ? b->pb->sampler->id : 0 };
+	struct fctx x = { .ifindex = b->pb->ifindex,
+		.dir = (int)b->pb->direction,
+		.export_as = (int)s->plan->export_as,
+		.sampler_id = b->pb->sampler != NULL ? b->pb->sampler->id : 0 };
 	unsigned k, off = c->key_len;
 	uint8_t *row;
 
@@ -43,6 +45,10 @@ push_row(struct slot *s, struct binding *b, struct flow *f, int reason)
 		x.rs = routes_lookup(&s->routes, f->key + c->off_src);
 	if (c->off_dst >= 0)
 		x.rd = routes_lookup(&s->routes, f->key + c->off_dst);
+	if (c->off_proto >= 0 && c->off_dport >= 0 &&
+	    f->key[c->off_proto] == IPPROTO_ICMPV6)
+		x.icmp = (uint16_t)(f->key[c->off_dport] << 8 |
+		    f->key[c->off_dport + 1]);
 	for (k = b->rec->n_match; k < c->layout.n_fields; k++) {
 		field_put_collect(row + off, c->layout.f[k].type,
 		    c->layout.f[k].len, &v, &x);

@@ -80,6 +80,7 @@ struct cache {
 	struct tmpl layout;  /* the data template rows follow */
 	unsigned key_len;    /* bytes of the match part of a row */
 	int off_src, off_dst; /* of the addresses in the key, -1: absent */
+	int off_proto, off_dport; /* ... of protocol and destination-port */
 	int key_routes;      /* a match field comes from the routes table */
 	struct keyop kop[TMPL_MAX_FIELDS];
 	unsigned nkop;

@@ -14,6 +14,7 @@ struct fctx {
 	int dir;
 	int export_as;
 	uint32_t sampler_id; /* of the binding: 0 when it samples nothing */
+	uint16_t icmp;	     /* ICMPv6 type * 256 + code; 0: not ICMPv6 */
 };
 
 struct flow_vals {

@@ -109,9 +109,16 @@ key_is_the_match_fields(void **state)
 {
 	(void)state;
 	assert_int_equal(bnd.cache->key_len, 16 + 16 + 1 + 2 + 2);
-	assert_int_equal(bnd.cache->layout.rec_len, 37 + 8 + 8);
+	/* packets, bytes, and ICMP_TYPE (32, 2 bytes): a record with
+	 * protocol and destination-port carries it (DESIGN.md) */
+	assert_int_equal(bnd.cache->layout.rec_len, 37 + 8 + 8 + 2);
+	assert_int_equal(bnd.cache->layout.n_fields, 5 + 2 + 1);
+	assert_int_equal(bnd.cache->layout.f[7].type, 32);
+	assert_int_equal(bnd.cache->layout.f[7].len, 2);
 	assert_int_equal(bnd.cache->off_src, 0);
 	assert_int_equal(bnd.cache->off_dst, 16);
+	assert_int_equal(bnd.cache->off_proto, 32);
+	assert_int_equal(bnd.cache->off_dport, 35);
 	/* a 5-tuple flow is one cache line of the array */
 	assert_int_equal(bnd.cache->esize, 64);
 }
@@ -182,7 +189,7 @@ key_ops_write_what_field_put_key_writes(void **state)
 		F_SRC_VLAN, F_FLOW_LABEL, F_DIRECTION };
 	Netstream__Record r2;
 	struct binding b2 = bnd;
-	struct fctx x = { NULL, NULL, 0, 0, 0, 0 };
+	struct fctx x = { .rs = NULL };
 	uint8_t got[LAYOUT_MAX_ROW], want[LAYOUT_MAX_ROW];
 	struct pkt p = pkt(0x01020304, 0x12, 100);
 	unsigned k, off = 0;
