@@ -7,6 +7,7 @@
 #include <getopt.h>
 #include <libgen.h>
 #include <signal.h>
+#include <sys/stat.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -127,6 +128,7 @@ run(struct cfgd *c)
 int
 main(int argc, char **argv)
 {
+	struct stat st;
 	struct cfgd c;
 	char run_dir[256] = DEFAULT_RUN_DIR;
 	char database[1024] = "/var/lib/netstreamd/config.db";
@@ -154,6 +156,9 @@ main(int argc, char **argv)
 	}
 	if (optind != argc)
 		usage();
+	/* a FIFO or device is no config: refused, never waited on */
+	if (file != NULL && stat(file, &st) == 0 && !S_ISREG(st.st_mode))
+		fatalx("%s: not a regular file", file);
 	if (file != NULL &&
 	    conf_bootstrap(file, run_dir, sizeof(run_dir), database,
 	    sizeof(database), curve_dir, sizeof(curve_dir)) == -1)

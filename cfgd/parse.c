@@ -3,7 +3,9 @@
  * hands it to the validator; keeps the diagnostics every error names by
  * file:line.
  */
+#include <ctype.h>
 #include <libconfig.h>
+#include <limits.h>
 #include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -120,6 +122,96 @@ check_text(const char *text, size_t len, struct diags *d)
 	return 0;
 }
 
+/* Skips a string, or a comment, that starts at text[*i]; 1 when it did. */
+static int
+skip_quoted(const char *text, size_t len, size_t *i, int *line)
+{
+	size_t j = *i;
+
+	if (text[j] == '"') {
+		for (j++; j < len && text[j] != '"'; j++) {
+			if (text[j] == '\\' && j + 1 < len)
+				j++;
+			else if (text[j] == '\n')
+				(*line)++;
+		}
+	} else if (text[j] == '#' ||
+	    (text[j] == '/' && j + 1 < len && text[j + 1] == '/')) {
+		while (j + 1 < len && text[j + 1] != '\n')
+			j++;
+	} else if (text[j] == '/' && j + 1 < len && text[j + 1] == '*') {
+		for (j += 2; j + 1 < len && !(text[j] == '*' &&
+		    text[j + 1] == '/'); j++)
+			if (text[j] == '\n')
+				(*line)++;
+		j++;
+	} else
+		return 0;
+	*i = j;
+	return 1;
+}
+
+/*
+ * libconfig 1.5 keeps the low 32 bits of an integer without the L suffix
+ * and says nothing: port = 4294977291 is read as 9995, 0x100000400 as
+ * 1024. Such literals are found in the text, before libconfig reads it,
+ * and each is an error naming its line. Returns the number found.
+ */
+static int
+check_int_literals(const char *text, size_t len, struct diags *d)
+{
+	int line = 1, bad = 0;
+	size_t i;
+
+	for (i = 0; i < len; i++) {
+		char prev = i > 0 ? text[i - 1] : ' ';
+		unsigned long long v;
+		int hex, neg = 0;
+		size_t j = i, k;
+
+		if (text[i] == '\n') {
+			line++;
+			continue;
+		}
+		if (skip_quoted(text, len, &i, &line))
+			continue;
+		if (isalnum((unsigned char)prev) || prev == '_' || prev == '.' ||
+		    prev == '*' || prev == '-' || prev == '+')
+			continue;
+		if (text[j] == '-' || text[j] == '+')
+			neg = text[j++] == '-';
+		if (j >= len || !isdigit((unsigned char)text[j]))
+			continue;
+		hex = text[j] == '0' && j + 1 < len &&
+		    (text[j + 1] == 'x' || text[j + 1] == 'X');
+		k = hex ? j + 2 : j;
+		v = 0;
+		for (; k < len && (hex ? isxdigit((unsigned char)text[k]) :
+		    isdigit((unsigned char)text[k])); k++) {
+			unsigned dgt = isdigit((unsigned char)text[k]) ?
+			    (unsigned)(text[k] - '0') :
+			    (unsigned)(tolower((unsigned char)text[k]) - 'a' + 10);
+
+			v = v > (ULLONG_MAX >> 5) ? ULLONG_MAX :
+			    v * (hex ? 16 : 10) + dgt;
+		}
+		i = k - 1;
+		/* 64-bit (L) and float literals are what they say */
+		if (k < len && (text[k] == 'L' || text[k] == '.' ||
+		    text[k] == 'e' || text[k] == 'E'))
+			continue;
+		if (hex ? v > 0xffffffffULL :
+		    v > (neg ? 2147483648ULL : 2147483647ULL)) {
+			diag_add(d, DIAG_ERROR, line,
+			    "integer %.*s does not fit 32 bits (libconfig "
+			    "would silently keep its low 32 bits)",
+			    (int)(k - (neg ? j - 1 : j)), text + (neg ? j - 1 : j));
+			bad++;
+		}
+	}
+	return bad;
+}
+
 int
 conf_load_text(const char *text, size_t len, const char *cwd, struct conf *c,
     struct diags *d)
@@ -134,7 +226,7 @@ conf_load_text(const char *text, size_t len, const char *cwd, struct conf *c,
 		    CONFIG_MAX_BYTES);
 		return -1;
 	}
-	if (check_text(text, len, d) == -1)
+	if (check_text(text, len, d) == -1 || check_int_literals(text, len, d))
 		return -1;
 	config_init(&cfg);
 	/* @include would read files cfgd was not given; refuse it */
@@ -214,15 +306,23 @@ int
 conf_bootstrap(const char *path, char *run_dir, size_t rlen, char *database,
     size_t dlen, char *curve_dir, size_t clen)
 {
+	char err[512], *text;
 	config_t cfg;
 	const char *s;
+	size_t len;
 
+	/* a FIFO or device is refused here, not opened and waited on */
+	if (read_file_limited(path, CONFIG_MAX_BYTES, &text, &len, err,
+	    sizeof(err)) == -1)
+		return -1;
 	config_init(&cfg);
 	config_set_include_dir(&cfg, "/nonexistent-netstreamd-include");
-	if (config_read_file(&cfg, path) != CONFIG_TRUE) {
+	if (config_read_string(&cfg, text) != CONFIG_TRUE) {
+		free(text);
 		config_destroy(&cfg);
 		return -1;
 	}
+	free(text);
 	if (config_lookup_string(&cfg, "run_dir", &s) == CONFIG_TRUE)
 		ns_strlcpy(run_dir, s, rlen);
 	if (config_lookup_string(&cfg, "database", &s) == CONFIG_TRUE)
