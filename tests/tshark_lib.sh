@@ -56,5 +56,5 @@ wire_check() {
 # collect_lines FILE: the data records `nsctl collect` printed, in the
 # oracle's form (first/last-switched from the earliest start)
 collect_lines() {
-	grep '^data ' "$1" | cut -d' ' -f6- | $ORACLE normalize
+	grep '^data ' "$1" | cut -d' ' -f4,6- | $ORACLE normalize
 }
