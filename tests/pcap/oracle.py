@@ -220,7 +220,12 @@ def first(v, name, conv=str, default=None):
 def packet(idx, v):
     """One frame as a NetStream exporter counts it; p["ipv6"] False when its
     first network header is not IPv6 or its L4 header is not all there."""
-    p = {"index": idx, "time": float(v["frame.time_epoch"][0]), "ipv6": False}
+    ts = v["frame.time_epoch"][0]
+    sec, _, frac = ts.partition(".")
+    # ms since the epoch, truncated (as sysUpTime and flowStartMilliseconds
+    # count whole ms), from the text: no float rounding
+    p = {"index": idx, "time": float(ts), "ms": int(sec) * 1000 + int((frac + "000")[:3]),
+         "ipv6": False}
     protos = v["frame.protocols"][0].split(":")
     net = [x for x in protos if x in ("ip", "ipv6")]
     if not net or net[0] != "ipv6":
@@ -450,13 +455,13 @@ def aggregate(plan, rec, iface, pkts, outbound):
     at or past its flow's last packet + inactive, or first packet + active,
     starts a new flow (reasons 1 idle, 2 active, whichever deadline came
     first); TCP FIN or RST ends a flow unless it is its first packet (3);
-    a full cache evicts its least recently updated flow (5) or drops the
-    new one; at end of file every flow left is forced out (4)."""
+    a full cache evicts its oldest flow, the one that started first (5),
+    or drops the new one; at end of file every flow left is forced out (4)."""
     match = rec.get("match", [])
     keyf = [f for f in plan.fields(rec) if f in DESIGN and f not in
             ("packets", "bytes", "first-switched", "last-switched", "flow-end-reason")
             and (f in match or f in ("source-as", "destination-as", "bgp-next-hop"))]
-    flows = {}  # key -> flow (dict order: least recently updated first)
+    flows = {}  # key -> flow (dict order: oldest, first created, first)
     out = []
 
     def expire(k, reason):
@@ -464,13 +469,20 @@ def aggregate(plan, rec, iface, pkts, outbound):
         f["reason"] = reason
         out.append(f)
 
+    def deadline(f):
+        return min(f["last"] + plan.inactive, f["first"] + plan.active)
+
+    # a bound below every flow's deadline: the scan runs only when the
+    # clock reaches it (updates only move deadlines later)
+    earliest = float("inf")
     for p in pkts:
         t = p["time"]
-        for k in [k for k, f in flows.items()
-                  if t >= min(f["last"] + plan.inactive, f["first"] + plan.active) - 1e-9]:
-            f = flows[k]
-            idle = f["last"] + plan.inactive <= f["first"] + plan.active
-            expire(k, 1 if idle else 2)
+        if t >= earliest - 1e-9:
+            for k in [k for k, f in flows.items() if t >= deadline(f) - 1e-9]:
+                f = flows[k]
+                idle = f["last"] + plan.inactive <= f["first"] + plan.active
+                expire(k, 1 if idle else 2)
+            earliest = min((deadline(f) for f in flows.values()), default=float("inf"))
         vals = tuple(key_value(plan, p, n, iface, outbound) for n in keyf)
         k = vals
         if k not in flows:
@@ -479,12 +491,13 @@ def aggregate(plan, rec, iface, pkts, outbound):
                     continue
                 expire(next(iter(flows)), 5)
             flows[k] = {"key": dict(zip(keyf, vals)), "packets": 0, "bytes": 0,
-                        "first": t, "last": t, "flags": 0}
-        f = flows.pop(k)
-        flows[k] = f  # most recently updated last
+                        "first": t, "last": t, "flags": 0, "first_ms": p["ms"]}
+            earliest = min(earliest, deadline(flows[k]))
+        f = flows[k]
         f["packets"] += 1
         f["bytes"] += p["bytes"]
         f["last"] = t
+        f["last_ms"] = p["ms"]
         f["flags"] |= p["flags"]
         if p["proto"] == 6 and p["flags"] & (TH_FIN | TH_RST) and f["packets"] > 1:
             expire(k, 3)
@@ -493,12 +506,12 @@ def aggregate(plan, rec, iface, pkts, outbound):
     return out
 
 
-def flow_line(fields, f, t0):
+def flow_line(fields, f):
     vals = dict(f["key"])
     vals["packets"] = f["packets"]
     vals["bytes"] = f["bytes"]
-    vals["first-switched"] = int(round((f["first"] - t0) * 1000))
-    vals["last-switched"] = int(round((f["last"] - t0) * 1000))
+    vals["first-switched"] = f["first_ms"]
+    vals["last-switched"] = f["last_ms"]
     vals["flow-end-reason"] = f["reason"]
     if "tcp-flags" not in vals:
         vals["tcp-flags"] = f["flags"]
@@ -548,7 +561,7 @@ def expect(conf_path):
         kept = sample([p for p in pkts], sampler_of(plan, iface, direction))
         kept = [p for p in kept if p["ipv6"]]
         for f in aggregate(plan, rec, iface, kept, outbound):
-            lines.append("domain=%d " % slot_of(iface) + flow_line(plan.fields(rec), f, 0))
+            lines.append("domain=%d " % slot_of(iface) + flow_line(plan.fields(rec), f))
     return normalize(lines)
 
 
