@@ -5,8 +5,16 @@
 # first and then again every 60 s of export time; a collector that starts
 # late (the capture cut after 90 s) gets a template within one refresh
 # and decodes every data record after it.
+#
+# Then the per-packet refresh: template_refresh_packets = 7 (the timer
+# out of reach): tshark finds the data template in export packets 0, 7,
+# 14, ... of each (host, domain) and in no other (tests/pcap/oracle.py
+# wirecheck), with the exported flows equal to tshark's reading of the
+# capture.
 source "$(dirname "$0")/../lib.sh"
+source "$ROOT/tests/tshark_lib.sh"
 cd "$ROOT" || exit 1
+watchdog 300
 P=$((20000 + RANDOM % 20000))
 "$BIN/pcapgen" --flows 30 --packets 3000 --pps 10 -o $T/a.pcap >/dev/null
 cat >$T/t.conf <<CONF
@@ -62,4 +70,24 @@ check "a late collector gets a template within one refresh" \
 	awk -F'\t' 'NR == 1 { a = $1 } $2 == 258 { exit !($1 - a <= 61) } END { }' $T/late
 check "... and decodes every data record after it" \
 	awk -F'\t' '$2 == 258 { seen = 1 } seen && $3 == "" && $2 == "" { bad = 1 } END { exit !(seen && !bad) }' $T/late
+
+# every N packets, exactly
+P2=$((P + 1))
+"$BIN/pcapgen" --flows 2000 --packets 2000 --pps 1000 -o $T/b.pcap >/dev/null
+sed -e "s|port = $P;|port = $P2;|" -e 's|template_timeout_rate = 1;|template_timeout_rate = 30;|' \
+	-e 's|template_refresh_packets = 0;|template_refresh_packets = 7;|' \
+	-e "s|$T/a.pcap|$T/b.pcap|" $T/t.conf >$T/n.conf
+grep -q 'template_refresh_packets = 7;' $T/n.conf || fail "config of the second run"
+"$NSCTL" collect -p $P2 -b 127.0.0.1 -t 60 >$T/c2.txt 2>>$T/collect.log &
+PIDS="$PIDS $!"
+capture_start $T/n.pcap $P2
+"$NSCTL" run -c $T/n.conf >$T/run2.out 2>$T/run2.log || fail "nsctl run (refresh every 7)"
+capture_stop $T/n.pcap
+n2=$(tshark -r $T/n.pcap 2>/dev/null | wc -l)
+check "the second export has over 3 x 7 packets ($n2)" [ "$n2" -gt 21 ]
+WIRE_LABEL="every 7 packets: " wire_check $T/n.conf $T/n.pcap $P2 --domains='[1]'
+oracle expect $T/n.conf >$T/want2
+oracle wire $T/n.pcap $T/n.conf $P2 >$T/got2
+check "every 7 packets: the flows tshark decodes = tshark's reading of the capture" \
+	same $T/want2 $T/got2
 finish
