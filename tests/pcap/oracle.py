@@ -91,6 +91,7 @@ TSHARK = {
     "bytes": "cflow.octets",
     "flow-end-reason": "cflow.flow_end_reason",
     "extension-headers": "cflow.ipv6_exthdr",
+    "sampler-id": "cflow.sampler_id",
 }
 
 # RFC 5102 ipv6ExtensionHeaders bits, "bit N" read as the value 1 << N
@@ -365,6 +366,53 @@ class Plan:
             f.append("bgp-next-hop")
         return f
 
+    def icmp(self, rec):
+        """DESIGN.md: ICMPv6 type/code is in destination-port, and the
+        template also carries the element collectors read. It means
+        something for a record that tells ICMPv6 flows apart: one that
+        matches protocol and destination-port."""
+        m = rec.get("match", [])
+        return "protocol" in m and "destination-port" in m
+
+    def sampler_id(self, iface, direction):
+        """The sampler id (48) of an interface direction: one per distinct
+        (mode, value), numbered from 1 in the order of the interfaces and,
+        in each, inbound then outbound (as cfgd makes the bindings); 0 when
+        the direction samples nothing."""
+        ids = {}
+        for ifc in self.c.get("interfaces", []):
+            for d in ("inbound", "outbound"):
+                if d not in ifc.get("netstream", []):
+                    continue
+                s = sampler_of(self, ifc, d)
+                if s and s not in ids:
+                    ids[s] = len(ids) + 1
+                if ifc is iface and d == direction:
+                    return ids.get(s, 0) if s else 0
+        return 0
+
+    def record_sampled(self, rec):
+        """A record applied to any sampled interface direction carries the
+        sampler id (48) in all its rows: 0 where nothing samples."""
+        for ifc in self.c.get("interfaces", []):
+            if self.record(ifc.get("apply_record")) is not rec:
+                continue
+            for d in ifc.get("netstream", []):
+                if sampler_of(self, ifc, d):
+                    return True
+        return False
+
+    def row_fields(self, rec, sampled):
+        """The fields of a data record as the template orders them:
+        match, collect, the ICMP element, AS and BGP next hop, sampler id."""
+        f = list(rec.get("match", [])) + list(rec.get("collect", []))
+        if self.icmp(rec):
+            f.append("icmp-type-code")
+        f += [x for x in self.fields(rec) if x not in f]
+        if sampled:
+            f.append("sampler-id")
+        return f
+
     def template(self, rec, version, sampled):
         """The (id, length) pairs a template must hold (DESIGN.md)."""
         col = 0 if version == "9" else 2
@@ -373,7 +421,7 @@ class Plan:
             d = DESIGN[name]
             ln = d[col + 1]
             out.append((d[col], self.ifw if ln == "if" else ln))
-        if "source-port" in self.fields(rec) or "destination-port" in self.fields(rec):
+        if self.icmp(rec):
             out.append(ICMP_ELEMENT["9" if version == "9" else "ipfix"])
         if sampled:
             out.append(SAMPLER_ID)
@@ -515,6 +563,11 @@ def flow_line(fields, f):
     vals["flow-end-reason"] = f["reason"]
     if "tcp-flags" not in vals:
         vals["tcp-flags"] = f["flags"]
+    # ICMP_TYPE (32): type * 256 + code of an ICMPv6 flow, else 0
+    if "icmp-type-code" in fields:
+        vals["icmp-type-code"] = (vals["destination-port"]
+                                  if int(vals["protocol"]) == 58 else 0)
+    vals["sampler-id"] = f.get("sampler_id", 0)
     return " ".join("%s=%s" % (n, vals[n]) for n in fields)
 
 
@@ -560,8 +613,11 @@ def expect(conf_path):
             continue
         kept = sample([p for p in pkts], sampler_of(plan, iface, direction))
         kept = [p for p in kept if p["ipv6"]]
+        sid = plan.sampler_id(iface, direction)
+        fields = plan.row_fields(rec, plan.record_sampled(rec))
         for f in aggregate(plan, rec, iface, kept, outbound):
-            lines.append("domain=%d " % slot_of(iface) + flow_line(plan.fields(rec), f))
+            f["sampler_id"] = sid
+            lines.append("domain=%d " % slot_of(iface) + flow_line(fields, f))
     return normalize(lines)
 
 
@@ -685,12 +741,22 @@ def record_line(rec, fields):
             else:
                 vals[name] = "MISSING"
             continue
-        v = rec.get(TSHARK[name])
+        if name == "icmp-type-code" and "cflow.icmp_type_code_ipv4" not in rec:
+            # 139 (IPFIX): tshark shows its type and code apart
+            t, c = rec.get("cflow.icmp_ipv6_type"), rec.get("cflow.icmp_ipv6_code")
+            vals[name] = "MISSING" if t is None or c is None else \
+                int(one(t)) * 256 + int(one(c))
+            continue
+        if name == "icmp-type-code":  # 32 (v9): one 16-bit value
+            v = rec.get("cflow.icmp_type_code_ipv4")
+        else:
+            v = rec.get(TSHARK[name])
         if v is None:
             vals[name] = "MISSING"
             continue
         v = one(v)
-        if name in ("traffic-class", "tcp-flags", "extension-headers"):
+        if name in ("traffic-class", "tcp-flags", "extension-headers",
+                    "icmp-type-code"):
             v = int(v, 16)
         vals[name] = v
     return " ".join("%s=%s" % (n, vals[n]) for n in fields)
@@ -722,7 +788,8 @@ def wire_lines(pcap, ports, conf_path):
                         "cflow.packets" not in r:
                     continue  # an options data record
                 rec = plan.record()
-                lines.append("domain=%d " % p["domain"] + record_line(r, plan.fields(rec)))
+                fields = plan.row_fields(rec, "cflow.sampler_id" in r)
+                lines.append("domain=%d " % p["domain"] + record_line(r, fields))
     return normalize(lines)
 
 
@@ -742,15 +809,19 @@ class Checks:
 def template_checks(ck, plan, exp, opts):
     """Each data template against the DESIGN.md table, one check an
     element, so that a wrong or missing element is named."""
-    sampled = set(opts.get("sampled_domains", []))
     rec = plan.record(opts.get("record"))
+    # the template is the record's: with the sampler id wherever the
+    # record is applied to a sampled direction (sampled_domains names
+    # where that is, for the labels)
+    sampled = set(opts.get("sampled_domains", [])) if plan.record_sampled(rec) else set()
+    everywhere = plan.record_sampled(rec)
     groups = {}
     for p in exp.packets:
         ver = "9" if p["version"] == 9 else "ipfix"
         for s in p["sets"]:
             if s["id"] in (0, 2):
                 for t in s["templates"]:
-                    groups.setdefault((ver, p["domain"] in sampled), []).append((p["frame"], t))
+                    groups.setdefault((ver, everywhere), []).append((p["frame"], t))
     ck.check("data templates seen: %s" % ", ".join(
         "%s%s %d" % (v, " sampled" if sm else "", len(ts)) for (v, sm), ts in sorted(groups.items())),
         len(groups) > 0)
@@ -760,8 +831,7 @@ def template_checks(ck, plan, exp, opts):
         for name in plan.fields(rec):
             d = DESIGN[name]
             want.append((name, d[col], plan.ifw if d[col + 1] == "if" else d[col + 1]))
-        f = plan.fields(rec)
-        if "source-port" in f or "destination-port" in f:
+        if plan.icmp(rec):
             want.append(("ICMP type/code element", ) + ICMP_ELEMENT[ver])
         if sm:
             want.append(("sampler id", ) + SAMPLER_ID)
