@@ -57,16 +57,60 @@ for line in sys.stdin:
 '
 }
 
-# xd_counter NAME [LABELS]: a counter of the latest sample (0 if absent)
+# Counters exportd publishes only when they are not zero: send_errors
+# (per host and errno, exportd.c stats_hosts) and bad_batches (per reason,
+# stats_send). Every other counter is in each sample once its object
+# (host, slot, template) exists, zero or not.
+XD_SPARSE="send_errors bad_batches"
+
+# xd_counter NAME [LABELS]: the sum of the counters NAME of the latest
+# exportd sample whose labels include each of LABELS (one argument,
+# "key=value ..." separated by spaces, each matched whole). No sample at
+# all, or no such counter: prints nothing, says why on stderr and returns
+# 1, so the check that uses it fails; never a 0 made up. A counter of
+# XD_SPARSE absent from a sample that did arrive is 0, provided the host=
+# it names is in the sample (exportd knows that host).
 xd_counter() {
-	xd_stats | awk -v n="$1" -v l="${2:-}" \
-		'$1 == n && (l == "" || index($0, l)) { print $2; f = 1; exit }
-		 END { if (!f) print 0 }'
+	local s
+	s=$(xd_stats)
+	if [ -z "$s" ]; then
+		echo "xd_counter $1 ${2:-}: no exportd stats sample" >&2
+		return 1
+	fi
+	printf '%s\n' "$s" | awk -v n="$1" -v l="${2:-}" -v sparse=" $XD_SPARSE " '
+	BEGIN { k = split(l, want, " ") }
+	{ for (j = 3; j <= NF; j++) seen[$j] = 1 }
+	$1 == n {
+		for (i = 1; i <= k; i++) {
+			has = 0
+			for (j = 3; j <= NF; j++)
+				if ($j == want[i]) has = 1
+			if (!has) next
+		}
+		sum += $2; found = 1
+	}
+	END {
+		if (found) { print sum; exit 0 }
+		if (index(sparse, " " n " ")) {
+			for (i = 1; i <= k; i++)
+				if (want[i] ~ /^host=/ && !(want[i] in seen)) {
+					printf "xd_counter %s %s: no %s in the sample\n", n, l, want[i] >"/dev/stderr"
+					exit 1
+				}
+			print 0; exit 0
+		}
+		printf "xd_counter %s %s: no such counter in the sample\n", n, l >"/dev/stderr"
+		exit 1
+	}'
 }
 
-# wait_finals SLOT N: exportd has exported N final batches of SLOT
+# wait_finals SLOT N [TRIES]: exportd has exported N final batches of SLOT
 wait_finals() {
-	wait_for "[ \"\$(xd_counter finals slot=$1)\" -ge $2 ]" "${3:-20}"
+	wait_for "_xd_at_least finals slot=$1 $2" "${3:-20}"
+}
+_xd_at_least() { # NAME LABELS MIN: the counter is there and >= MIN
+	local v
+	v=$(xd_counter "$1" "$2" 2>/dev/null) && [ "$v" -ge "$3" ]
 }
 
 # flowgen_field OUTPUT KEY: a total that flowgen printed

@@ -148,7 +148,22 @@ check "one record per flow, device and direction, no other (230): $n_abc" \
 	[ "$n_abc" -eq 230 ]
 check "flows were aged by the stop (flow-end-reason 4, forced)" \
 	bash -c "! grep '^data .*source-address=2001:db8:[123]:' $T/collect.txt | grep -qv 'flow-end-reason=4'"
-check "collector saw no gaps, no unknown templates, nothing malformed" \
-	grep -q 'seq_gaps=0 .*no_template=0 .*malformed=0' $T/collect.txt
+# one summary line per (exporter, observation domain): slots 1 and 2
+# export, so two domains, and each of them clean, not just one of them
+grep '^summary exporter=' $T/collect.txt | grep -v '^summary exporter=all ' >$T/summaries
+check "the collector summarized domains 1 and 2 (slots 1 and 2), no other" \
+	[ "$(sed -n 's/.* domain=\([0-9]*\) .*/\1/p' $T/summaries | sort -n | tr '\n' ' ')" = "1 2 " ]
+awk '{
+	for (i = 2; i <= NF; i++) { split($i, kv, "="); v[kv[1]] = kv[2] }
+	if (v["seq_gaps"] != 0 || v["seq_lost"] != 0 || v["seq_out_of_order"] != 0 ||
+	    v["no_template"] != 0 || v["unknown_sets"] != 0 ||
+	    v["count_mismatch"] != 0 || v["malformed"] != 0 || v["data_records"] == 0)
+		print
+}' $T/summaries >$T/summaries_bad
+check "every domain: records, no gaps, no unknown templates, nothing malformed" \
+	[ -s $T/summaries -a ! -s $T/summaries_bad ]
+cat $T/summaries_bad
+check "the collector refused no template or source, and nothing malformed overall" \
+	grep -q '^summary exporter=all .*templates_refused=0 sources_refused=0 malformed=0' $T/collect.txt
 kill $WATCHDOG 2>/dev/null
 finish
