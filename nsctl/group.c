@@ -20,6 +20,7 @@
 
 #include "log.h"
 #include "nsctl.h"
+#include "plan.h"
 #include "stats.h"
 #include "util.h"
 
@@ -207,7 +208,15 @@ follow_plan(struct group *g, Netstream__Plan *p)
 	char slot[8];
 	size_t i;
 	int k;
+	char why[256];
 
+	if (plan_check(p, why, sizeof(why)) != PLAN_OK) {
+		/* no sampled is started or stopped on its word */
+		log_warnx("plan generation %llu refused: %s",
+		    (unsigned long long)p->generation, why);
+		netstream__plan__free_unpacked(p, NULL);
+		return;
+	}
 	if (g->plan != NULL && p->generation <= g->plan->generation) {
 		netstream__plan__free_unpacked(p, NULL);
 		return;

@@ -14,6 +14,7 @@
 
 #include "bus.h"
 #include "log.h"
+#include "plan.h"
 #include "sampled.h"
 #include "stats.h"
 #include "util.h"
@@ -29,6 +30,7 @@ struct proc {
 	void *ctx, *sub, *stats, *req, *query;
 	int64_t next_stats, next_flush, next_req;
 	uint64_t bad[BUS_ERR_MAX], plans_applied, plans_ignored;
+	uint64_t bad_plans[PLAN_BAD_MAX];
 };
 
 static void
@@ -60,6 +62,18 @@ usage(void)
 static void
 offer_plan(struct proc *pr, Netstream__Plan *p)
 {
+	enum plan_bad why;
+	char text[256];
+
+	if ((why = plan_check(p, text, sizeof(text))) != PLAN_OK) {
+		/* not trusted: the running plan stays */
+		pr->bad_plans[why]++;
+		log_warnx("plan generation %llu refused (%s): %s",
+		    (unsigned long long)p->generation, plan_bad_name(why),
+		    text);
+		netstream__plan__free_unpacked(p, NULL);
+		return;
+	}
 	if (pr->s.plan != NULL && p->generation <= pr->s.plan->generation) {
 		pr->plans_ignored++;
 		netstream__plan__free_unpacked(p, NULL);
@@ -214,6 +228,10 @@ publish_stats(struct proc *pr)
 	for (r = BUS_TOO_BIG; r < BUS_ERR_MAX; r++)
 		stats_add(&st, "bad_messages", pr->bad[r], "reason",
 		    bus_err_name((enum bus_err)r), NULL, NULL);
+	for (r = PLAN_OK + 1; r < PLAN_BAD_MAX; r++)
+		if (pr->bad_plans[r])
+			stats_add(&st, "bad_plans", pr->bad_plans[r], "reason",
+			    plan_bad_name((enum plan_bad)r), NULL, NULL);
 	stats_publish(pr->stats, &st);
 	stats_clear(&st);
 }
