@@ -182,6 +182,8 @@ struct xslot {
 	uint64_t expect; /* the next seq taken */
 	uint64_t acked, published;
 	struct xd_pent *pent;
+	/* a sender whose first batches failed their check (ack.c) */
+	uint64_t cand_epoch, cand_next;
 };
 
 struct tstat {
