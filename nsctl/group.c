@@ -460,6 +460,44 @@ lost(struct group *g)
 	return l > 0;
 }
 
+static const char *
+label_of(const Netstream__Counter *c, const char *key)
+{
+	size_t i;
+
+	for (i = 0; i < c->n_labels; i++)
+		if (strcmp(c->labels[i]->key, key) == 0)
+			return c->labels[i]->value;
+	return "?";
+}
+
+/*
+ * run: captures a sampled could not open or read to their end, each
+ * named with why; what they held was never counted, let alone exported.
+ */
+static uint64_t
+capture_failures(struct group *g)
+{
+	uint64_t n = 0;
+	size_t k;
+	int i;
+
+	for (i = 0; i < g->nc; i++) {
+		const Netstream__Stats *s = g->st[i];
+
+		if (s == NULL || strcmp(g->c[i].name, "sampled") != 0)
+			continue;
+		n += sum(s, "capture_errors");
+		for (k = 0; k < s->n_counters; k++)
+			if (strcmp(s->counters[k]->name, "capture_failed") == 0)
+				fprintf(stderr, "nsctl run: slot %s: capture "
+				    "%s could not be read: %s\n", g->c[i].slot,
+				    label_of(s->counters[k], "source"),
+				    label_of(s->counters[k], "error"));
+	}
+	return n;
+}
+
 /* The supervisor's own counters: restarts, and flows lost with a slot. */
 static void
 publish_group(struct group *g)
@@ -557,9 +595,15 @@ group_main(struct nsctl *n, int run_mode)
 			if (strcmp(g.c[i].name, "exportd") == 0 && g.st[i])
 				in = sum(g.st[i], "records_in");
 		summary(&g, pushed, in);
-		rc = lost(&g) ? EXIT_INVALID : 0;
-		printf("nsctl run: %s\n", rc ? "FLOWS WERE LOST" :
-		    "every flow was exported");
+		if (capture_failures(&g) > 0) {
+			rc = EXIT_INVALID;
+			printf("nsctl run: CAPTURES COULD NOT BE READ (see "
+			    "above)\n");
+		} else {
+			rc = lost(&g) ? EXIT_INVALID : 0;
+			printf("nsctl run: %s\n", rc ? "FLOWS WERE LOST" :
+			    "every flow was exported");
+		}
 	}
 out:
 	for (i = 0; i < g.nc; i++) {

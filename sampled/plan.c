@@ -132,6 +132,8 @@ open_captures(struct slot *s, const Netstream__Plan *p)
 			    dir == 0 ? PCAP_D_IN : PCAP_D_OUT, err,
 			    sizeof(err)) == -1) {
 				log_warnx("capture %s", err);
+				capture_failed(s, pi->file[0] ? pi->file :
+				    pi->device, err);
 				continue;
 			} else if (pi->file[0])
 				new_file = 1;

@@ -225,6 +225,12 @@ publish_stats(struct proc *pr)
 	    NULL);
 	stats_add(&st, "flows_in_cache", s->flows_total, NULL, NULL, NULL,
 	    NULL);
+	/* captures not read to their end: nsctl run names them */
+	stats_add(&st, "capture_errors", s->capture_errors, NULL, NULL, NULL,
+	    NULL);
+	for (i = 0; i < s->n_capfail; i++)
+		stats_add(&st, "capture_failed", 1, "source",
+		    s->capfail[i].source, "error", s->capfail[i].err);
 	for (r = BUS_TOO_BIG; r < BUS_ERR_MAX; r++)
 		stats_add(&st, "bad_messages", pr->bad[r], "reason",
 		    bus_err_name((enum bus_err)r), NULL, NULL);
