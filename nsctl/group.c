@@ -379,6 +379,16 @@ run_done(struct group *g, uint64_t *pushed, uint64_t *in)
 	return slots > 0;
 }
 
+/* sampled's NETSTREAMD_HANDOVER_WAIT_MS (the same rule), and 5 s more */
+static int
+sampled_stop_ms(void)
+{
+	const char *e = getenv("NETSTREAMD_HANDOVER_WAIT_MS");
+	long v = e != NULL ? strtol(e, NULL, 10) : 0;
+
+	return (v > 0 && v < 3600000 ? (int)v : 15000) + 5000;
+}
+
 static void
 stop_all(struct group *g, const char *name, int ms)
 {
@@ -585,7 +595,9 @@ group_main(struct nsctl *n, int run_mode)
 		usleep(run_mode ? 50000 : 100000);
 	}
 	log_info("stopping the group");
-	stop_all(&g, "sampled", 15000);
+	/* sampled waits up to its hand-over wait for exportd's last acks,
+	 * then says what stayed unacknowledged: it is not cut short */
+	stop_all(&g, "sampled", sampled_stop_ms());
 	read_bus(&g);
 	stop_all(&g, "exportd", 15000);
 	stop_all(&g, "cfgd", 5000);

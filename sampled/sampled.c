@@ -361,6 +361,7 @@ main(int argc, char **argv)
 	const char *rflag = NULL;
 	struct sigaction sa;
 	int ch, slot = -1, exit_at_eof = 0;
+	int64_t stop_end;
 	char name[32];
 
 	while ((ch = getopt_long(argc, argv, "r:s:xn", longopts, NULL)) != -1) {
@@ -393,13 +394,17 @@ main(int argc, char **argv)
 	sigaction(SIGTERM, &sa, NULL);
 	open_bus(&pr);
 	run(&pr, exit_at_eof);
-	/* shutdown ages and exports every flow first */
-	/* a second signal stops the waits for exportd below */
+	/* shutdown ages and exports every flow first, and waits for the
+	 * acks, all within the hand-over wait; a second signal stops the
+	 * waits at once */
 	quit = 0;
+	stop_end = mono_ms() + handover_wait_ms();
+	ho_set_deadline(&pr.s.ho, stop_end);
 	if (pr.s.plan != NULL)
 		slot_close(&pr.s, END_FORCED);
 	/* what exportd has not acknowledged yet may still need pushing */
-	if (ho_drain(&pr.s.ho, handover_wait_ms()) == -1) {
+	if (ho_drain(&pr.s.ho, (int)(stop_end > mono_ms() ?
+	    stop_end - mono_ms() : 0)) == -1) {
 		pr.s.records_unconfirmed = ho_held_records(&pr.s.ho);
 		log_warnx("exportd did not acknowledge %zu batches (%llu "
 		    "records): they may not have been exported",
