@@ -77,10 +77,18 @@ state_open(struct exportd *xd)
 	}
 	if ((size_t)st.st_size != sizeof(*xd->pf)) {
 		fresh = 1;
-		if (ftruncate(fd, 0) == -1 ||
-		    ftruncate(fd, (off_t)sizeof(*xd->pf)) == -1)
+		if (ftruncate(fd, 0) == -1)
 			fatal("%s", path);
 	}
+	/*
+	 * Its blocks are reserved now, also those of a sparse file an
+	 * older exportd left: a store into a mapping the filesystem has
+	 * no room for is a SIGBUS, in the middle of an export.
+	 */
+	if ((errno = posix_fallocate(fd, 0, (off_t)sizeof(*xd->pf))) != 0)
+		fatal("%s: cannot reserve the %zu bytes of the hand-over "
+		    "state (make room in %s)", path, sizeof(*xd->pf),
+		    xd->ep.run_dir);
 	p = mmap(NULL, sizeof(*xd->pf), PROT_READ | PROT_WRITE, MAP_SHARED,
 	    fd, 0);
 	close(fd);
