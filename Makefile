@@ -145,8 +145,12 @@ fuzz_envelope_SRC := exportd/dest.c exportd/send.c exportd/options.c \
                      exportd/xpkt.c exportd/v9.c exportd/ipfix.c \
                      exportd/ack.c
 fuzz_cdecode_SRC  :=
+fuzz_plan_SRC     := exportd/params.c sampled/plan.c sampled/sampler.c \
+                     sampled/cache.c sampled/fields.c sampled/push.c \
+                     sampled/capture.c sampled/decode.c
 # batch_check() is declared in exportd.h
 $(FZ)/tests/fuzz/fuzz_envelope.o: FUZZ_CFLAGS += -Iexportd
+$(FZ)/tests/fuzz/fuzz_plan.o: FUZZ_CFLAGS += -Iexportd -Isampled
 
 $(FZ)/gen/netstream.pb-c.c $(FZ)/gen/netstream.pb-c.h: proto/netstream.proto
 	@mkdir -p $(FZ)/gen

@@ -6,6 +6,7 @@
 #include <libconfig.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
 #include <unistd.h>
 
 #include "conf.h"
@@ -102,6 +103,7 @@ parse_iface(config_setting_t *g, const char *cwd, struct conf *c,
 	static const char *const replay[] = { "fast", "realtime", NULL };
 	config_setting_t *ns, *x;
 	char file[CONF_PATH_MAX];
+	struct stat st;
 	int i, e, has_dev, has_file;
 
 	check_known(g, "an interface", known, d);
@@ -134,6 +136,13 @@ parse_iface(config_setting_t *g, const char *cwd, struct conf *c,
 		diag_add(d, DIAG_ERROR, LINE(get_member(g, "file")),
 		    "interface %s: cannot read capture file %s", ifc->name,
 		    ifc->file);
+	else if (has_file == 1 && (stat(ifc->file, &st) != 0 ||
+	    !S_ISREG(st.st_mode)))
+		/* a FIFO or a device would block or never end a replay */
+		diag_add(d, DIAG_ERROR, LINE(get_member(g, "file")),
+		    "interface %s: capture file %s is not a regular file "
+		    "(a FIFO, device or directory): give a pcap or pcapng "
+		    "file", ifc->name, ifc->file);
 	if (get_enum(g, "replay", replay, &e, d) == 1)
 		ifc->realtime = e == 1;
 	if (get_enum(g, "file_direction", direction_names, &e, d) == 1)

@@ -77,10 +77,18 @@ state_open(struct exportd *xd)
 	}
 	if ((size_t)st.st_size != sizeof(*xd->pf)) {
 		fresh = 1;
-		if (ftruncate(fd, 0) == -1 ||
-		    ftruncate(fd, (off_t)sizeof(*xd->pf)) == -1)
+		if (ftruncate(fd, 0) == -1)
 			fatal("%s", path);
 	}
+	/*
+	 * Its blocks are reserved now, also those of a sparse file an
+	 * older exportd left: a store into a mapping the filesystem has
+	 * no room for is a SIGBUS, in the middle of an export.
+	 */
+	if ((errno = posix_fallocate(fd, 0, (off_t)sizeof(*xd->pf))) != 0)
+		fatal("%s: cannot reserve the %zu bytes of the hand-over "
+		    "state (make room in %s)", path, sizeof(*xd->pf),
+		    xd->ep.run_dir);
 	p = mmap(NULL, sizeof(*xd->pf), PROT_READ | PROT_WRITE, MAP_SHARED,
 	    fd, 0);
 	close(fd);
@@ -226,8 +234,42 @@ xslot_new_epoch(struct exportd *xd, struct xslot *x, uint64_t epoch)
 }
 
 /*
- * Whether a checked batch is exported: 1 yes, 0 when it is a duplicate or
- * comes after a gap (the sender pushes again what exportd missed).
+ * A batch of another epoch than the slot's sender. One that fails
+ * batch_check() never starts an epoch: anyone could push it, and taking
+ * it would refuse the real sender's next batches as coming after a gap.
+ * It is only noted: a new sender whose first batches fail go on with a
+ * good one in their order, and that one starts its epoch. 1 when b
+ * starts a new epoch.
+ */
+static int
+epoch_starts(struct exportd *xd, struct xslot *x,
+    const Netstream__FlowBatch *b)
+{
+	/* a new sender starts at 1; a slot this exportd never knew (no
+	 * state file) takes the first batch it sees */
+	int first = !x->known || b->seq == 1 || xd->state_fresh ||
+	    (b->epoch == x->cand_epoch && b->seq == x->cand_next);
+
+	if (batch_check(b) != BAD_MAX) {
+		if (first) {
+			x->cand_epoch = b->epoch;
+			x->cand_next = b->seq + 1;
+		}
+		return 0;
+	}
+	if (!first) {
+		xd->gap_batches++;
+		return 0;
+	}
+	return 1;
+}
+
+/*
+ * Whether a batch is exported: 1 yes, 0 when it is a duplicate or comes
+ * after a gap (the sender pushes again what exportd missed). A batch that
+ * failed batch_check() comes here too: in its sender's epoch it takes its
+ * place in the order (its ack lets the sender go on), but it is never
+ * exported, and it never makes a new epoch (epoch_starts).
  */
 int
 ack_accept(struct exportd *xd, const Netstream__FlowBatch *b)
@@ -238,16 +280,13 @@ ack_accept(struct exportd *xd, const Netstream__FlowBatch *b)
 		return 1; /* an untracked one-shot batch */
 	x = xslot_get(xd, b->slot);
 	if (!x->known || b->epoch != x->epoch) {
-		/* a new sender starts at 1; a slot this exportd never knew
-		 * (no state file) takes the first batch it sees */
-		if (x->known && b->seq != 1 && !xd->state_fresh) {
-			xd->gap_batches++;
+		if (!epoch_starts(xd, x, b))
 			return 0;
-		}
 		if (x->known)
 			log_info("slot %u: a new sender (%016llx)", x->slot,
 			    (unsigned long long)b->epoch);
 		xslot_new_epoch(xd, x, b->epoch);
+		x->cand_epoch = 0;
 		x->expect = b->seq;
 		x->acked = b->seq - 1;
 	}

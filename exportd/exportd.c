@@ -14,6 +14,7 @@
 #include "exportd.h"
 #include "handover.h"
 #include "log.h"
+#include "plan.h"
 #include "stats.h"
 #include "util.h"
 
@@ -36,41 +37,6 @@ usage(void)
 {
 	fprintf(stderr, "usage: exportd [-r RUN_DIR]\n");
 	exit(2);
-}
-
-static void
-params_default(struct xd_params *p)
-{
-	p->generation = 0;
-	p->tmpl_timeout_min = 30;
-	p->tmpl_refresh_pkts = 20;
-	p->opt_timeout_s = 60;
-	p->mtu = 1400;
-	p->stats_ms = 1000;
-}
-
-static void
-plan_apply(struct exportd *xd, const Netstream__Plan *p)
-{
-	struct xd_params *x = &xd->prm;
-
-	if (p->generation <= x->generation)
-		return;
-	x->generation = p->generation;
-	x->tmpl_timeout_min = p->template_timeout_minutes ?
-	    p->template_timeout_minutes : 30;
-	x->tmpl_refresh_pkts = p->template_refresh_packets;
-	x->opt_timeout_s = p->options_timeout_seconds ?
-	    p->options_timeout_seconds : 60;
-	/* cfgd checks 576..9000; keep a sane packet whatever arrives */
-	if (p->mtu >= 128 && p->mtu <= XPKT_MAX_LEN)
-		x->mtu = p->mtu;
-	if (p->stats_interval_ms >= 100)
-		x->stats_ms = p->stats_interval_ms;
-	log_info("plan generation %llu: mtu %u, templates every %u min "
-	    "and %u packets, options every %u s",
-	    (unsigned long long)x->generation, x->mtu, x->tmpl_timeout_min,
-	    x->tmpl_refresh_pkts, x->opt_timeout_s);
 }
 
 static enum xd_bad
@@ -120,7 +86,7 @@ recv_plans(struct exportd *xd)
 	while (bus_recv(xd->sub, BUS_MAX_CONTROL, 1, ZMQ_DONTWAIT, &env) !=
 	    BUS_AGAIN) {
 		if (env != NULL && env->msg_case == NETSTREAM__ENVELOPE__MSG_PLAN)
-			plan_apply(xd, env->plan);
+			params_take(xd, env->plan);
 		bus_free(env);
 	}
 }
@@ -186,6 +152,10 @@ stats_send(struct exportd *xd)
 		if (xd->bad[i])
 			stats_add(&st, "bad_batches", xd->bad[i], "reason",
 			    bad_name((enum xd_bad)i), NULL, NULL);
+	for (i = PLAN_OK + 1; i < PLAN_BAD_MAX; i++)
+		if (xd->bad_plans[i])
+			stats_add(&st, "bad_plans", xd->bad_plans[i], "reason",
+			    plan_bad_name((enum plan_bad)i), NULL, NULL);
 	for (i = 0; i < xd->n_finals; i++) {
 		snprintf(buf, sizeof(buf), "%u", xd->finals[i].slot);
 		stats_add(&st, "finals", xd->finals[i].n, "slot", buf, NULL,
@@ -248,7 +218,7 @@ fetch_plan(struct exportd *xd)
 	    bus_recv(req, BUS_MAX_CONTROL, 0, ZMQ_DONTWAIT, &in) == BUS_OK) {
 		if (in->msg_case == NETSTREAM__ENVELOPE__MSG_REPLY &&
 		    in->reply->status == 0 && in->reply->plan != NULL)
-			plan_apply(xd, in->reply->plan);
+			params_take(xd, in->reply->plan);
 		bus_free(in);
 	} else
 		log_warnx("no plan from cfgd yet: default export timers until "

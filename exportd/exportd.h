@@ -8,6 +8,7 @@
 
 #include "bus.h"
 #include "netstream.pb-c.h"
+#include "plan.h"
 #include "xpkt.h"
 
 #define XD_MAX_ROWS 100000     /* rows of one batch */
@@ -189,6 +190,8 @@ struct xslot {
 	uint64_t expect; /* the next seq taken */
 	uint64_t acked, published;
 	struct xd_pent *pent;
+	/* a sender whose first batches failed their check (ack.c) */
+	uint64_t cand_epoch, cand_next;
 };
 
 struct tstat {
@@ -214,6 +217,7 @@ struct exportd {
 	struct slotcount *finals;
 	size_t n_finals;
 	uint64_t batches, records_in, bad[BAD_MAX];
+	uint64_t bad_plans[PLAN_BAD_MAX];
 	int stats_now; /* publish at once (a final batch was exported) */
 	struct out *spare; /* free packet buffers */
 	/* the hand-over (ack.c) */
@@ -239,6 +243,10 @@ void ack_publish(struct exportd *xd, int64_t now);
 
 /* exportd.c */
 void xd_count_bad(struct exportd *xd, enum xd_bad why);
+
+/* params.c */
+void params_default(struct xd_params *p);
+int params_take(struct exportd *xd, const Netstream__Plan *p);
 
 /* dest.c */
 enum xd_bad batch_check(const Netstream__FlowBatch *b);

@@ -35,6 +35,7 @@ struct handover {
 	struct ho_batch *unsent; /* the first held one not pushed yet */
 	size_t held, held_bytes, max_bytes;
 	const volatile sig_atomic_t *quit;
+	int64_t deadline; /* mono ms no wait goes past; 0: none (stopping) */
 	/* counters */
 	uint64_t resent_batches, resends, acks_in, bad_acks;
 };
@@ -46,6 +47,7 @@ int ho_send(struct handover *h, Netstream__Envelope *env, int wait);
 void ho_poll(struct handover *h, int timeout_ms);
 void ho_ack(struct handover *h, const Netstream__FlowAck *a);
 int ho_drain(struct handover *h, int timeout_ms);
+void ho_set_deadline(struct handover *h, int64_t deadline);
 uint64_t ho_held_records(const struct handover *h);
 void ho_close(struct handover *h);
 uint64_t ho_random64(void);

@@ -73,22 +73,49 @@ free_acked(struct handover *h)
 	}
 }
 
-/* Pushes held batches not pushed yet, in order; 0 when none is left. */
+static int
+stopping(const struct handover *h)
+{
+	return (h->quit && *h->quit) ||
+	    (h->deadline != 0 && mono_ms() >= h->deadline);
+}
+
+/*
+ * Pushes held batches not pushed yet, in order; 0 when none is left.
+ * With wait, a full queue is waited on in steps of at most 100 ms, until
+ * a signal or the stop deadline: never a zmq_send that blocks for good.
+ */
 static int
 flush(struct handover *h, int wait)
 {
+	zmq_pollitem_t it = { h->push, 0, ZMQ_POLLOUT, 0 };
+	int64_t step;
+
 	while (h->unsent != NULL) {
 		struct ho_batch *b = h->unsent;
 
-		if (zmq_send(h->push, b->buf, b->len,
-		    wait ? 0 : ZMQ_DONTWAIT) == -1) {
-			if (zmq_errno() == EINTR && !(h->quit && *h->quit))
-				continue;
-			return -1;
+		if (zmq_send(h->push, b->buf, b->len, ZMQ_DONTWAIT) == -1) {
+			if (zmq_errno() != EAGAIN && zmq_errno() != EINTR)
+				return -1;
+			if (!wait || stopping(h))
+				return -1;
+			step = 100;
+			if (h->deadline != 0 && h->deadline - mono_ms() < step)
+				step = h->deadline - mono_ms();
+			if (step > 0)
+				zmq_poll(&it, 1, (long)step);
+			continue;
 		}
 		h->unsent = b->next;
 	}
 	return 0;
+}
+
+/* From now on, no hand-over waits past deadline (mono ms; 0: none). */
+void
+ho_set_deadline(struct handover *h, int64_t deadline)
+{
+	h->deadline = deadline;
 }
 
 /* An ack that was checked by bus_recv() (and the fuzz target). */
@@ -154,7 +181,7 @@ ho_send(struct handover *h, Netstream__Envelope *env, int wait)
 
 	ho_poll(h, 0);
 	while (h->held_bytes >= h->max_bytes) {
-		if (!wait || (h->quit && *h->quit))
+		if (!wait || stopping(h))
 			return -1;
 		ho_poll(h, 100);
 	}
@@ -173,7 +200,7 @@ ho_send(struct handover *h, Netstream__Envelope *env, int wait)
 		h->unsent = b;
 	h->held++;
 	h->held_bytes += b->len;
-	flush(h, wait && !(h->quit && *h->quit));
+	flush(h, wait);
 	return 0;
 }
 
@@ -215,6 +242,9 @@ ho_close(struct handover *h)
 	}
 	h->head = h->tail = h->unsent = NULL;
 	h->held = h->held_bytes = 0;
+	/* what is still queued was never acknowledged, and counted so (the
+	 * caller's ho_drain): it must not hold the context's end */
+	zmq_setsockopt(h->push, ZMQ_LINGER, &(int){ 0 }, sizeof(int));
 	zmq_close(h->push);
 	zmq_close(h->acks);
 }

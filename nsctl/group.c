@@ -20,6 +20,7 @@
 
 #include "log.h"
 #include "nsctl.h"
+#include "plan.h"
 #include "stats.h"
 #include "util.h"
 
@@ -207,7 +208,15 @@ follow_plan(struct group *g, Netstream__Plan *p)
 	char slot[8];
 	size_t i;
 	int k;
+	char why[256];
 
+	if (plan_check(p, why, sizeof(why)) != PLAN_OK) {
+		/* no sampled is started or stopped on its word */
+		log_warnx("plan generation %llu refused: %s",
+		    (unsigned long long)p->generation, why);
+		netstream__plan__free_unpacked(p, NULL);
+		return;
+	}
 	if (g->plan != NULL && p->generation <= g->plan->generation) {
 		netstream__plan__free_unpacked(p, NULL);
 		return;
@@ -370,6 +379,16 @@ run_done(struct group *g, uint64_t *pushed, uint64_t *in)
 	return slots > 0;
 }
 
+/* sampled's NETSTREAMD_HANDOVER_WAIT_MS (the same rule), and 5 s more */
+static int
+sampled_stop_ms(void)
+{
+	const char *e = getenv("NETSTREAMD_HANDOVER_WAIT_MS");
+	long v = e != NULL ? strtol(e, NULL, 10) : 0;
+
+	return (v > 0 && v < 3600000 ? (int)v : 15000) + 5000;
+}
+
 static void
 stop_all(struct group *g, const char *name, int ms)
 {
@@ -449,6 +468,44 @@ lost(struct group *g)
 			    sum(g->st[i], "bad_batches");
 	}
 	return l > 0;
+}
+
+static const char *
+label_of(const Netstream__Counter *c, const char *key)
+{
+	size_t i;
+
+	for (i = 0; i < c->n_labels; i++)
+		if (strcmp(c->labels[i]->key, key) == 0)
+			return c->labels[i]->value;
+	return "?";
+}
+
+/*
+ * run: captures a sampled could not open or read to their end, each
+ * named with why; what they held was never counted, let alone exported.
+ */
+static uint64_t
+capture_failures(struct group *g)
+{
+	uint64_t n = 0;
+	size_t k;
+	int i;
+
+	for (i = 0; i < g->nc; i++) {
+		const Netstream__Stats *s = g->st[i];
+
+		if (s == NULL || strcmp(g->c[i].name, "sampled") != 0)
+			continue;
+		n += sum(s, "capture_errors");
+		for (k = 0; k < s->n_counters; k++)
+			if (strcmp(s->counters[k]->name, "capture_failed") == 0)
+				fprintf(stderr, "nsctl run: slot %s: capture "
+				    "%s could not be read: %s\n", g->c[i].slot,
+				    label_of(s->counters[k], "source"),
+				    label_of(s->counters[k], "error"));
+	}
+	return n;
 }
 
 /* The supervisor's own counters: restarts, and flows lost with a slot. */
@@ -538,7 +595,9 @@ group_main(struct nsctl *n, int run_mode)
 		usleep(run_mode ? 50000 : 100000);
 	}
 	log_info("stopping the group");
-	stop_all(&g, "sampled", 15000);
+	/* sampled waits up to its hand-over wait for exportd's last acks,
+	 * then says what stayed unacknowledged: it is not cut short */
+	stop_all(&g, "sampled", sampled_stop_ms());
 	read_bus(&g);
 	stop_all(&g, "exportd", 15000);
 	stop_all(&g, "cfgd", 5000);
@@ -548,9 +607,15 @@ group_main(struct nsctl *n, int run_mode)
 			if (strcmp(g.c[i].name, "exportd") == 0 && g.st[i])
 				in = sum(g.st[i], "records_in");
 		summary(&g, pushed, in);
-		rc = lost(&g) ? EXIT_INVALID : 0;
-		printf("nsctl run: %s\n", rc ? "FLOWS WERE LOST" :
-		    "every flow was exported");
+		if (capture_failures(&g) > 0) {
+			rc = EXIT_INVALID;
+			printf("nsctl run: CAPTURES COULD NOT BE READ (see "
+			    "above)\n");
+		} else {
+			rc = lost(&g) ? EXIT_INVALID : 0;
+			printf("nsctl run: %s\n", rc ? "FLOWS WERE LOST" :
+			    "every flow was exported");
+		}
 	}
 out:
 	for (i = 0; i < g.nc; i++) {

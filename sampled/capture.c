@@ -82,6 +82,29 @@ capture_close(struct capture *c)
 	c->iobuf = NULL;
 }
 
+/*
+ * A capture that could not be opened, or not read to its end: logged,
+ * and kept (once per source and error) for the stats, where nsctl run
+ * sees it: its flows are not all there.
+ */
+void
+capture_failed(struct slot *s, const char *source, const char *err)
+{
+	struct capfail *f;
+	unsigned i;
+
+	for (i = 0; i < s->n_capfail; i++)
+		if (strcmp(s->capfail[i].source, source) == 0 &&
+		    strcmp(s->capfail[i].err, err) == 0)
+			return;
+	s->capture_errors++;
+	if (s->n_capfail == CAPFAIL_MAX)
+		return;
+	f = &s->capfail[s->n_capfail++];
+	ns_strlcpy(f->source, source, sizeof(f->source));
+	ns_strlcpy(f->err, err, sizeof(f->err));
+}
+
 static void
 count_len(struct slot *s, uint32_t len)
 {
@@ -198,8 +221,9 @@ age_all(struct slot *s)
 
 /* Reads the next packet of file capture c into its lookahead. */
 static void
-fill(struct capture *c)
+fill(struct slot *s, struct capture *c)
 {
+	char err[256];
 	int rc;
 
 	if (c->pending || c->eof)
@@ -208,9 +232,13 @@ fill(struct capture *c)
 	if (rc == 1)
 		c->pending = 1;
 	else {
-		if (rc == PCAP_ERROR)
-			log_warnx("%s: %s: read error: %s", c->name, c->source,
+		if (rc == PCAP_ERROR) {
+			snprintf(err, sizeof(err), "read error after %llu "
+			    "packets: %s", (unsigned long long)c->received,
 			    pcap_geterr(c->pc));
+			log_warnx("%s: %s: %s", c->name, c->source, err);
+			capture_failed(s, c->source, err);
+		}
 		c->eof = 1;
 	}
 }
@@ -226,7 +254,7 @@ earliest(struct slot *s)
 
 		if (!c->is_file || c->pc == NULL)
 			continue;
-		fill(c);
+		fill(s, c);
 		if (!c->pending)
 			continue;
 		if (best == NULL || timercmp(&c->hdr->ts, &best->hdr->ts, <))

@@ -13,16 +13,22 @@
 #include "sampled.h"
 #include "util.h"
 
+/* The record a binding applies, NULL when none (or none in range). */
+static const Netstream__Record *
+binding_record(const Netstream__Plan *p, const Netstream__Binding *pb)
+{
+	return pb->record >= 0 && (size_t)pb->record < p->n_records ?
+	    p->records[pb->record] : NULL;
+}
+
 static void
 binding_key(const Netstream__Plan *p, const Netstream__Binding *pb, char *out,
     size_t len)
 {
-	const char *rk = pb->record >= 0 && (size_t)pb->record < p->n_records ?
-	    p->records[pb->record]->key : "-";
+	const Netstream__Record *r = binding_record(p, pb);
 
 	snprintf(out, len, "%s|%d|%s|%u|%u", pb->interface, (int)pb->direction,
-	    rk, pb->record >= 0 ? p->records[pb->record]->template_id : 0,
-	    p->interface_32bit);
+	    r ? r->key : "-", r ? r->template_id : 0, p->interface_32bit);
 }
 
 static struct binding *
@@ -52,8 +58,7 @@ build_bindings(struct slot *s, Netstream__Plan *p, struct binding **out,
 		b->pb = pb;
 		binding_key(p, pb, b->key, sizeof(b->key));
 		sampler_init(&b->sampler, pb->sampler, 0x9e3779b9u + i);
-		if (pb->record >= 0 && (size_t)pb->record < p->n_records) {
-			b->rec = p->records[pb->record];
+		if ((b->rec = binding_record(p, pb)) != NULL) {
 			if ((old = find_old(s, b->key)) != NULL) {
 				/* KEEP: the same record on the same place */
 				b->cache = old->cache;
@@ -127,6 +132,8 @@ open_captures(struct slot *s, const Netstream__Plan *p)
 			    dir == 0 ? PCAP_D_IN : PCAP_D_OUT, err,
 			    sizeof(err)) == -1) {
 				log_warnx("capture %s", err);
+				capture_failed(s, pi->file[0] ? pi->file :
+				    pi->device, err);
 				continue;
 			} else if (pi->file[0])
 				new_file = 1;

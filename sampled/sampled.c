@@ -14,6 +14,7 @@
 
 #include "bus.h"
 #include "log.h"
+#include "plan.h"
 #include "sampled.h"
 #include "stats.h"
 #include "util.h"
@@ -29,6 +30,7 @@ struct proc {
 	void *ctx, *sub, *stats, *req, *query;
 	int64_t next_stats, next_flush, next_req;
 	uint64_t bad[BUS_ERR_MAX], plans_applied, plans_ignored;
+	uint64_t bad_plans[PLAN_BAD_MAX];
 };
 
 static void
@@ -60,6 +62,18 @@ usage(void)
 static void
 offer_plan(struct proc *pr, Netstream__Plan *p)
 {
+	enum plan_bad why;
+	char text[256];
+
+	if ((why = plan_check(p, text, sizeof(text))) != PLAN_OK) {
+		/* not trusted: the running plan stays */
+		pr->bad_plans[why]++;
+		log_warnx("plan generation %llu refused (%s): %s",
+		    (unsigned long long)p->generation, plan_bad_name(why),
+		    text);
+		netstream__plan__free_unpacked(p, NULL);
+		return;
+	}
 	if (pr->s.plan != NULL && p->generation <= pr->s.plan->generation) {
 		pr->plans_ignored++;
 		netstream__plan__free_unpacked(p, NULL);
@@ -211,9 +225,19 @@ publish_stats(struct proc *pr)
 	    NULL);
 	stats_add(&st, "flows_in_cache", s->flows_total, NULL, NULL, NULL,
 	    NULL);
+	/* captures not read to their end: nsctl run names them */
+	stats_add(&st, "capture_errors", s->capture_errors, NULL, NULL, NULL,
+	    NULL);
+	for (i = 0; i < s->n_capfail; i++)
+		stats_add(&st, "capture_failed", 1, "source",
+		    s->capfail[i].source, "error", s->capfail[i].err);
 	for (r = BUS_TOO_BIG; r < BUS_ERR_MAX; r++)
 		stats_add(&st, "bad_messages", pr->bad[r], "reason",
 		    bus_err_name((enum bus_err)r), NULL, NULL);
+	for (r = PLAN_OK + 1; r < PLAN_BAD_MAX; r++)
+		if (pr->bad_plans[r])
+			stats_add(&st, "bad_plans", pr->bad_plans[r], "reason",
+			    plan_bad_name((enum plan_bad)r), NULL, NULL);
 	stats_publish(pr->stats, &st);
 	stats_clear(&st);
 }
@@ -337,6 +361,7 @@ main(int argc, char **argv)
 	const char *rflag = NULL;
 	struct sigaction sa;
 	int ch, slot = -1, exit_at_eof = 0;
+	int64_t stop_end;
 	char name[32];
 
 	while ((ch = getopt_long(argc, argv, "r:s:xn", longopts, NULL)) != -1) {
@@ -369,13 +394,17 @@ main(int argc, char **argv)
 	sigaction(SIGTERM, &sa, NULL);
 	open_bus(&pr);
 	run(&pr, exit_at_eof);
-	/* shutdown ages and exports every flow first */
-	/* a second signal stops the waits for exportd below */
+	/* shutdown ages and exports every flow first, and waits for the
+	 * acks, all within the hand-over wait; a second signal stops the
+	 * waits at once */
 	quit = 0;
+	stop_end = mono_ms() + handover_wait_ms();
+	ho_set_deadline(&pr.s.ho, stop_end);
 	if (pr.s.plan != NULL)
 		slot_close(&pr.s, END_FORCED);
 	/* what exportd has not acknowledged yet may still need pushing */
-	if (ho_drain(&pr.s.ho, handover_wait_ms()) == -1) {
+	if (ho_drain(&pr.s.ho, (int)(stop_end > mono_ms() ?
+	    stop_end - mono_ms() : 0)) == -1) {
 		pr.s.records_unconfirmed = ho_held_records(&pr.s.ho);
 		log_warnx("exportd did not acknowledge %zu batches (%llu "
 		    "records): they may not have been exported",

@@ -143,6 +143,13 @@ struct capture {
 	uint64_t received, ipv6, malformed;
 };
 
+/* A capture that could not be opened or read to its end. */
+#define CAPFAIL_MAX 16
+struct capfail {
+	char source[1024]; /* the file or device */
+	char err[256];
+};
+
 struct slot {
 	unsigned id;
 	int no_export, exit_at_eof, live;
@@ -170,6 +177,9 @@ struct slot {
 	uint64_t lost_at_exit;
 	uint64_t records_unconfirmed; /* held at exit, never acknowledged */
 	int all_eof;
+	struct capfail capfail[CAPFAIL_MAX];
+	unsigned n_capfail;
+	uint64_t capture_errors; /* all of them, past CAPFAIL_MAX too */
 };
 
 /* cache.c */
@@ -202,6 +212,7 @@ int sampler_take(struct sampler *sm, int64_t now_ms);
 int capture_open(struct capture *c, const Netstream__Interface *pi, int dir,
     int live_dir, char *err, size_t errlen);
 void capture_close(struct capture *c);
+void capture_failed(struct slot *s, const char *source, const char *err);
 int capture_run(struct slot *s, int budget);
 
 /* query.c */

@@ -250,6 +250,58 @@ test_bad_batch_takes_its_place(void **state)
 	assert_int_equal(xslot_find(&x->xd, 1)->acked, 3);
 }
 
+/* A batch of sender epoch, seq, that fails batch_check (its template). */
+static int
+offer_bad(struct fx *x, uint64_t epoch, uint64_t seq)
+{
+	Netstream__FlowBatch b;
+
+	batch_in(x, &b, 1, epoch, seq);
+	b.template_id = 5; /* under 256 */
+	return batch_take(&x->xd, &b);
+}
+
+/*
+ * A batch that fails its check never starts a new epoch: after a restart
+ * (the state says sender 7, batch 3 next), a forged batch of another
+ * epoch with seq 1 leaves the slot to sender 7, whose batches go on
+ * being taken and acknowledged. A real new sender whose first batch is
+ * bad takes the slot with its next good one, in its order.
+ */
+static void
+test_bad_batch_no_new_epoch(void **state)
+{
+	struct fx *x = *state;
+
+	assert_int_equal(offer(x, 7, 1), 1);
+	assert_int_equal(offer(x, 7, 2), 1);
+	assert_int_equal(flush_and_count(x), 2 * ROWS);
+	xd_stop(x);
+	xd_start(x);
+	assert_int_equal(x->xd.state_fresh, 0);
+	assert_int_equal(offer_bad(x, 99, 1), 0);
+	assert_int_equal(x->xd.bad[BAD_TEMPLATE_ID], 1);
+	assert_int_equal(xslot_find(&x->xd, 1)->epoch, 7);
+	assert_int_equal(offer(x, 7, 3), 1);
+	assert_int_equal(offer_bad(x, 98, 1), 0); /* running, not restarted */
+	assert_int_equal(offer(x, 7, 4), 1);
+	assert_int_equal(x->xd.gap_batches, 0);
+	assert_int_equal(flush_and_count(x), 2 * ROWS);
+	assert_int_equal(xslot_find(&x->xd, 1)->epoch, 7);
+	assert_int_equal(xslot_find(&x->xd, 1)->acked, 4);
+	/* sender 8 (sampled restarted): its batch 1 is bad, 2 is good */
+	assert_int_equal(offer_bad(x, 8, 1), 0);
+	assert_int_equal(xslot_find(&x->xd, 1)->epoch, 7);
+	assert_int_equal(offer(x, 8, 2), 1);
+	assert_int_equal(offer(x, 8, 3), 1);
+	assert_int_equal(flush_and_count(x), 2 * ROWS);
+	assert_int_equal(xslot_find(&x->xd, 1)->epoch, 8);
+	assert_int_equal(xslot_find(&x->xd, 1)->acked, 3);
+	/* but a good batch of a stranger that is not its first is not */
+	assert_int_equal(offer(x, 97, 2), 0);
+	assert_int_equal(xslot_find(&x->xd, 1)->epoch, 8);
+}
+
 /* An ack covers only what left: rows in an open packet hold it back. */
 static void
 test_ack_waits_for_send(void **state)
@@ -317,6 +369,8 @@ main(void)
 		cmocka_unit_test_setup_teardown(test_new_sender, setup,
 		    teardown),
 		cmocka_unit_test_setup_teardown(test_bad_batch_takes_its_place,
+		    setup, teardown),
+		cmocka_unit_test_setup_teardown(test_bad_batch_no_new_epoch,
 		    setup, teardown),
 		cmocka_unit_test_setup_teardown(test_ack_waits_for_send, setup,
 		    teardown),
