@@ -4,6 +4,10 @@
 # tshark capturing the export on loopback) on random loopback ports, each
 # bounded in time, and read back what each collector made of the export.
 
+# IL_EXEC: a prefix for the collectors, e.g. "ip netns exec NS" to run
+# them in a network namespace the test made (empty: this one)
+IL_EXEC=${IL_EXEC:-}
+
 # A port for a collector: random, and not one an earlier call gave.
 IL_PORTS=""
 il_port() {
@@ -31,7 +35,7 @@ il_nfcapd() {
 	local name=$1 port=$2
 	shift 2
 	mkdir -p "$T/$name"
-	nfcapd -p "$port" -b 127.0.0.1 -w "$T/$name" -t 3600 "$@" >"$T/$name.log" 2>&1 &
+	$IL_EXEC nfcapd -p "$port" -b 127.0.0.1 -w "$T/$name" -t 3600 "$@" >"$T/$name.log" 2>&1 &
 	eval "IL_PID_$name=$!"
 	PIDS="$PIDS $!"
 }
@@ -56,7 +60,7 @@ il_nfacctd() {
 		[ -f "$T/$name.primitives" ] && echo "aggregate_primitives: $T/$name.primitives"
 		[ -n "$extra" ] && printf '%s\n' "$extra"
 	} >"$T/$name.nfacctd.conf"
-	nfacctd -f "$T/$name.nfacctd.conf" >"$T/$name.log" 2>&1 &
+	$IL_EXEC nfacctd -f "$T/$name.nfacctd.conf" >"$T/$name.log" 2>&1 &
 	eval "IL_PID_$name=$! IL_SIG_$name=INT"
 	PIDS="$PIDS $!"
 }
@@ -67,7 +71,7 @@ il_tshark() {
 	local name=$1 f="" p
 	shift
 	for p in "$@"; do f="${f:+$f or }udp dst port $p"; done
-	tshark -q -i lo -f "$f" -w "$T/$name.pcapng" -a duration:120 >"$T/$name.log" 2>&1 &
+	$IL_EXEC tshark -q -i lo -f "$f" -w "$T/$name.pcapng" -a duration:120 >"$T/$name.log" 2>&1 &
 	eval "IL_PID_$name=$!"
 	PIDS="$PIDS $!"
 	wait_for "grep -q Capturing $T/$name.log" 50 || fail "$name: tshark did not start capturing"
@@ -78,7 +82,7 @@ il_tshark() {
 il_wait_ready() {
 	local p
 	for p in "$@"; do
-		wait_for "ss -Hlun 'sport = :$p' | grep -q ." 50 || fail "nothing listens on udp port $p"
+		wait_for "$IL_EXEC ss -Hlun 'sport = :$p' | grep -q ." 50 || fail "nothing listens on udp port $p"
 	done
 }
 
@@ -138,6 +142,7 @@ il_nfdump() {
 #   nfdump DIR        nfdump's reading of an nfcapd directory (-o json)
 #   nfacctd FILE      nfacctd's print plugin output (print_output: json)
 #   tshark PCAP PORT  tshark's decode of the export sent to PORT
+#   options PCAP PORT the sampler and interface-name options records
 #   packets PCAP PORT one line per export packet: version, domain,
 #                     sequence, count, data records, templates per set
 #   compare WANT GOT FIELD [TOLERANCE_MS]   per-flow values of one field,
@@ -446,6 +451,36 @@ def packets(pcap, port):
 
 PORT_FIELDS = ("source-port", "destination-port", "icmp-type", "icmp-code")
 
+SAMPLER_FIELDS = {"cflow.sampler_id": "id", "cflow.selector_id": "id",
+                  "cflow.sampler_mode": "mode", "cflow.sampling_algorithm": "mode",
+                  "cflow.selector_algorithm": "mode",
+                  "cflow.sampler_random_interval": "interval",
+                  "cflow.sampling_interval": "interval",
+                  "cflow.sampling_packet_interval": "interval",
+                  "cflow.sampling_time_interval": "time_interval",
+                  "cflow.direction": "direction"}
+
+def options(pcap, port):
+    """The options records: "sampler scope=IFINDEX direction=D id=I mode=M
+    interval=N" (whichever of them the record has: 48/302, 49/35/304,
+    50/34/305, 61) and "ifname scope=IFINDEX name=NAME"."""
+    for hdr, sets in pdml(pcap, port):
+        for st in sets:
+            for rec in st:
+                if not (rec.get("show") or "").startswith("Flow "):
+                    continue
+                d = fields_of(rec)
+                if "cflow.srcaddrv6" in d:
+                    continue
+                scope = next((raw(d[n]) for n in ("cflow.scope_interface", "cflow.inputint",
+                                                   "cflow.outputint") if n in d), "-")
+                if "cflow.if_name" in d:
+                    print("ifname scope=%s name=%s" % (scope, d["cflow.if_name"].get("show")))
+                got = {a: raw(d[n]) for n, a in SAMPLER_FIELDS.items() if n in d}
+                if set(got) - {"direction"}:
+                    print("sampler scope=%s" % scope +
+                          "".join(" %s=%s" % (a, got[a]) for a in sorted(got)))
+
 def compare(want, got, field, tol=0):
     """Per-key values of one field: packets and bytes summed, any other
     field the sorted list of its values. The ICMPv6 type/code is part of
@@ -499,6 +534,8 @@ elif verb == "nfacctd":
     nfacctd(args[0])
 elif verb == "tshark":
     tshark(args[0], args[1])
+elif verb == "options":
+    options(args[0], args[1])
 elif verb == "packets":
     packets(args[0], args[1])
 elif verb == "compare":
