@@ -74,7 +74,7 @@ il_tshark() {
 	$IL_EXEC tshark -q -i lo -f "$f" -w "$T/$name.pcapng" -a duration:120 >"$T/$name.log" 2>&1 &
 	eval "IL_PID_$name=$!"
 	PIDS="$PIDS $!"
-	wait_for "grep -q Capturing $T/$name.log" 50 || fail "$name: tshark did not start capturing"
+	wait_for "grep -qs Capturing $T/$name.log" 50 || fail "$name: tshark did not start capturing"
 }
 
 # il_wait_ready: gives the collectors a moment to bind (nfcapd and nfacctd
