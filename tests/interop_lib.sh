@@ -113,23 +113,6 @@ il_stop() {
 	return 0
 }
 
-# il_cflow PCAP PORT FIELD...: tshark's decode of the v9/IPFIX packets sent
-# to PORT, one line per packet, the fields tab-separated, multiple
-# occurrences comma-separated (one per record, in packet order)
-il_cflow() {
-	local pcap=$1 port=$2 args=() f
-	shift 2
-	for f in "$@"; do args+=(-e "$f"); done
-	tshark -r "$pcap" -d "udp.port==$port,cflow" -Y "udp.dstport==$port" \
-		-T fields -E occurrence=a -E aggregator=, "${args[@]}" 2>/dev/null
-}
-
-# il_nfdump DIR FORMAT: nfdump's reading of an nfcapd directory in a fmt:
-# format, no header and no summary
-il_nfdump() {
-	nfdump -q -N -R "$1" -o "fmt:$2" 2>/dev/null | sed -e 's/^ *//' -e 's/  */ /g'
-}
-
 # il_py VERB ARGS: the readers below, in Python (Debian's python3, no
 # package beyond the standard library). Every reader prints one line per
 # flow record in one canonical form, so that each field of each collector
@@ -145,8 +128,9 @@ il_nfdump() {
 #   options PCAP PORT the sampler and interface-name options records
 #   packets PCAP PORT one line per export packet: version, domain,
 #                     sequence, count, data records, templates per set
-#   compare WANT GOT FIELD [TOLERANCE_MS]   per-flow values of one field,
-#                     summed (packets, bytes) or min/max (times) per key
+#   compare WANT GOT FIELD [TOLERANCE_MS]   per-flow values of one field:
+#                     packets and bytes summed per key, any other field
+#                     the sorted list of its values; times within TOLERANCE
 il_py() {
 	/usr/bin/python3 - "$@" <<'PY'
 import decimal, ipaddress, json, os, subprocess, sys
@@ -255,7 +239,8 @@ def expect(pcap, routes_path, ifindex, direction):
         f["bytes"] += int(v["ipv6.plen"]) + 40
         f["last"] = t
         f["tcp-flags"] |= flags
-        # DESIGN.md: FIN/RST ends a flow (3), else the end of the capture (4)
+        # DESIGN.md: FIN/RST ends a flow (3), else the end of the capture (4);
+        # a capture for this reader sends nothing after a flow's FIN
         f["flow-end-reason"] = 3 if flags & 0x05 and f["packets"] > 1 else 4
     for k, f in sorted(flows.items()):
         out(k, f)
