@@ -375,11 +375,24 @@ dest_seq(const struct dest *d)
 	return (uint32_t)(d->seq_flow ? d->flows : d->packets);
 }
 
+/*
+ * A collector places a v9 flow at UNIX Secs * 1000 - sysUpTime + its
+ * uptime ms. UNIX Secs is whole seconds, so the header is stamped as of
+ * the next whole second, sysUpTime with it: the boot time a collector
+ * works out is then exact, and with it every flow time (they were early
+ * by the export time's fraction of a second in nfdump, nfacctd and
+ * tshark). Rounded up, not down, so that sysUpTime is never below a
+ * flow's last-switched: nfacctd takes their difference unsigned.
+ */
 static void
 dest_header(struct dest *d, struct wbuf *w)
 {
 	uint32_t secs = (uint32_t)(d->clock / 1000);
-	int64_t up = d->clock - d->boot;
+	int64_t up;
+
+	if (!d->host->ipfix && d->clock % 1000 != 0)
+		secs++;
+	up = (int64_t)secs * 1000 - d->boot;
 
 	if (d->host->ipfix)
 		ipfix_header(w, secs, dest_seq(d), d->domain);
