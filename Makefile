@@ -109,13 +109,18 @@ soak: deps
 	@$(MAKE) --no-print-directory all
 	@NS_BUILD=$(B) bench/soak
 
+# deliberate bugs the tests must catch (tests/mutate/mutations), each in a
+# copy of the tree; MUTATE=NAME runs one (or a few, space separated)
+mutate: deps
+	@tests/mutate/run $(MUTATE)
+
 fmt:
 	clang-format -i $(wildcard */*.c */*.h tools/*/*.c tools/*/*.h)
 
 clean:
 	rm -rf build build-san
 
-.PHONY: all deps unit test run bench soak fmt clean
+.PHONY: all deps unit test run bench soak mutate fmt clean
 .SECONDARY:
 
 -include $(shell find $(B) -name '*.d' 2>/dev/null)
