@@ -280,6 +280,30 @@ inactive_and_active(void **state)
 	assert_int_equal(aged[END_IDLE], 2);
 }
 
+/*
+ * The active timer ages a busy flow on the timer path too (no packet at
+ * the deadline): reason 2, active, not 1 (a survivor of make mutate).
+ */
+static void
+active_timer_without_a_packet(void **state)
+{
+	struct pkt b = pkt(4, 0x10, 100);
+	uint32_t t;
+
+	(void)state;
+	for (t = 0; t < 60000; t += 1000) {
+		cache_packet(&slot, &bnd, &b, t);
+		cache_age(&slot, &bnd, t);
+	}
+	assert_int_equal(aged_total, 0);
+	cache_age(&slot, &bnd, 60000);
+	cache_age(&slot, &bnd, 60100);
+	assert_int_equal(aged[END_ACTIVE], 1);
+	assert_int_equal(aged[END_IDLE], 0);
+	assert_int_equal(aged_packets, 60);
+	assert_int_equal(bnd.cache->used, 0);
+}
+
 static void
 full_evict_oldest(void **state)
 {
@@ -350,6 +374,8 @@ main(void)
 		    teardown),
 		cmocka_unit_test_setup_teardown(inactive_and_active, setup,
 		    teardown),
+		cmocka_unit_test_setup_teardown(active_timer_without_a_packet,
+		    setup, teardown),
 		cmocka_unit_test_setup_teardown(full_evict_oldest, setup,
 		    teardown),
 		cmocka_unit_test_setup_teardown(full_drop_new, setup, teardown),
