@@ -267,9 +267,11 @@ display_interface(struct nsctl *n, const struct dopts *o)
 			continue;
 		if (pi->slot <= PLAN_SLOT_MAX && !sl.asked[pi->slot]) {
 			sl.asked[pi->slot] = 1;
-			ask(n, pi->slot,
+			/* shown without counters; the exit code says so */
+			if (ask(n, pi->slot,
 			    NETSTREAM__CACHE_ACTION__INTERFACE_COUNTERS,
-			    o->name, &sl.env[pi->slot]);
+			    o->name, &sl.env[pi->slot]) != 0)
+				rc = EXIT_INVALID;
 		}
 		interface_show(p, &sl, pi, o->json, shown++ == 0);
 	}
@@ -279,7 +281,7 @@ display_interface(struct nsctl *n, const struct dopts *o)
 		printf("No interface in revision %llu.\n", ull(p->revision));
 	slots_free(&sl);
 	bus_free(env);
-	return 0;
+	return rc;
 }
 
 /* ---- reset statistics | cache ---- */
