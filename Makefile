@@ -125,6 +125,74 @@ clean:
 
 -include $(shell find $(B) -name '*.d' 2>/dev/null)
 
+# ---- install, uninstall, deb ----
+# `make install` puts the daemons in $(SBINDIR), nsctl in $(BINDIR), the
+# systemd units (written from etc/systemd/*.in with these paths), the man
+# pages, and the example config with its routes table in $(SYSCONFDIR)
+# (/etc/netstreamd, where cfgd's units and nsctl keygen look; a config
+# already there is kept). `make uninstall` removes what install put (the
+# config only while it is the example, unchanged). `make deb` builds
+# $(B)/netstreamd_$(VERSION)_ARCH.deb from the same install (tools/mkdeb).
+PREFIX     ?= /usr/local
+SBINDIR    ?= $(PREFIX)/sbin
+BINDIR     ?= $(PREFIX)/bin
+MANDIR     ?= $(PREFIX)/share/man
+UNITDIR    ?= $(PREFIX)/lib/systemd/system
+SYSCONFDIR ?= /etc/netstreamd
+VERSION    ?= 0.1.0
+DAEMONS    := cfgd sampled exportd
+UNIT_IN    := $(wildcard etc/systemd/*.in)
+UNITS      := $(notdir $(UNIT_IN:.in=)) netstreamd.target
+MAN8       := $(wildcard man/*.8)
+MAN5       := $(wildcard man/*.5)
+ETC_FILES  := netstreamd.conf routes.txt
+SUBST      := -e 's|@SBINDIR@|$(SBINDIR)|g' -e 's|@BINDIR@|$(BINDIR)|g' \
+              -e 's|@SYSCONFDIR@|$(SYSCONFDIR)|g'
+
+install: all
+	install -d $(DESTDIR)$(SBINDIR) $(DESTDIR)$(BINDIR) \
+	    $(DESTDIR)$(UNITDIR) $(DESTDIR)$(MANDIR)/man8 \
+	    $(DESTDIR)$(MANDIR)/man5 $(DESTDIR)$(SYSCONFDIR)
+	install -m 0755 $(addprefix $(B)/bin/,$(DAEMONS)) $(DESTDIR)$(SBINDIR)
+	install -m 0755 $(B)/bin/nsctl $(DESTDIR)$(BINDIR)
+	for u in $(notdir $(UNIT_IN)); do \
+	    sed $(SUBST) etc/systemd/$$u >$(DESTDIR)$(UNITDIR)/$${u%.in} && \
+	    chmod 0644 $(DESTDIR)$(UNITDIR)/$${u%.in} || exit 1; done
+	install -m 0644 etc/systemd/netstreamd.target $(DESTDIR)$(UNITDIR)
+	install -m 0644 $(MAN8) $(DESTDIR)$(MANDIR)/man8
+	install -m 0644 $(MAN5) $(DESTDIR)$(MANDIR)/man5
+	@mkdir -p $(B)
+	sed 's|"etc/routes.txt"|"$(SYSCONFDIR)/routes.txt"|' etc/netstreamd.conf \
+	    >$(B)/netstreamd.conf
+	cp etc/routes.txt $(B)/routes.txt
+	for f in $(ETC_FILES); do \
+	    if [ -e $(DESTDIR)$(SYSCONFDIR)/$$f ]; then \
+	        echo "kept $(DESTDIR)$(SYSCONFDIR)/$$f (it is there already)"; \
+	    else install -m 0644 $(B)/$$f $(DESTDIR)$(SYSCONFDIR)/$$f || exit 1; fi; \
+	done
+
+uninstall:
+	rm -f $(addprefix $(DESTDIR)$(SBINDIR)/,$(DAEMONS)) \
+	    $(DESTDIR)$(BINDIR)/nsctl $(addprefix $(DESTDIR)$(UNITDIR)/,$(UNITS)) \
+	    $(addprefix $(DESTDIR)$(MANDIR)/man8/,$(notdir $(MAN8))) \
+	    $(addprefix $(DESTDIR)$(MANDIR)/man5/,$(notdir $(MAN5)))
+	@mkdir -p $(B)
+	@sed 's|"etc/routes.txt"|"$(SYSCONFDIR)/routes.txt"|' etc/netstreamd.conf \
+	    >$(B)/netstreamd.conf
+	@cp etc/routes.txt $(B)/routes.txt
+	@for f in $(ETC_FILES); do \
+	    if cmp -s $(B)/$$f $(DESTDIR)$(SYSCONFDIR)/$$f; then \
+	        rm -f $(DESTDIR)$(SYSCONFDIR)/$$f; \
+	    elif [ -e $(DESTDIR)$(SYSCONFDIR)/$$f ]; then \
+	        echo "kept $(DESTDIR)$(SYSCONFDIR)/$$f (changed since install)"; fi; \
+	done
+	@rmdir $(DESTDIR)$(SYSCONFDIR) 2>/dev/null || true
+
+deb: all
+	@tools/mkdeb $(B) $(VERSION)
+
+.PHONY: install uninstall deb
+
 # ---- fuzzing (tests/fuzz/) ----
 # `make fuzz` builds each tests/fuzz/fuzz_*.c with clang, libFuzzer, ASan
 # and UBSan into $(FZ)/ and runs it FUZZ_SECONDS against its corpus; it

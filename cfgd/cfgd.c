@@ -30,11 +30,21 @@ on_signal(int sig)
 	quit = 1;
 }
 
+/* -h/--help: to stdout, exit 0; a bad command line: to stderr, exit 2 */
 static _Noreturn void
-usage(void)
+usage(int code)
 {
-	fprintf(stderr, "usage: cfgd [-c FILE] [-r RUN_DIR] [-d DATABASE]\n");
-	exit(2);
+	fprintf(code ? stderr : stdout,
+	    "usage: cfgd [-c FILE] [-r RUN_DIR] [-d DATABASE]\n"
+	    "  -c FILE      the config nsctl commits (its run_dir, database,\n"
+	    "               endpoints); cfgd reads it only when told to\n"
+	    "  -r RUN_DIR   the bus sockets (default /run/netstreamd, or\n"
+	    "               NETSTREAMD_RUN_DIR)\n"
+	    "  -d DATABASE  the SQLite revisions (default\n"
+	    "               /var/lib/netstreamd/config.db)\n"
+	    "  -h, --help   this help\n"
+	    "See cfgd(8).\n");
+	exit(code);
 }
 
 static void
@@ -129,6 +139,10 @@ int
 main(int argc, char **argv)
 {
 	struct stat st;
+	static const struct option longopts[] = {
+		{ "help", no_argument, NULL, 'h' },
+		{ NULL, 0, NULL, 0 },
+	};
 	struct cfgd c;
 	char run_dir[256] = DEFAULT_RUN_DIR;
 	char database[1024] = "/var/lib/netstreamd/config.db";
@@ -139,7 +153,8 @@ main(int argc, char **argv)
 
 	memset(&c, 0, sizeof(c));
 	log_init("cfgd", getenv("NETSTREAMD_DEBUG") != NULL);
-	while ((ch = getopt(argc, argv, "c:r:d:h")) != -1) {
+	while ((ch = getopt_long(argc, argv, "c:r:d:h", longopts, NULL)) !=
+	    -1) {
 		switch (ch) {
 		case 'c':
 			file = optarg;
@@ -150,12 +165,14 @@ main(int argc, char **argv)
 		case 'd':
 			dflag = optarg;
 			break;
+		case 'h':
+			usage(0);
 		default:
-			usage();
+			usage(2);
 		}
 	}
 	if (optind != argc)
-		usage();
+		usage(2);
 	/* a FIFO or device is no config: refused, never waited on */
 	if (file != NULL && stat(file, &st) == 0 && !S_ISREG(st.st_mode))
 		fatalx("%s: not a regular file", file);

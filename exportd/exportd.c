@@ -32,11 +32,18 @@ on_signal(int sig)
 	quit = 1;
 }
 
+/* -h/--help: to stdout, exit 0; a bad command line: to stderr, exit 2 */
 static _Noreturn void
-usage(void)
+usage(int code)
 {
-	fprintf(stderr, "usage: exportd [-r RUN_DIR]\n");
-	exit(2);
+	fprintf(code ? stderr : stdout,
+	    "usage: exportd [-r RUN_DIR]\n"
+	    "  -r RUN_DIR   the bus sockets (default /run/netstreamd, or\n"
+	    "               NETSTREAMD_RUN_DIR)\n"
+	    "  -h, --help   this help\n"
+	    "Takes flow batches from sampled and exports NetFlow v9 / IPFIX\n"
+	    "to the hosts of the running plan. See exportd(8).\n");
+	exit(code);
 }
 
 static enum xd_bad
@@ -346,6 +353,10 @@ drain_and_flush(struct exportd *xd)
 int
 main(int argc, char **argv)
 {
+	static const struct option longopts[] = {
+		{ "help", no_argument, NULL, 'h' },
+		{ NULL, 0, NULL, 0 },
+	};
 	struct exportd xd;
 	const char *rflag = NULL;
 	struct sigaction sa;
@@ -353,14 +364,14 @@ main(int argc, char **argv)
 
 	memset(&xd, 0, sizeof(xd));
 	log_init("exportd", getenv("NETSTREAMD_DEBUG") != NULL);
-	while ((ch = getopt(argc, argv, "r:h")) != -1) {
+	while ((ch = getopt_long(argc, argv, "r:h", longopts, NULL)) != -1) {
 		if (ch == 'r')
 			rflag = optarg;
 		else
-			usage();
+			usage(ch == 'h' ? 0 : 2);
 	}
 	if (optind != argc)
-		usage();
+		usage(2);
 	bus_endpoints_init(&xd.ep, bus_run_dir(rflag));
 	params_default(&xd.prm);
 	memset(&sa, 0, sizeof(sa));

@@ -44,7 +44,7 @@ stats_add(Netstream__Stats *s, const char *name, uint64_t value,
 	netstream__counter__init(c);
 	c->name = xstrdup(name);
 	c->value = value;
-	c->labels = xcalloc(2, sizeof(*c->labels));
+	c->labels = xcalloc(STATS_LABELS_MAX, sizeof(*c->labels));
 	if (k1 != NULL)
 		c->labels[c->n_labels++] = label(k1, v1);
 	if (k2 != NULL)
@@ -52,6 +52,19 @@ stats_add(Netstream__Stats *s, const char *name, uint64_t value,
 	s->counters = xrealloc(s->counters,
 	    (s->n_counters + 1) * sizeof(*s->counters));
 	s->counters[s->n_counters++] = c;
+}
+
+/* One more label on the counter stats_add added last (up to 4 in all). */
+void
+stats_label(Netstream__Stats *s, const char *k, const char *v)
+{
+	Netstream__Counter *c;
+
+	if (s->n_counters == 0)
+		return;
+	c = s->counters[s->n_counters - 1];
+	if (c->n_labels < STATS_LABELS_MAX)
+		c->labels[c->n_labels++] = label(k, v);
 }
 
 int

@@ -504,7 +504,8 @@ cmd_display(struct nsctl *n, int argc, char **argv)
 			nsctl_usage();
 		}
 	}
-	operands(argc, argv, &o, strcmp(what, "monitor") == 0);
+	operands(argc, argv, &o, strcmp(what, "monitor") == 0 ||
+	    strcmp(what, "interface") == 0);
 	if (strcmp(what, "statistics") == 0)
 		return display_statistics(n, &o);
 	if (strcmp(what, "template") == 0 && o.slot < 0)
@@ -513,6 +514,8 @@ cmd_display(struct nsctl *n, int argc, char **argv)
 		return display_monitor(n, &o);
 	if (strcmp(what, "cache") == 0 && o.slot >= 0)
 		return display_cache(n, &o);
+	if (strcmp(what, "interface") == 0 && o.slot < 0)
+		return display_interface(n, &o);
 	nsctl_usage();
 }
 

@@ -17,7 +17,7 @@ struct dopts {
 	int slot; /* -1: every slot */
 	long top;
 	const char *record; /* "": every record */
-	const char *name;   /* a monitor, NULL: every monitor */
+	const char *name;   /* a monitor or interface, NULL: every one */
 };
 
 /* The latest stats sample of each process (exportd, sampled per slot). */
@@ -64,6 +64,11 @@ int display_statistics(struct nsctl *n, const struct dopts *o);
 int display_template(struct nsctl *n, const struct dopts *o);
 
 /* display_cache.c */
+int slot_ask(struct nsctl *n, Netstream__CacheRequest *rq,
+    Netstream__Envelope **reply);
 int display_cache(struct nsctl *n, const struct dopts *o);
+
+/* display_iface.c */
+int display_interface(struct nsctl *n, const struct dopts *o);
 
 #endif

@@ -35,28 +35,29 @@ value_text(unsigned type, const uint8_t *v, unsigned len, char *buf,
 		snprintf(buf + 2 * i, size - 2 * i, "%02x", v[i]);
 }
 
-static int
-cache_ask(struct nsctl *n, const struct dopts *o, Netstream__Envelope **reply)
+/*
+ * One request to the sampled of slot rq->slot, one reply, with a
+ * timeout; the reply is a CacheReply (its status not looked at yet).
+ */
+int
+slot_ask(struct nsctl *n, Netstream__CacheRequest *rq,
+    Netstream__Envelope **reply)
 {
 	Netstream__Envelope env = NETSTREAM__ENVELOPE__INIT;
-	Netstream__CacheRequest rq = NETSTREAM__CACHE_REQUEST__INIT;
 	char ep[BUS_ENDPOINT_MAX];
 	struct stat st;
 	enum bus_err e;
 	void *ctx, *s;
 
 	*reply = NULL;
-	bus_slot_endpoint(&n->ep, (unsigned)o->slot, ep, sizeof(ep));
+	bus_slot_endpoint(&n->ep, rq->slot, ep, sizeof(ep));
 	if (strncmp(ep, "ipc://", 6) == 0 && stat(ep + 6, &st) == -1) {
-		fprintf(stderr, "nsctl: no sampled for slot %d at %s (is the "
-		    "slot in the running plan?)\n", o->slot, ep);
+		fprintf(stderr, "nsctl: no sampled for slot %u at %s (is the "
+		    "slot in the running plan?)\n", rq->slot, ep);
 		return EXIT_INVALID;
 	}
-	rq.slot = (unsigned)o->slot;
-	rq.record = (char *)o->record;
-	rq.top = (uint32_t)o->top;
 	env.msg_case = NETSTREAM__ENVELOPE__MSG_CACHE_REQUEST;
-	env.cache_request = &rq;
+	env.cache_request = rq;
 	ctx = zmq_ctx_new();
 	s = bus_socket(ctx, ZMQ_REQ, BUS_MAX_CONTROL);
 	zmq_setsockopt(s, ZMQ_RCVTIMEO, &n->timeout_ms, sizeof(int));
@@ -69,8 +70,8 @@ cache_ask(struct nsctl *n, const struct dopts *o, Netstream__Envelope **reply)
 	if (e == BUS_OK &&
 	    (*reply)->msg_case == NETSTREAM__ENVELOPE__MSG_CACHE_REPLY)
 		return 0;
-	fprintf(stderr, "nsctl: %s from sampled slot %d at %s\n",
-	    e == BUS_AGAIN ? "no answer" : "bad reply", o->slot, ep);
+	fprintf(stderr, "nsctl: %s from sampled slot %u at %s\n",
+	    e == BUS_AGAIN ? "no answer" : "bad reply", rq->slot, ep);
 	bus_free(*reply);
 	*reply = NULL;
 	return EXIT_INVALID;
@@ -215,10 +216,14 @@ cache_print(const Netstream__CacheReply *r, const struct dopts *o)
 int
 display_cache(struct nsctl *n, const struct dopts *o)
 {
+	Netstream__CacheRequest rq = NETSTREAM__CACHE_REQUEST__INIT;
 	Netstream__Envelope *env;
 	int rc;
 
-	if ((rc = cache_ask(n, o, &env)) != 0)
+	rq.slot = (unsigned)o->slot;
+	rq.record = (char *)o->record;
+	rq.top = (uint32_t)o->top;
+	if ((rc = slot_ask(n, &rq, &env)) != 0)
 		return rc;
 	if (env->cache_reply->status != 0) {
 		fprintf(stderr, "nsctl: sampled slot %d: %s\n", o->slot,

@@ -90,6 +90,26 @@ child_want(struct group *g, const char *name, const char *slot)
 	return c;
 }
 
+/*
+ * Where the daemons are: beside nsctl (the build tree), or, installed,
+ * nsctl in PREFIX/bin and they in PREFIX/sbin.
+ */
+static void
+daemon_dir(const char *nsctl_dir, char *out, size_t len)
+{
+	char path[1100];
+
+	snprintf(path, sizeof(path), "%s/cfgd", nsctl_dir);
+	if (access(path, X_OK) == -1) {
+		snprintf(path, sizeof(path), "%s/../sbin/cfgd", nsctl_dir);
+		if (access(path, X_OK) == 0) {
+			snprintf(out, len, "%s/../sbin", nsctl_dir);
+			return;
+		}
+	}
+	ns_strlcpy(out, nsctl_dir, len);
+}
+
 static void
 child_start(struct group *g, struct child *c)
 {
@@ -560,7 +580,7 @@ group_main(struct nsctl *n, int run_mode)
 	if ((len = readlink("/proc/self/exe", exe, sizeof(exe) - 1)) <= 0)
 		fatal("readlink /proc/self/exe");
 	exe[len] = '\0';
-	ns_strlcpy(g.bindir, dirname(exe), sizeof(g.bindir));
+	daemon_dir(dirname(exe), g.bindir, sizeof(g.bindir));
 	if (mkdir_private(n->ep.run_dir, err, sizeof(err)) == -1) {
 		fprintf(stderr, "nsctl: %s\n", err);
 		return EXIT_INVALID;

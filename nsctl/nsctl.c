@@ -17,49 +17,101 @@
 
 #define DEFAULT_CONFIG "etc/netstreamd.conf"
 
+/* A verb, and its lines of the usage (what `nsctl VERB --help` prints). */
 struct verb {
 	const char *name;
 	int (*fn)(struct nsctl *, int, char **);
+	const char *help;
 };
 
 static const struct verb verbs[] = {
-	{ "validate", cmd_validate },
-	{ "commit", cmd_commit },
-	{ "show", cmd_show },
-	{ "history", cmd_history },
-	{ "diff", cmd_diff },
-	{ "rollback", cmd_rollback },
-	{ "subscribe", cmd_subscribe },
-	{ "collect", cmd_collect },
-	{ "stats", cmd_stats },
-	{ "display", cmd_display },
-	{ "up", cmd_up },
-	{ "run", cmd_run },
-	{ "keygen", cmd_keygen },
+	{ "validate", cmd_validate,
+	    "  validate [-c FILE]            check a config, commit nothing\n" },
+	{ "commit", cmd_commit,
+	    "  commit [-c FILE] [-m MSG]     validate, store and apply it\n" },
+	{ "show", cmd_show,
+	    "  show [running|effective] [--revision N]\n"
+	    "                                the committed source, or the "
+	    "plan that runs\n" },
+	{ "history", cmd_history,
+	    "  history                       committed revisions\n" },
+	{ "diff", cmd_diff,
+	    "  diff A B                      what changed between revisions\n" },
+	{ "rollback", cmd_rollback,
+	    "  rollback N                    make revision N the running one\n" },
+	{ "subscribe", cmd_subscribe,
+	    "  subscribe plan [-n COUNT] [-t MS]   print plans as published\n" },
+	{ "collect", cmd_collect,
+	    "  collect -p PORT [-b ADDR] [--json] [-n N] [-t IDLE_S] "
+	    "[--summary]\n"
+	    "                                a small v9/IPFIX collector\n" },
+	{ "stats", cmd_stats,
+	    "  stats [--watch|--json|--prometheus] [--slot N] [-n COUNT] "
+	    "[-t MS]\n"
+	    "                                the counters every process "
+	    "publishes\n" },
+	{ "metrics", cmd_metrics,
+	    "  metrics --listen ADDR:PORT    serve them as GET /metrics for "
+	    "Prometheus\n" },
+	{ "display", cmd_display,
+	    "  display statistics [slot N] | template | monitor [NAME] |\n"
+	    "          interface [NAME] | cache slot N [--record R] "
+	    "[--top K]   [--json]\n" },
+	{ "reset", cmd_reset,
+	    "  reset statistics [slot N | interface NAME]   counters from "
+	    "zero again\n"
+	    "  reset cache [slot N]          age and export every flow of "
+	    "the caches now\n" },
+	{ "up", cmd_up,
+	    "  up [-c FILE]                  run the process group "
+	    "(foreground)\n" },
+	{ "run", cmd_run,
+	    "  run -c FILE                   run it over capture files, then "
+	    "stop\n" },
+	{ "keygen", cmd_keygen,
+	    "  keygen DIR                    CURVE keys for tcp:// endpoints\n" },
 };
+
+#define USAGE_HEAD "usage: nsctl [-r RUN_DIR] [-c FILE] VERB ...\n"
+#define USAGE_TAIL                                                        \
+	"  -r RUN_DIR   the group's bus (default: the config's run_dir, or\n" \
+	"               NETSTREAMD_RUN_DIR)\n"                                 \
+	"  -c FILE      the config (default etc/netstreamd.conf, or\n"       \
+	"               NETSTREAMD_CONFIG)\n"                                  \
+	"  VERB --help  that verb's usage\n"                                   \
+	"exit codes: 0 ok, 1 invalid config or failed check, 2 usage, "     \
+	"3 cfgd unreachable\n"                                               \
+	"See nsctl(8) and netstreamd.conf(5).\n"
+
+static void
+usage_print(FILE *fp)
+{
+	size_t i;
+
+	fputs(USAGE_HEAD, fp);
+	for (i = 0; i < NELEM(verbs); i++)
+		fputs(verbs[i].help, fp);
+	fputs(USAGE_TAIL, fp);
+}
 
 void
 nsctl_usage(void)
 {
-	fprintf(stderr,
-	    "usage: nsctl [-r RUN_DIR] [-c FILE] VERB ...\n"
-	    "  validate [-c FILE]            check a config, commit nothing\n"
-	    "  commit [-c FILE] [-m MSG]     validate, store and apply it\n"
-	    "  show [running|effective] [--revision N]\n"
-	    "  history                       committed revisions\n"
-	    "  diff A B                      what changed between revisions\n"
-	    "  rollback N                    make revision N the running one\n"
-	    "  subscribe plan [-n COUNT] [-t MS]   print plans as published\n"
-	    "  stats [--watch|--json] [--slot N] [-n COUNT]\n"
-	    "  display statistics [slot N] | template | monitor [NAME] |\n"
-	    "          cache slot N [--record R] [--top K]   [--json]\n"
-	    "  up [-c FILE]                  run the process group (foreground)\n"
-	    "  run -c FILE                   run it over capture files, then stop\n"
-	    "  collect -p PORT [-b ADDR] [--json] [-n N] [-t IDLE_S] [--summary]\n"
-	    "  keygen DIR                    CURVE keys for tcp:// endpoints\n"
-	    "exit codes: 0 ok, 1 invalid config or failed check, 2 usage, "
-	    "3 cfgd unreachable\n");
+	usage_print(stderr);
 	exit(EXIT_USAGE);
+}
+
+/* `nsctl VERB --help` (or -h): that verb's lines, to stdout. */
+static int
+wants_help(int argc, char **argv)
+{
+	int i;
+
+	for (i = 1; i < argc && strcmp(argv[i], "--") != 0; i++)
+		if (strcmp(argv[i], "--help") == 0 ||
+		    (i == 1 && strcmp(argv[i], "-h") == 0))
+			return 1;
+	return 0;
 }
 
 static int
@@ -136,6 +188,10 @@ default_config(void)
 int
 main(int argc, char **argv)
 {
+	static const struct option longopts[] = {
+		{ "help", no_argument, NULL, 'h' },
+		{ NULL, 0, NULL, 0 },
+	};
 	struct nsctl n;
 	char run_dir[256] = DEFAULT_RUN_DIR, db[1024], curve_dir[1024] = "";
 	const char *rflag = NULL, *tmo;
@@ -147,8 +203,11 @@ main(int argc, char **argv)
 	n.config = default_config();
 	n.timeout_ms = (tmo = getenv("NETSTREAMD_TIMEOUT_MS")) ? atoi(tmo) :
 	    5000;
-	while ((ch = getopt(argc, argv, "+r:c:h")) != -1) {
+	while ((ch = getopt_long(argc, argv, "+r:c:h", longopts, NULL)) != -1) {
 		switch (ch) {
+		case 'h':
+			usage_print(stdout);
+			return 0;
 		case 'r':
 			rflag = optarg;
 			break;
@@ -161,6 +220,12 @@ main(int argc, char **argv)
 	}
 	if (optind >= argc)
 		nsctl_usage();
+	for (i = 0; i < NELEM(verbs); i++)
+		if (strcmp(argv[optind], verbs[i].name) == 0 &&
+		    wants_help(argc - optind, argv + optind)) {
+			printf(USAGE_HEAD "%s", verbs[i].help);
+			return 0;
+		}
 	/*
 	 * the run dir: -r, then NETSTREAMD_RUN_DIR, then the file's; the
 	 * CURVE dir: NETSTREAMD_CURVE_DIR, then the file's, which reaches

@@ -39,6 +39,13 @@ void stats_print_json(const Netstream__Stats *s);
 /* display.c */
 int cmd_display(struct nsctl *n, int argc, char **argv);
 
+/* display_iface.c */
+int cmd_reset(struct nsctl *n, int argc, char **argv);
+
+/* prometheus.c */
+int cmd_metrics(struct nsctl *n, int argc, char **argv);
+int stats_prometheus(struct nsctl *n, int slot, long tmo_ms);
+
 /* keygen.c */
 int cmd_keygen(struct nsctl *n, int argc, char **argv);
 

@@ -1,7 +1,8 @@
 /*
  * statsview.c: `nsctl stats`: the counters every process publishes
  * through cfgd's proxy, as a table with rates, refreshed in place with
- * --watch, or one JSON object per sample with --json.
+ * --watch, or one JSON object per sample with --json (--prometheus:
+ * prometheus.c).
  */
 #include <getopt.h>
 #include <stdio.h>
@@ -145,10 +146,11 @@ cmd_stats(struct nsctl *n, int argc, char **argv)
 		{ "slot", required_argument, NULL, 's' },
 		{ "count", required_argument, NULL, 'n' },
 		{ "time", required_argument, NULL, 't' },
+		{ "prometheus", no_argument, NULL, 'P' },
 		{ NULL, 0, NULL, 0 },
 	};
 	static struct seen seen[MAX_PROCS];
-	int ch, watch = 0, json = 0, slot = -1;
+	int ch, watch = 0, json = 0, prom = 0, slot = -1;
 	long count = -1, got = 0, tmo = 3000;
 	int64_t deadline;
 	size_t nseen = 0, i;
@@ -171,12 +173,17 @@ cmd_stats(struct nsctl *n, int argc, char **argv)
 		case 't':
 			tmo = atol(optarg);
 			break;
+		case 'P':
+			prom = 1;
+			break;
 		default:
 			nsctl_usage();
 		}
 	}
-	if (optind != argc)
+	if (optind != argc || (prom && (watch || json)))
 		nsctl_usage();
+	if (prom) /* one scrape, in Prometheus' text format */
+		return stats_prometheus(n, slot, tmo);
 	ctx = zmq_ctx_new();
 	sub = bus_socket(ctx, ZMQ_SUB, BUS_MAX_STATS);
 	zmq_setsockopt(sub, ZMQ_SUBSCRIBE, "stats", 5);

@@ -135,6 +135,10 @@ classify(struct slot *s, struct capture *c, const struct pcap_pkthdr *h,
 	s->clock_ms = *ts = t;
 	s->received++;
 	c->received++;
+	if (c->bidx >= 0) {
+		s->b[c->bidx].cnt.packets++;
+		s->b[c->bidx].cnt.bytes += h->len;
+	}
 	r = decode_packet(c->dlt, data, h->caplen, pk);
 	if (r == DEC_IPV4) {
 		s->ipv4++;
@@ -159,10 +163,10 @@ classify(struct slot *s, struct capture *c, const struct pcap_pkthdr *h,
 		return NULL;
 	}
 	b = &s->b[c->bidx];
-	b->packets++;
+	b->cnt.ipv6++;
 	if (b->cache == NULL || !sampler_take(&b->sampler, t))
 		return NULL;
-	b->sampled++;
+	b->cnt.sampled++;
 	s->sampled_pkts++;
 	return b;
 }

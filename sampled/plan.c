@@ -42,6 +42,19 @@ find_old(struct slot *s, const char *key)
 	return NULL;
 }
 
+/* The binding of the same interface direction, NULL: none. */
+static struct binding *
+same_place(struct binding *b, size_t n, const Netstream__Binding *pb)
+{
+	size_t i;
+
+	for (i = 0; i < n; i++)
+		if (b[i].pb->direction == pb->direction &&
+		    strcmp(b[i].pb->interface, pb->interface) == 0)
+			return &b[i];
+	return NULL;
+}
+
 static void
 build_bindings(struct slot *s, Netstream__Plan *p, struct binding **out,
     size_t *n)
@@ -58,13 +71,15 @@ build_bindings(struct slot *s, Netstream__Plan *p, struct binding **out,
 		b->pb = pb;
 		binding_key(p, pb, b->key, sizeof(b->key));
 		sampler_init(&b->sampler, pb->sampler, 0x9e3779b9u + i);
+		/* the interface direction's counters go on (retire adds
+		 * what a cache that goes counted) */
+		if ((old = same_place(s->b, s->nb, pb)) != NULL)
+			b->cnt = old->cnt;
 		if ((b->rec = binding_record(p, pb)) != NULL) {
 			if ((old = find_old(s, b->key)) != NULL) {
 				/* KEEP: the same record on the same place */
 				b->cache = old->cache;
 				b->batch = old->batch;
-				b->packets = old->packets;
-				b->sampled = old->sampled;
 				old->cache = NULL;
 				memset(&old->batch, 0, sizeof(old->batch));
 			} else if ((b->cache = cache_new(p, b->rec)) == NULL)
@@ -169,16 +184,29 @@ load_routes(struct slot *s, const Netstream__Plan *p)
 		log_warnx("routes: %s", err);
 }
 
-/* Ages every flow of bindings that are gone, under the plan they had. */
+/*
+ * Ages every flow of bindings that are gone, under the plan they had;
+ * what their caches counted goes on in the new binding of the same
+ * interface direction, if there is one (nb: the new ones).
+ */
 static void
-retire(struct slot *s, struct binding *old, size_t n, int reason)
+retire(struct slot *s, struct binding *old, size_t n, int reason,
+    struct binding *nb, size_t nn)
 {
+	struct binding *to;
 	size_t i;
+	int r;
 
 	for (i = 0; i < n; i++) {
 		if (old[i].cache != NULL) {
 			cache_flush(s, &old[i], reason);
 			push_batch(s, &old[i], 0);
+			if ((to = same_place(nb, nn, old[i].pb)) != NULL) {
+				to->cnt.created += old[i].cache->created;
+				for (r = 0; r < END_MAX; r++)
+					to->cnt.aged[r] +=
+					    old[i].cache->aged[r];
+			}
 			cache_free(old[i].cache);
 		}
 		free(old[i].batch.rows);
@@ -193,7 +221,7 @@ slot_apply(struct slot *s, Netstream__Plan *p)
 	size_t nn, on = s->nb;
 
 	build_bindings(s, p, &nb, &nn);
-	retire(s, old, on, END_FORCED);
+	retire(s, old, on, END_FORCED, nb, nn);
 	if (s->plan != NULL)
 		netstream__plan__free_unpacked(s->plan, NULL);
 	s->plan = p;
@@ -220,7 +248,7 @@ slot_close(struct slot *s, int reason)
 		if (s->b[i].cache != NULL)
 			cache_flush(s, &s->b[i], reason);
 	push_all(s, 1);
-	retire(s, s->b, s->nb, reason);
+	retire(s, s->b, s->nb, reason, NULL, 0);
 	s->b = NULL;
 	s->nb = 0;
 	for (i = 0; i < s->ncap; i++)

@@ -1,8 +1,10 @@
 /*
- * query.c: answers `nsctl display cache` on the slot's REP socket with the
- * biggest flows of its caches by bytes. It runs in the main loop between
- * capture bursts, so the caches are walked as they stand, without a lock;
- * a walk reads every entry once and keeps the top K in a small heap.
+ * query.c: answers nsctl on the slot's REP socket: `display cache` with
+ * the biggest flows of its caches by bytes, `display interface` with the
+ * counters of each interface direction, `reset statistics` and `reset
+ * cache`. It runs in the main loop between capture bursts, so the caches
+ * are walked as they stand, without a lock; a walk reads every entry once
+ * and keeps the top K in a small heap.
  */
 #include <stdlib.h>
 #include <string.h>
@@ -10,12 +12,14 @@
 
 #include "bus.h"
 #include "log.h"
+#include "plan.h"
 #include "sampled.h"
 #include "util.h"
 
 #define QUERY_MAX_TRANSPORT (64u << 10) /* past this zmq drops the peer */
 #define QUERIES_PER_WAKE 4
 #define RECORD_NAME_MAX 64
+#define IFACE_NAME_MAX PLAN_IFNAME_MAX
 
 /* A flow the walk keeps: its binding (in the reply) and pool entry. */
 struct pick {
@@ -256,7 +260,150 @@ request_check(const struct slot *s, const Netstream__CacheRequest *rq)
 		return "top is past the limit of 1000 flows";
 	if (strnlen(rq->record, RECORD_NAME_MAX + 1) > RECORD_NAME_MAX)
 		return "record name too long";
+	if (strnlen(rq->interface, IFACE_NAME_MAX + 1) > IFACE_NAME_MAX)
+		return "interface name too long";
+	if ((unsigned)rq->action > NETSTREAM__CACHE_ACTION__RESET_CACHE)
+		return "unknown action";
 	return NULL;
+}
+
+/* ---- interface counters and resets ---- */
+
+/* b's counters, with those of its present cache. */
+void
+ifcount_read(const struct binding *b, struct ifcount *out)
+{
+	int r;
+
+	*out = b->cnt;
+	if (b->cache == NULL)
+		return;
+	out->created += b->cache->created;
+	for (r = 0; r < END_MAX; r++)
+		out->aged[r] += b->cache->aged[r];
+}
+
+static int
+iface_is(const struct binding *b, const char *iface)
+{
+	return iface[0] == '\0' || strcmp(b->pb->interface, iface) == 0;
+}
+
+/*
+ * Counters from zero again: those of the interface iface ("": of every
+ * interface of the slot, and the slot's own packet counters). The
+ * hand-over accounting (pushed, lost, unacknowledged) is not statistics
+ * but what `nsctl run` checks for loss: it goes on.
+ */
+void
+slot_reset_statistics(struct slot *s, const char *iface)
+{
+	struct cache *c;
+	size_t i;
+
+	for (i = 0; i < s->nb; i++) {
+		if (!iface_is(&s->b[i], iface))
+			continue;
+		memset(&s->b[i].cnt, 0, sizeof(s->b[i].cnt));
+		if ((c = s->b[i].cache) != NULL) {
+			c->created = c->dropped_full = c->evicted = 0;
+			memset(c->aged, 0, sizeof(c->aged));
+		}
+	}
+	if (iface[0] != '\0')
+		return;
+	s->received = s->ipv6 = s->ipv4 = s->other = 0;
+	s->sampled_pkts = s->unbound = 0;
+	memset(s->malformed, 0, sizeof(s->malformed));
+	memset(s->lenhist, 0, sizeof(s->lenhist));
+}
+
+/* Every flow of the caches aged now (forced) and handed to exportd. */
+static uint64_t
+reset_cache(struct slot *s)
+{
+	uint64_t n = 0;
+	size_t i;
+
+	for (i = 0; i < s->nb; i++)
+		if (s->b[i].cache != NULL) {
+			n += s->b[i].cache->used;
+			cache_flush(s, &s->b[i], END_FORCED);
+		}
+	push_all(s, 0);
+	return n;
+}
+
+/* What the interface counters of a reply point at, freed after the send. */
+struct ifanswer {
+	Netstream__CacheReply r;
+	Netstream__InterfaceCounters *ic, **icp;
+	uint64_t (*aged)[END_MAX - 1];
+};
+
+static void
+fill_counters(struct ifanswer *a, const struct slot *s, const char *iface)
+{
+	struct ifcount v;
+	size_t i, n = 0;
+
+	a->ic = xcalloc(s->nb + 1, sizeof(*a->ic));
+	a->icp = xcalloc(s->nb + 1, sizeof(*a->icp));
+	a->aged = xcalloc(s->nb + 1, sizeof(*a->aged));
+	for (i = 0; i < s->nb; i++) {
+		const struct binding *b = &s->b[i];
+		Netstream__InterfaceCounters *c = &a->ic[n];
+
+		if (!iface_is(b, iface))
+			continue;
+		ifcount_read(b, &v);
+		netstream__interface_counters__init(c);
+		c->interface = (char *)b->pb->interface;
+		c->direction = b->pb->direction;
+		c->packets = v.packets;
+		c->bytes = v.bytes;
+		c->ipv6_packets = v.ipv6;
+		c->sampled_packets = v.sampled;
+		c->flows_created = v.created;
+		memcpy(a->aged[n], &v.aged[END_IDLE], sizeof(a->aged[n]));
+		c->flows_aged = a->aged[n];
+		c->n_flows_aged = END_MAX - 1;
+		c->flows_current = b->cache ? b->cache->used : 0;
+		c->record = (char *)(b->rec ? b->rec->name : "");
+		c->monitor = (char *)b->pb->monitor;
+		a->icp[n++] = c;
+	}
+	a->r.n_interfaces = n;
+	a->r.interfaces = a->icp;
+}
+
+static void
+answer_counters(void *sock, struct slot *s, const Netstream__CacheRequest *rq)
+{
+	struct ifanswer a;
+
+	memset(&a, 0, sizeof(a));
+	netstream__cache_reply__init(&a.r);
+	a.r.slot = s->id;
+	a.r.generation = s->plan ? s->plan->generation : 0;
+	a.r.boot_ms = s->boot_ms;
+	a.r.now_ms = s->now_ms;
+	if (rq->action == NETSTREAM__CACHE_ACTION__RESET_STATISTICS) {
+		slot_reset_statistics(s, rq->interface);
+		log_info("statistics reset%s%s", rq->interface[0] ?
+		    " of interface " : "", rq->interface);
+	} else if (rq->action == NETSTREAM__CACHE_ACTION__RESET_CACHE) {
+		a.r.flows_reset = reset_cache(s);
+		log_info("cache reset: %llu flows aged",
+		    (unsigned long long)a.r.flows_reset);
+	}
+	fill_counters(&a, s, rq->interface);
+	if (s->plan == NULL)
+		a.r.text = (char *)"no plan yet";
+	reply_send(sock, &a.r);
+	free(a.ic);
+	free(a.icp);
+	free(a.aged);
 }
 
 static void
@@ -288,7 +435,7 @@ answer_request(void *sock, const struct slot *s,
  * by its bus reason, a wrong type as empty, insane values as decode.
  */
 void
-query_serve(void *sock, const struct slot *s, uint64_t *bad)
+query_serve(void *sock, struct slot *s, uint64_t *bad)
 {
 	Netstream__Envelope *env;
 	const char *why;
@@ -313,8 +460,11 @@ query_serve(void *sock, const struct slot *s, uint64_t *bad)
 		    NULL) {
 			bad[BUS_DECODE]++;
 			reply_error(sock, s->id, why);
-		} else
+		} else if (env->cache_request->action ==
+		    NETSTREAM__CACHE_ACTION__CACHE_TOP)
 			answer_request(sock, s, env->cache_request);
+		else
+			answer_counters(sock, s, env->cache_request);
 		bus_free(env);
 	}
 }

@@ -50,12 +50,23 @@ handover_wait_ms(void)
 	return v > 0 && v < 3600000 ? (int)v : 15000;
 }
 
+/* -h/--help: to stdout, exit 0; a bad command line: to stderr, exit 2 */
 static _Noreturn void
-usage(void)
+usage(int code)
 {
-	fprintf(stderr, "usage: sampled --slot N [-r RUN_DIR] [--exit-at-eof] "
-			"[--no-export]\n");
-	exit(2);
+	fprintf(code ? stderr : stdout,
+	    "usage: sampled --slot N [-r RUN_DIR] [--exit-at-eof] "
+	    "[--no-export]\n"
+	    "  -s, --slot N        the slot (0..255) whose interfaces it "
+	    "captures\n"
+	    "  -r RUN_DIR          the bus sockets (default /run/netstreamd, "
+	    "or\n"
+	    "                      NETSTREAMD_RUN_DIR)\n"
+	    "  -x, --exit-at-eof   exit once every capture file has ended\n"
+	    "  -n, --no-export     count and age flows, push nothing\n"
+	    "  -h, --help          this help\n"
+	    "See sampled(8).\n");
+	exit(code);
 }
 
 /* Takes a plan if it is newer than the running one; frees it otherwise. */
@@ -163,6 +174,39 @@ ask_plan(struct proc *pr)
 	pr->next_req = mono_ms() + 1000;
 }
 
+/* The counters of each interface direction (nsctl display interface). */
+static void
+interface_stats(const struct slot *s, Netstream__Stats *st)
+{
+	static const char *reasons[END_MAX] = { "", "idle", "active",
+		"end-of-flow", "forced", "lack-of-resources" };
+	struct ifcount v;
+	const char *ifn, *dir;
+	size_t i;
+	int r;
+
+	for (i = 0; i < s->nb; i++) {
+		ifcount_read(&s->b[i], &v);
+		ifn = s->b[i].pb->interface;
+		dir = direction_name(s->b[i].pb->direction);
+		stats_add(st, "interface_packets", v.packets, "interface", ifn,
+		    "direction", dir);
+		stats_add(st, "interface_bytes", v.bytes, "interface", ifn,
+		    "direction", dir);
+		stats_add(st, "interface_ipv6_packets", v.ipv6, "interface",
+		    ifn, "direction", dir);
+		stats_add(st, "interface_sampled_packets", v.sampled,
+		    "interface", ifn, "direction", dir);
+		stats_add(st, "interface_flows_created", v.created,
+		    "interface", ifn, "direction", dir);
+		for (r = END_IDLE; r < END_MAX; r++) {
+			stats_add(st, "interface_flows_aged", v.aged[r],
+			    "interface", ifn, "direction", dir);
+			stats_label(st, "reason", reasons[r]);
+		}
+	}
+}
+
 static void
 publish_stats(struct proc *pr)
 {
@@ -208,6 +252,7 @@ publish_stats(struct proc *pr)
 			stats_add(&st, "flows_aged", c->aged[r], "record", rec,
 			    "reason", reasons[r]);
 	}
+	interface_stats(s, &st);
 	stats_add(&st, "batches_pushed", s->batches_pushed, NULL, NULL, NULL,
 	    NULL);
 	stats_add(&st, "records_pushed", s->records_pushed, NULL, NULL, NULL,
@@ -355,6 +400,7 @@ main(int argc, char **argv)
 		{ "slot", required_argument, NULL, 's' },
 		{ "exit-at-eof", no_argument, NULL, 'x' },
 		{ "no-export", no_argument, NULL, 'n' },
+		{ "help", no_argument, NULL, 'h' },
 		{ NULL, 0, NULL, 0 },
 	};
 	static struct proc pr;
@@ -364,7 +410,8 @@ main(int argc, char **argv)
 	int64_t stop_end;
 	char name[32];
 
-	while ((ch = getopt_long(argc, argv, "r:s:xn", longopts, NULL)) != -1) {
+	while ((ch = getopt_long(argc, argv, "r:s:xnh", longopts, NULL)) !=
+	    -1) {
 		switch (ch) {
 		case 's':
 			slot = atoi(optarg);
@@ -378,12 +425,14 @@ main(int argc, char **argv)
 		case 'n':
 			pr.s.no_export = 1;
 			break;
+		case 'h':
+			usage(0);
 		default:
-			usage();
+			usage(2);
 		}
 	}
 	if (slot < 0 || slot > 255 || optind != argc)
-		usage();
+		usage(2);
 	snprintf(name, sizeof(name), "sampled[%d]", slot);
 	log_init(name, getenv("NETSTREAMD_DEBUG") != NULL);
 	pr.s.id = (unsigned)slot;

@@ -116,6 +116,18 @@ struct sampler {
 	uint64_t rng;
 };
 
+/*
+ * What an interface direction counts (nsctl display interface, the
+ * interface_* stats). A new plan carries them over while the interface
+ * direction stays enabled; created and aged hold those of the caches it
+ * had before its present one, whose own are added when read.
+ */
+struct ifcount {
+	uint64_t packets, bytes; /* frames captured, their wire length */
+	uint64_t ipv6, sampled;
+	uint64_t created, aged[END_MAX];
+};
+
 /* An enabled interface direction of this slot, as the plan binds it. */
 struct binding {
 	const Netstream__Binding *pb; /* in the plan this was built from */
@@ -124,7 +136,7 @@ struct binding {
 	struct cache *cache;
 	struct batch batch;
 	struct sampler sampler;
-	uint64_t packets, sampled;
+	struct ifcount cnt;
 };
 
 struct capture {
@@ -220,7 +232,9 @@ int capture_run(struct slot *s, int budget);
 #define QUERY_TOP_MAX 1000
 #define QUERY_MAX_REQUEST 4096
 void *query_open(void *ctx, const struct bus_endpoints *ep, unsigned slot);
-void query_serve(void *sock, const struct slot *s, uint64_t *bad);
+void query_serve(void *sock, struct slot *s, uint64_t *bad);
+void ifcount_read(const struct binding *b, struct ifcount *out);
+void slot_reset_statistics(struct slot *s, const char *iface);
 
 /* privs.c */
 int privs_drop(char *err, size_t errlen);
