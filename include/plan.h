@@ -11,7 +11,7 @@
  * buffer) loses nothing of a fast replay. exportd lets a burst of
  * XD_PACE_BURST packets go at once.
  */
-#define PLAN_PACE_DEFAULT 10000
+#define PLAN_PACE_DEFAULT 5000
 #define PLAN_PACE_MIN 100
 #define PLAN_PACE_MAX 1000000
 #define PLAN_SAMPLER_ID_MAX 255 /* v9 FLOW_SAMPLER_ID is one byte */
