@@ -387,6 +387,7 @@ main(int argc, char **argv)
 	snprintf(name, sizeof(name), "sampled[%d]", slot);
 	log_init(name, getenv("NETSTREAMD_DEBUG") != NULL);
 	pr.s.id = (unsigned)slot;
+	cache_seed_init(); /* before any cache: a secret the traffic cannot know */
 	bus_endpoints_init(&pr.ep, bus_run_dir(rflag));
 	memset(&sa, 0, sizeof(sa));
 	sa.sa_handler = on_signal;

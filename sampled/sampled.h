@@ -75,8 +75,14 @@ struct keyop {
 	uint32_t type; /* for KOP_FIELD */
 };
 
+/* The secret of the flow key hash (cache.c). */
+struct hash_seed {
+	uint64_t k0, k1;
+};
+
 /* The flows of one interface direction (one record applies to each). */
 struct cache {
+	struct hash_seed seed; /* the process's, when the cache was made */
 	struct tmpl layout;  /* the data template rows follow */
 	unsigned key_len;    /* bytes of the match part of a row */
 	int off_src, off_dst; /* of the addresses in the key, -1: absent */
@@ -196,6 +202,9 @@ void cache_update(struct slot *s, struct binding *b, const struct pkt *pk,
 void cache_age(struct slot *s, struct binding *b, uint32_t now);
 void cache_flush(struct slot *s, struct binding *b, int reason);
 const struct flow *cache_flow_at(const struct cache *c, uint32_t i);
+int cache_seed_init(void);
+void cache_seed_set(const struct hash_seed *s);
+struct hash_seed cache_seed(void);
 
 /* push.c */
 void push_row(struct slot *s, struct binding *b, struct flow *f, int reason);
