@@ -10,6 +10,7 @@
 
 #include "log.h"
 #include "pcapfile.h"
+#include "pcapng.h"
 #include "sampled.h"
 #include "util.h"
 
@@ -34,6 +35,7 @@ capture_open(struct capture *c, const Netstream__Interface *pi, int dir,
 	char ebuf[PCAP_ERRBUF_SIZE];
 
 	memset(c, 0, sizeof(*c));
+	c->bidx_dir[0] = c->bidx_dir[1] = -1;
 	ns_strlcpy(c->name, pi->name, sizeof(c->name));
 	if (pi->file[0]) {
 		c->is_file = 1;
@@ -41,6 +43,15 @@ capture_open(struct capture *c, const Netstream__Interface *pi, int dir,
 		c->dir = (int)pi->file_direction;
 		ns_strlcpy(c->source, pi->file, sizeof(c->source));
 		c->pc = open_file(c, pi->file, ebuf);
+		/* libpcap reads pcapng but not its packets' direction flags */
+		if (c->pc != NULL && pcapng_is_pcapng(pi->file) &&
+		    pcapng_flags_open(&c->ng, pi->file, ebuf,
+		    sizeof(ebuf)) == -1) {
+			pcap_close(c->pc);
+			free(c->iobuf);
+			c->pc = NULL;
+			c->iobuf = NULL;
+		}
 	} else {
 		c->dir = dir;
 		ns_strlcpy(c->source, pi->device, sizeof(c->source));
@@ -77,6 +88,7 @@ capture_close(struct capture *c)
 	if (c->pc != NULL) {
 		pcap_close(c->pc); /* closes the FILE; then its buffer can go */
 		free(c->iobuf);
+		pcapng_flags_close(&c->ng);
 	}
 	c->pc = NULL;
 	c->iobuf = NULL;
@@ -126,7 +138,7 @@ classify(struct slot *s, struct capture *c, const struct pcap_pkthdr *h,
 {
 	int64_t t = (int64_t)h->ts.tv_sec * 1000 + h->ts.tv_usec / 1000;
 	struct binding *b;
-	int r;
+	int r, bidx = c->bidx;
 
 	if (s->boot_ms == 0)
 		s->boot_ms = t;
@@ -154,11 +166,14 @@ classify(struct slot *s, struct capture *c, const struct pcap_pkthdr *h,
 	s->ipv6++;
 	c->ipv6++;
 	count_len(s, pk->ip_len);
-	if (c->bidx < 0) {
+	/* a pcapng packet that carries a direction flag uses it (DESIGN.md) */
+	if (c->pkt_dir != PCAPNG_DIR_NONE)
+		bidx = c->bidx_dir[c->pkt_dir - PCAPNG_DIR_IN];
+	if (bidx < 0) {
 		s->unbound++;
 		return NULL;
 	}
-	b = &s->b[c->bidx];
+	b = &s->b[bidx];
 	b->packets++;
 	if (b->cache == NULL || !sampler_take(&b->sampler, t))
 		return NULL;
@@ -229,9 +244,10 @@ fill(struct slot *s, struct capture *c)
 	if (c->pending || c->eof)
 		return;
 	rc = pcap_next_ex(c->pc, &c->hdr, &c->data);
-	if (rc == 1)
+	if (rc == 1) {
 		c->pending = 1;
-	else {
+		c->pkt_dir = pcapng_flags_next(&c->ng);
+	} else {
 		if (rc == PCAP_ERROR) {
 			snprintf(err, sizeof(err), "read error after %llu "
 			    "packets: %s", (unsigned long long)c->received,

@@ -138,6 +138,8 @@ open_captures(struct slot *s, const Netstream__Plan *p)
 			} else if (pi->file[0])
 				new_file = 1;
 			nc[k].bidx = binding_index(s, pi->name, dir);
+			nc[k].bidx_dir[0] = binding_index(s, pi->name, 0);
+			nc[k].bidx_dir[1] = binding_index(s, pi->name, 1);
 			k++;
 		}
 	}

@@ -175,6 +175,7 @@ publish_stats(struct proc *pr)
 	char slot[16];
 	size_t i;
 	int r;
+	uint64_t ng_in = 0, ng_out = 0, ng_bad = 0;
 
 	snprintf(slot, sizeof(slot), "%u", s->id);
 	stats_begin(&st, "sampled", s->id, s->plan ? s->plan->generation : 0);
@@ -188,6 +189,18 @@ publish_stats(struct proc *pr)
 	for (r = DEC_MALFORMED_LINK; r < DEC_NRESULTS; r++)
 		stats_add(&st, "packets_malformed", s->malformed[r], "reason",
 		    decode_reason_name(r), NULL, NULL);
+	/* pcapng direction flags: packets taken by their flag, and blocks
+	 * whose flags could not be read (their packets keep the default) */
+	for (i = 0; i < s->ncap; i++) {
+		ng_in += s->cap[i].ng.flagged[PCAPNG_DIR_IN];
+		ng_out += s->cap[i].ng.flagged[PCAPNG_DIR_OUT];
+		ng_bad += s->cap[i].ng.malformed;
+	}
+	stats_add(&st, "packets_flagged", ng_in, "direction", "inbound", NULL,
+	    NULL);
+	stats_add(&st, "packets_flagged", ng_out, "direction", "outbound",
+	    NULL, NULL);
+	stats_add(&st, "pcapng_malformed", ng_bad, NULL, NULL, NULL, NULL);
 	for (i = 0; i < 7; i++)
 		stats_add(&st, "packet_length", s->lenhist[i], "range", lens[i],
 		    NULL, NULL);
@@ -279,10 +292,15 @@ at_eof(struct proc *pr)
 	push_all(s, 1);
 	for (i = 0; i < s->ncap; i++)
 		log_info("capture %s (%s): %llu packets, %llu ipv6, %llu "
-		    "malformed ipv6", s->cap[i].name, s->cap[i].source,
+		    "malformed ipv6; pcapng flags: %llu inbound, %llu "
+		    "outbound, %llu malformed blocks", s->cap[i].name,
+		    s->cap[i].source,
 		    (unsigned long long)s->cap[i].received,
 		    (unsigned long long)s->cap[i].ipv6,
-		    (unsigned long long)s->cap[i].malformed);
+		    (unsigned long long)s->cap[i].malformed,
+		    (unsigned long long)s->cap[i].ng.flagged[PCAPNG_DIR_IN],
+		    (unsigned long long)s->cap[i].ng.flagged[PCAPNG_DIR_OUT],
+		    (unsigned long long)s->cap[i].ng.malformed);
 	pr->t_eof = mono_ms();
 	{
 		struct rusage ru;

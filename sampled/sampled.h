@@ -10,6 +10,7 @@
 #include "decode.h"
 #include "layout.h"
 #include "netstream.pb-c.h"
+#include "pcapng.h"
 #include "routes.h"
 
 #define NIL UINT32_MAX
@@ -146,6 +147,11 @@ struct capture {
 	const u_char *data;
 	int pending;
 	int bidx; /* its binding in the slot, -1: none */
+	/* a pcapng file: the direction flags of its packets; a flagged
+	 * packet goes to the binding of its direction */
+	struct pcapng_flags ng;
+	int pkt_dir;	 /* PCAPNG_DIR_* of the packet in lookahead */
+	int bidx_dir[2]; /* the bindings of inbound and outbound */
 	uint64_t received, ipv6, malformed;
 };
 
