@@ -230,6 +230,9 @@ cache_new(const Netstream__Plan *p, const Netstream__Record *r)
 			c->kop_fields = 1;
 		off += c->layout.f[i].len;
 	}
+	for (i = 0; i < c->layout.n_fields; i++)
+		if (is_route_field(c->layout.f[i].type))
+			c->uses_routes = 1;
 	c->nkop = r->n_match;
 	c->key_len = off;
 	/* one cache line when it fits (the array is 2 MiB aligned) */

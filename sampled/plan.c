@@ -158,17 +158,69 @@ open_captures(struct slot *s, const Netstream__Plan *p)
 }
 
 static void
+hex(const uint8_t *d, size_t n, char *out)
+{
+	size_t i;
+
+	for (i = 0; i < n; i++)
+		snprintf(out + 2 * i, 3, "%02x", d[i]);
+}
+
+/* The routes file is not what the plan validated: not used, and said. */
+static void
+refuse_routes(struct slot *s, const Netstream__Plan *p, const char *why)
+{
+	s->routes_refused = 1;
+	s->routes_refusals++;
+	log_warnx("routes file %s %s: not used; source/destination mask, "
+	    "next hops and AS are 0 in every flow until a commit validates "
+	    "the file again (counted: records_no_routes)", p->routes_file,
+	    why);
+}
+
+/*
+ * What runs is what was validated: the routes file is used only when its
+ * bytes have the digest cfgd put in the plan. The table of the plan
+ * before stays when the digest is the same (nothing is read again).
+ */
+static void
 load_routes(struct slot *s, const Netstream__Plan *p)
 {
-	char err[512];
+	char err[512], why[700], got[65], want[65];
+	struct routes rt;
+	int checked = p->routes_digest.len == sizeof(rt.digest);
 
-	if (strcmp(s->routes_file, p->routes_file) == 0)
+	if (strcmp(s->routes_file, p->routes_file) == 0 && !s->routes_refused &&
+	    (!checked || memcmp(s->routes.digest, p->routes_digest.data,
+	    sizeof(rt.digest)) == 0))
 		return;
 	routes_free(&s->routes);
+	s->routes_refused = 0;
 	ns_strlcpy(s->routes_file, p->routes_file, sizeof(s->routes_file));
-	if (p->routes_file[0] &&
-	    routes_load(p->routes_file, &s->routes, err, sizeof(err)) == -1)
-		log_warnx("routes: %s", err);
+	if (!p->routes_file[0])
+		return;
+	if (routes_load(p->routes_file, &rt, err, sizeof(err)) == -1) {
+		refuse_routes(s, p, err);
+		return;
+	}
+	hex(rt.digest, sizeof(rt.digest), got);
+	if (checked && memcmp(rt.digest, p->routes_digest.data,
+	    sizeof(rt.digest)) != 0) {
+		hex(p->routes_digest.data, sizeof(rt.digest), want);
+		snprintf(why, sizeof(why), "changed since it was validated "
+		    "(sha256 %s, validated %s)", got, want);
+		routes_free(&rt);
+		refuse_routes(s, p, why);
+		return;
+	}
+	if (!checked)
+		log_warnx("routes file %s: the plan (revision %llu) carries no "
+		    "digest: used as it reads now", p->routes_file,
+		    (unsigned long long)p->revision);
+	else
+		log_info("routes file %s: %zu routes, sha256 %s, as validated",
+		    p->routes_file, rt.n, got);
+	s->routes = rt;
 }
 
 /* Ages every flow of bindings that are gone, under the plan they had. */

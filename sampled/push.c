@@ -54,6 +54,9 @@ push_row(struct slot *s, struct binding *b, struct flow *f, int reason)
 		    c->layout.f[k].len, &v, &x);
 		off += c->layout.f[k].len;
 	}
+	/* its route fields are 0: the routes file was refused */
+	if (s->routes_refused && c->uses_routes)
+		s->records_no_routes++;
 	bt->n++;
 	if (bt->n >= BATCH_ROWS)
 		push_batch(s, b, 0);

@@ -234,6 +234,11 @@ publish_stats(struct proc *pr)
 	stats_add(&st, "records_unconfirmed", s->records_unconfirmed, NULL,
 	    NULL, NULL, NULL);
 	stats_add(&st, "records_lost", s->records_lost, NULL, NULL, NULL, NULL);
+	/* the routes file was not the validated one: its fields are 0 */
+	stats_add(&st, "routes_refused", s->routes_refusals, NULL, NULL, NULL,
+	    NULL);
+	stats_add(&st, "records_no_routes", s->records_no_routes, NULL, NULL,
+	    NULL, NULL);
 	stats_add(&st, "captures_done", (uint64_t)s->all_eof, NULL, NULL, NULL,
 	    NULL);
 	stats_add(&st, "flows_in_cache", s->flows_total, NULL, NULL, NULL,

@@ -92,6 +92,7 @@ struct cache {
 	struct keyop kop[TMPL_MAX_FIELDS];
 	unsigned nkop;
 	int kop_fields;	     /* some op is KOP_FIELD */
+	int uses_routes;     /* a field (match or collect) is the routes' */
 	size_t esize;
 	uint8_t *pool;	     /* reserved for `reserved` entries */
 	struct flow_meta *meta; /* ... and as many of these */
@@ -172,6 +173,10 @@ struct slot {
 	size_t ncap;
 	struct routes routes;
 	char routes_file[1024];
+	/* the routes file differs from the one the plan validated (or
+	 * cannot be read): not used, route fields are 0, and said so */
+	int routes_refused;
+	uint64_t routes_refusals, records_no_routes;
 	int64_t boot_ms;     /* unix ms sysUpTime counts from */
 	int64_t now_ms;	     /* the slot clock */
 	int64_t clock_ms;    /* ... as far as packets were read */
