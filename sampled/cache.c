@@ -511,6 +511,7 @@ create(struct slot *s, struct binding *b, const uint8_t *key, uint32_t h,
 	c->used++;
 	c->created++;
 	s->flows_total++;
+	s->counted.flows++;
 	return i;
 }
 
@@ -620,6 +621,11 @@ cache_update(struct slot *s, struct binding *b, const struct pkt *pk,
 		return;
 	f = F(c, i);
 	f->packets++;
+	/* counted: a sampled that takes over after a crash goes on after
+	 * this packet (resume.h) */
+	s->counted.packets++;
+	if (s->cur_applied != NULL)
+		*s->cur_applied = s->cur_idx;
 	f->bytes += pk->ip_len;
 	f->last_ms = now;
 	f->tcp_flags |= pk->tcp_flags;

@@ -36,6 +36,7 @@ capture_open(struct capture *c, const Netstream__Interface *pi, int dir,
 
 	memset(c, 0, sizeof(*c));
 	c->bidx_dir[0] = c->bidx_dir[1] = -1;
+	c->rs_idx = -1;
 	ns_strlcpy(c->name, pi->name, sizeof(c->name));
 	if (pi->file[0]) {
 		c->is_file = 1;
@@ -243,9 +244,19 @@ fill(struct slot *s, struct capture *c)
 
 	if (c->pending || c->eof)
 		return;
+	/* what the sampled before this one accounted is not read again */
+	while (c->skip > 0 &&
+	    (rc = pcap_next_ex(c->pc, &c->hdr, &c->data)) == 1) {
+		pcapng_flags_next(&c->ng);
+		c->skip--;
+		c->nread++;
+		s->resume_skipped++;
+	}
+	c->skip = 0;
 	rc = pcap_next_ex(c->pc, &c->hdr, &c->data);
 	if (rc == 1) {
 		c->pending = 1;
+		c->nread++;
 		c->pkt_dir = pcapng_flags_next(&c->ng);
 	} else {
 		if (rc == PCAP_ERROR) {
@@ -298,6 +309,8 @@ realtime_wait(struct slot *s, struct capture *c)
 
 struct burst_item {
 	struct binding *b;
+	struct capture *c;
+	uint64_t idx; /* its packet in c */
 	struct pkt pk;
 	int64_t ts;
 	uint32_t hash;
@@ -326,13 +339,18 @@ burst(struct slot *s, int *wait)
 			break;
 		}
 		x->b = classify(s, c, c->hdr, c->data, &x->pk, &x->ts);
+		x->c = c;
+		x->idx = c->nread;
 		c->pending = 0;
 		if (x->b != NULL && x->b->cache->key_len <= BURST_KEY_MAX) {
 			x->hash = cache_key(s, x->b, &x->pk, x->key);
 			cache_prefetch_bucket(x->b->cache, x->hash);
 		} else if (x->b != NULL) {
+			s->cur_applied = &c->applied;
+			s->cur_idx = x->idx;
 			cache_packet(s, x->b, &x->pk,
 			    (uint32_t)(x->ts - s->boot_ms));
+			s->cur_applied = NULL;
 			x->b = NULL;
 		}
 		n++;
@@ -345,10 +363,14 @@ burst(struct slot *s, int *wait)
 		if (k + PREFETCH_AHEAD < n && it[k + PREFETCH_AHEAD].b != NULL)
 			cache_prefetch_flow(it[k + PREFETCH_AHEAD].b->cache,
 			    it[k + PREFETCH_AHEAD].hash);
-		if (it[k].b != NULL)
+		if (it[k].b != NULL) {
+			s->cur_applied = &it[k].c->applied;
+			s->cur_idx = it[k].idx;
 			cache_update(s, it[k].b, &it[k].pk,
 			    (uint32_t)(it[k].ts - s->boot_ms), it[k].key,
 			    it[k].hash);
+			s->cur_applied = NULL;
+		}
 		tick(s, it[k].ts);
 	}
 	return n;

@@ -7,6 +7,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
 
 #include "log.h"
 #include "plan.h"
@@ -97,6 +98,34 @@ binding_index(const struct slot *s, const char *iface, int dir)
 	return -1;
 }
 
+/*
+ * A capture file's entry in the resume state (resume.h). When this
+ * sampled took over from one that died, it goes on after the packets
+ * that one accounted; a file opened later is replayed from its start.
+ */
+static void
+resume_attach(struct slot *s, struct capture *c)
+{
+	struct stat st;
+	int i;
+
+	if (s->rs == NULL || fstat(fileno(pcap_file(c->pc)), &st) == -1)
+		return;
+	if ((i = resume_cap(s->rs, c->name, c->source, &st)) < 0) {
+		log_warnx("capture %s: no room in the resume state: after a "
+		    "crash it would be replayed from its start", c->source);
+		return;
+	}
+	c->rs_idx = i;
+	if (s->resuming && s->rs->cap[i].applied > 0) {
+		c->skip = c->applied = s->rs->cap[i].applied;
+		log_info("capture %s (%s): going on after packet %llu, where "
+		    "the sampled before this one stopped", c->name, c->source,
+		    (unsigned long long)c->skip);
+	} else
+		s->rs->cap[i].applied = 0;
+}
+
 static void
 open_captures(struct slot *s, const Netstream__Plan *p)
 {
@@ -135,8 +164,10 @@ open_captures(struct slot *s, const Netstream__Plan *p)
 				capture_failed(s, pi->file[0] ? pi->file :
 				    pi->device, err);
 				continue;
-			} else if (pi->file[0])
+			} else if (pi->file[0]) {
 				new_file = 1;
+				resume_attach(s, &nc[k]);
+			}
 			nc[k].bidx = binding_index(s, pi->name, dir);
 			nc[k].bidx_dir[0] = binding_index(s, pi->name, 0);
 			nc[k].bidx_dir[1] = binding_index(s, pi->name, 1);
@@ -259,6 +290,7 @@ slot_apply(struct slot *s, Netstream__Plan *p)
 	s->drop_new = p->cache_drop_new;
 	load_routes(s, p);
 	open_captures(s, p);
+	s->resuming = 0; /* files a later plan opens are replayed anew */
 	log_info("slot %u: running generation %llu: %zu bindings, %zu "
 	    "captures", s->id, (unsigned long long)p->generation, s->nb,
 	    s->ncap);

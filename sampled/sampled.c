@@ -234,6 +234,14 @@ publish_stats(struct proc *pr)
 	stats_add(&st, "records_unconfirmed", s->records_unconfirmed, NULL,
 	    NULL, NULL, NULL);
 	stats_add(&st, "records_lost", s->records_lost, NULL, NULL, NULL, NULL);
+	/* killed sampleds before this one: what they had counted and
+	 * exportd never exported, and the packets not replayed again */
+	stats_add(&st, "restart_lost_packets", s->restart_lost.packets, NULL,
+	    NULL, NULL, NULL);
+	stats_add(&st, "restart_lost_flows", s->restart_lost.flows, NULL, NULL,
+	    NULL, NULL);
+	stats_add(&st, "packets_resumed", s->resume_skipped, NULL, NULL, NULL,
+	    NULL);
 	/* the routes file was not the validated one: its fields are 0 */
 	stats_add(&st, "routes_refused", s->routes_refusals, NULL, NULL, NULL,
 	    NULL);
@@ -371,6 +379,73 @@ open_bus(struct proc *pr)
 	pr->query = query_open(pr->ctx, &pr->ep, pr->s.id);
 }
 
+/*
+ * How far exportd took the batches of the sender this one replaces: its
+ * acks, until they stay the same for a second (exportd drains what the
+ * dead one had queued within milliseconds; a paced export moves them on
+ * for longer), at most RESUME_WAIT_MS. 0 when exportd did not answer.
+ */
+#define RESUME_WAIT_MS 5000
+static uint64_t
+old_acks(struct proc *pr, uint64_t epoch, int *heard)
+{
+	struct handover *h = &pr->s.ho;
+	int64_t end = mono_ms() + RESUME_WAIT_MS;
+
+	h->prev_epoch = epoch;
+	h->prev_heard = 0;
+	h->prev_acked = 0;
+	while (!quit && mono_ms() < end) {
+		ho_poll(h, 100);
+		if (h->prev_heard && mono_ms() - h->prev_changed >= 1000)
+			break;
+	}
+	*heard = h->prev_heard;
+	h->prev_epoch = 0;
+	return h->prev_acked;
+}
+
+/*
+ * After a crash: the loss of the sampled that died, counted, and the
+ * state taken over (its captures go on where it stopped). A clean exit
+ * leaves no state: the next sampled replays from the start.
+ */
+static void
+resume_start(struct proc *pr)
+{
+	struct slot *s = &pr->s;
+	struct rs_dead dead;
+	struct rs_totals lost = { 0, 0 };
+	char err[1200];
+	int heard = 0, exact;
+	uint64_t acked;
+
+	if (s->no_export)
+		return;
+	if ((s->rs = resume_open(pr->ep.run_dir, s->id, &dead, err,
+	    sizeof(err))) == NULL) {
+		log_warnx("%s: after a crash the captures would be replayed "
+		    "from their start", err);
+		return;
+	}
+	if (dead.found) {
+		acked = old_acks(pr, dead.epoch, &heard);
+		exact = resume_settle(s->rs, &dead, acked, &lost) == 0 && heard;
+		log_warnx("slot %u: the sampled before this one died: of the "
+		    "%llu packets in %llu flows it counted, %llu packets in "
+		    "%llu flows were never exported: lost%s", s->id,
+		    (unsigned long long)dead.counted.packets,
+		    (unsigned long long)dead.counted.flows,
+		    (unsigned long long)lost.packets,
+		    (unsigned long long)lost.flows, exact ? "" :
+		    " (at most: exportd did not say how far it took them)");
+		s->resuming = 1;
+	}
+	s->restart_lost.packets = dead.lost_before.packets + lost.packets;
+	s->restart_lost.flows = dead.lost_before.flows + lost.flows;
+	resume_begin(s->rs, s->ho.epoch, &s->restart_lost);
+}
+
 int
 main(int argc, char **argv)
 {
@@ -417,6 +492,7 @@ main(int argc, char **argv)
 	sigaction(SIGINT, &sa, NULL);
 	sigaction(SIGTERM, &sa, NULL);
 	open_bus(&pr);
+	resume_start(&pr);
 	run(&pr, exit_at_eof);
 	/* shutdown ages and exports every flow first, and waits for the
 	 * acks, all within the hand-over wait; a second signal stops the
@@ -444,6 +520,7 @@ main(int argc, char **argv)
 		zmq_close(pr.query);
 	ho_close(&pr.s.ho);
 	zmq_ctx_term(pr.ctx);
+	resume_close(pr.s.rs, pr.ep.run_dir, pr.s.id);
 	log_info("exiting");
 	return 0;
 }

@@ -11,6 +11,7 @@
 #include "layout.h"
 #include "netstream.pb-c.h"
 #include "pcapng.h"
+#include "resume.h"
 #include "routes.h"
 
 #define NIL UINT32_MAX
@@ -111,6 +112,7 @@ struct cache {
 
 struct batch {
 	uint8_t *rows;
+	uint64_t packets; /* in its rows */
 	uint32_t n, cap;
 	int64_t first_ms; /* the slot clock at its first row */
 };
@@ -153,6 +155,11 @@ struct capture {
 	struct pcapng_flags ng;
 	int pkt_dir;	 /* PCAPNG_DIR_* of the packet in lookahead */
 	int bidx_dir[2]; /* the bindings of inbound and outbound */
+	/* resume after a crash (include/resume.h), files only */
+	int rs_idx;	  /* its entry in the state, -1: none */
+	uint64_t nread;	  /* packets of the file read, skipped ones too */
+	uint64_t applied; /* ... of which every one is accounted */
+	uint64_t skip;	  /* accounted by the sampled before: not again */
 	uint64_t received, ipv6, malformed;
 };
 
@@ -186,6 +193,14 @@ struct slot {
 	int drop_new;
 	uint32_t active_ms, inactive_ms;
 	struct handover ho; /* to exportd, acknowledged */
+	/* what a sampled that dies leaves for the next one (resume.h) */
+	struct rs_file *rs;
+	int resuming;	       /* until the first plan's captures are open */
+	struct rs_totals counted, settled, pushed;
+	uint64_t *cur_applied; /* the packet being counted: its capture's */
+	uint64_t cur_idx;      /* ... applied becomes this once it is */
+	struct rs_totals restart_lost; /* never exported by dead sampleds */
+	uint64_t resume_skipped;       /* packets they had accounted */
 	/* counters */
 	uint64_t received, ipv6, ipv4, other, sampled_pkts, unbound;
 	uint64_t malformed[DEC_NRESULTS];
