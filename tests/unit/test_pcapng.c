@@ -82,7 +82,8 @@ pkt_block(uint32_t type, const uint8_t *opts, size_t olen, uint32_t len_fix,
 	put32(6);		/* original */
 	memcpy(file + flen, "abcdef\0\0", 8);
 	flen += 8;
-	memcpy(file + flen, opts, olen);
+	if (olen > 0)
+		memcpy(file + flen, opts, olen);
 	flen += olen;
 	put32(trailer_fix ? trailer_fix : len);
 }
