@@ -91,23 +91,36 @@ resume_open(const char *run_dir, unsigned slot, struct rs_dead *dead,
  * -1 when that seq is no longer known (then lost is an upper bound: what
  * it knew was acknowledged).
  */
+/* What went out through seq, from the ring: -1 when it is not known. */
+static int
+pushed_through(const struct rs_file *rs, uint64_t seq, struct rs_totals *out)
+{
+	const struct rs_ent *e = &rs->ring[seq % RS_RING];
+
+	out->packets = out->flows = 0;
+	if (seq == 0)
+		return 0;
+	if (e->seq != seq)
+		return -1;
+	out->packets = e->packets;
+	out->flows = e->flows;
+	return 0;
+}
+
 int
 resume_settle(struct rs_file *rs, const struct rs_dead *dead,
     uint64_t acked_final, struct rs_totals *lost)
 {
-	const struct rs_ent *e = &rs->ring[acked_final % RS_RING];
-	struct rs_totals out = { 0, 0 };
+	struct rs_totals out;
 	int exact = 1;
 
 	if (acked_final < dead->acked)
 		acked_final = dead->acked;
-	if (acked_final > 0) {
-		e = &rs->ring[acked_final % RS_RING];
-		if (e->seq == acked_final) {
-			out.packets = e->packets;
-			out.flows = e->flows;
-		} else
-			exact = 0;
+	if (pushed_through(rs, acked_final, &out) == -1) {
+		/* at least what the dead one knew was acknowledged */
+		exact = 0;
+		if (pushed_through(rs, dead->acked, &out) == -1)
+			out.packets = out.flows = 0;
 	}
 	out.packets += dead->settled.packets;
 	out.flows += dead->settled.flows;
