@@ -303,17 +303,22 @@ at_eof(struct proc *pr)
 		if (s->b[i].cache != NULL)
 			cache_flush(s, &s->b[i], END_FORCED);
 	push_all(s, 1);
-	for (i = 0; i < s->ncap; i++)
+	for (i = 0; i < s->ncap; i++) {
 		log_info("capture %s (%s): %llu packets, %llu ipv6, %llu "
-		    "malformed ipv6; pcapng flags: %llu inbound, %llu "
-		    "outbound, %llu malformed blocks", s->cap[i].name,
-		    s->cap[i].source,
+		    "malformed ipv6", s->cap[i].name, s->cap[i].source,
 		    (unsigned long long)s->cap[i].received,
 		    (unsigned long long)s->cap[i].ipv6,
-		    (unsigned long long)s->cap[i].malformed,
-		    (unsigned long long)s->cap[i].ng.flagged[PCAPNG_DIR_IN],
-		    (unsigned long long)s->cap[i].ng.flagged[PCAPNG_DIR_OUT],
-		    (unsigned long long)s->cap[i].ng.malformed);
+		    (unsigned long long)s->cap[i].malformed);
+		if (s->cap[i].ng.f != NULL)
+			log_info("capture %s (%s): pcapng direction flags: "
+			    "%llu inbound, %llu outbound, %llu malformed "
+			    "blocks", s->cap[i].name, s->cap[i].source,
+			    (unsigned long long)
+			    s->cap[i].ng.flagged[PCAPNG_DIR_IN],
+			    (unsigned long long)
+			    s->cap[i].ng.flagged[PCAPNG_DIR_OUT],
+			    (unsigned long long)s->cap[i].ng.malformed);
+	}
 	pr->t_eof = mono_ms();
 	{
 		struct rusage ru;

@@ -115,7 +115,7 @@ check "both directions: inbound packets = tshark's inbound + unflagged ($IN = $T
 check "both directions: outbound packets = tshark's outbound ($OUT = $T_OUT)" \
 	[ "$OUT" -eq "$T_OUT" ]
 check "both directions: the run logs the flags it read" \
-	grep -q "pcapng flags: $T_IN inbound, $T_OUT outbound, 0 malformed" \
+	grep -q "pcapng direction flags: $T_IN inbound, $T_OUT outbound, 0 malformed" \
 	$T/both.log
 
 read -r IN OUT <<<"$(run_on inonly '[ "inbound" ]')"
