@@ -14,6 +14,7 @@
 #include "fields.h"
 #include "layout.h"
 #include "plan.h"
+#include "routes.h"
 #include "util.h"
 
 static const char *dirname_[2] = { "inbound", "outbound" };
@@ -488,6 +489,8 @@ plan_compile(const struct conf *c, struct diags *d)
 {
 	Netstream__Plan *p;
 	char item[200];
+	uint8_t dg[32];
+	size_t nroutes;
 	int i;
 
 	if (d->errors)
@@ -496,6 +499,18 @@ plan_compile(const struct conf *c, struct diags *d)
 	netstream__plan__init(p);
 	p->source_path = pstrdup(d->file);
 	p->routes_file = pstrdup(c->routes_file);
+	/* sampled runs the routes file only while it has this digest */
+	if (c->routes_file[0] && routes_digest(c->routes_file, dg, &nroutes,
+	    item, sizeof(item)) == -1) {
+		diag_add(d, DIAG_ERROR, c->routes_line, "routes file: %s", item);
+		netstream__plan__free_unpacked(p, NULL);
+		return NULL; /* it changed since it was validated, just now */
+	} else if (c->routes_file[0]) {
+		p->routes_digest.data = memcpy(xmalloc(sizeof(dg)), dg,
+		    sizeof(dg));
+		p->routes_digest.len = sizeof(dg);
+		p->routes_count = (uint32_t)nroutes;
+	}
 	p->active_seconds = c->active_seconds;
 	p->inactive_seconds = c->inactive_seconds;
 	p->template_timeout_minutes = c->template_timeout;

@@ -13,6 +13,7 @@
 #include "bus.h"
 
 #define HO_MAX_BYTES (64u << 20) /* batches held unacknowledged */
+#define HO_MAX_HELD 65000u	 /* ... and their number (include/resume.h) */
 #define HO_ACK_TOPIC "ack"
 
 struct ho_batch {
@@ -33,7 +34,12 @@ struct handover {
 	uint64_t instance; /* the exportd of the latest ack, 0: none yet */
 	struct ho_batch *head, *tail;
 	struct ho_batch *unsent; /* the first held one not pushed yet */
-	size_t held, held_bytes, max_bytes;
+	size_t held, held_bytes, max_bytes, max_held;
+	/* the acks of the sender this one replaces (a sampled that died):
+	 * how far exportd took its batches */
+	uint64_t prev_epoch, prev_acked;
+	int64_t prev_changed; /* mono ms prev_acked last moved */
+	int prev_heard;
 	const volatile sig_atomic_t *quit;
 	int64_t deadline; /* mono ms no wait goes past; 0: none (stopping) */
 	/* counters */

@@ -18,11 +18,14 @@ struct route {
 struct routes {
 	struct route *v; /* sorted by prefix length, longest first */
 	size_t n;
+	uint8_t digest[32]; /* SHA-256 of the file's bytes as they were read */
 };
 
 /* routes.c */
 int routes_load(const char *path, struct routes *rt, char *errbuf,
     size_t errlen);
+int routes_digest(const char *path, uint8_t out[32], size_t *count,
+    char *errbuf, size_t errlen);
 void routes_free(struct routes *rt);
 const struct route *routes_lookup(const struct routes *rt,
     const uint8_t addr[16]);

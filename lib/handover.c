@@ -46,6 +46,7 @@ ho_open(struct handover *h, void *ctx, const struct bus_endpoints *ep,
 	h->epoch = ho_random64();
 	h->next_seq = 1;
 	h->max_bytes = HO_MAX_BYTES;
+	h->max_held = HO_MAX_HELD;
 	h->quit = quit;
 	h->push = bus_socket(ctx, ZMQ_PUSH, 0);
 	bus_connect(h->push, ep->flows);
@@ -122,6 +123,16 @@ ho_set_deadline(struct handover *h, int64_t deadline)
 void
 ho_ack(struct handover *h, const Netstream__FlowAck *a)
 {
+	if (a->slot == h->slot && h->prev_epoch != 0 &&
+	    a->epoch == h->prev_epoch) {
+		/* the sender before this one: what exportd took of it */
+		if (!h->prev_heard || a->acked_seq > h->prev_acked) {
+			h->prev_acked = a->acked_seq;
+			h->prev_changed = mono_ms();
+		}
+		h->prev_heard = 1;
+		return;
+	}
 	if (a->slot != h->slot || a->epoch != h->epoch)
 		return; /* another sender's, or a previous life's */
 	h->acks_in++;
@@ -180,7 +191,8 @@ ho_send(struct handover *h, Netstream__Envelope *env, int wait)
 	struct ho_batch *b;
 
 	ho_poll(h, 0);
-	while (h->held_bytes >= h->max_bytes) {
+	while (h->held_bytes >= h->max_bytes ||
+	    (h->max_held != 0 && h->held >= h->max_held)) {
 		if (!wait || stopping(h))
 			return -1;
 		ho_poll(h, 100);

@@ -227,6 +227,11 @@ global_check(const Netstream__Plan *p, char *why, size_t len)
 	if (!str_ok(p->routes_file, PLAN_PATH_MAX, 1) ||
 	    !str_ok(p->source_path, PLAN_PATH_MAX, 1))
 		BAD(PLAN_BAD_LIMIT, "file names");
+	/* a SHA-256, or none (no routes file, or an older plan) */
+	if ((p->routes_digest.len != 0 && p->routes_digest.len != 32) ||
+	    (p->routes_digest.len != 0 && !p->routes_file[0]))
+		BAD(PLAN_BAD_LIMIT, "routes digest of %zu bytes",
+		    p->routes_digest.len);
 	return PLAN_OK;
 }
 

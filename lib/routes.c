@@ -13,6 +13,7 @@
 #include <string.h>
 
 #include "routes.h"
+#include "sha256.h"
 #include "util.h"
 
 #define ROUTES_MAX_BYTES (64u << 20)
@@ -108,6 +109,8 @@ routes_load(const char *path, struct routes *rt, char *errbuf, size_t errlen)
 	if (read_file_limited(path, ROUTES_MAX_BYTES, &text, &len, errbuf,
 	    errlen) == -1)
 		return -1;
+	/* what is parsed below is what the digest covers */
+	sha256(text, len, rt->digest);
 	for (char *p = text; p != NULL && *p != '\0';) {
 		struct route r;
 		char *hash, *nl;
@@ -141,6 +144,25 @@ routes_load(const char *path, struct routes *rt, char *errbuf, size_t errlen)
 	free(text);
 	if (rt->n > 1)
 		qsort(rt->v, rt->n, sizeof(*rt->v), route_cmp);
+	return 0;
+}
+
+/*
+ * The digest of a routes file that loads (cfgd puts it in the plan, so
+ * sampled can tell the file it reads is the one that was validated), and
+ * its number of routes.
+ */
+int
+routes_digest(const char *path, uint8_t out[32], size_t *count, char *errbuf,
+    size_t errlen)
+{
+	struct routes rt;
+
+	if (routes_load(path, &rt, errbuf, errlen) == -1)
+		return -1;
+	memcpy(out, rt.digest, sizeof(rt.digest));
+	*count = rt.n;
+	routes_free(&rt);
 	return 0;
 }
 

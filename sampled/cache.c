@@ -10,8 +10,12 @@
 #include <stddef.h>
 #include <stdint.h>
 #include <stdlib.h>
+#include <errno.h>
 #include <string.h>
 #include <sys/mman.h>
+#include <sys/random.h>
+#include <time.h>
+#include <unistd.h>
 
 #include "fields.h"
 #include "log.h"
@@ -45,15 +49,41 @@ load64(const uint8_t *p)
 }
 
 /*
+ * The hash's secret, per process (cache_seed_init), copied into each
+ * cache: without one, traffic crafted to collide under a known function
+ * would turn the cache into long chains. Until it is set (unit tests)
+ * it is the constants the hash had before it had a secret.
+ */
+#define SEED_FIXED0 0x9e3779b97f4a7c15ULL
+#define SEED_FIXED1 0xc2b2ae3d27d4eb4fULL
+static struct hash_seed proc_seed = { SEED_FIXED0, SEED_FIXED1 };
+
+/*
+ * bench/run builds a sampled with CACHE_HASH_FIXED: the hash of the same
+ * code with its constants as immediates, as it was before the seed, so
+ * `make bench` shows what the seed costs.
+ */
+#ifdef CACHE_HASH_FIXED
+#define K0(c) ((void)(c), SEED_FIXED0)
+#define K1(c) ((void)(c), SEED_FIXED1)
+#else
+#define K0(c) ((c)->seed.k0)
+#define K1(c) ((c)->seed.k1)
+#endif
+
+/*
  * A fast multiply-xorshift hash of the key; keys are short. Two lanes of
  * 8-byte words, so their multiplies overlap, and a key of 8 bytes or more
  * ends with its last 8 bytes (overlapping the words before): no loop
- * over the tail bytes.
+ * over the tail bytes. The lanes start from the secret and every key word
+ * is mixed into a lane that depends on it, so which keys share a bucket
+ * cannot be worked out without the secret (it is not a cryptographic
+ * MAC: the output is never shown, only chain lengths could leak it).
  */
 static inline uint32_t
-key_hash(const uint8_t *k, unsigned len)
+key_hash(const uint8_t *k, unsigned len, uint64_t k0, uint64_t k1)
 {
-	uint64_t a = 0x9e3779b97f4a7c15ULL ^ len, b = 0xc2b2ae3d27d4eb4fULL;
+	uint64_t a = k0 ^ len, b = k1;
 	unsigned i = 0;
 
 	for (; i + 16 <= len; i += 16) {
@@ -81,6 +111,59 @@ key_hash(const uint8_t *k, unsigned len)
 	a *= 0xbf58476d1ce4e5b9ULL;
 	a ^= a >> 32;
 	return (uint32_t)a;
+}
+
+/* Fills buf from getrandom(), as the kernel's CSPRNG; -1 if it cannot. */
+static int
+random_bytes(void *buf, size_t len)
+{
+	uint8_t *p = buf;
+	ssize_t n;
+
+	while (len > 0) {
+		n = getrandom(p, len, 0);
+		if (n == -1 && errno == EINTR)
+			continue;
+		if (n <= 0)
+			return -1;
+		p += n;
+		len -= (size_t)n;
+	}
+	return 0;
+}
+
+/*
+ * Draws the process's secret from getrandom(); the caches made after it
+ * use it. Without getrandom (a kernel before 3.17) the secret is weak
+ * (time and pid): said once, and -1.
+ */
+int
+cache_seed_init(void)
+{
+	struct hash_seed s;
+	struct timespec ts;
+
+	if (random_bytes(&s, sizeof(s)) == 0) {
+		proc_seed = s;
+		return 0;
+	}
+	log_warn("getrandom: flow cache hash seeded from the clock");
+	clock_gettime(CLOCK_REALTIME, &ts);
+	proc_seed.k0 ^= ((uint64_t)ts.tv_sec << 32) ^ (uint64_t)ts.tv_nsec;
+	proc_seed.k1 ^= (uint64_t)getpid() * 0x9e3779b97f4a7c15ULL;
+	return -1;
+}
+
+void
+cache_seed_set(const struct hash_seed *s)
+{
+	proc_seed = *s;
+}
+
+struct hash_seed
+cache_seed(void)
+{
+	return proc_seed;
 }
 
 static int
@@ -127,6 +210,7 @@ cache_new(const Netstream__Plan *p, const Netstream__Record *r)
 		free(c);
 		return NULL;
 	}
+	c->seed = proc_seed;
 	c->off_src = c->off_dst = c->off_proto = c->off_dport = -1;
 	for (i = 0; i < r->n_match; i++) {
 		unsigned t = c->layout.f[i].type;
@@ -146,6 +230,9 @@ cache_new(const Netstream__Plan *p, const Netstream__Record *r)
 			c->kop_fields = 1;
 		off += c->layout.f[i].len;
 	}
+	for (i = 0; i < c->layout.n_fields; i++)
+		if (is_route_field(c->layout.f[i].type))
+			c->uses_routes = 1;
 	c->nkop = r->n_match;
 	c->key_len = off;
 	/* one cache line when it fits (the array is 2 MiB aligned) */
@@ -424,6 +511,7 @@ create(struct slot *s, struct binding *b, const uint8_t *key, uint32_t h,
 	c->used++;
 	c->created++;
 	s->flows_total++;
+	s->counted.flows++;
 	return i;
 }
 
@@ -472,7 +560,7 @@ cache_key(struct slot *s, struct binding *b, const struct pkt *pk,
 		}
 		out += o->len;
 	}
-	return key_hash(key, c->key_len);
+	return key_hash(key, c->key_len, K0(c), K1(c));
 }
 
 /*
@@ -533,6 +621,11 @@ cache_update(struct slot *s, struct binding *b, const struct pkt *pk,
 		return;
 	f = F(c, i);
 	f->packets++;
+	/* counted: a sampled that takes over after a crash goes on after
+	 * this packet (resume.h) */
+	s->counted.packets++;
+	if (s->cur_applied != NULL)
+		*s->cur_applied = s->cur_idx;
 	f->bytes += pk->ip_len;
 	f->last_ms = now;
 	f->tcp_flags |= pk->tcp_flags;

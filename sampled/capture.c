@@ -10,6 +10,7 @@
 
 #include "log.h"
 #include "pcapfile.h"
+#include "pcapng.h"
 #include "sampled.h"
 #include "util.h"
 
@@ -34,6 +35,8 @@ capture_open(struct capture *c, const Netstream__Interface *pi, int dir,
 	char ebuf[PCAP_ERRBUF_SIZE];
 
 	memset(c, 0, sizeof(*c));
+	c->bidx_dir[0] = c->bidx_dir[1] = -1;
+	c->rs_idx = -1;
 	ns_strlcpy(c->name, pi->name, sizeof(c->name));
 	if (pi->file[0]) {
 		c->is_file = 1;
@@ -41,6 +44,15 @@ capture_open(struct capture *c, const Netstream__Interface *pi, int dir,
 		c->dir = (int)pi->file_direction;
 		ns_strlcpy(c->source, pi->file, sizeof(c->source));
 		c->pc = open_file(c, pi->file, ebuf);
+		/* libpcap reads pcapng but not its packets' direction flags */
+		if (c->pc != NULL && pcapng_is_pcapng(pi->file) &&
+		    pcapng_flags_open(&c->ng, pi->file, ebuf,
+		    sizeof(ebuf)) == -1) {
+			pcap_close(c->pc);
+			free(c->iobuf);
+			c->pc = NULL;
+			c->iobuf = NULL;
+		}
 	} else {
 		c->dir = dir;
 		ns_strlcpy(c->source, pi->device, sizeof(c->source));
@@ -77,6 +89,7 @@ capture_close(struct capture *c)
 	if (c->pc != NULL) {
 		pcap_close(c->pc); /* closes the FILE; then its buffer can go */
 		free(c->iobuf);
+		pcapng_flags_close(&c->ng);
 	}
 	c->pc = NULL;
 	c->iobuf = NULL;
@@ -126,7 +139,7 @@ classify(struct slot *s, struct capture *c, const struct pcap_pkthdr *h,
 {
 	int64_t t = (int64_t)h->ts.tv_sec * 1000 + h->ts.tv_usec / 1000;
 	struct binding *b;
-	int r;
+	int r, bidx = c->bidx;
 
 	if (s->boot_ms == 0)
 		s->boot_ms = t;
@@ -158,11 +171,14 @@ classify(struct slot *s, struct capture *c, const struct pcap_pkthdr *h,
 	s->ipv6++;
 	c->ipv6++;
 	count_len(s, pk->ip_len);
-	if (c->bidx < 0) {
+	/* a pcapng packet that carries a direction flag uses it (DESIGN.md) */
+	if (c->pkt_dir != PCAPNG_DIR_NONE)
+		bidx = c->bidx_dir[c->pkt_dir - PCAPNG_DIR_IN];
+	if (bidx < 0) {
 		s->unbound++;
 		return NULL;
 	}
-	b = &s->b[c->bidx];
+	b = &s->b[bidx];
 	b->cnt.ipv6++;
 	if (b->cache == NULL || !sampler_take(&b->sampler, t))
 		return NULL;
@@ -232,10 +248,21 @@ fill(struct slot *s, struct capture *c)
 
 	if (c->pending || c->eof)
 		return;
+	/* what the sampled before this one accounted is not read again */
+	while (c->skip > 0 &&
+	    (rc = pcap_next_ex(c->pc, &c->hdr, &c->data)) == 1) {
+		pcapng_flags_next(&c->ng);
+		c->skip--;
+		c->nread++;
+		s->resume_skipped++;
+	}
+	c->skip = 0;
 	rc = pcap_next_ex(c->pc, &c->hdr, &c->data);
-	if (rc == 1)
+	if (rc == 1) {
 		c->pending = 1;
-	else {
+		c->nread++;
+		c->pkt_dir = pcapng_flags_next(&c->ng);
+	} else {
 		if (rc == PCAP_ERROR) {
 			snprintf(err, sizeof(err), "read error after %llu "
 			    "packets: %s", (unsigned long long)c->received,
@@ -286,6 +313,8 @@ realtime_wait(struct slot *s, struct capture *c)
 
 struct burst_item {
 	struct binding *b;
+	struct capture *c;
+	uint64_t idx; /* its packet in c */
 	struct pkt pk;
 	int64_t ts;
 	uint32_t hash;
@@ -314,13 +343,18 @@ burst(struct slot *s, int *wait)
 			break;
 		}
 		x->b = classify(s, c, c->hdr, c->data, &x->pk, &x->ts);
+		x->c = c;
+		x->idx = c->nread;
 		c->pending = 0;
 		if (x->b != NULL && x->b->cache->key_len <= BURST_KEY_MAX) {
 			x->hash = cache_key(s, x->b, &x->pk, x->key);
 			cache_prefetch_bucket(x->b->cache, x->hash);
 		} else if (x->b != NULL) {
+			s->cur_applied = &c->applied;
+			s->cur_idx = x->idx;
 			cache_packet(s, x->b, &x->pk,
 			    (uint32_t)(x->ts - s->boot_ms));
+			s->cur_applied = NULL;
 			x->b = NULL;
 		}
 		n++;
@@ -333,10 +367,14 @@ burst(struct slot *s, int *wait)
 		if (k + PREFETCH_AHEAD < n && it[k + PREFETCH_AHEAD].b != NULL)
 			cache_prefetch_flow(it[k + PREFETCH_AHEAD].b->cache,
 			    it[k + PREFETCH_AHEAD].hash);
-		if (it[k].b != NULL)
+		if (it[k].b != NULL) {
+			s->cur_applied = &it[k].c->applied;
+			s->cur_idx = it[k].idx;
 			cache_update(s, it[k].b, &it[k].pk,
 			    (uint32_t)(it[k].ts - s->boot_ms), it[k].key,
 			    it[k].hash);
+			s->cur_applied = NULL;
+		}
 		tick(s, it[k].ts);
 	}
 	return n;

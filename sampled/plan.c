@@ -7,6 +7,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
 
 #include "log.h"
 #include "plan.h"
@@ -112,6 +113,34 @@ binding_index(const struct slot *s, const char *iface, int dir)
 	return -1;
 }
 
+/*
+ * A capture file's entry in the resume state (resume.h). When this
+ * sampled took over from one that died, it goes on after the packets
+ * that one accounted; a file opened later is replayed from its start.
+ */
+static void
+resume_attach(struct slot *s, struct capture *c)
+{
+	struct stat st;
+	int i;
+
+	if (s->rs == NULL || fstat(fileno(pcap_file(c->pc)), &st) == -1)
+		return;
+	if ((i = resume_cap(s->rs, c->name, c->source, &st)) < 0) {
+		log_warnx("capture %s: no room in the resume state: after a "
+		    "crash it would be replayed from its start", c->source);
+		return;
+	}
+	c->rs_idx = i;
+	if (s->resuming && s->rs->cap[i].applied > 0) {
+		c->skip = c->applied = s->rs->cap[i].applied;
+		log_info("capture %s (%s): going on after packet %llu, where "
+		    "the sampled before this one stopped", c->name, c->source,
+		    (unsigned long long)c->skip);
+	} else
+		s->rs->cap[i].applied = 0;
+}
+
 static void
 open_captures(struct slot *s, const Netstream__Plan *p)
 {
@@ -150,9 +179,13 @@ open_captures(struct slot *s, const Netstream__Plan *p)
 				capture_failed(s, pi->file[0] ? pi->file :
 				    pi->device, err);
 				continue;
-			} else if (pi->file[0])
+			} else if (pi->file[0]) {
 				new_file = 1;
+				resume_attach(s, &nc[k]);
+			}
 			nc[k].bidx = binding_index(s, pi->name, dir);
+			nc[k].bidx_dir[0] = binding_index(s, pi->name, 0);
+			nc[k].bidx_dir[1] = binding_index(s, pi->name, 1);
 			k++;
 		}
 	}
@@ -171,17 +204,69 @@ open_captures(struct slot *s, const Netstream__Plan *p)
 }
 
 static void
+hex(const uint8_t *d, size_t n, char *out)
+{
+	size_t i;
+
+	for (i = 0; i < n; i++)
+		snprintf(out + 2 * i, 3, "%02x", d[i]);
+}
+
+/* The routes file is not what the plan validated: not used, and said. */
+static void
+refuse_routes(struct slot *s, const Netstream__Plan *p, const char *why)
+{
+	s->routes_refused = 1;
+	s->routes_refusals++;
+	log_warnx("routes file %s %s: not used; source/destination mask, "
+	    "next hops and AS are 0 in every flow until a commit validates "
+	    "the file again (counted: records_no_routes)", p->routes_file,
+	    why);
+}
+
+/*
+ * What runs is what was validated: the routes file is used only when its
+ * bytes have the digest cfgd put in the plan. The table of the plan
+ * before stays when the digest is the same (nothing is read again).
+ */
+static void
 load_routes(struct slot *s, const Netstream__Plan *p)
 {
-	char err[512];
+	char err[512], why[700], got[65], want[65];
+	struct routes rt;
+	int checked = p->routes_digest.len == sizeof(rt.digest);
 
-	if (strcmp(s->routes_file, p->routes_file) == 0)
+	if (strcmp(s->routes_file, p->routes_file) == 0 && !s->routes_refused &&
+	    (!checked || memcmp(s->routes.digest, p->routes_digest.data,
+	    sizeof(rt.digest)) == 0))
 		return;
 	routes_free(&s->routes);
+	s->routes_refused = 0;
 	ns_strlcpy(s->routes_file, p->routes_file, sizeof(s->routes_file));
-	if (p->routes_file[0] &&
-	    routes_load(p->routes_file, &s->routes, err, sizeof(err)) == -1)
-		log_warnx("routes: %s", err);
+	if (!p->routes_file[0])
+		return;
+	if (routes_load(p->routes_file, &rt, err, sizeof(err)) == -1) {
+		refuse_routes(s, p, err);
+		return;
+	}
+	hex(rt.digest, sizeof(rt.digest), got);
+	if (checked && memcmp(rt.digest, p->routes_digest.data,
+	    sizeof(rt.digest)) != 0) {
+		hex(p->routes_digest.data, sizeof(rt.digest), want);
+		snprintf(why, sizeof(why), "changed since it was validated "
+		    "(sha256 %s, validated %s)", got, want);
+		routes_free(&rt);
+		refuse_routes(s, p, why);
+		return;
+	}
+	if (!checked)
+		log_warnx("routes file %s: the plan (revision %llu) carries no "
+		    "digest: used as it reads now", p->routes_file,
+		    (unsigned long long)p->revision);
+	else
+		log_info("routes file %s: %zu routes, sha256 %s, as validated",
+		    p->routes_file, rt.n, got);
+	s->routes = rt;
 }
 
 /*
@@ -233,6 +318,7 @@ slot_apply(struct slot *s, Netstream__Plan *p)
 	s->drop_new = p->cache_drop_new;
 	load_routes(s, p);
 	open_captures(s, p);
+	s->resuming = 0; /* files a later plan opens are replayed anew */
 	log_info("slot %u: running generation %llu: %zu bindings, %zu "
 	    "captures", s->id, (unsigned long long)p->generation, s->nb,
 	    s->ncap);

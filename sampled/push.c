@@ -36,8 +36,11 @@ push_row(struct slot *s, struct binding *b, struct flow *f, int reason)
 		bt->cap = bt->cap ? bt->cap * 2 : 64;
 		bt->rows = xrealloc(bt->rows, (size_t)bt->cap * c->layout.rec_len);
 	}
-	if (bt->n == 0)
+	if (bt->n == 0) {
 		bt->first_ms = s->now_ms;
+		bt->packets = 0;
+	}
+	bt->packets += f->packets;
 	row = bt->rows + (size_t)bt->n * c->layout.rec_len;
 	memcpy(row, f->key, c->key_len);
 	/* route fields of the collect part follow the flow's addresses */
@@ -54,9 +57,52 @@ push_row(struct slot *s, struct binding *b, struct flow *f, int reason)
 		    c->layout.f[k].len, &v, &x);
 		off += c->layout.f[k].len;
 	}
+	/* its route fields are 0: the routes file was refused */
+	if (s->routes_refused && c->uses_routes)
+		s->records_no_routes++;
 	bt->n++;
 	if (bt->n >= BATCH_ROWS)
 		push_batch(s, b, 0);
+}
+
+/*
+ * Stores in the resume state (resume.h) how far each capture is
+ * accounted and what went where, before a batch can leave: a sampled that
+ * takes over after a kill goes on after those packets, and counts as
+ * lost what was counted but neither went out (through the seq exportd
+ * took last) nor needed to. With seq, the batch about to be handed over
+ * adds its rows and packets under it.
+ */
+static void
+resume_commit(struct slot *s, uint64_t seq, uint64_t rows, uint64_t packets)
+{
+	struct rs_file *rs = s->rs;
+	struct rs_ent *e;
+	size_t i;
+
+	if (rs == NULL)
+		return;
+	for (i = 0; i < s->ncap; i++)
+		if (s->cap[i].rs_idx >= 0)
+			rs->cap[s->cap[i].rs_idx].applied = s->cap[i].applied;
+	rs->counted = s->counted;
+	rs->settled = s->settled;
+	rs->acked = s->ho.acked;
+	if (seq == 0)
+		return;
+	e = &rs->ring[seq % RS_RING];
+	e->seq = 0; /* a kill in between leaves it unknown, never wrong */
+	e->flows = s->pushed.flows + rows;
+	e->packets = s->pushed.packets + packets;
+	e->seq = seq;
+}
+
+static void
+settle(struct slot *s, uint64_t rows, uint64_t packets)
+{
+	s->settled.flows += rows;
+	s->settled.packets += packets;
+	resume_commit(s, 0, 0, 0);
 }
 
 void
@@ -70,6 +116,8 @@ push_batch(struct slot *s, struct binding *b, int final)
 
 	if ((b->batch.n == 0 && !final) || b->pb->n_hosts == 0) {
 		/* no host anywhere: counted as aged, nothing to send */
+		if (b->batch.n > 0)
+			settle(s, b->batch.n, b->batch.packets);
 		b->batch.n = 0;
 		return;
 	}
@@ -103,12 +151,16 @@ push_batch(struct slot *s, struct binding *b, int final)
 			fb.sequence_flow = s->plan->slots[i]->sequence_flow;
 	env.msg_case = NETSTREAM__ENVELOPE__MSG_BATCH;
 	env.batch = &fb;
+	resume_commit(s, s->ho.next_seq, b->batch.n, b->batch.packets);
 	if (s->no_export || ho_send(&s->ho, &env, !s->live) == 0) {
 		s->batches_pushed++;
 		s->records_pushed += b->batch.n;
+		s->pushed.flows += b->batch.n;
+		s->pushed.packets += b->batch.packets;
 	} else {
 		s->batches_lost++;
 		s->records_lost += b->batch.n;
+		settle(s, b->batch.n, b->batch.packets); /* counted: lost */
 	}
 	b->batch.n = 0;
 }

@@ -219,6 +219,7 @@ publish_stats(struct proc *pr)
 	char slot[16];
 	size_t i;
 	int r;
+	uint64_t ng_in = 0, ng_out = 0, ng_bad = 0;
 
 	snprintf(slot, sizeof(slot), "%u", s->id);
 	stats_begin(&st, "sampled", s->id, s->plan ? s->plan->generation : 0);
@@ -232,6 +233,18 @@ publish_stats(struct proc *pr)
 	for (r = DEC_MALFORMED_LINK; r < DEC_NRESULTS; r++)
 		stats_add(&st, "packets_malformed", s->malformed[r], "reason",
 		    decode_reason_name(r), NULL, NULL);
+	/* pcapng direction flags: packets taken by their flag, and blocks
+	 * whose flags could not be read (their packets keep the default) */
+	for (i = 0; i < s->ncap; i++) {
+		ng_in += s->cap[i].ng.flagged[PCAPNG_DIR_IN];
+		ng_out += s->cap[i].ng.flagged[PCAPNG_DIR_OUT];
+		ng_bad += s->cap[i].ng.malformed;
+	}
+	stats_add(&st, "packets_flagged", ng_in, "direction", "inbound", NULL,
+	    NULL);
+	stats_add(&st, "packets_flagged", ng_out, "direction", "outbound",
+	    NULL, NULL);
+	stats_add(&st, "pcapng_malformed", ng_bad, NULL, NULL, NULL, NULL);
 	for (i = 0; i < 7; i++)
 		stats_add(&st, "packet_length", s->lenhist[i], "range", lens[i],
 		    NULL, NULL);
@@ -266,6 +279,19 @@ publish_stats(struct proc *pr)
 	stats_add(&st, "records_unconfirmed", s->records_unconfirmed, NULL,
 	    NULL, NULL, NULL);
 	stats_add(&st, "records_lost", s->records_lost, NULL, NULL, NULL, NULL);
+	/* killed sampleds before this one: what they had counted and
+	 * exportd never exported, and the packets not replayed again */
+	stats_add(&st, "restart_lost_packets", s->restart_lost.packets, NULL,
+	    NULL, NULL, NULL);
+	stats_add(&st, "restart_lost_flows", s->restart_lost.flows, NULL, NULL,
+	    NULL, NULL);
+	stats_add(&st, "packets_resumed", s->resume_skipped, NULL, NULL, NULL,
+	    NULL);
+	/* the routes file was not the validated one: its fields are 0 */
+	stats_add(&st, "routes_refused", s->routes_refusals, NULL, NULL, NULL,
+	    NULL);
+	stats_add(&st, "records_no_routes", s->records_no_routes, NULL, NULL,
+	    NULL, NULL);
 	stats_add(&st, "captures_done", (uint64_t)s->all_eof, NULL, NULL, NULL,
 	    NULL);
 	stats_add(&st, "flows_in_cache", s->flows_total, NULL, NULL, NULL,
@@ -322,12 +348,22 @@ at_eof(struct proc *pr)
 		if (s->b[i].cache != NULL)
 			cache_flush(s, &s->b[i], END_FORCED);
 	push_all(s, 1);
-	for (i = 0; i < s->ncap; i++)
+	for (i = 0; i < s->ncap; i++) {
 		log_info("capture %s (%s): %llu packets, %llu ipv6, %llu "
 		    "malformed ipv6", s->cap[i].name, s->cap[i].source,
 		    (unsigned long long)s->cap[i].received,
 		    (unsigned long long)s->cap[i].ipv6,
 		    (unsigned long long)s->cap[i].malformed);
+		if (s->cap[i].ng.f != NULL)
+			log_info("capture %s (%s): pcapng direction flags: "
+			    "%llu inbound, %llu outbound, %llu malformed "
+			    "blocks", s->cap[i].name, s->cap[i].source,
+			    (unsigned long long)
+			    s->cap[i].ng.flagged[PCAPNG_DIR_IN],
+			    (unsigned long long)
+			    s->cap[i].ng.flagged[PCAPNG_DIR_OUT],
+			    (unsigned long long)s->cap[i].ng.malformed);
+	}
 	pr->t_eof = mono_ms();
 	{
 		struct rusage ru;
@@ -393,6 +429,73 @@ open_bus(struct proc *pr)
 	pr->query = query_open(pr->ctx, &pr->ep, pr->s.id);
 }
 
+/*
+ * How far exportd took the batches of the sender this one replaces: its
+ * acks, until they stay the same for a second (exportd drains what the
+ * dead one had queued within milliseconds; a paced export moves them on
+ * for longer), at most RESUME_WAIT_MS. 0 when exportd did not answer.
+ */
+#define RESUME_WAIT_MS 5000
+static uint64_t
+old_acks(struct proc *pr, uint64_t epoch, int *heard)
+{
+	struct handover *h = &pr->s.ho;
+	int64_t end = mono_ms() + RESUME_WAIT_MS;
+
+	h->prev_epoch = epoch;
+	h->prev_heard = 0;
+	h->prev_acked = 0;
+	while (!quit && mono_ms() < end) {
+		ho_poll(h, 100);
+		if (h->prev_heard && mono_ms() - h->prev_changed >= 1000)
+			break;
+	}
+	*heard = h->prev_heard;
+	h->prev_epoch = 0;
+	return h->prev_acked;
+}
+
+/*
+ * After a crash: the loss of the sampled that died, counted, and the
+ * state taken over (its captures go on where it stopped). A clean exit
+ * leaves no state: the next sampled replays from the start.
+ */
+static void
+resume_start(struct proc *pr)
+{
+	struct slot *s = &pr->s;
+	struct rs_dead dead;
+	struct rs_totals lost = { 0, 0 };
+	char err[1200];
+	int heard = 0, exact;
+	uint64_t acked;
+
+	if (s->no_export)
+		return;
+	if ((s->rs = resume_open(pr->ep.run_dir, s->id, &dead, err,
+	    sizeof(err))) == NULL) {
+		log_warnx("%s: after a crash the captures would be replayed "
+		    "from their start", err);
+		return;
+	}
+	if (dead.found) {
+		acked = old_acks(pr, dead.epoch, &heard);
+		exact = resume_settle(s->rs, &dead, acked, &lost) == 0 && heard;
+		log_warnx("slot %u: the sampled before this one died: of the "
+		    "%llu packets in %llu flows it counted, %llu packets in "
+		    "%llu flows were never exported: lost%s", s->id,
+		    (unsigned long long)dead.counted.packets,
+		    (unsigned long long)dead.counted.flows,
+		    (unsigned long long)lost.packets,
+		    (unsigned long long)lost.flows, exact ? "" :
+		    " (at most: exportd did not say how far it took them)");
+		s->resuming = 1;
+	}
+	s->restart_lost.packets = dead.lost_before.packets + lost.packets;
+	s->restart_lost.flows = dead.lost_before.flows + lost.flows;
+	resume_begin(s->rs, s->ho.epoch, &s->restart_lost);
+}
+
 int
 main(int argc, char **argv)
 {
@@ -436,12 +539,14 @@ main(int argc, char **argv)
 	snprintf(name, sizeof(name), "sampled[%d]", slot);
 	log_init(name, getenv("NETSTREAMD_DEBUG") != NULL);
 	pr.s.id = (unsigned)slot;
+	cache_seed_init(); /* before any cache: a secret the traffic cannot know */
 	bus_endpoints_init(&pr.ep, bus_run_dir(rflag));
 	memset(&sa, 0, sizeof(sa));
 	sa.sa_handler = on_signal;
 	sigaction(SIGINT, &sa, NULL);
 	sigaction(SIGTERM, &sa, NULL);
 	open_bus(&pr);
+	resume_start(&pr);
 	run(&pr, exit_at_eof);
 	/* shutdown ages and exports every flow first, and waits for the
 	 * acks, all within the hand-over wait; a second signal stops the
@@ -469,6 +574,7 @@ main(int argc, char **argv)
 		zmq_close(pr.query);
 	ho_close(&pr.s.ho);
 	zmq_ctx_term(pr.ctx);
+	resume_close(pr.s.rs, pr.ep.run_dir, pr.s.id);
 	log_info("exiting");
 	return 0;
 }

@@ -10,6 +10,8 @@
 #include "decode.h"
 #include "layout.h"
 #include "netstream.pb-c.h"
+#include "pcapng.h"
+#include "resume.h"
 #include "routes.h"
 
 #define NIL UINT32_MAX
@@ -75,8 +77,14 @@ struct keyop {
 	uint32_t type; /* for KOP_FIELD */
 };
 
+/* The secret of the flow key hash (cache.c). */
+struct hash_seed {
+	uint64_t k0, k1;
+};
+
 /* The flows of one interface direction (one record applies to each). */
 struct cache {
+	struct hash_seed seed; /* the process's, when the cache was made */
 	struct tmpl layout;  /* the data template rows follow */
 	unsigned key_len;    /* bytes of the match part of a row */
 	int off_src, off_dst; /* of the addresses in the key, -1: absent */
@@ -85,6 +93,7 @@ struct cache {
 	struct keyop kop[TMPL_MAX_FIELDS];
 	unsigned nkop;
 	int kop_fields;	     /* some op is KOP_FIELD */
+	int uses_routes;     /* a field (match or collect) is the routes' */
 	size_t esize;
 	uint8_t *pool;	     /* reserved for `reserved` entries */
 	struct flow_meta *meta; /* ... and as many of these */
@@ -103,6 +112,7 @@ struct cache {
 
 struct batch {
 	uint8_t *rows;
+	uint64_t packets; /* in its rows */
 	uint32_t n, cap;
 	int64_t first_ms; /* the slot clock at its first row */
 };
@@ -152,6 +162,16 @@ struct capture {
 	const u_char *data;
 	int pending;
 	int bidx; /* its binding in the slot, -1: none */
+	/* a pcapng file: the direction flags of its packets; a flagged
+	 * packet goes to the binding of its direction */
+	struct pcapng_flags ng;
+	int pkt_dir;	 /* PCAPNG_DIR_* of the packet in lookahead */
+	int bidx_dir[2]; /* the bindings of inbound and outbound */
+	/* resume after a crash (include/resume.h), files only */
+	int rs_idx;	  /* its entry in the state, -1: none */
+	uint64_t nread;	  /* packets of the file read, skipped ones too */
+	uint64_t applied; /* ... of which every one is accounted */
+	uint64_t skip;	  /* accounted by the sampled before: not again */
 	uint64_t received, ipv6, malformed;
 };
 
@@ -172,6 +192,10 @@ struct slot {
 	size_t ncap;
 	struct routes routes;
 	char routes_file[1024];
+	/* the routes file differs from the one the plan validated (or
+	 * cannot be read): not used, route fields are 0, and said so */
+	int routes_refused;
+	uint64_t routes_refusals, records_no_routes;
 	int64_t boot_ms;     /* unix ms sysUpTime counts from */
 	int64_t now_ms;	     /* the slot clock */
 	int64_t clock_ms;    /* ... as far as packets were read */
@@ -181,6 +205,14 @@ struct slot {
 	int drop_new;
 	uint32_t active_ms, inactive_ms;
 	struct handover ho; /* to exportd, acknowledged */
+	/* what a sampled that dies leaves for the next one (resume.h) */
+	struct rs_file *rs;
+	int resuming;	       /* until the first plan's captures are open */
+	struct rs_totals counted, settled, pushed;
+	uint64_t *cur_applied; /* the packet being counted: its capture's */
+	uint64_t cur_idx;      /* ... applied becomes this once it is */
+	struct rs_totals restart_lost; /* never exported by dead sampleds */
+	uint64_t resume_skipped;       /* packets they had accounted */
 	/* counters */
 	uint64_t received, ipv6, ipv4, other, sampled_pkts, unbound;
 	uint64_t malformed[DEC_NRESULTS];
@@ -208,6 +240,9 @@ void cache_update(struct slot *s, struct binding *b, const struct pkt *pk,
 void cache_age(struct slot *s, struct binding *b, uint32_t now);
 void cache_flush(struct slot *s, struct binding *b, int reason);
 const struct flow *cache_flow_at(const struct cache *c, uint32_t i);
+int cache_seed_init(void);
+void cache_seed_set(const struct hash_seed *s);
+struct hash_seed cache_seed(void);
 
 /* push.c */
 void push_row(struct slot *s, struct binding *b, struct flow *f, int reason);

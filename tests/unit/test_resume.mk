@@ -1,0 +1,2 @@
+# the resume state of sampled (lib/resume.c, in libns)
+test_resume_UNITS :=
