@@ -3,9 +3,12 @@
  * sends. A request that fails the bus checks gets a "bad request" reply and
  * is counted; cfgd keeps serving.
  */
+#include <errno.h>
+#include <fcntl.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
 #include <zmq.h>
 
 #include "cfgd.h"
@@ -54,6 +57,50 @@ compile(const Netstream__ControlRequest *rq, struct sbuf *out)
 	return plan;
 }
 
+/*
+ * The generation high-water mark, RUN_DIR/cfgd.generation: written (and
+ * synced) before a plan of that generation can be published. It lives in
+ * RUN_DIR, beside the processes that compare generations, not in the
+ * database: a database deleted or restored from an old copy starts its
+ * revisions again at 1, and without the mark its plans would be older
+ * than what sampled and exportd run, and ignored.
+ */
+int
+cfgd_reserve_generation(struct cfgd *c, uint64_t gen, char *err,
+    size_t errlen)
+{
+	char path[512], tmp[520], buf[32];
+	int fd, n;
+
+	if (gen <= c->gen_high)
+		return 0;
+	snprintf(path, sizeof(path), "%s/%s", c->ep.run_dir, CFGD_GEN_FILE);
+	snprintf(tmp, sizeof(tmp), "%s.tmp", path);
+	n = snprintf(buf, sizeof(buf), "%llu\n", (unsigned long long)gen);
+	fd = open(tmp, O_WRONLY | O_CREAT | O_TRUNC | O_NOFOLLOW | O_CLOEXEC,
+	    0600);
+	if (fd == -1 || write(fd, buf, (size_t)n) != n || fsync(fd) == -1 ||
+	    close(fd) == -1 || rename(tmp, path) == -1) {
+		snprintf(err, errlen, "%s: %s", path, strerror(errno));
+		if (fd != -1)
+			close(fd);
+		unlink(tmp);
+		return -1;
+	}
+	c->gen_high = gen;
+	return 0;
+}
+
+/* The smallest generation the next plan may have (reserved on disk). */
+static int
+next_generation(struct cfgd *c, uint64_t *gen, char *err, size_t errlen)
+{
+	uint64_t rev = store_latest(&c->st) + 1;
+
+	*gen = rev > c->gen_high + 1 ? rev : c->gen_high + 1;
+	return cfgd_reserve_generation(c, *gen, err, errlen);
+}
+
 static void
 switch_plan(struct cfgd *c, Netstream__Plan *plan)
 {
@@ -70,6 +117,7 @@ do_commit(struct cfgd *c, const Netstream__ControlRequest *rq,
 	Netstream__Plan *plan;
 	struct sbuf out;
 	char err[512];
+	uint64_t gen;
 
 	sbuf_init(&out);
 	if ((plan = compile(rq, &out)) == NULL) {
@@ -77,8 +125,11 @@ do_commit(struct cfgd *c, const Netstream__ControlRequest *rq,
 		reply_text(r, 1, out.s);
 		goto done;
 	}
-	if (store_commit(&c->st, plan, rq->config_text,
+	if (next_generation(c, &gen, err, sizeof(err)) == -1 ||
+	    store_commit(&c->st, plan, gen, rq->config_text,
 	    rq->author[0] ? rq->author : "unknown", rq->comment, err,
+	    sizeof(err)) == -1 ||
+	    cfgd_reserve_generation(c, plan->generation, err,
 	    sizeof(err)) == -1) {
 		c->counters[C_STORE_ERRORS]++;
 		netstream__plan__free_unpacked(plan, NULL);
@@ -107,6 +158,7 @@ do_rollback(struct cfgd *c, const Netstream__ControlRequest *rq,
 {
 	Netstream__Plan *plan;
 	char *source, err[512], comment[128], msg[1024];
+	uint64_t gen;
 
 	if (store_load(&c->st, rq->revision, &plan, &source, err,
 	    sizeof(err)) == -1) {
@@ -116,8 +168,11 @@ do_rollback(struct cfgd *c, const Netstream__ControlRequest *rq,
 	snprintf(comment, sizeof(comment), "rollback to revision %llu%s%s",
 	    (unsigned long long)rq->revision, rq->comment[0] ? ": " : "",
 	    rq->comment);
-	if (store_commit(&c->st, plan, source,
+	if (next_generation(c, &gen, err, sizeof(err)) == -1 ||
+	    store_commit(&c->st, plan, gen, source,
 	    rq->author[0] ? rq->author : "unknown", comment, err,
+	    sizeof(err)) == -1 ||
+	    cfgd_reserve_generation(c, plan->generation, err,
 	    sizeof(err)) == -1) {
 		c->counters[C_STORE_ERRORS]++;
 		snprintf(msg, sizeof(msg), "rollback failed: %s", err);

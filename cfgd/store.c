@@ -3,9 +3,11 @@
  * id assignments, is one transaction: a crash leaves the old revision or
  * the new one, never half of one.
  */
+#include <errno.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
 #include <time.h>
 
 #include "cfgd.h"
@@ -43,6 +45,8 @@ exec(struct store *st, const char *sql, char *err, size_t errlen)
 int
 store_open(struct store *st, const char *path, char *err, size_t errlen)
 {
+	struct stat sb;
+
 	memset(st, 0, sizeof(*st));
 	ns_strlcpy(st->path, path, sizeof(st->path));
 	if (sqlite3_open_v2(path, &st->db,
@@ -52,6 +56,13 @@ store_open(struct store *st, const char *path, char *err, size_t errlen)
 		store_close(st);
 		return -1;
 	}
+	if (stat(path, &sb) == -1) {
+		snprintf(err, errlen, "%s: %s", path, strerror(errno));
+		store_close(st);
+		return -1;
+	}
+	st->dev = sb.st_dev;
+	st->ino = sb.st_ino;
 	sqlite3_busy_timeout(st->db, 2000);
 	if (exec(st, "PRAGMA journal_mode=WAL; PRAGMA synchronous=FULL;",
 	    err, errlen) == -1 ||
@@ -68,6 +79,32 @@ store_close(struct store *st)
 	if (st->db != NULL)
 		sqlite3_close(st->db);
 	st->db = NULL;
+}
+
+/*
+ * Is the database path still the file we opened? Deleted, or replaced by
+ * another file (a restore, a mv), a commit would go into a file nobody
+ * will open again: refused, and cfgd must be restarted on the new file.
+ */
+int
+store_same_file(struct store *st, char *err, size_t errlen)
+{
+	struct stat sb;
+
+	if (stat(st->path, &sb) == -1) {
+		snprintf(err, errlen, "%s: %s since cfgd opened it: it can "
+		    "no longer keep revisions; restart cfgd (nothing was "
+		    "committed)", st->path,
+		    errno == ENOENT ? "deleted" : strerror(errno));
+		return -1;
+	}
+	if (sb.st_dev != st->dev || sb.st_ino != st->ino) {
+		snprintf(err, errlen, "%s: replaced by another file since cfgd "
+		    "opened it; restart cfgd to use the new file (nothing was "
+		    "committed)", st->path);
+		return -1;
+	}
+	return 0;
 }
 
 static int64_t
@@ -175,18 +212,23 @@ insert_revision(struct store *st, Netstream__Plan *plan, const char *source,
 }
 
 /*
- * Stores plan as the next revision: numbers it (revision = generation),
- * gives its records their template ids, all in one transaction. On error
- * nothing is stored and plan's numbers are left as they were.
+ * Stores plan as the next revision: numbers it (its generation is the
+ * revision, or min_gen when that is higher: generations on the bus never
+ * go back, whatever happened to this file), gives its records their
+ * template ids, all in one transaction. On error nothing is stored and
+ * plan's numbers are left as they were.
  */
 int
-store_commit(struct store *st, Netstream__Plan *plan, const char *source,
-    const char *author, const char *comment, char *err, size_t errlen)
+store_commit(struct store *st, Netstream__Plan *plan, uint64_t min_gen,
+    const char *source, const char *author, const char *comment, char *err,
+    size_t errlen)
 {
 	uint64_t old_rev = plan->revision, old_gen = plan->generation;
 	int64_t rev;
 	size_t i;
 
+	if (store_same_file(st, err, errlen) == -1)
+		return -1;
 	if (exec(st, "BEGIN IMMEDIATE", err, errlen) == -1)
 		return -1;
 	rev = query_int(st, "SELECT max(id) FROM revisions", NULL, 0);
@@ -195,7 +237,8 @@ store_commit(struct store *st, Netstream__Plan *plan, const char *source,
 		    sqlite3_errmsg(st->db));
 		goto fail;
 	}
-	plan->revision = plan->generation = (uint64_t)rev + 1;
+	plan->revision = (uint64_t)rev + 1;
+	plan->generation = plan->revision > min_gen ? plan->revision : min_gen;
 	for (i = 0; i < plan->n_records; i++)
 		if (plan->records[i]->template_id == 0 &&
 		    assign_template(st, plan->records[i], plan->revision, err,

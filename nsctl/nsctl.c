@@ -3,6 +3,7 @@
  * dispatch, and the control-socket client every config verb uses.
  */
 #include <getopt.h>
+#include <libgen.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -94,9 +95,20 @@ nsctl_request(struct nsctl *n, Netstream__ControlRequest *rq,
 	int rc = 0;
 
 	*reply = NULL;
-	if (strncmp(n->ep.control, "ipc://", 6) == 0 &&
-	    stat(n->ep.control + 6, &st) == -1)
-		return unreachable(n, "no socket");
+	if (strncmp(n->ep.control, "ipc://", 6) == 0) {
+		char dir[BUS_ENDPOINT_MAX], err[1024];
+
+		if (lstat(n->ep.control + 6, &st) == -1)
+			return unreachable(n, "no socket");
+		/* a socket or directory of another user: not our cfgd */
+		ns_strlcpy(dir, n->ep.control + 6, sizeof(dir));
+		if (bus_check_ipc(n->ep.control, err, sizeof(err)) == -1 ||
+		    bus_check_run_dir(dirname(dir), err, sizeof(err)) == -1) {
+			fprintf(stderr, "nsctl: not sent to %s: %s\n",
+			    n->ep.control, err);
+			return EXIT_INVALID;
+		}
+	}
 	ctx = zmq_ctx_new();
 	s = bus_socket(ctx, ZMQ_REQ, BUS_MAX_CONTROL);
 	zmq_setsockopt(s, ZMQ_RCVTIMEO, &n->timeout_ms, sizeof(int));
