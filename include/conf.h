@@ -16,6 +16,9 @@
 #define CONF_NAME_MAX 32
 #define CONF_ADDR_MAX 64
 #define CONF_PATH_MAX 1024
+#define CONF_SLOT_MAX 255 /* slot ids 0..255: one sampled each */
+
+struct keyidx;
 
 enum diag_kind { DIAG_ERROR, DIAG_NOT_EFFECTIVE, DIAG_NOTICE };
 
