@@ -14,6 +14,7 @@
 
 #include "bus.h"
 #include "conf.h"
+#include "validate.h"
 #include "log.h"
 #include "util.h"
 
@@ -270,6 +271,10 @@ conf_free(struct conf *c)
 {
 	free(c->records);
 	free(c->monitors);
+	if (c->monitor_idx != NULL) {
+		keyidx_free(c->monitor_idx);
+		free(c->monitor_idx);
+	}
 	free(c->slots);
 	free(c->ifaces);
 	memset(c, 0, sizeof(*c));

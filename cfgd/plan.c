@@ -11,6 +11,7 @@
 #include <string.h>
 
 #include "conf.h"
+#include "validate.h"
 #include "fields.h"
 #include "layout.h"
 #include "plan.h"
@@ -271,14 +272,16 @@ make_binding(Netstream__Plan *p, const struct conf *c,
 	b->hosts_from = pstrdup("");
 	b->record = -1;
 	b->sampler = make_sampler(p, c, ifc, dir, d);
-	for (i = 0; i < ifc->n_binds; i++)
-		if (ifc->binds[i].dir == dir)
-			for (int j = 0; j < c->n_monitors; j++)
-				if (strcmp(c->monitors[j].name,
-				    ifc->binds[i].monitor) == 0) {
-					m = &c->monitors[j];
-					bline = ifc->binds[i].line;
-				}
+	for (i = 0; i < ifc->n_binds; i++) {
+		int j;
+
+		if (ifc->binds[i].dir == dir && c->monitor_idx != NULL &&
+		    (j = keyidx_find(c->monitor_idx,
+		    ifc->binds[i].monitor)) >= 0) {
+			m = &c->monitors[j];
+			bline = ifc->binds[i].line;
+		}
+	}
 	if (m != NULL) {
 		snprintf(item, sizeof(item), "monitor %s on %s %s", m->name,
 		    ifc->name, dirname_[dir]);

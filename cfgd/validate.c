@@ -409,6 +409,8 @@ parse_monitors(config_setting_t *root, struct conf *c, struct diags *d)
 		return;
 	n = config_setting_length(l);
 	c->monitors = xcalloc((size_t)n, sizeof(*c->monitors));
+	c->monitor_idx = xcalloc(1, sizeof(*c->monitor_idx));
+	keyidx_init(c->monitor_idx, (size_t)n);
 	for (i = 0; i < n; i++) {
 		struct conf_monitor *mon = &c->monitors[c->n_monitors];
 
@@ -434,12 +436,12 @@ parse_monitors(config_setting_t *root, struct conf *c, struct diags *d)
 		parse_source(m, view, &mon->ex, d);
 		parse_hosts(m, view, c->version_ipfix, &mon->ex, d);
 		check_families(&mon->ex, &mon->ex, view, d);
-		for (j = 0; j < c->n_monitors; j++)
-			if (mon->name[0] &&
-			    strcmp(c->monitors[j].name, mon->name) == 0)
-				diag_add(d, DIAG_ERROR, mon->line,
-				    "duplicate monitor %s (first at line %d)",
-				    mon->name, c->monitors[j].line);
+		/* one error per duplicate, naming the first: linear */
+		if (mon->name[0] && (j = keyidx_str(c->monitor_idx, mon->name,
+		    c->n_monitors)) >= 0)
+			diag_add(d, DIAG_ERROR, mon->line,
+			    "duplicate monitor %s (first at line %d)",
+			    mon->name, c->monitors[j].line);
 		c->n_monitors++;
 	}
 }
@@ -469,7 +471,7 @@ parse_slots(config_setting_t *root, struct conf *c, struct diags *d)
 			continue;
 		}
 		check_known(s, "a slot", known, d);
-		if (get_uint(s, "id", 0, 255, &sl->id, d) == 0)
+		if (get_uint(s, "id", 0, CONF_SLOT_MAX, &sl->id, d) == 0)
 			diag_add(d, DIAG_ERROR, LINE(s),
 			    "slot needs an id (0..255)");
 		if (get_enum(s, "sequence_mode", modes, &mode, d) == 1)

@@ -131,6 +131,7 @@ struct conf {
 	int n_records;
 	struct conf_monitor *monitors;
 	int n_monitors;
+	struct keyidx *monitor_idx; /* name -> first index, for lookups */
 	struct conf_slot *slots;
 	int n_slots;
 	struct conf_iface *ifaces;
