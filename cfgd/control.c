@@ -5,6 +5,7 @@
  */
 #include <errno.h>
 #include <fcntl.h>
+#include <stddef.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -256,13 +257,50 @@ do_diff(struct cfgd *c, const Netstream__ControlRequest *rq,
 	netstream__plan__free_unpacked(pb, NULL);
 }
 
+/*
+ * The request's strings that cfgd stores or names: proto3 strings, UTF-8
+ * or a protobuf reader of `history` (or of the plan) fails. The config
+ * text is checked by the validator (naming the line); these are refused.
+ */
+static const char *
+not_utf8(const Netstream__ControlRequest *rq)
+{
+	static const struct {
+		const char *name;
+		size_t off;
+	} f[] = {
+		{ "config_path", offsetof(Netstream__ControlRequest, config_path) },
+		{ "cwd", offsetof(Netstream__ControlRequest, cwd) },
+		{ "author", offsetof(Netstream__ControlRequest, author) },
+		{ "comment", offsetof(Netstream__ControlRequest, comment) },
+	};
+	size_t i;
+
+	for (i = 0; i < NELEM(f); i++) {
+		const char *s = *(char *const *)((const char *)rq + f[i].off);
+
+		if (s != NULL && !utf8_valid(s, strlen(s), NULL))
+			return f[i].name;
+	}
+	return NULL;
+}
+
 static void
 dispatch(struct cfgd *c, const Netstream__ControlRequest *rq,
     Netstream__ControlReply *r)
 {
 	struct sbuf out;
 	Netstream__Plan *plan;
+	const char *bad;
+	char msg[128];
 
+	if ((bad = not_utf8(rq)) != NULL) {
+		snprintf(msg, sizeof(msg), "bad request: %s is not UTF-8 "
+		    "text; nothing done", bad);
+		c->counters[C_REJECTED]++;
+		reply_text(r, 2, msg);
+		return;
+	}
 	switch (rq->verb) {
 	case NETSTREAM__VERB__VALIDATE:
 		sbuf_init(&out);

@@ -326,6 +326,9 @@ store_history(struct store *st, Netstream__RevisionInfo ***out, size_t *n)
 		ri->time = sqlite3_column_int64(s, 1);
 		ri->author = pstrdup((const char *)sqlite3_column_text(s, 2));
 		ri->comment = pstrdup((const char *)sqlite3_column_text(s, 3));
+		/* stored before cfgd checked them: history must still decode */
+		utf8_scrub(ri->author);
+		utf8_scrub(ri->comment);
 		if (*n == cap) {
 			cap = cap ? cap * 2 : 16;
 			*out = xrealloc(*out, cap * sizeof(**out));
