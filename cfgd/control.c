@@ -231,7 +231,11 @@ do_show(struct cfgd *c, const Netstream__ControlRequest *rq,
 		sbuf_printf(&out, "%s", src);
 	reply_text(r, 0, out.s);
 	r->revision = plan->revision;
-	r->plan = plan;
+	/*
+	 * the text is the answer (nsctl prints it); the plan beside it
+	 * would double the reply, and put a large one over the bus limit
+	 */
+	netstream__plan__free_unpacked(plan, NULL);
 	sbuf_free(&out);
 	free(src);
 }
@@ -348,8 +352,10 @@ control_handle(struct cfgd *c)
 {
 	Netstream__Envelope *in = NULL, out = NETSTREAM__ENVELOPE__INIT;
 	Netstream__ControlReply r = NETSTREAM__CONTROL_REPLY__INIT;
+	Netstream__ControlReply big = NETSTREAM__CONTROL_REPLY__INIT;
 	enum bus_err e;
-	char msg[128];
+	char msg[128], big_text[256];
+	size_t len;
 
 	e = bus_recv(c->control, BUS_MAX_CONTROL, 0, ZMQ_DONTWAIT, &in);
 	if (e == BUS_AGAIN)
@@ -366,6 +372,23 @@ control_handle(struct cfgd *c)
 		dispatch(c, in->request, &r);
 	out.msg_case = NETSTREAM__ENVELOPE__MSG_REPLY;
 	out.reply = &r;
+	out.proto_version = PROTO_VERSION;
+	len = netstream__envelope__get_packed_size(&out);
+	if (len > BUS_MAX_CONTROL) {
+		/*
+		 * nsctl would never get it (its socket drops what is over
+		 * the limit) and report cfgd unreachable: say what it is
+		 */
+		snprintf(big_text, sizeof(big_text), "reply too large: %zu "
+		    "bytes, over the %u bytes a control reply may have on the "
+		    "bus (BUS_MAX_CONTROL)%s\n", len, BUS_MAX_CONTROL,
+		    r.n_history ? "; the history has too many revisions to "
+		    "list in one reply" : "");
+		log_warnx("control: %s", big_text);
+		big.status = 4;
+		big.text = big_text;
+		out.reply = &big;
+	}
 	if (bus_send(c->control, NULL, &out, 0) == -1)
 		log_warnx("control reply: %s", zmq_strerror(zmq_errno()));
 	/* the reply may point at the running plan: detach before freeing */

@@ -10,6 +10,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "bus.h"
 #include "conf.h"
 #include "validate.h"
 #include "fields.h"
@@ -486,6 +487,31 @@ add_notices(const struct conf *c, struct diags *d)
  * The effective plan of c, or NULL when c has errors. Not-effective items
  * go both into the plan (for `nsctl show effective`) and into d.
  */
+/*
+ * Every process gets the plan in one bus message (published, or answered
+ * to GET_PLAN): a plan the bus cannot carry would never arrive, and the
+ * group would stay on its old generation, silently. So the validator
+ * refuses it, naming the limit. The margin is for what the store adds
+ * (revision, generation, template ids) and the reply around the plan.
+ */
+static Netstream__Plan *
+plan_check_size(Netstream__Plan *p, struct diags *d)
+{
+	size_t sz = netstream__plan__get_packed_size(p);
+
+	if (sz <= PLAN_MAX_BYTES)
+		return p;
+	diag_add(d, DIAG_ERROR, 0,
+	    "the effective plan is %zu bytes, over the %u bytes a plan may "
+	    "have on the bus (BUS_MAX_CONTROL %u, less room for the reply "
+	    "around it): %zu bindings, %zu slots; the hosts of each view are "
+	    "repeated in every binding that exports to them: fewer "
+	    "interfaces, directions or hosts",
+	    sz, PLAN_MAX_BYTES, BUS_MAX_CONTROL, p->n_bindings, p->n_slots);
+	netstream__plan__free_unpacked(p, NULL);
+	return NULL;
+}
+
 Netstream__Plan *
 plan_compile(const struct conf *c, struct diags *d)
 {
@@ -527,5 +553,5 @@ plan_compile(const struct conf *c, struct diags *d)
 	add_slots(p, c, d);
 	check_hosts(p, c, d);
 	add_notices(c, d);
-	return p;
+	return plan_check_size(p, d);
 }

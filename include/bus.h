@@ -10,6 +10,7 @@
 #define PROTO_VERSION 1
 #define BUS_ENDPOINT_MAX 512
 #define BUS_MAX_CONTROL (4u << 20) /* a 1 MiB config plus its plan */
+#define PLAN_MAX_BYTES (BUS_MAX_CONTROL - 65536u) /* the validator's limit */
 #define BUS_MAX_FLOWS (8u << 20)
 #define BUS_MAX_STATS (1u << 20)
 #define CONFIG_MAX_BYTES (1u << 20)

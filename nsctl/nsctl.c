@@ -17,6 +17,7 @@
 #include "util.h"
 
 #define DEFAULT_CONFIG "etc/netstreamd.conf"
+#define NSCTL_MAX_REPLY (64u << 20)
 
 struct verb {
 	const char *name;
@@ -110,7 +111,8 @@ nsctl_request(struct nsctl *n, Netstream__ControlRequest *rq,
 		}
 	}
 	ctx = zmq_ctx_new();
-	s = bus_socket(ctx, ZMQ_REQ, BUS_MAX_CONTROL);
+	/* room past the limit, so a reply over it is seen and named */
+	s = bus_socket(ctx, ZMQ_REQ, NSCTL_MAX_REPLY);
 	zmq_setsockopt(s, ZMQ_RCVTIMEO, &n->timeout_ms, sizeof(int));
 	zmq_setsockopt(s, ZMQ_SNDTIMEO, &n->timeout_ms, sizeof(int));
 	env.msg_case = NETSTREAM__ENVELOPE__MSG_REQUEST;
@@ -123,7 +125,12 @@ nsctl_request(struct nsctl *n, Netstream__ControlRequest *rq,
 	e = bus_recv(s, BUS_MAX_CONTROL, 0, 0, reply);
 	if (e == BUS_AGAIN)
 		rc = unreachable(n, "no answer");
-	else if (e != BUS_OK ||
+	else if (e == BUS_TOO_BIG) {
+		fprintf(stderr, "nsctl: cfgd answered, but its reply is over "
+		    "the %u bytes a control reply may have (BUS_MAX_CONTROL): "
+		    "not read\n", BUS_MAX_CONTROL);
+		rc = EXIT_INVALID;
+	} else if (e != BUS_OK ||
 	    (*reply)->msg_case != NETSTREAM__ENVELOPE__MSG_REPLY) {
 		fprintf(stderr, "nsctl: bad reply from cfgd (%s)\n",
 		    bus_err_name(e));
