@@ -12,6 +12,14 @@
 
 #define TEMPLATE_ID_FIRST 258 /* 256, 257: the options templates */
 #define TEMPLATE_ID_LAST 65535
+/*
+ * Once every id was given, a new record takes back the least recently
+ * used id of a record that ran in none of the last TEMPLATE_REUSE_AFTER
+ * revisions (the running one among them): its templates were replaced
+ * long ago, no batch of those generations is still in flight, and
+ * exportd sends the new template at once when the plan changes it.
+ */
+#define TEMPLATE_REUSE_AFTER 16
 
 struct store {
 	sqlite3 *db;
