@@ -35,7 +35,8 @@ wait_for "grep -q Capturing $T/tshark.log" 100 || fail "tshark did not start"
 # a sink on the port, so the export is not refused by ICMP
 "$NSCTL" collect -p $P -b 127.0.0.1 -t 250 >/dev/null 2>>$T/collect.log &
 PIDS="$PIDS $!"
-"$NSCTL" run -c $T/many.conf >$T/run.out 2>$T/run.log
+# bounded here: a foreground command holds off the watchdog's trap
+timeout -k 10 150 "$NSCTL" run -c $T/many.conf >$T/run.out 2>$T/run.log
 rc=$?
 check "nsctl run over $NSLOTS slots exits 0 (exit $rc)" [ $rc -eq 0 ]
 check "nsctl started exportd" grep -q 'started exportd' $T/run.log
