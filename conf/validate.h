@@ -4,8 +4,8 @@
  * the interfaces list (validate_if.c). Internal to the config compiler;
  * the rest of the tree sees conf.h.
  */
-#ifndef CFGD_VALIDATE_H
-#define CFGD_VALIDATE_H
+#ifndef CONF_VALIDATE_H
+#define CONF_VALIDATE_H
 
 #include <libconfig.h>
 #include <stddef.h>
