@@ -35,7 +35,7 @@ start_cfgd
 "$NSCTL" commit -c $A -m first >/dev/null || fail "first commit"
 refused $T/second.log "$BIN/cfgd" -d $T/second.db
 check "a second cfgd on the same run directory exits non-zero ($rc)" \
-	[ "$rc" != running ] && [ "$rc" != 0 ]
+	[ "$rc" != running -a "$rc" != 0 ]
 sed 's/^/  /' $T/second.log
 check "its error names the holder's pid ($CFGD_PID)" \
 	grep -q "another cfgd (pid $CFGD_PID)" $T/second.log
@@ -68,7 +68,7 @@ mkdir -m 0700 $EVIL
 chown nobody:nogroup $EVIL
 refused $T/evil.log "$BIN/cfgd" -r $EVIL -d $T/evil-root.db
 check "cfgd refuses a run directory owned by nobody ($rc)" \
-	[ "$rc" != running ] && [ "$rc" != 0 ]
+	[ "$rc" != running -a "$rc" != 0 ]
 sed 's/^/  /' $T/evil.log
 check "the error names the directory and the fix" \
 	grep -q "$EVIL: owned by uid 65534.*remove it, or chown" $T/evil.log
@@ -99,20 +99,20 @@ wait $NP 2>/dev/null
 mkdir -m 0770 $T/open
 refused $T/open.log "$BIN/cfgd" -r $T/open -d $T/open.db
 check "cfgd refuses a run directory open to group ($rc)" \
-	[ "$rc" != running ] && [ "$rc" != 0 ]
+	[ "$rc" != running -a "$rc" != 0 ]
 check "the error says chmod 700" grep -q "$T/open: open to group or others (mode 0770).*chmod 700" $T/open.log
 mkdir -m 0700 $T/real
 ln -s $T/real $T/link
 refused $T/link.log "$BIN/cfgd" -r $T/link -d $T/link.db
 check "cfgd refuses a run directory that is a symlink ($rc)" \
-	[ "$rc" != running ] && [ "$rc" != 0 ]
+	[ "$rc" != running -a "$rc" != 0 ]
 check "the error says symbolic link" grep -q "$T/link: a symbolic link" $T/link.log
 mkdir -m 0700 $T/mine
 /usr/bin/python3 -c "import socket,sys; socket.socket(socket.AF_UNIX).bind(sys.argv[1])" $T/mine/plan
 chown nobody $T/mine/plan
 refused $T/sock.log "$BIN/cfgd" -r $T/mine -d $T/mine.db
 check "cfgd refuses a socket of another user in its run directory ($rc)" \
-	[ "$rc" != running ] && [ "$rc" != 0 ]
+	[ "$rc" != running -a "$rc" != 0 ]
 check "the error names the socket" grep -q "$T/mine/plan: a socket owned by uid 65534" $T/sock.log
 # the normal case still works: a fresh directory, created 0700
 NETSTREAMD_RUN_DIR=$T/fresh start_cfgd

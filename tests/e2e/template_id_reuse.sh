@@ -36,7 +36,7 @@ mkconf first $T/c.conf
 "$NSCTL" commit -c $T/c.conf >/dev/null || fail "commit 1"
 web=$(tid 1 web)
 first=$(tid 1 first)
-check "revision 1: web and first have ids ($web, $first)" [ -n "$web" ] && [ -n "$first" ]
+check "revision 1: web and first have ids ($web, $first)" [ -n "$web" -a -n "$first" ]
 # every other id given to a record that ran at revision 1
 sqlite3 $DB "WITH RECURSIVE c(x) AS (SELECT 258 UNION ALL SELECT x + 1 FROM c WHERE x < 65535)
 	INSERT INTO templates SELECT 'gone-' || x, x, 1 FROM c WHERE x NOT IN ($web, $first);
@@ -57,7 +57,7 @@ for i in $(seq 1 $K); do
 	"$NSCTL" commit -c $T/c.conf >/dev/null || fail "commit of the same records ($i)"
 done
 check "revisions 2..$((K + 1)) committed, with the same ids" \
-	[ "$(rev)" = $((K + 1)) ] && [ "$(tid $((K + 1)) web)" = "$web" ] && [ "$(tid $((K + 1)) first)" = "$first" ]
+	[ "$(rev)" = $((K + 1)) -a "$(tid $((K + 1)) web)" = "$web" -a "$(tid $((K + 1)) first)" = "$first" ]
 
 # past the window: a new record takes back an id
 "$NSCTL" commit -c $T/n1.conf >$T/out1 2>&1
@@ -65,33 +65,32 @@ rc=$?
 check "a new record commits now (exit $rc)" [ $rc -eq 0 ]
 r1=$(rev)
 n1=$(tid $r1 new1)
-check "it has an id ($n1), not web's ($web)" [ -n "$n1" ] && [ "$n1" != "$web" ]
+check "it has an id ($n1), not web's ($web)" [ -n "$n1" -a "$n1" != "$web" ]
 recent() { # ids used by revisions (R-K, R)
 	sqlite3 $DB "SELECT DISTINCT template_id FROM revision_templates WHERE revision > $1 - $K AND revision < $1"
 }
 not_recent() { ! recent "$1" | grep -qx "$2"; }
 check "no revision of the $K before it used id $n1" not_recent $r1 "$n1"
 check "the record that had id $n1 no longer holds it" \
-	[ "$(sqlite3 $DB "SELECT count(*) FROM templates WHERE template_id = $n1")" = 1 ] &&
-	[ "$(sqlite3 $DB "SELECT key FROM templates WHERE template_id = $n1" | grep -c '^gone-')" = 0 ]
+	[ "$(sqlite3 $DB "SELECT count(*) FROM templates WHERE template_id = $n1")" = 1 -a "$(sqlite3 $DB "SELECT key FROM templates WHERE template_id = $n1" | grep -c '^gone-')" = 0 ]
 mkconf new2 $T/n2.conf
 "$NSCTL" commit -c $T/n2.conf >/dev/null || fail "commit new2"
 r2=$(rev)
 n2=$(tid $r2 new2)
-check "the next new record gets another id ($n2 != $n1)" [ -n "$n2" ] && [ "$n2" != "$n1" ]
+check "the next new record gets another id ($n2 != $n1)" [ -n "$n2" -a "$n2" != "$n1" ]
 check "no revision of the $K before it used id $n2" not_recent $r2 "$n2"
 check "ids are distinct within each plan" \
 	[ "$(sqlite3 $DB "SELECT count(*) FROM (SELECT revision, template_id FROM revision_templates WHERE revision >= $r1 GROUP BY 1, 2 HAVING count(*) > 1)")" = 0 ]
 # new1 again: it kept its id (its key still holds it)
 "$NSCTL" commit -c $T/n1.conf >/dev/null || fail "commit new1 again"
-check "new1 back: the same id $n1" [ -n "$n1" ] && [ "$(tid $(rev) new1)" = "$n1" ]
+check "new1 back: the same id $n1" [ -n "$n1" -a "$(tid $(rev) new1)" = "$n1" ]
 # a rollback to a revision whose record lost its id since
 "$NSCTL" rollback 1 >$T/rb.out 2>&1
 rc=$?
 check "rollback to revision 1 (record first) works (exit $rc)" [ $rc -eq 0 ]
 rb=$(rev)
 check "rolled back: first has an id no other record of that plan has" \
-	[ -n "$(tid $rb first)" ] && [ "$(tid $rb first)" != "$(tid $rb web)" ]
+	[ -n "$(tid $rb first)" -a "$(tid $rb first)" != "$(tid $rb web)" ]
 check "the templates table names one key per id" \
 	[ "$(sqlite3 $DB 'SELECT count(*) FROM (SELECT template_id FROM templates GROUP BY 1 HAVING count(*) > 1)')" = 0 ]
 finish

@@ -6,7 +6,8 @@
 # device: `nsctl validate` and cfgd (a commit) must stay within a memory
 # bound (a resource bound, generous: 200 MB of max RSS, not a time limit)
 # and report exactly one error per duplicate: 9999 for the device, and
-# for a name given three times, two.
+# for a name given three times, two. The same for 10000 monitors, records
+# or slots of one name.
 source "$(dirname "$0")/../lib.sh"
 cd "$ROOT" || exit 1
 watchdog 300
@@ -47,6 +48,36 @@ name=$(grep -c ': error: duplicate interface GE1/0/7 (first at line ' $T/validat
 check "one error per duplicate name: 2 ($name)" [ "$name" -eq 2 ]
 check "no other error" \
 	[ "$(grep -c ': error: ' $T/validate.out)" -eq $((N - 1 + 2)) ]
+
+# the other lists without a bound on their length: monitors, records
+# (more than 15 is an error, but all are read) and slots; N entries with
+# one name (id) each: one error per duplicate, within the same bound
+other() { # other LIST ENTRY OUT
+	{
+		echo 'system = { export = { hosts = ( { address = "127.0.0.1"; port = 9995; } ); }; };'
+		[ "$1" = records ] || echo 'records = ( { name = "r"; match = [ "source-address" ]; collect = [ "packets" ]; } );'
+		echo "$1 = ("
+		for i in $(seq 1 $N); do
+			[ $i -gt 1 ] && echo ','
+			echo "$2"
+		done
+		echo ');'
+	} >"$3"
+}
+other monitors '{ name = "m"; apply_record = "r"; }' $T/mon.conf
+other records '{ name = "d"; match = [ "source-address" ]; collect = [ "packets" ]; }' $T/rec.conf
+other slots '{ id = 7; }' $T/slot.conf
+for t in "mon:duplicate monitor m (first at line " "rec:duplicate record d (first at line " "slot:duplicate slot 7 (first at line "; do
+	f=${t%%:*} want=${t#*:}
+	read -r rc kb < <(maxrss $T/$f.out "$NSCTL" validate -c $T/$f.conf)
+	check "$f: refused (exit ${rc:-none}), under $LIMIT_KB KiB (max RSS ${kb:-none} KiB)" \
+		[ "${rc:-0}" -eq 1 -a "${kb:-999999999}" -lt $LIMIT_KB ]
+	got=$(grep -c ": error: $want" $T/$f.out)
+	check "$f: one error per duplicate: $((N - 1)) ($got)" [ "$got" -eq $((N - 1)) ]
+done
+check "rec: and one for the count of records" \
+	grep -q ": error: $N records: a device holds at most 15 records" $T/rec.out
+check "rec: no other error" [ "$(grep -c ': error: ' $T/rec.out)" -eq $N ]
 
 # cfgd: the same config committed (and refused), its peak memory after
 start_cfgd
