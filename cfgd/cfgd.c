@@ -44,9 +44,15 @@ static void
 open_store(struct cfgd *c, const char *database)
 {
 	char err[1024], dir[1024];
+	struct stat st;
 
+	/*
+	 * a missing directory is made private; an existing one is left as
+	 * it is (mkdir_private would chmod it 0700: /tmp, for -d /tmp/x.db)
+	 */
 	ns_strlcpy(dir, database, sizeof(dir));
-	if (mkdir_private(dirname(dir), err, sizeof(err)) == -1)
+	if (stat(dirname(dir), &st) == -1 &&
+	    mkdir_private(dir, err, sizeof(err)) == -1)
 		fatalx("database directory: %s", err);
 	if (store_open(&c->st, database, err, sizeof(err)) == -1)
 		fatalx("database: %s", err);

@@ -114,6 +114,17 @@ refused $T/sock.log "$BIN/cfgd" -r $T/mine -d $T/mine.db
 check "cfgd refuses a socket of another user in its run directory ($rc)" \
 	[ "$rc" != running -a "$rc" != 0 ]
 check "the error names the socket" grep -q "$T/mine/plan: a socket owned by uid 65534" $T/sock.log
+# the directory of the database is the operator's: its mode stays
+mkdir -m 0755 $T/dbdir
+NETSTREAMD_RUN_DIR=$T/dbrun start_cfgd -d $T/dbdir/config.db
+check "cfgd leaves an existing database directory's mode alone ($(stat -c %a $T/dbdir))" \
+	[ "$(stat -c %a $T/dbdir)" = 755 ]
+stop_cfgd
+rm -f $T/dbrun/control
+NETSTREAMD_RUN_DIR=$T/dbrun start_cfgd -d $T/newdb/sub/config.db
+check "a missing database directory is made 0700 ($(stat -c %a $T/newdb/sub))" \
+	[ "$(stat -c %a $T/newdb/sub)" = 700 ]
+stop_cfgd
 # the normal case still works: a fresh directory, created 0700
 NETSTREAMD_RUN_DIR=$T/fresh start_cfgd
 check "a fresh run directory is created 0700" [ "$(stat -c %a $T/fresh)" = 700 ]
