@@ -105,6 +105,18 @@ next_generation(struct cfgd *c, uint64_t *gen, char *err, size_t errlen)
 static void
 switch_plan(struct cfgd *c, Netstream__Plan *plan)
 {
+	char err[600];
+
+	/*
+	 * above what next_generation() reserved only when revisions were
+	 * added behind cfgd's back; stored already, so it runs either way
+	 */
+	if (cfgd_reserve_generation(c, plan->generation, err,
+	    sizeof(err)) == -1) {
+		log_warnx("generation %llu: %s",
+		    (unsigned long long)plan->generation, err);
+		c->gen_high = plan->generation;
+	}
 	if (c->plan != NULL)
 		netstream__plan__free_unpacked(c->plan, NULL);
 	c->plan = plan;
@@ -129,8 +141,6 @@ do_commit(struct cfgd *c, const Netstream__ControlRequest *rq,
 	if (next_generation(c, &gen, err, sizeof(err)) == -1 ||
 	    store_commit(&c->st, plan, gen, rq->config_text,
 	    rq->author[0] ? rq->author : "unknown", rq->comment, err,
-	    sizeof(err)) == -1 ||
-	    cfgd_reserve_generation(c, plan->generation, err,
 	    sizeof(err)) == -1) {
 		c->counters[C_STORE_ERRORS]++;
 		netstream__plan__free_unpacked(plan, NULL);
@@ -172,8 +182,6 @@ do_rollback(struct cfgd *c, const Netstream__ControlRequest *rq,
 	if (next_generation(c, &gen, err, sizeof(err)) == -1 ||
 	    store_commit(&c->st, plan, gen, source,
 	    rq->author[0] ? rq->author : "unknown", comment, err,
-	    sizeof(err)) == -1 ||
-	    cfgd_reserve_generation(c, plan->generation, err,
 	    sizeof(err)) == -1) {
 		c->counters[C_STORE_ERRORS]++;
 		snprintf(msg, sizeof(msg), "rollback failed: %s", err);
