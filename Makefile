@@ -35,10 +35,9 @@ LIB_SRC := $(wildcard lib/*.c)
 LIB_OBJ := $(patsubst %.c,$(B)/%.o,$(LIB_SRC)) $(B)/gen/netstream.pb-c.o
 LIBNS   := $(B)/libns.a
 
-# The config compiler lives in cfgd/ and is linked into nsctl as well, so
-# `nsctl validate` works without a running daemon (and into fuzz_config).
-CONF_SRC := $(addprefix cfgd/,parse.c validate.c validate_if.c cfg_get.c \
-            plan.c)
+# The config compiler (conf/) is linked into cfgd and nsctl, so `nsctl
+# validate` works without a running daemon (and into fuzz_config).
+CONF_SRC := $(wildcard conf/*.c)
 CONF_OBJ := $(patsubst %.c,$(B)/%.o,$(CONF_SRC))
 
 all: $(BINS)
@@ -64,6 +63,7 @@ $(B)/bin/$(1): $$($(1)_OBJ) $$($(1)_EXTRA) $(LIBNS)
 	@mkdir -p $(B)/bin
 	$$(CC) $$(LDFLAGS) -o $$@ $$^ $$(LDLIBS)
 endef
+cfgd_EXTRA := $(CONF_OBJ)
 nsctl_EXTRA := $(CONF_OBJ)
 $(foreach p,$(PROGS),$(eval $(call prog,$(p))))
 

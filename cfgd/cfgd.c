@@ -4,9 +4,12 @@
  * config file only for run_dir and database, and only at start; a plan
  * comes from a commit or from the latest stored revision.
  */
+#include <errno.h>
+#include <fcntl.h>
 #include <getopt.h>
 #include <libgen.h>
 #include <signal.h>
+#include <sys/file.h>
 #include <sys/stat.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -51,9 +54,15 @@ static void
 open_store(struct cfgd *c, const char *database)
 {
 	char err[1024], dir[1024];
+	struct stat st;
 
+	/*
+	 * a missing directory is made private; an existing one is left as
+	 * it is (mkdir_private would chmod it 0700: /tmp, for -d /tmp/x.db)
+	 */
 	ns_strlcpy(dir, database, sizeof(dir));
-	if (mkdir_private(dirname(dir), err, sizeof(err)) == -1)
+	if (stat(dirname(dir), &st) == -1 &&
+	    mkdir_private(dir, err, sizeof(err)) == -1)
 		fatalx("database directory: %s", err);
 	if (store_open(&c->st, database, err, sizeof(err)) == -1)
 		fatalx("database: %s", err);
@@ -72,16 +81,84 @@ load_latest(struct cfgd *c)
 	}
 	if (store_load(&c->st, rev, &c->plan, NULL, err, sizeof(err)) == -1)
 		fatalx("%s", err);
+	if (c->plan->generation < c->gen_high) {
+		/* the database went back (deleted, restored): the bus won't */
+		log_warnx("revision %llu has generation %llu, but generation "
+		    "%llu was published here before: published as %llu",
+		    (unsigned long long)rev,
+		    (unsigned long long)c->plan->generation,
+		    (unsigned long long)c->gen_high,
+		    (unsigned long long)c->gen_high + 1);
+		c->plan->generation = c->gen_high + 1;
+	}
+	if (cfgd_reserve_generation(c, c->plan->generation, err,
+	    sizeof(err)) == -1)
+		fatalx("%s", err);
 	log_info("running revision %llu", (unsigned long long)rev);
+}
+
+/*
+ * One cfgd per run directory: a second one would bind over the first's
+ * ipc paths without an error (ipc bind replaces the file), and the group
+ * would talk to whichever bound last. The lock is held for the life of
+ * the process (the kernel drops it at exit, even on kill -9); the file
+ * holds the holder's pid, for the message of the one refused.
+ */
+static void
+lock_run_dir(struct cfgd *c)
+{
+	char path[512], buf[32];
+	ssize_t n;
+	int fd;
+
+	snprintf(path, sizeof(path), "%s/%s", c->ep.run_dir, CFGD_LOCK_FILE);
+	fd = open(path, O_RDWR | O_CREAT | O_NOFOLLOW | O_CLOEXEC, 0600);
+	if (fd == -1)
+		fatal("%s", path);
+	if (flock(fd, LOCK_EX | LOCK_NB) == -1) {
+		if (errno != EWOULDBLOCK)
+			fatal("flock %s", path);
+		n = pread(fd, buf, sizeof(buf) - 1, 0);
+		buf[n > 0 ? n : 0] = '\0';
+		buf[strcspn(buf, "\n")] = '\0';
+		fatalx("another cfgd (pid %s) serves run directory %s (it "
+		    "holds %s): stop it first, or give this one another run "
+		    "directory with -r", buf[0] ? buf : "unknown",
+		    c->ep.run_dir, path);
+	}
+	snprintf(buf, sizeof(buf), "%ld\n", (long)getpid());
+	if (ftruncate(fd, 0) == -1 ||
+	    pwrite(fd, buf, strlen(buf), 0) != (ssize_t)strlen(buf))
+		fatal("%s", path);
+	c->lock_fd = fd;
+}
+
+/* The run directory, checked and locked before anything else uses it. */
+static void
+take_run_dir(struct cfgd *c)
+{
+	char err[1024], path[512], buf[32];
+	ssize_t n;
+	int fd;
+
+	if (bus_prepare_run_dir(&c->ep, err, sizeof(err)) == -1)
+		fatalx("run directory: %s", err);
+	lock_run_dir(c);
+	snprintf(path, sizeof(path), "%s/%s", c->ep.run_dir, CFGD_GEN_FILE);
+	if ((fd = open(path, O_RDONLY | O_NOFOLLOW | O_CLOEXEC)) == -1) {
+		if (errno != ENOENT)
+			fatal("%s", path);
+		return;
+	}
+	n = read(fd, buf, sizeof(buf) - 1);
+	close(fd);
+	buf[n > 0 ? n : 0] = '\0';
+	c->gen_high = strtoull(buf, NULL, 10);
 }
 
 static void
 open_bus(struct cfgd *c)
 {
-	char err[512];
-
-	if (bus_prepare_run_dir(&c->ep, err, sizeof(err)) == -1)
-		fatalx("run directory: %s", err);
 	c->ctx = zmq_ctx_new();
 	c->control = bus_socket(c->ctx, ZMQ_REP, BUS_MAX_CONTROL);
 	c->pub = bus_socket(c->ctx, ZMQ_PUB, 0);
@@ -199,6 +276,7 @@ main(int argc, char **argv)
 	sigaction(SIGTERM, &sa, NULL);
 	signal(SIGPIPE, SIG_IGN);
 
+	take_run_dir(&c);
 	open_store(&c, database);
 	load_latest(&c);
 	open_bus(&c);

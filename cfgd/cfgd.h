@@ -5,16 +5,27 @@
 #include <sqlite3.h>
 #include <stddef.h>
 #include <stdint.h>
+#include <sys/types.h>
 
 #include "bus.h"
 #include "netstream.pb-c.h"
 
 #define TEMPLATE_ID_FIRST 258 /* 256, 257: the options templates */
 #define TEMPLATE_ID_LAST 65535
+/*
+ * Once every id was given, a new record takes back the least recently
+ * used id of a record that ran in none of the last TEMPLATE_REUSE_AFTER
+ * revisions (the running one among them): its templates were replaced
+ * long ago, no batch of those generations is still in flight, and
+ * exportd sends the new template at once when the plan changes it.
+ */
+#define TEMPLATE_REUSE_AFTER 16
 
 struct store {
 	sqlite3 *db;
 	char path[1024];
+	dev_t dev; /* the file we opened, to notice it deleted or replaced */
+	ino_t ino;
 };
 
 struct cfgd {
@@ -28,7 +39,12 @@ struct cfgd {
 	Netstream__Plan *plan; /* the running plan, NULL before any commit */
 	uint64_t counters[16];
 	uint64_t bad[BUS_ERR_MAX];
+	int lock_fd; /* RUN_DIR/cfgd.lock, flock'ed while we run */
+	uint64_t gen_high; /* highest generation ever published here */
 };
+
+#define CFGD_LOCK_FILE "cfgd.lock"
+#define CFGD_GEN_FILE "cfgd.generation"
 
 enum cfgd_counter {
 	C_REQUESTS,
@@ -44,8 +60,10 @@ enum cfgd_counter {
 /* store.c */
 int store_open(struct store *st, const char *path, char *err, size_t errlen);
 void store_close(struct store *st);
-int store_commit(struct store *st, Netstream__Plan *plan, const char *source,
-    const char *author, const char *comment, char *err, size_t errlen);
+int store_same_file(struct store *st, char *err, size_t errlen);
+int store_commit(struct store *st, Netstream__Plan *plan, uint64_t min_gen,
+    const char *source, const char *author, const char *comment, char *err,
+    size_t errlen);
 int store_load(struct store *st, uint64_t rev, Netstream__Plan **plan,
     char **source, char *err, size_t errlen);
 uint64_t store_latest(struct store *st);
@@ -54,6 +72,8 @@ int store_history(struct store *st, Netstream__RevisionInfo ***out,
 
 /* control.c */
 void control_handle(struct cfgd *c);
+int cfgd_reserve_generation(struct cfgd *c, uint64_t gen, char *err,
+    size_t errlen);
 void cfgd_publish(struct cfgd *c);
 
 /* stats_proxy.c */

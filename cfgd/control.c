@@ -3,9 +3,13 @@
  * sends. A request that fails the bus checks gets a "bad request" reply and
  * is counted; cfgd keeps serving.
  */
+#include <errno.h>
+#include <fcntl.h>
+#include <stddef.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
 #include <zmq.h>
 
 #include "cfgd.h"
@@ -54,9 +58,65 @@ compile(const Netstream__ControlRequest *rq, struct sbuf *out)
 	return plan;
 }
 
+/*
+ * The generation high-water mark, RUN_DIR/cfgd.generation: written (and
+ * synced) before a plan of that generation can be published. It lives in
+ * RUN_DIR, beside the processes that compare generations, not in the
+ * database: a database deleted or restored from an old copy starts its
+ * revisions again at 1, and without the mark its plans would be older
+ * than what sampled and exportd run, and ignored.
+ */
+int
+cfgd_reserve_generation(struct cfgd *c, uint64_t gen, char *err,
+    size_t errlen)
+{
+	char path[512], tmp[520], buf[32];
+	int fd, n;
+
+	if (gen <= c->gen_high)
+		return 0;
+	snprintf(path, sizeof(path), "%s/%s", c->ep.run_dir, CFGD_GEN_FILE);
+	snprintf(tmp, sizeof(tmp), "%s.tmp", path);
+	n = snprintf(buf, sizeof(buf), "%llu\n", (unsigned long long)gen);
+	fd = open(tmp, O_WRONLY | O_CREAT | O_TRUNC | O_NOFOLLOW | O_CLOEXEC,
+	    0600);
+	if (fd == -1 || write(fd, buf, (size_t)n) != n || fsync(fd) == -1 ||
+	    close(fd) == -1 || rename(tmp, path) == -1) {
+		snprintf(err, errlen, "%s: %s", path, strerror(errno));
+		if (fd != -1)
+			close(fd);
+		unlink(tmp);
+		return -1;
+	}
+	c->gen_high = gen;
+	return 0;
+}
+
+/* The smallest generation the next plan may have (reserved on disk). */
+static int
+next_generation(struct cfgd *c, uint64_t *gen, char *err, size_t errlen)
+{
+	uint64_t rev = store_latest(&c->st) + 1;
+
+	*gen = rev > c->gen_high + 1 ? rev : c->gen_high + 1;
+	return cfgd_reserve_generation(c, *gen, err, errlen);
+}
+
 static void
 switch_plan(struct cfgd *c, Netstream__Plan *plan)
 {
+	char err[600];
+
+	/*
+	 * above what next_generation() reserved only when revisions were
+	 * added behind cfgd's back; stored already, so it runs either way
+	 */
+	if (cfgd_reserve_generation(c, plan->generation, err,
+	    sizeof(err)) == -1) {
+		log_warnx("generation %llu: %s",
+		    (unsigned long long)plan->generation, err);
+		c->gen_high = plan->generation;
+	}
 	if (c->plan != NULL)
 		netstream__plan__free_unpacked(c->plan, NULL);
 	c->plan = plan;
@@ -70,6 +130,7 @@ do_commit(struct cfgd *c, const Netstream__ControlRequest *rq,
 	Netstream__Plan *plan;
 	struct sbuf out;
 	char err[512];
+	uint64_t gen;
 
 	sbuf_init(&out);
 	if ((plan = compile(rq, &out)) == NULL) {
@@ -77,7 +138,8 @@ do_commit(struct cfgd *c, const Netstream__ControlRequest *rq,
 		reply_text(r, 1, out.s);
 		goto done;
 	}
-	if (store_commit(&c->st, plan, rq->config_text,
+	if (next_generation(c, &gen, err, sizeof(err)) == -1 ||
+	    store_commit(&c->st, plan, gen, rq->config_text,
 	    rq->author[0] ? rq->author : "unknown", rq->comment, err,
 	    sizeof(err)) == -1) {
 		c->counters[C_STORE_ERRORS]++;
@@ -107,6 +169,7 @@ do_rollback(struct cfgd *c, const Netstream__ControlRequest *rq,
 {
 	Netstream__Plan *plan;
 	char *source, err[512], comment[128], msg[1024];
+	uint64_t gen;
 
 	if (store_load(&c->st, rq->revision, &plan, &source, err,
 	    sizeof(err)) == -1) {
@@ -116,7 +179,8 @@ do_rollback(struct cfgd *c, const Netstream__ControlRequest *rq,
 	snprintf(comment, sizeof(comment), "rollback to revision %llu%s%s",
 	    (unsigned long long)rq->revision, rq->comment[0] ? ": " : "",
 	    rq->comment);
-	if (store_commit(&c->st, plan, source,
+	if (next_generation(c, &gen, err, sizeof(err)) == -1 ||
+	    store_commit(&c->st, plan, gen, source,
 	    rq->author[0] ? rq->author : "unknown", comment, err,
 	    sizeof(err)) == -1) {
 		c->counters[C_STORE_ERRORS]++;
@@ -175,7 +239,11 @@ do_show(struct cfgd *c, const Netstream__ControlRequest *rq,
 		sbuf_printf(&out, "%s", src);
 	reply_text(r, 0, out.s);
 	r->revision = plan->revision;
-	r->plan = plan;
+	/*
+	 * the text is the answer (nsctl prints it); the plan beside it
+	 * would double the reply, and put a large one over the bus limit
+	 */
+	netstream__plan__free_unpacked(plan, NULL);
 	sbuf_free(&out);
 	free(src);
 }
@@ -201,13 +269,50 @@ do_diff(struct cfgd *c, const Netstream__ControlRequest *rq,
 	netstream__plan__free_unpacked(pb, NULL);
 }
 
+/*
+ * The request's strings that cfgd stores or names: proto3 strings, UTF-8
+ * or a protobuf reader of `history` (or of the plan) fails. The config
+ * text is checked by the validator (naming the line); these are refused.
+ */
+static const char *
+not_utf8(const Netstream__ControlRequest *rq)
+{
+	static const struct {
+		const char *name;
+		size_t off;
+	} f[] = {
+		{ "config_path", offsetof(Netstream__ControlRequest, config_path) },
+		{ "cwd", offsetof(Netstream__ControlRequest, cwd) },
+		{ "author", offsetof(Netstream__ControlRequest, author) },
+		{ "comment", offsetof(Netstream__ControlRequest, comment) },
+	};
+	size_t i;
+
+	for (i = 0; i < NELEM(f); i++) {
+		const char *s = *(char *const *)((const char *)rq + f[i].off);
+
+		if (s != NULL && !utf8_valid(s, strlen(s), NULL))
+			return f[i].name;
+	}
+	return NULL;
+}
+
 static void
 dispatch(struct cfgd *c, const Netstream__ControlRequest *rq,
     Netstream__ControlReply *r)
 {
 	struct sbuf out;
 	Netstream__Plan *plan;
+	const char *bad;
+	char msg[128];
 
+	if ((bad = not_utf8(rq)) != NULL) {
+		snprintf(msg, sizeof(msg), "bad request: %s is not UTF-8 "
+		    "text; nothing done", bad);
+		c->counters[C_REJECTED]++;
+		reply_text(r, 2, msg);
+		return;
+	}
 	switch (rq->verb) {
 	case NETSTREAM__VERB__VALIDATE:
 		sbuf_init(&out);
@@ -255,8 +360,10 @@ control_handle(struct cfgd *c)
 {
 	Netstream__Envelope *in = NULL, out = NETSTREAM__ENVELOPE__INIT;
 	Netstream__ControlReply r = NETSTREAM__CONTROL_REPLY__INIT;
+	Netstream__ControlReply big = NETSTREAM__CONTROL_REPLY__INIT;
 	enum bus_err e;
-	char msg[128];
+	char msg[128], big_text[256];
+	size_t len;
 
 	e = bus_recv(c->control, BUS_MAX_CONTROL, 0, ZMQ_DONTWAIT, &in);
 	if (e == BUS_AGAIN)
@@ -273,6 +380,23 @@ control_handle(struct cfgd *c)
 		dispatch(c, in->request, &r);
 	out.msg_case = NETSTREAM__ENVELOPE__MSG_REPLY;
 	out.reply = &r;
+	out.proto_version = PROTO_VERSION;
+	len = netstream__envelope__get_packed_size(&out);
+	if (len > BUS_MAX_CONTROL) {
+		/*
+		 * nsctl would never get it (its socket drops what is over
+		 * the limit) and report cfgd unreachable: say what it is
+		 */
+		snprintf(big_text, sizeof(big_text), "reply too large: %zu "
+		    "bytes, over the %u bytes a control reply may have on the "
+		    "bus (BUS_MAX_CONTROL)%s\n", len, BUS_MAX_CONTROL,
+		    r.n_history ? "; the history has too many revisions to "
+		    "list in one reply" : "");
+		log_warnx("control: %s", big_text);
+		big.status = 4;
+		big.text = big_text;
+		out.reply = &big;
+	}
 	if (bus_send(c->control, NULL, &out, 0) == -1)
 		log_warnx("control reply: %s", zmq_strerror(zmq_errno()));
 	/* the reply may point at the running plan: detach before freeing */

@@ -3,9 +3,11 @@
  * id assignments, is one transaction: a crash leaves the old revision or
  * the new one, never half of one.
  */
+#include <errno.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
 #include <time.h>
 
 #include "cfgd.h"
@@ -43,6 +45,8 @@ exec(struct store *st, const char *sql, char *err, size_t errlen)
 int
 store_open(struct store *st, const char *path, char *err, size_t errlen)
 {
+	struct stat sb;
+
 	memset(st, 0, sizeof(*st));
 	ns_strlcpy(st->path, path, sizeof(st->path));
 	if (sqlite3_open_v2(path, &st->db,
@@ -52,6 +56,13 @@ store_open(struct store *st, const char *path, char *err, size_t errlen)
 		store_close(st);
 		return -1;
 	}
+	if (stat(path, &sb) == -1) {
+		snprintf(err, errlen, "%s: %s", path, strerror(errno));
+		store_close(st);
+		return -1;
+	}
+	st->dev = sb.st_dev;
+	st->ino = sb.st_ino;
 	sqlite3_busy_timeout(st->db, 2000);
 	if (exec(st, "PRAGMA journal_mode=WAL; PRAGMA synchronous=FULL;",
 	    err, errlen) == -1 ||
@@ -68,6 +79,32 @@ store_close(struct store *st)
 	if (st->db != NULL)
 		sqlite3_close(st->db);
 	st->db = NULL;
+}
+
+/*
+ * Is the database path still the file we opened? Deleted, or replaced by
+ * another file (a restore, a mv), a commit would go into a file nobody
+ * will open again: refused, and cfgd must be restarted on the new file.
+ */
+int
+store_same_file(struct store *st, char *err, size_t errlen)
+{
+	struct stat sb;
+
+	if (stat(st->path, &sb) == -1) {
+		snprintf(err, errlen, "%s: %s since cfgd opened it: it can "
+		    "no longer keep revisions; restart cfgd (nothing was "
+		    "committed)", st->path,
+		    errno == ENOENT ? "deleted" : strerror(errno));
+		return -1;
+	}
+	if (sb.st_dev != st->dev || sb.st_ino != st->ino) {
+		snprintf(err, errlen, "%s: replaced by another file since cfgd "
+		    "opened it; restart cfgd to use the new file (nothing was "
+		    "committed)", st->path);
+		return -1;
+	}
+	return 0;
 }
 
 static int64_t
@@ -87,10 +124,65 @@ query_int(struct store *st, const char *sql, const char *arg, int64_t dflt)
 	return v;
 }
 
-/* Same key, same id: an unchanged record keeps its template id forever. */
 static int
-assign_template(struct store *st, Netstream__Record *r, uint64_t rev,
-    char *err, size_t errlen)
+in_plan(const Netstream__Plan *plan, int64_t id)
+{
+	size_t i;
+
+	for (i = 0; i < plan->n_records; i++)
+		if (plan->records[i]->template_id == (uint32_t)id)
+			return 1;
+	return 0;
+}
+
+/*
+ * An id to take back once all were given: the least recently used one
+ * that no revision of the last TEMPLATE_REUSE_AFTER used, nor a record of
+ * this plan; its old key is forgotten (that record, back one day, gets
+ * an id of its own). 0 when there is none.
+ */
+static int64_t
+reuse_template(struct store *st, const Netstream__Plan *plan, uint64_t rev)
+{
+	sqlite3_stmt *s;
+	int64_t id = 0, cand;
+
+	if (sqlite3_prepare_v2(st->db,
+	    "SELECT t.template_id FROM templates t LEFT JOIN"
+	    " (SELECT template_id, max(revision) AS last"
+	    "  FROM revision_templates GROUP BY template_id) u"
+	    " ON u.template_id = t.template_id"
+	    " WHERE coalesce(u.last, 0) + ? <= ?"
+	    " ORDER BY coalesce(u.last, 0), t.template_id", -1, &s,
+	    NULL) != SQLITE_OK)
+		return -1;
+	sqlite3_bind_int64(s, 1, TEMPLATE_REUSE_AFTER);
+	sqlite3_bind_int64(s, 2, (int64_t)rev);
+	while (sqlite3_step(s) == SQLITE_ROW) {
+		cand = sqlite3_column_int64(s, 0);
+		if (!in_plan(plan, cand)) {
+			id = cand;
+			break;
+		}
+	}
+	sqlite3_finalize(s);
+	if (id > 0) {
+		if (sqlite3_prepare_v2(st->db,
+		    "DELETE FROM templates WHERE template_id = ?", -1, &s,
+		    NULL) != SQLITE_OK)
+			return -1;
+		sqlite3_bind_int64(s, 1, id);
+		if (sqlite3_step(s) != SQLITE_DONE)
+			id = -1;
+		sqlite3_finalize(s);
+	}
+	return id;
+}
+
+/* Same key, same id: an unchanged record keeps its template id. */
+static int
+assign_template(struct store *st, const Netstream__Plan *plan,
+    Netstream__Record *r, uint64_t rev, char *err, size_t errlen)
 {
 	sqlite3_stmt *s;
 	int64_t id;
@@ -100,10 +192,18 @@ assign_template(struct store *st, Netstream__Record *r, uint64_t rev,
 	if (id == 0) {
 		id = query_int(st, "SELECT max(template_id) FROM templates",
 		    NULL, TEMPLATE_ID_FIRST - 1) + 1;
-		if (id > TEMPLATE_ID_LAST) {
-			snprintf(err, errlen, "no template id left");
+		if (id > TEMPLATE_ID_LAST &&
+		    (id = reuse_template(st, plan, rev)) == 0) {
+			snprintf(err, errlen, "no template id left: all %d "
+			    "are held by records that ran in one of the last "
+			    "%d revisions (an id is taken back only after "
+			    "that): commit with fewer new records",
+			    TEMPLATE_ID_LAST - TEMPLATE_ID_FIRST + 1,
+			    TEMPLATE_REUSE_AFTER);
 			return -1;
 		}
+		if (id < 0)
+			goto fail;
 		if (sqlite3_prepare_v2(st->db,
 		    "INSERT INTO templates (key, template_id, first_revision)"
 		    " VALUES (?, ?, ?)", -1, &s, NULL) != SQLITE_OK)
@@ -175,18 +275,23 @@ insert_revision(struct store *st, Netstream__Plan *plan, const char *source,
 }
 
 /*
- * Stores plan as the next revision: numbers it (revision = generation),
- * gives its records their template ids, all in one transaction. On error
- * nothing is stored and plan's numbers are left as they were.
+ * Stores plan as the next revision: numbers it (its generation is the
+ * revision, or min_gen when that is higher: generations on the bus never
+ * go back, whatever happened to this file), gives its records their
+ * template ids, all in one transaction. On error nothing is stored and
+ * plan's numbers are left as they were.
  */
 int
-store_commit(struct store *st, Netstream__Plan *plan, const char *source,
-    const char *author, const char *comment, char *err, size_t errlen)
+store_commit(struct store *st, Netstream__Plan *plan, uint64_t min_gen,
+    const char *source, const char *author, const char *comment, char *err,
+    size_t errlen)
 {
 	uint64_t old_rev = plan->revision, old_gen = plan->generation;
 	int64_t rev;
 	size_t i;
 
+	if (store_same_file(st, err, errlen) == -1)
+		return -1;
 	if (exec(st, "BEGIN IMMEDIATE", err, errlen) == -1)
 		return -1;
 	rev = query_int(st, "SELECT max(id) FROM revisions", NULL, 0);
@@ -195,11 +300,25 @@ store_commit(struct store *st, Netstream__Plan *plan, const char *source,
 		    sqlite3_errmsg(st->db));
 		goto fail;
 	}
-	plan->revision = plan->generation = (uint64_t)rev + 1;
+	plan->revision = (uint64_t)rev + 1;
+	plan->generation = plan->revision > min_gen ? plan->revision : min_gen;
+	/*
+	 * the ids this plan keeps first, so that none is taken back; by key
+	 * even when the plan has ids (a rollback): an old record's id may
+	 * have been given to another since
+	 */
+	for (i = 0; i < plan->n_records; i++) {
+		int64_t id = query_int(st, "SELECT template_id FROM "
+		    "templates WHERE key = ?", plan->records[i]->key, 0);
+
+		if (id < 0)
+			goto fail_db;
+		plan->records[i]->template_id = (uint32_t)id;
+	}
 	for (i = 0; i < plan->n_records; i++)
 		if (plan->records[i]->template_id == 0 &&
-		    assign_template(st, plan->records[i], plan->revision, err,
-		    errlen) == -1)
+		    assign_template(st, plan, plan->records[i], plan->revision,
+		    err, errlen) == -1)
 			goto fail;
 	if (insert_revision(st, plan, source, author, comment, err,
 	    errlen) == -1)
@@ -207,6 +326,8 @@ store_commit(struct store *st, Netstream__Plan *plan, const char *source,
 	if (exec(st, "COMMIT", err, errlen) == -1)
 		goto fail;
 	return 0;
+fail_db:
+	snprintf(err, errlen, "%s: %s", st->path, sqlite3_errmsg(st->db));
 fail:
 	sqlite3_exec(st->db, "ROLLBACK", NULL, NULL, NULL);
 	plan->revision = old_rev;
@@ -283,6 +404,9 @@ store_history(struct store *st, Netstream__RevisionInfo ***out, size_t *n)
 		ri->time = sqlite3_column_int64(s, 1);
 		ri->author = pstrdup((const char *)sqlite3_column_text(s, 2));
 		ri->comment = pstrdup((const char *)sqlite3_column_text(s, 3));
+		/* stored before cfgd checked them: history must still decode */
+		utf8_scrub(ri->author);
+		utf8_scrub(ri->comment);
 		if (*n == cap) {
 			cap = cap ? cap * 2 : 16;
 			*out = xrealloc(*out, cap * sizeof(**out));

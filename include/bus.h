@@ -10,6 +10,7 @@
 #define PROTO_VERSION 1
 #define BUS_ENDPOINT_MAX 512
 #define BUS_MAX_CONTROL (4u << 20) /* a 1 MiB config plus its plan */
+#define PLAN_MAX_BYTES (BUS_MAX_CONTROL - 65536u) /* the validator's limit */
 #define BUS_MAX_FLOWS (8u << 20)
 #define BUS_MAX_STATS (1u << 20)
 #define CONFIG_MAX_BYTES (1u << 20)
@@ -52,6 +53,8 @@ const char *bus_run_dir(const char *flag);
 void bus_endpoints_init(struct bus_endpoints *ep, const char *run_dir);
 void bus_slot_endpoint(const struct bus_endpoints *ep, unsigned slot,
     char *buf, size_t len);
+int bus_check_run_dir(const char *dir, char *errbuf, size_t errlen);
+int bus_check_ipc(const char *endpoint, char *errbuf, size_t errlen);
 int bus_prepare_run_dir(const struct bus_endpoints *ep, char *errbuf,
     size_t errlen);
 void *bus_socket(void *ctx, int type, size_t maxmsg);

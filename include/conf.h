@@ -16,6 +16,9 @@
 #define CONF_NAME_MAX 32
 #define CONF_ADDR_MAX 64
 #define CONF_PATH_MAX 1024
+#define CONF_SLOT_MAX 255 /* slot ids 0..255: one sampled each */
+
+struct keyidx;
 
 enum diag_kind { DIAG_ERROR, DIAG_NOT_EFFECTIVE, DIAG_NOTICE };
 
@@ -128,6 +131,7 @@ struct conf {
 	int n_records;
 	struct conf_monitor *monitors;
 	int n_monitors;
+	struct keyidx *monitor_idx; /* name -> first index, for lookups */
 	struct conf_slot *slots;
 	int n_slots;
 	struct conf_iface *ifaces;
@@ -145,6 +149,8 @@ void diags_free(struct diags *d);
 void diag_add(struct diags *d, enum diag_kind kind, int line,
     const char *fmt, ...) __attribute__((format(printf, 4, 5)));
 void diags_render(struct diags *d, struct sbuf *out);
+int utf8_valid(const char *s, size_t len, size_t *bad);
+void utf8_scrub(char *s);
 int conf_load_text(const char *text, size_t len, const char *cwd,
     struct conf *c, struct diags *d);
 int conf_load_file(const char *path, struct conf *c, struct diags *d);

@@ -9,6 +9,8 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
+#include <unistd.h>
 #include <zmq.h>
 
 #include "bus.h"
@@ -86,11 +88,99 @@ bus_slot_endpoint(const struct bus_endpoints *ep, unsigned slot, char *buf,
 	endpoint(buf, len, ep->run_dir, name, envname);
 }
 
+/*
+ * RUN_DIR holds the sockets every process trusts: whoever can write in it
+ * can bind `control` or `plan` in place of cfgd. So it must be a real
+ * directory (lstat: a symlink is refused), owned by the user running us,
+ * closed to group and others. An existing one that fails is refused, not
+ * repaired: its sockets may already be someone else's.
+ */
+int
+bus_check_run_dir(const char *dir, char *errbuf, size_t errlen)
+{
+	struct stat st;
+
+	if (lstat(dir, &st) == -1) {
+		snprintf(errbuf, errlen, "%s: %s", dir, strerror(errno));
+		return -1;
+	}
+	if (S_ISLNK(st.st_mode)) {
+		snprintf(errbuf, errlen, "%s: a symbolic link, refused as the "
+		    "run directory; use the real path, or remove the link",
+		    dir);
+		return -1;
+	}
+	if (!S_ISDIR(st.st_mode)) {
+		snprintf(errbuf, errlen, "%s: not a directory", dir);
+		return -1;
+	}
+	if (st.st_uid != geteuid()) {
+		snprintf(errbuf, errlen, "%s: owned by uid %u, not by this "
+		    "user (uid %u): refused as the run directory (whoever owns "
+		    "it can answer in cfgd's place); remove it, or chown %u it "
+		    "and chmod 700 it",
+		    dir, (unsigned)st.st_uid, (unsigned)geteuid(),
+		    (unsigned)geteuid());
+		return -1;
+	}
+	if ((st.st_mode & 077) != 0) {
+		snprintf(errbuf, errlen, "%s: open to group or others (mode "
+		    "%04o): refused as the run directory; chmod 700 it",
+		    dir, (unsigned)(st.st_mode & 07777));
+		return -1;
+	}
+	return 0;
+}
+
+/*
+ * An ipc socket path, before we bind or connect: absent, or a socket
+ * owned by this user. Anything else was put there by someone else.
+ */
+int
+bus_check_ipc(const char *endpoint, char *errbuf, size_t errlen)
+{
+	const char *path;
+	struct stat st;
+
+	if (strncmp(endpoint, "ipc://", 6) != 0)
+		return 0;
+	path = endpoint + 6;
+	if (lstat(path, &st) == -1)
+		return 0;
+	if (!S_ISSOCK(st.st_mode)) {
+		snprintf(errbuf, errlen, "%s: exists and is not a socket: "
+		    "refused; remove it", path);
+		return -1;
+	}
+	if (st.st_uid != geteuid()) {
+		snprintf(errbuf, errlen, "%s: a socket owned by uid %u, not by "
+		    "this user (uid %u): refused (another user's process "
+		    "answers there); remove it and check who can write in its "
+		    "directory", path, (unsigned)st.st_uid,
+		    (unsigned)geteuid());
+		return -1;
+	}
+	return 0;
+}
+
 int
 bus_prepare_run_dir(const struct bus_endpoints *ep, char *errbuf,
     size_t errlen)
 {
-	return mkdir_private(ep->run_dir, errbuf, errlen);
+	struct stat st;
+	size_t i;
+
+	/* an existing one is checked before anything touches it */
+	if (lstat(ep->run_dir, &st) == -1 &&
+	    mkdir_private(ep->run_dir, errbuf, errlen) == -1)
+		return -1;
+	if (bus_check_run_dir(ep->run_dir, errbuf, errlen) == -1)
+		return -1;
+	for (i = 0; i < BUS_N_ENDPOINTS; i++)
+		if (bus_check_ipc((const char *)ep + bus_endpoint_names[i].off,
+		    errbuf, errlen) == -1)
+			return -1;
+	return 0;
 }
 
 void *

@@ -5,6 +5,7 @@
  */
 #include <getopt.h>
 #include <pwd.h>
+#include <stddef.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -77,6 +78,41 @@ author(void)
 	return pw ? pw->pw_name : "unknown";
 }
 
+/*
+ * The strings a commit or rollback stores go on the bus as proto3 strings
+ * and into `history`: UTF-8 or refused here, loudly (not replaced: the
+ * history would name someone else). 0 when all are.
+ */
+static int
+check_utf8(const Netstream__ControlRequest *rq)
+{
+	static const struct {
+		const char *what;
+		size_t off;
+	} f[] = {
+		{ "the author (NETSTREAMD_AUTHOR, SUDO_USER or the user name)",
+		    offsetof(Netstream__ControlRequest, author) },
+		{ "the comment (-m)", offsetof(Netstream__ControlRequest, comment) },
+		{ "the config file name", offsetof(Netstream__ControlRequest,
+		    config_path) },
+		{ "the current directory", offsetof(Netstream__ControlRequest,
+		    cwd) },
+	};
+	size_t i;
+
+	for (i = 0; i < NELEM(f); i++) {
+		const char *s = *(char *const *)((const char *)rq + f[i].off);
+
+		if (s != NULL && !utf8_valid(s, strlen(s), NULL)) {
+			fprintf(stderr, "nsctl: %s is not UTF-8 text: history "
+			    "keeps it as a UTF-8 string; nothing committed\n",
+			    f[i].what);
+			return -1;
+		}
+	}
+	return 0;
+}
+
 /* Prints the reply's text and maps its status to an exit code. */
 static int
 finish(Netstream__Envelope *env)
@@ -124,6 +160,10 @@ cmd_commit(struct nsctl *n, int argc, char **argv)
 	rq.cwd = cwd;
 	rq.author = (char *)author();
 	rq.comment = (char *)msg;
+	if (check_utf8(&rq) == -1) {
+		free(text);
+		return EXIT_USAGE;
+	}
 	rc = nsctl_request(n, &rq, &env);
 	free(text);
 	return env ? finish(env) : rc;
@@ -278,6 +318,8 @@ cmd_rollback(struct nsctl *n, int argc, char **argv)
 	rq.verb = NETSTREAM__VERB__ROLLBACK;
 	rq.revision = parse_rev(argv[1]);
 	rq.author = (char *)author();
+	if (check_utf8(&rq) == -1)
+		return EXIT_USAGE;
 	rc = nsctl_request(n, &rq, &env);
 	return env ? finish(env) : rc;
 }

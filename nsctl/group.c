@@ -18,13 +18,15 @@
 #include <unistd.h>
 #include <zmq.h>
 
+#include "conf.h"
 #include "log.h"
 #include "nsctl.h"
 #include "plan.h"
 #include "stats.h"
 #include "util.h"
 
-#define MAX_CHILDREN 64
+/* cfgd, exportd and a sampled for every slot id the validator allows */
+#define MAX_CHILDREN (2 + CONF_SLOT_MAX + 1)
 #define BACKOFF_MAX_MS 30000
 
 struct child {

@@ -3,6 +3,7 @@
  * dispatch, and the control-socket client every config verb uses.
  */
 #include <getopt.h>
+#include <libgen.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -16,6 +17,7 @@
 #include "util.h"
 
 #define DEFAULT_CONFIG "etc/netstreamd.conf"
+#define NSCTL_MAX_REPLY (64u << 20)
 
 /* A verb, and its lines of the usage (what `nsctl VERB --help` prints). */
 struct verb {
@@ -146,11 +148,23 @@ nsctl_request(struct nsctl *n, Netstream__ControlRequest *rq,
 	int rc = 0;
 
 	*reply = NULL;
-	if (strncmp(n->ep.control, "ipc://", 6) == 0 &&
-	    stat(n->ep.control + 6, &st) == -1)
-		return unreachable(n, "no socket");
+	if (strncmp(n->ep.control, "ipc://", 6) == 0) {
+		char dir[BUS_ENDPOINT_MAX], err[1024];
+
+		if (lstat(n->ep.control + 6, &st) == -1)
+			return unreachable(n, "no socket");
+		/* a socket or directory of another user: not our cfgd */
+		ns_strlcpy(dir, n->ep.control + 6, sizeof(dir));
+		if (bus_check_ipc(n->ep.control, err, sizeof(err)) == -1 ||
+		    bus_check_run_dir(dirname(dir), err, sizeof(err)) == -1) {
+			fprintf(stderr, "nsctl: not sent to %s: %s\n",
+			    n->ep.control, err);
+			return EXIT_INVALID;
+		}
+	}
 	ctx = zmq_ctx_new();
-	s = bus_socket(ctx, ZMQ_REQ, BUS_MAX_CONTROL);
+	/* room past the limit, so a reply over it is seen and named */
+	s = bus_socket(ctx, ZMQ_REQ, NSCTL_MAX_REPLY);
 	zmq_setsockopt(s, ZMQ_RCVTIMEO, &n->timeout_ms, sizeof(int));
 	zmq_setsockopt(s, ZMQ_SNDTIMEO, &n->timeout_ms, sizeof(int));
 	env.msg_case = NETSTREAM__ENVELOPE__MSG_REQUEST;
@@ -163,7 +177,12 @@ nsctl_request(struct nsctl *n, Netstream__ControlRequest *rq,
 	e = bus_recv(s, BUS_MAX_CONTROL, 0, 0, reply);
 	if (e == BUS_AGAIN)
 		rc = unreachable(n, "no answer");
-	else if (e != BUS_OK ||
+	else if (e == BUS_TOO_BIG) {
+		fprintf(stderr, "nsctl: cfgd answered, but its reply is over "
+		    "the %u bytes a control reply may have (BUS_MAX_CONTROL): "
+		    "not read\n", BUS_MAX_CONTROL);
+		rc = EXIT_INVALID;
+	} else if (e != BUS_OK ||
 	    (*reply)->msg_case != NETSTREAM__ENVELOPE__MSG_REPLY) {
 		fprintf(stderr, "nsctl: bad reply from cfgd (%s)\n",
 		    bus_err_name(e));

@@ -344,6 +344,7 @@ parse_records(config_setting_t *root, struct conf *c, struct diags *d)
 {
 	static const char *const known[] = { "name", "match", "collect", NULL };
 	config_setting_t *l = get_list(root, "records", 0, d), *r;
+	struct keyidx names;
 	int i, j, k, n;
 
 	if (l == NULL)
@@ -355,6 +356,7 @@ parse_records(config_setting_t *root, struct conf *c, struct diags *d)
 		    "%d records: a device holds at most %d records", n,
 		    CONF_MAX_RECORDS);
 	c->records = xcalloc((size_t)n, sizeof(*c->records));
+	keyidx_init(&names, (size_t)n);
 	for (i = 0; i < n; i++) {
 		struct conf_record *rec = &c->records[c->n_records];
 
@@ -386,14 +388,15 @@ parse_records(config_setting_t *root, struct conf *c, struct diags *d)
 					    "and a collect field",
 					    rec->name,
 					    field_by_id(rec->match[j])->name);
-		for (j = 0; j < c->n_records; j++)
-			if (rec->name[0] &&
-			    strcmp(c->records[j].name, rec->name) == 0)
-				diag_add(d, DIAG_ERROR, rec->line,
-				    "duplicate record %s (first at line %d)",
-				    rec->name, c->records[j].line);
+		/* one error per duplicate: the list may be long (an error) */
+		if (rec->name[0] &&
+		    (j = keyidx_str(&names, rec->name, c->n_records)) >= 0)
+			diag_add(d, DIAG_ERROR, rec->line,
+			    "duplicate record %s (first at line %d)",
+			    rec->name, c->records[j].line);
 		c->n_records++;
 	}
+	keyidx_free(&names);
 }
 
 static void
@@ -409,6 +412,8 @@ parse_monitors(config_setting_t *root, struct conf *c, struct diags *d)
 		return;
 	n = config_setting_length(l);
 	c->monitors = xcalloc((size_t)n, sizeof(*c->monitors));
+	c->monitor_idx = xcalloc(1, sizeof(*c->monitor_idx));
+	keyidx_init(c->monitor_idx, (size_t)n);
 	for (i = 0; i < n; i++) {
 		struct conf_monitor *mon = &c->monitors[c->n_monitors];
 
@@ -434,12 +439,12 @@ parse_monitors(config_setting_t *root, struct conf *c, struct diags *d)
 		parse_source(m, view, &mon->ex, d);
 		parse_hosts(m, view, c->version_ipfix, &mon->ex, d);
 		check_families(&mon->ex, &mon->ex, view, d);
-		for (j = 0; j < c->n_monitors; j++)
-			if (mon->name[0] &&
-			    strcmp(c->monitors[j].name, mon->name) == 0)
-				diag_add(d, DIAG_ERROR, mon->line,
-				    "duplicate monitor %s (first at line %d)",
-				    mon->name, c->monitors[j].line);
+		/* one error per duplicate, naming the first: linear */
+		if (mon->name[0] && (j = keyidx_str(c->monitor_idx, mon->name,
+		    c->n_monitors)) >= 0)
+			diag_add(d, DIAG_ERROR, mon->line,
+			    "duplicate monitor %s (first at line %d)",
+			    mon->name, c->monitors[j].line);
 		c->n_monitors++;
 	}
 }
@@ -451,6 +456,7 @@ parse_slots(config_setting_t *root, struct conf *c, struct diags *d)
 		NULL };
 	static const char *const modes[] = { "packet", "flow", NULL };
 	config_setting_t *l = get_list(root, "slots", 0, d), *s;
+	struct keyidx ids;
 	char view[32];
 	int i, j, n, mode;
 
@@ -458,6 +464,7 @@ parse_slots(config_setting_t *root, struct conf *c, struct diags *d)
 		return;
 	n = config_setting_length(l);
 	c->slots = xcalloc((size_t)n, sizeof(*c->slots));
+	keyidx_init(&ids, (size_t)n);
 	for (i = 0; i < n; i++) {
 		struct conf_slot *sl = &c->slots[c->n_slots];
 
@@ -469,7 +476,7 @@ parse_slots(config_setting_t *root, struct conf *c, struct diags *d)
 			continue;
 		}
 		check_known(s, "a slot", known, d);
-		if (get_uint(s, "id", 0, 255, &sl->id, d) == 0)
+		if (get_uint(s, "id", 0, CONF_SLOT_MAX, &sl->id, d) == 0)
 			diag_add(d, DIAG_ERROR, LINE(s),
 			    "slot needs an id (0..255)");
 		if (get_enum(s, "sequence_mode", modes, &mode, d) == 1)
@@ -477,13 +484,13 @@ parse_slots(config_setting_t *root, struct conf *c, struct diags *d)
 		snprintf(view, sizeof(view), "slot %u", sl->id);
 		parse_hosts(s, view, c->version_ipfix, &sl->ex, d);
 		check_families(&c->sys, &sl->ex, view, d);
-		for (j = 0; j < c->n_slots; j++)
-			if (c->slots[j].id == sl->id)
-				diag_add(d, DIAG_ERROR, sl->line,
-				    "duplicate slot %u (first at line %d)",
-				    sl->id, c->slots[j].line);
+		if ((j = keyidx_num(&ids, sl->id, c->n_slots)) >= 0)
+			diag_add(d, DIAG_ERROR, sl->line,
+			    "duplicate slot %u (first at line %d)",
+			    sl->id, c->slots[j].line);
 		c->n_slots++;
 	}
+	keyidx_free(&ids);
 }
 
 static int

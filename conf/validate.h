@@ -4,11 +4,12 @@
  * the interfaces list (validate_if.c). Internal to the config compiler;
  * the rest of the tree sees conf.h.
  */
-#ifndef CFGD_VALIDATE_H
-#define CFGD_VALIDATE_H
+#ifndef CONF_VALIDATE_H
+#define CONF_VALIDATE_H
 
 #include <libconfig.h>
 #include <stddef.h>
+#include <stdint.h>
 
 #include "conf.h"
 
@@ -34,6 +35,20 @@ config_setting_t *get_group(config_setting_t *parent, const char *name,
 config_setting_t *get_list(config_setting_t *parent, const char *name,
     int arrays, struct diags *d);
 void resolve_path(const char *cwd, const char *in, char *out, size_t len);
+
+struct keyidx {
+	size_t cap;
+	struct keyidx_slot {
+		uint64_t h, num;
+		const char *s;
+		int idx, used;
+	} *v;
+};
+void keyidx_init(struct keyidx *k, size_t n);
+void keyidx_free(struct keyidx *k);
+int keyidx_str(struct keyidx *k, const char *s, int idx);
+int keyidx_num(struct keyidx *k, uint64_t num, int idx);
+int keyidx_find(const struct keyidx *k, const char *s);
 
 /* validate.c */
 extern const char *const direction_names[3]; /* "inbound", "outbound" */

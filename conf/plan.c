@@ -10,7 +10,9 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "bus.h"
 #include "conf.h"
+#include "validate.h"
 #include "fields.h"
 #include "layout.h"
 #include "plan.h"
@@ -272,14 +274,16 @@ make_binding(Netstream__Plan *p, const struct conf *c,
 	b->hosts_from = pstrdup("");
 	b->record = -1;
 	b->sampler = make_sampler(p, c, ifc, dir, d);
-	for (i = 0; i < ifc->n_binds; i++)
-		if (ifc->binds[i].dir == dir)
-			for (int j = 0; j < c->n_monitors; j++)
-				if (strcmp(c->monitors[j].name,
-				    ifc->binds[i].monitor) == 0) {
-					m = &c->monitors[j];
-					bline = ifc->binds[i].line;
-				}
+	for (i = 0; i < ifc->n_binds; i++) {
+		int j;
+
+		if (ifc->binds[i].dir == dir && c->monitor_idx != NULL &&
+		    (j = keyidx_find(c->monitor_idx,
+		    ifc->binds[i].monitor)) >= 0) {
+			m = &c->monitors[j];
+			bline = ifc->binds[i].line;
+		}
+	}
 	if (m != NULL) {
 		snprintf(item, sizeof(item), "monitor %s on %s %s", m->name,
 		    ifc->name, dirname_[dir]);
@@ -484,6 +488,31 @@ add_notices(const struct conf *c, struct diags *d)
  * The effective plan of c, or NULL when c has errors. Not-effective items
  * go both into the plan (for `nsctl show effective`) and into d.
  */
+/*
+ * Every process gets the plan in one bus message (published, or answered
+ * to GET_PLAN): a plan the bus cannot carry would never arrive, and the
+ * group would stay on its old generation, silently. So the validator
+ * refuses it, naming the limit. The margin is for what the store adds
+ * (revision, generation, template ids) and the reply around the plan.
+ */
+static Netstream__Plan *
+plan_check_size(Netstream__Plan *p, struct diags *d)
+{
+	size_t sz = netstream__plan__get_packed_size(p);
+
+	if (sz <= PLAN_MAX_BYTES)
+		return p;
+	diag_add(d, DIAG_ERROR, 0,
+	    "the effective plan is %zu bytes, over the %u bytes a plan may "
+	    "have on the bus (BUS_MAX_CONTROL %u, less room for the reply "
+	    "around it): %zu bindings, %zu slots; the hosts of each view are "
+	    "repeated in every binding that exports to them: fewer "
+	    "interfaces, directions or hosts",
+	    sz, PLAN_MAX_BYTES, BUS_MAX_CONTROL, p->n_bindings, p->n_slots);
+	netstream__plan__free_unpacked(p, NULL);
+	return NULL;
+}
+
 Netstream__Plan *
 plan_compile(const struct conf *c, struct diags *d)
 {
@@ -539,5 +568,5 @@ plan_compile(const struct conf *c, struct diags *d)
 	add_slots(p, c, d);
 	check_hosts(p, c, d);
 	add_notices(c, d);
-	return p;
+	return plan_check_size(p, d);
 }

@@ -4,6 +4,7 @@
  * resolves relative file names.
  */
 #include <libconfig.h>
+#include <stdlib.h>
 #include <string.h>
 
 #include "conf.h"
@@ -204,4 +205,91 @@ resolve_path(const char *cwd, const char *in, char *out, size_t len)
 			ns_strlcpy(out + n + 1, in, len - n - 1);
 		}
 	}
+}
+
+/*
+ * keyidx: the first index seen of each key (a string or a number), in a
+ * table of open addressing sized for the list: the duplicate checks of
+ * lists that have no bound (interfaces, monitors) stay linear.
+ */
+void
+keyidx_init(struct keyidx *k, size_t n)
+{
+	k->cap = 16;
+	while (k->cap < 2 * n)
+		k->cap *= 2;
+	k->v = xcalloc(k->cap, sizeof(*k->v));
+}
+
+void
+keyidx_free(struct keyidx *k)
+{
+	free(k->v);
+	k->v = NULL;
+	k->cap = 0;
+}
+
+static uint64_t
+mix(uint64_t h)
+{
+	h ^= h >> 33;
+	h *= 0xff51afd7ed558ccdULL;
+	h ^= h >> 33;
+	return h;
+}
+
+static int
+keyidx_put(struct keyidx *k, uint64_t h, const char *s, uint64_t num,
+    int idx)
+{
+	size_t i = (size_t)mix(h) & (k->cap - 1);
+
+	for (;; i = (i + 1) & (k->cap - 1)) {
+		if (!k->v[i].used) {
+			k->v[i].used = 1;
+			k->v[i].h = h;
+			k->v[i].s = s;
+			k->v[i].num = num;
+			k->v[i].idx = idx;
+			return -1;
+		}
+		if (k->v[i].h == h && k->v[i].num == num &&
+		    (s == NULL || strcmp(k->v[i].s, s) == 0))
+			return k->v[i].idx;
+	}
+}
+
+/* The first index of key s, or -1 (and s noted as idx's): s must live on. */
+int
+keyidx_str(struct keyidx *k, const char *s, int idx)
+{
+	uint64_t h = 14695981039346656037ULL; /* FNV-1a */
+
+	for (const unsigned char *p = (const unsigned char *)s; *p; p++)
+		h = (h ^ *p) * 1099511628211ULL;
+	return keyidx_put(k, h, s, 0, idx);
+}
+
+int
+keyidx_num(struct keyidx *k, uint64_t num, int idx)
+{
+	return keyidx_put(k, num, NULL, num, idx);
+}
+
+/* A lookup only: the index noted for s, or -1. */
+int
+keyidx_find(const struct keyidx *k, const char *s)
+{
+	uint64_t h = 14695981039346656037ULL;
+	size_t i;
+
+	if (k->cap == 0)
+		return -1;
+	for (const unsigned char *p = (const unsigned char *)s; *p; p++)
+		h = (h ^ *p) * 1099511628211ULL;
+	for (i = (size_t)mix(h) & (k->cap - 1); k->v[i].used;
+	    i = (i + 1) & (k->cap - 1))
+		if (k->v[i].h == h && strcmp(k->v[i].s, s) == 0)
+			return k->v[i].idx;
+	return -1;
 }

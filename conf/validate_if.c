@@ -16,12 +16,7 @@
 static int
 find_monitor(const struct conf *c, const char *name)
 {
-	int i;
-
-	for (i = 0; i < c->n_monitors; i++)
-		if (strcmp(c->monitors[i].name, name) == 0)
-			return i;
-	return -1;
+	return c->monitor_idx ? keyidx_find(c->monitor_idx, name) : -1;
 }
 
 /* The first number of an interface name is its slot (GE1/0/0 -> 1). */
@@ -36,7 +31,7 @@ slot_of_name(const char *name, unsigned *slot)
 	if (*p == '\0')
 		return -1;
 	v = strtoul(p, NULL, 10);
-	if (v > 255)
+	if (v > CONF_SLOT_MAX)
 		return -1;
 	*slot = (unsigned)v;
 	return 0;
@@ -110,7 +105,7 @@ parse_iface(config_setting_t *g, const char *cwd, struct conf *c,
 	if (get_str(g, "name", ifc->name, sizeof(ifc->name) - 1, d) == 0)
 		diag_add(d, DIAG_ERROR, ifc->line,
 		    "interface needs a name (like \"GigabitEthernet1/0/0\")");
-	if (get_uint(g, "slot", 0, 255, &ifc->slot, d) == 0 && ifc->name[0] &&
+	if (get_uint(g, "slot", 0, CONF_SLOT_MAX, &ifc->slot, d) == 0 && ifc->name[0] &&
 	    slot_of_name(ifc->name, &ifc->slot) == -1)
 		diag_add(d, DIAG_ERROR, ifc->line,
 		    "interface %s: no slot, and its name has no slot number: "
@@ -185,12 +180,16 @@ parse_interfaces(config_setting_t *root, const char *cwd, struct conf *c,
     struct diags *d)
 {
 	config_setting_t *l = get_list(root, "interfaces", 0, d), *g;
+	struct keyidx names, ifindexes, devices;
 	int i, j, n;
 
 	if (l == NULL)
 		return;
 	n = config_setting_length(l);
 	c->ifaces = xcalloc((size_t)n, sizeof(*c->ifaces));
+	keyidx_init(&names, (size_t)n);
+	keyidx_init(&ifindexes, (size_t)n);
+	keyidx_init(&devices, (size_t)n);
 	for (i = 0; i < n; i++) {
 		struct conf_iface *ifc = &c->ifaces[c->n_ifaces];
 
@@ -202,24 +201,28 @@ parse_interfaces(config_setting_t *root, const char *cwd, struct conf *c,
 			continue;
 		}
 		parse_iface(g, cwd, c, ifc, d);
-		for (j = 0; j < c->n_ifaces; j++) {
-			if (ifc->name[0] &&
-			    strcmp(c->ifaces[j].name, ifc->name) == 0)
-				diag_add(d, DIAG_ERROR, ifc->line,
-				    "duplicate interface %s (first at line %d)",
-				    ifc->name, c->ifaces[j].line);
-			if (ifc->ifindex && c->ifaces[j].ifindex == ifc->ifindex)
-				diag_add(d, DIAG_ERROR, ifc->line,
-				    "interface %s: ifindex %u already used by "
-				    "%s",
-				    ifc->name, ifc->ifindex, c->ifaces[j].name);
-			if (ifc->device[0] &&
-			    strcmp(c->ifaces[j].device, ifc->device) == 0)
-				diag_add(d, DIAG_ERROR, ifc->line,
-				    "interface %s: device %s already captured "
-				    "by %s",
-				    ifc->name, ifc->device, c->ifaces[j].name);
-		}
+		/*
+		 * one error per duplicate, naming the first holder: hashed,
+		 * so 10k interfaces on one device give 9999 errors, not 50M
+		 */
+		if (ifc->name[0] &&
+		    (j = keyidx_str(&names, ifc->name, c->n_ifaces)) >= 0)
+			diag_add(d, DIAG_ERROR, ifc->line,
+			    "duplicate interface %s (first at line %d)",
+			    ifc->name, c->ifaces[j].line);
+		if (ifc->ifindex &&
+		    (j = keyidx_num(&ifindexes, ifc->ifindex, c->n_ifaces)) >= 0)
+			diag_add(d, DIAG_ERROR, ifc->line,
+			    "interface %s: ifindex %u already used by %s",
+			    ifc->name, ifc->ifindex, c->ifaces[j].name);
+		if (ifc->device[0] &&
+		    (j = keyidx_str(&devices, ifc->device, c->n_ifaces)) >= 0)
+			diag_add(d, DIAG_ERROR, ifc->line,
+			    "interface %s: device %s already captured by %s",
+			    ifc->name, ifc->device, c->ifaces[j].name);
 		c->n_ifaces++;
 	}
+	keyidx_free(&names);
+	keyidx_free(&ifindexes);
+	keyidx_free(&devices);
 }
