@@ -29,6 +29,7 @@ struct proc {
 	struct bus_endpoints ep;
 	void *ctx, *sub, *stats, *req, *query;
 	int64_t next_stats, next_flush, next_req;
+	int done_told; /* stats went out once the captures' end was acked */
 	uint64_t bad[BUS_ERR_MAX], plans_applied, plans_ignored;
 	uint64_t bad_plans[PLAN_BAD_MAX];
 };
@@ -38,6 +39,7 @@ on_signal(int sig)
 {
 	(void)sig;
 	quit = 1;
+	wake_signal(); /* ends the poll it may have come just before */
 }
 
 /* How long an exiting sampled waits for exportd's acks. */
@@ -242,6 +244,20 @@ publish_stats(struct proc *pr)
 	stats_clear(&st);
 }
 
+/*
+ * The captures ended and exportd acknowledged every batch: said in the
+ * stats at once, not at the next interval (nsctl run ends on it).
+ */
+static void
+tell_done(struct proc *pr)
+{
+	int done = pr->s.all_eof && pr->s.ho.held == 0;
+
+	if (done && !pr->done_told)
+		publish_stats(pr);
+	pr->done_told = done;
+}
+
 static void
 timers(struct proc *pr)
 {
@@ -249,6 +265,9 @@ timers(struct proc *pr)
 	unsigned iv = pr->s.plan && pr->s.plan->stats_interval_ms ?
 	    pr->s.plan->stats_interval_ms : 1000;
 
+	/* the proxy (re)connected: what it missed goes out now */
+	if (xpub_joined(pr->stats))
+		pr->next_stats = now;
 	if (now >= pr->next_flush) {
 		/* partial batches leave at least every 200 ms */
 		if (pr->s.plan != NULL)
@@ -303,7 +322,7 @@ at_eof(struct proc *pr)
 static void
 run(struct proc *pr, int exit_at_eof)
 {
-	zmq_pollitem_t it[4];
+	zmq_pollitem_t it[6];
 	int wait, n;
 
 	while (!quit) {
@@ -322,16 +341,20 @@ run(struct proc *pr, int exit_at_eof)
 			}
 		}
 		timers(pr);
+		tell_done(pr);
 		n = 0;
 		it[n++] = (zmq_pollitem_t){ pr->sub, 0, ZMQ_POLLIN, 0 };
 		it[n++] = (zmq_pollitem_t){ pr->s.ho.acks, 0, ZMQ_POLLIN, 0 };
+		it[n++] = (zmq_pollitem_t){ pr->stats, 0, ZMQ_POLLIN, 0 };
+		it[n++] = (zmq_pollitem_t){ NULL, wake_open(), ZMQ_POLLIN, 0 };
 		if (pr->query) /* nsctl display cache */
 			it[n++] = (zmq_pollitem_t){ pr->query, 0, ZMQ_POLLIN,
 				0 };
 		if (pr->req)
 			it[n++] = (zmq_pollitem_t){ pr->req, 0, ZMQ_POLLIN, 0 };
-		if (wait > 0)
+		if (wait > 0 && !quit)
 			zmq_poll(it, n, wait);
+		wake_drain();
 	}
 }
 
@@ -343,7 +366,7 @@ open_bus(struct proc *pr)
 	zmq_setsockopt(pr->sub, ZMQ_SUBSCRIBE, "plan", 4);
 	bus_connect(pr->sub, pr->ep.plan);
 	ho_open(&pr->s.ho, pr->ctx, &pr->ep, pr->s.id, &quit);
-	pr->stats = bus_socket(pr->ctx, ZMQ_PUB, 0);
+	pr->stats = stats_socket(pr->ctx);
 	bus_connect(pr->stats, pr->ep.stats_in);
 	pr->query = query_open(pr->ctx, &pr->ep, pr->s.id);
 }
@@ -388,6 +411,8 @@ main(int argc, char **argv)
 	log_init(name, getenv("NETSTREAMD_DEBUG") != NULL);
 	pr.s.id = (unsigned)slot;
 	bus_endpoints_init(&pr.ep, bus_run_dir(rflag));
+	if (wake_open() == -1)
+		fatal("pipe");
 	memset(&sa, 0, sizeof(sa));
 	sa.sa_handler = on_signal;
 	sigaction(SIGINT, &sa, NULL);
