@@ -8,10 +8,12 @@
 #include <errno.h>
 #include <getopt.h>
 #include <libgen.h>
+#include <poll.h>
 #include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/inotify.h>
 #include <sys/prctl.h>
 #include <sys/stat.h>
 #include <sys/wait.h>
@@ -26,6 +28,8 @@
 
 #define MAX_CHILDREN 64
 #define BACKOFF_MAX_MS 30000
+#define READY_WAIT_MS 2000 /* sampled waits this long for exportd's sockets */
+#define IDLE_WAKE_MS 1000  /* no event: the loop still runs this often */
 
 struct child {
 	char name[32];
@@ -51,6 +55,15 @@ struct group {
 	Netstream__Stats *st[MAX_CHILDREN];
 	int run_mode;
 	unsigned exportd_restarts;
+	/*
+	 * Events instead of sleeps: a child's death and a stop signal
+	 * write to a pipe (wake_signal); an inotify watch on the socket
+	 * directories says when cfgd has bound (ino -1: stat() polling);
+	 * exportd's first stats say it listens.
+	 */
+	int ino;
+	unsigned cfgd_bound; /* its endpoints made since it started, a bit each */
+	int exportd_heard;   /* stats from the exportd last started */
 };
 
 static volatile sig_atomic_t stop_flag;
@@ -58,8 +71,120 @@ static volatile sig_atomic_t stop_flag;
 static void
 on_signal(int sig)
 {
-	(void)sig;
-	stop_flag = 1;
+	if (sig != SIGCHLD)
+		stop_flag = 1;
+	wake_signal();
+}
+
+/* The file of an ipc:// endpoint, NULL for tcp:// and the like. */
+static const char *
+ipc_path(const char *endpoint)
+{
+	return strncmp(endpoint, "ipc://", 6) == 0 ? endpoint + 6 : NULL;
+}
+
+static int
+same_name(const char *path, const char *name)
+{
+	const char *b = strrchr(path, '/');
+
+	return strcmp(b != NULL ? b + 1 : path, name) == 0;
+}
+
+/* Watches the directory an ipc endpoint's socket is made in. */
+static void
+watch_endpoint(struct group *g, const char *path)
+{
+	char dir[BUS_ENDPOINT_MAX];
+
+	if (g->ino == -1 || path == NULL)
+		return;
+	ns_strlcpy(dir, path, sizeof(dir));
+	if (inotify_add_watch(g->ino, dirname(dir), IN_CREATE | IN_MOVED_TO) ==
+	    -1) {
+		log_warn("inotify %s: polling instead", dir);
+		close(g->ino);
+		g->ino = -1;
+	}
+}
+
+/*
+ * The endpoints cfgd binds, in its order: once the last is made, the
+ * others listen (a tcp one counts as made).
+ */
+#define CFGD_EPS 4
+
+static const char *
+cfgd_ep(const struct group *g, int i)
+{
+	const struct bus_endpoints *ep = &g->n->ep;
+	const char *e[CFGD_EPS] = { ep->control, ep->plan, ep->stats_in,
+		ep->stats };
+
+	return i < CFGD_EPS ? ipc_path(e[i]) : NULL;
+}
+
+static int
+cfgd_bound(const struct group *g)
+{
+	struct stat st;
+	int i;
+
+	for (i = 0; i < CFGD_EPS; i++)
+		if (cfgd_ep(g, i) != NULL &&
+		    (g->ino != -1 ? !(g->cfgd_bound & (1u << i)) :
+		    stat(cfgd_ep(g, i), &st) == -1))
+			return 0;
+	return 1;
+}
+
+/* The sockets made since the last look. */
+static void
+read_inotify(struct group *g)
+{
+	char buf[4096] __attribute__((aligned(__alignof__(struct inotify_event))));
+	ssize_t len;
+	char *p;
+	int i;
+
+	if (g->ino == -1)
+		return;
+	while ((len = read(g->ino, buf, sizeof(buf))) > 0)
+		for (p = buf; p < buf + len;
+		    p += sizeof(struct inotify_event) +
+		    ((struct inotify_event *)p)->len) {
+			const struct inotify_event *ev =
+			    (const struct inotify_event *)p;
+
+			if (ev->len == 0)
+				continue;
+			for (i = 0; i < CFGD_EPS; i++)
+				if (cfgd_ep(g, i) != NULL &&
+				    same_name(cfgd_ep(g, i), ev->name))
+					g->cfgd_bound |= 1u << i;
+		}
+}
+
+/*
+ * Sleeps until an event: a child died, a signal, a socket was made, a
+ * message on one of socks (n of them), or ms passed. Returns at once
+ * when a wake is already pending.
+ */
+static void
+wait_event(struct group *g, void **socks, int n, long ms)
+{
+	zmq_pollitem_t it[4];
+	int k = 0, i;
+
+	for (i = 0; i < n && i < 2; i++)
+		it[k++] = (zmq_pollitem_t){ socks[i], 0, ZMQ_POLLIN, 0 };
+	it[k++] = (zmq_pollitem_t){ NULL, wake_open(), ZMQ_POLLIN, 0 };
+	if (g->ino != -1)
+		it[k++] = (zmq_pollitem_t){ NULL, g->ino, ZMQ_POLLIN, 0 };
+	if (!stop_flag)
+		zmq_poll(it, k, ms < 0 ? 0 : ms);
+	wake_drain();
+	read_inotify(g);
 }
 
 static struct child *
@@ -122,6 +247,10 @@ child_start(struct group *g, struct child *c)
 	}
 	c->pid = pid;
 	c->started = mono_ms();
+	if (strcmp(c->name, "cfgd") == 0)
+		g->cfgd_bound = 0;
+	if (strcmp(c->name, "exportd") == 0)
+		g->exportd_heard = 0;
 	log_info("started %s%s%s (pid %d)", c->name, c->slot[0] ? " --slot " : "",
 	    c->slot, (int)pid);
 }
@@ -181,6 +310,61 @@ reap(struct group *g)
 	}
 }
 
+/*
+ * exportd listens: its first stats come after it bound its sockets (a
+ * socket file alone does not say so: bind() makes it before listen()).
+ */
+static int
+exportd_ready(struct group *g)
+{
+	struct child *x = child_find(g, "exportd", "");
+
+	if (x == NULL || g->exportd_heard)
+		return 1;
+	if (x->started == 0)
+		return 0; /* it starts in this round, after the sampled */
+	/* not waited on for ever: sampled's sockets reconnect by themselves */
+	return mono_ms() - x->started >= READY_WAIT_MS;
+}
+
+/*
+ * A sampled starts once exportd listens: its batches and acks then
+ * connect at once, not after ZeroMQ's reconnect interval (100 ms).
+ */
+static int
+may_start(struct group *g, const struct child *c)
+{
+	return strcmp(c->name, "sampled") != 0 || exportd_ready(g);
+}
+
+/* ms until the next child is due (IDLE_WAKE_MS at most). */
+static long
+next_due(struct group *g)
+{
+	int64_t t = mono_ms() + IDLE_WAKE_MS, now = mono_ms();
+	int i;
+
+	for (i = 0; i < g->nc; i++) {
+		struct child *c = &g->c[i];
+
+		if (!c->wanted || c->pid != 0)
+			continue;
+		if (c->next_start < t && c->next_start > now)
+			t = c->next_start;
+		else if (c->next_start <= now && !may_start(g, c)) {
+			/* waits for exportd: its socket, or the bound on it */
+			struct child *x = child_find(g, "exportd", "");
+
+			if (x != NULL && x->started != 0 &&
+			    x->started + READY_WAIT_MS < t)
+				t = x->started + READY_WAIT_MS;
+		}
+	}
+	if (g->pub != NULL && g->next_stats < t)
+		t = g->next_stats;
+	return t > now ? (long)(t - now) : 0;
+}
+
 static void
 start_due(struct group *g)
 {
@@ -190,7 +374,7 @@ start_due(struct group *g)
 		struct child *c = &g->c[i];
 
 		if (c->wanted && c->pid == 0 && mono_ms() >= c->next_start &&
-		    !stop_flag)
+		    !stop_flag && may_start(g, c))
 			child_start(g, c);
 		else if (!c->wanted && c->pid > 0 && c->next_start >= 0) {
 			log_info("stopping %s slot %s (removed from the plan)",
@@ -233,16 +417,26 @@ follow_plan(struct group *g, Netstream__Plan *p)
 	}
 }
 
+/*
+ * Waits until cfgd has bound its sockets: told by inotify (a socket file
+ * left by an earlier cfgd is not taken for it), by stat() without
+ * inotify. -1 when cfgd died first or ms passed.
+ */
 static int
-wait_socket(const char *path, int ms)
+wait_cfgd(struct group *g, struct child *c, int ms)
 {
-	struct stat st;
 	int64_t end = mono_ms() + ms;
 
-	while (mono_ms() < end) {
-		if (stat(path, &st) == 0)
+	while (mono_ms() < end && !stop_flag) {
+		/* all of them: a SUB that connects before its PUB binds
+		 * retries only after ZeroMQ's reconnect interval, and misses
+		 * what is published meanwhile */
+		if (cfgd_bound(g))
 			return 0;
-		usleep(50000);
+		reap(g);
+		if (c->pid == 0)
+			return -1;
+		wait_event(g, NULL, 0, g->ino == -1 ? 20 : end - mono_ms());
 	}
 	return -1;
 }
@@ -253,6 +447,8 @@ request(struct group *g, Netstream__ControlRequest *rq,
 {
 	return nsctl_request(g->n, rq, env);
 }
+
+static void open_bus(struct group *g);
 
 /* Commits the file (always for run; for up only when nothing is). */
 static int
@@ -267,6 +463,9 @@ bootstrap(struct group *g, int always)
 	rq.verb = NETSTREAM__VERB__GET_PLAN;
 	if ((rc = request(g, &rq, &env)) != 0)
 		return rc;
+	/* cfgd answers once all its sockets listen: ours connect now, at
+	 * once, not after a refused connect and ZeroMQ's reconnect interval */
+	open_bus(g);
 	if (env->reply->status == 0 && !always) {
 		follow_plan(g, env->reply->plan);
 		env->reply->plan = NULL;
@@ -303,6 +502,9 @@ keep_stats(struct group *g, Netstream__Stats *s)
 			if (g->st[i])
 				netstream__stats__free_unpacked(g->st[i], NULL);
 			g->st[i] = s;
+			if (strcmp(s->process, "exportd") == 0 &&
+			    s->pid == g->c[i].pid)
+				g->exportd_heard = 1;
 			log_debug("stats of %s slot %u pid %d kept as #%d",
 			    s->process, s->slot, s->pid, i);
 			return;
@@ -355,7 +557,9 @@ sum(const Netstream__Stats *s, const char *name)
 /*
  * run: every capture ended and exportd acknowledged every batch pushed
  * (after a restart of exportd its records_in counts only what it took
- * since, so the acks, not that count, say when all is out).
+ * since, so the acks, not that count, say when all is out). An ack means
+ * the export packets left: sampled publishes its stats the moment the
+ * last one comes, so this is known at once.
  */
 static int
 run_done(struct group *g, uint64_t *pushed, uint64_t *in)
@@ -393,6 +597,7 @@ static void
 stop_all(struct group *g, const char *name, int ms)
 {
 	int64_t end = mono_ms() + ms;
+	struct pollfd pfd = { wake_open(), POLLIN, 0 };
 	int i, alive;
 
 	for (i = 0; i < g->nc; i++)
@@ -400,14 +605,17 @@ stop_all(struct group *g, const char *name, int ms)
 			g->c[i].wanted = 0;
 			kill(g->c[i].pid, SIGTERM);
 		}
-	do {
+	for (;;) {
 		reap(g);
 		for (alive = 0, i = 0; i < g->nc; i++)
 			if (strcmp(g->c[i].name, name) == 0 && g->c[i].pid > 0)
 				alive = 1;
-		if (alive)
-			usleep(20000);
-	} while (alive && mono_ms() < end);
+		if (!alive || mono_ms() >= end)
+			break;
+		/* woken by SIGCHLD */
+		poll(&pfd, 1, (int)(end - mono_ms()));
+		wake_drain();
+	}
 	for (i = 0; i < g->nc; i++)
 		if (strcmp(g->c[i].name, name) == 0 && g->c[i].pid > 0) {
 			log_warnx("%s did not stop in time: killed", name);
@@ -552,7 +760,7 @@ group_main(struct nsctl *n, int run_mode)
 	char exe[1024], err[256];
 	ssize_t len;
 	uint64_t pushed = 0, in = 0;
-	int rc = 0, i, done_rounds = 0;
+	int rc = 0, i;
 
 	memset(&g, 0, sizeof(g));
 	g.n = n;
@@ -565,34 +773,39 @@ group_main(struct nsctl *n, int run_mode)
 		fprintf(stderr, "nsctl: %s\n", err);
 		return EXIT_INVALID;
 	}
+	if (wake_open() == -1)
+		fatal("pipe");
+	g.ino = inotify_init1(IN_NONBLOCK | IN_CLOEXEC);
+	for (i = 0; i < CFGD_EPS; i++)
+		watch_endpoint(&g, cfgd_ep(&g, i));
 	memset(&sa, 0, sizeof(sa));
 	sa.sa_handler = on_signal;
+	sa.sa_flags = SA_RESTART;
 	sigaction(SIGINT, &sa, NULL);
 	sigaction(SIGTERM, &sa, NULL);
+	sigaction(SIGCHLD, &sa, NULL);
 	log_init("nsctl", getenv("NETSTREAMD_DEBUG") != NULL);
 	child_want(&g, "cfgd", "");
 	child_start(&g, &g.c[0]);
-	if (wait_socket(n->ep.control + 6, 10000) == -1) {
+	if (wait_cfgd(&g, &g.c[0], 10000) == -1) {
 		fprintf(stderr, "nsctl: cfgd did not come up\n");
 		rc = EXIT_UNREACHABLE;
 		goto out;
 	}
-	open_bus(&g);
 	if ((rc = bootstrap(&g, run_mode)) != 0)
 		goto out;
 	child_want(&g, "exportd", "");
 	while (!stop_flag) {
+		void *socks[2] = { g.plan_sub, g.stats_sub };
+
 		/* the latest stats first: a child that died is judged by them */
 		read_bus(&g);
 		reap(&g);
 		start_due(&g);
 		publish_group(&g);
-		if (run_mode && run_done(&g, &pushed, &in)) {
-			/* two rounds, so exportd's last packets are out */
-			if (++done_rounds >= 2)
-				break;
-		}
-		usleep(run_mode ? 50000 : 100000);
+		if (run_mode && run_done(&g, &pushed, &in))
+			break;
+		wait_event(&g, socks, 2, next_due(&g));
 	}
 	log_info("stopping the group");
 	/* sampled waits up to its hand-over wait for exportd's last acks,
@@ -600,6 +813,7 @@ group_main(struct nsctl *n, int run_mode)
 	stop_all(&g, "sampled", sampled_stop_ms());
 	read_bus(&g);
 	stop_all(&g, "exportd", 15000);
+	read_bus(&g); /* exportd's count after its drain, if it came by now */
 	stop_all(&g, "cfgd", 5000);
 	if (run_mode) {
 		/* exportd's count after it drained, against what was pushed */
@@ -633,6 +847,8 @@ out:
 		zmq_close(g.pub);
 		zmq_ctx_term(g.ctx);
 	}
+	if (g.ino != -1)
+		close(g.ino);
 	return rc;
 }
 
