@@ -180,7 +180,11 @@ publish_stats(struct proc *pr)
 
 	snprintf(slot, sizeof(slot), "%u", s->id);
 	stats_begin(&st, "sampled", s->id, s->plan ? s->plan->generation : 0);
+	for (i = 0; i < s->ncap; i++) /* the kernel's count since the last */
+		s->dropped += live_drops(&s->cap[i]);
 	stats_add(&st, "packets_received", s->received, NULL, NULL, NULL, NULL);
+	/* live: what the kernel could not put in a full ring */
+	stats_add(&st, "packets_dropped", s->dropped, NULL, NULL, NULL, NULL);
 	stats_add(&st, "packets_ipv6", s->ipv6, NULL, NULL, NULL, NULL);
 	stats_add(&st, "packets_ipv4", s->ipv4, NULL, NULL, NULL, NULL);
 	stats_add(&st, "packets_other", s->other, NULL, NULL, NULL, NULL);
@@ -319,10 +323,14 @@ at_eof(struct proc *pr)
 	publish_stats(pr);
 }
 
+#define LIVE_POLL_MAX 64 /* live captures polled (more: read every tick) */
+
 static void
 run(struct proc *pr, int exit_at_eof)
 {
-	zmq_pollitem_t it[6];
+	zmq_pollitem_t it[6 + LIVE_POLL_MAX];
+	int fds[LIVE_POLL_MAX];
+	size_t i, nfd;
 	int wait, n;
 
 	while (!quit) {
@@ -352,6 +360,11 @@ run(struct proc *pr, int exit_at_eof)
 				0 };
 		if (pr->req)
 			it[n++] = (zmq_pollitem_t){ pr->req, 0, ZMQ_POLLIN, 0 };
+		/* live: a ring block handed over wakes the loop */
+		nfd = capture_fds(&pr->s, fds, LIVE_POLL_MAX);
+		for (i = 0; i < nfd; i++)
+			it[n++] = (zmq_pollitem_t){ NULL, fds[i], ZMQ_POLLIN,
+				0 };
 		if (wait > 0 && !quit)
 			zmq_poll(it, n, wait);
 		wake_drain();
@@ -425,8 +438,10 @@ main(int argc, char **argv)
 	quit = 0;
 	stop_end = mono_ms() + handover_wait_ms();
 	ho_set_deadline(&pr.s.ho, stop_end);
-	if (pr.s.plan != NULL)
+	if (pr.s.plan != NULL) {
+		live_drain(&pr.s); /* what came before the stop is counted */
 		slot_close(&pr.s, END_FORCED);
+	}
 	/* what exportd has not acknowledged yet may still need pushing */
 	if (ho_drain(&pr.s.ho, (int)(stop_end > mono_ms() ?
 	    stop_end - mono_ms() : 0)) == -1) {
