@@ -760,6 +760,7 @@ group_main(struct nsctl *n, int run_mode)
 	char exe[1024], err[256];
 	ssize_t len;
 	uint64_t pushed = 0, in = 0;
+	struct child *c;
 	int rc = 0, i;
 
 	memset(&g, 0, sizeof(g));
@@ -814,6 +815,18 @@ group_main(struct nsctl *n, int run_mode)
 	read_bus(&g);
 	stop_all(&g, "exportd", 15000);
 	read_bus(&g); /* exportd's count after its drain, if it came by now */
+	/*
+	 * cfgd only sets a flag on SIGTERM: one that comes just before its
+	 * poll is seen when the poll times out (200 ms). Letting go of our
+	 * stats subscription after the signal wakes that poll (its XPUB
+	 * gets the unsubscription), so it sees the flag at once.
+	 */
+	if ((c = child_find(&g, "cfgd", "")) != NULL && c->pid > 0)
+		kill(c->pid, SIGTERM);
+	if (g.stats_sub != NULL) {
+		zmq_close(g.stats_sub);
+		g.stats_sub = NULL;
+	}
 	stop_all(&g, "cfgd", 5000);
 	if (run_mode) {
 		/* exportd's count after it drained, against what was pushed */
@@ -843,7 +856,8 @@ out:
 		netstream__plan__free_unpacked(g.plan, NULL);
 	if (g.ctx) {
 		zmq_close(g.plan_sub);
-		zmq_close(g.stats_sub);
+		if (g.stats_sub != NULL)
+			zmq_close(g.stats_sub);
 		zmq_close(g.pub);
 		zmq_ctx_term(g.ctx);
 	}
