@@ -14,10 +14,12 @@
 #include <linux/if_packet.h>
 #include <net/ethernet.h>
 #include <net/if.h>
+#include <net/if_arp.h>
 #include <poll.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/ioctl.h>
 #include <sys/mman.h>
 #include <sys/socket.h>
 #include <unistd.h>
@@ -34,12 +36,14 @@
 #define LIVE_FRAME 2048		  /* the ring's nominal frame (V3: a unit) */
 
 /*
- * The filter: IPv6, also behind one or two VLAN tags still in the frame
- * (the kernel usually strips the outer tag into the packet's metadata,
- * where the filter does not see it: such a frame reads as untagged).
+ * The filter: IPv6, on Ethernet also behind one or two VLAN tags still in
+ * the frame (the kernel usually strips the outer tag into the packet's
+ * metadata, where the filter does not see it: such a frame reads as
+ * untagged). A device without Ethernet headers (tun, PPP, GRE) is read
+ * from its network header on.
  */
-static const char live_filter[] =
-    "ip6 or (vlan and (ip6 or (vlan and ip6)))";
+static const char filter_eth[] = "ip6 or (vlan and (ip6 or (vlan and ip6)))";
+static const char filter_raw[] = "ip6";
 
 struct live {
 	int fd;
@@ -52,19 +56,19 @@ struct live {
 
 /* The filter as kernel code, cut at LIVE_SNAPLEN bytes. */
 static int
-attach_filter(int fd, char *err, size_t errlen)
+attach_filter(int fd, int dlt, char *err, size_t errlen)
 {
 	struct bpf_program prog;
 	struct sock_fprog fp;
-	pcap_t *dead = pcap_open_dead(DLT_EN10MB, LIVE_SNAPLEN);
+	pcap_t *dead = pcap_open_dead(dlt, LIVE_SNAPLEN);
 	int rc = -1;
 
 	if (dead == NULL) {
 		snprintf(err, errlen, "pcap_open_dead failed");
 		return -1;
 	}
-	if (pcap_compile(dead, &prog, live_filter, 1, PCAP_NETMASK_UNKNOWN) ==
-	    -1) {
+	if (pcap_compile(dead, &prog, dlt == DLT_EN10MB ? filter_eth :
+	    filter_raw, 1, PCAP_NETMASK_UNKNOWN) == -1) {
 		snprintf(err, errlen, "filter: %s", pcap_geterr(dead));
 		pcap_close(dead);
 		return -1;
@@ -100,9 +104,26 @@ ring_geometry(struct tpacket_req3 *r, unsigned ring_kb)
 	r->tp_retire_blk_tov = LIVE_BLOCK_MS;
 }
 
+/* Ethernet (and loopback) frames as they are; other links from IP on. */
 static int
-open_ring(struct live *lv, const char *device, unsigned ring_kb, char *err,
-    size_t errlen)
+link_dlt(const char *device)
+{
+	struct ifreq ifr;
+	int fd = socket(AF_INET6, SOCK_DGRAM | SOCK_CLOEXEC, 0), t = -1;
+
+	memset(&ifr, 0, sizeof(ifr));
+	ns_strlcpy(ifr.ifr_name, device, sizeof(ifr.ifr_name));
+	if (fd != -1 && ioctl(fd, SIOCGIFHWADDR, &ifr) == 0)
+		t = ifr.ifr_hwaddr.sa_family;
+	if (fd != -1)
+		close(fd);
+	return t == ARPHRD_ETHER || t == ARPHRD_LOOPBACK || t == -1 ?
+	    DLT_EN10MB : DLT_RAW;
+}
+
+static int
+open_ring(struct live *lv, const char *device, unsigned ring_kb, int dlt,
+    char *err, size_t errlen)
 {
 	struct sockaddr_ll sll = { .sll_family = AF_PACKET };
 	int v = TPACKET_V3;
@@ -112,11 +133,12 @@ open_ring(struct live *lv, const char *device, unsigned ring_kb, char *err,
 		return -1;
 	}
 	/* no protocol until the filter is on: nothing unfiltered queues */
-	if ((lv->fd = socket(AF_PACKET, SOCK_RAW | SOCK_CLOEXEC, 0)) == -1) {
+	if ((lv->fd = socket(AF_PACKET, (dlt == DLT_EN10MB ? SOCK_RAW :
+	    SOCK_DGRAM) | SOCK_CLOEXEC, 0)) == -1) {
 		snprintf(err, errlen, "socket: %s", strerror(errno));
 		return -1;
 	}
-	if (attach_filter(lv->fd, err, errlen) == -1)
+	if (attach_filter(lv->fd, dlt, err, errlen) == -1)
 		return -1;
 	if (setsockopt(lv->fd, SOL_PACKET, PACKET_VERSION, &v, sizeof(v)) ==
 	    -1) {
@@ -170,8 +192,8 @@ live_open(struct capture *c, const char *device, unsigned ring_kb,
 
 	lv->fd = -1;
 	c->lv = lv;
-	c->dlt = DLT_EN10MB;
-	if (open_ring(lv, device, ring_kb, err, errlen) == -1) {
+	c->dlt = link_dlt(device);
+	if (open_ring(lv, device, ring_kb, c->dlt, err, errlen) == -1) {
 		live_close(c);
 		return -1;
 	}
@@ -234,8 +256,8 @@ one_packet(struct slot *s, struct capture *c, const struct tpacket3_hdr *h)
 	ph.ts.tv_usec = h->tp_nsec / 1000;
 	ph.caplen = h->tp_snaplen;
 	ph.len = h->tp_len;
-	if ((h->tp_status & TP_STATUS_VLAN_VALID) && h->tp_snaplen >= 12 &&
-	    h->tp_snaplen <= LIVE_SNAPLEN) {
+	if ((h->tp_status & TP_STATUS_VLAN_VALID) && c->dlt == DLT_EN10MB &&
+	    h->tp_snaplen >= 12 && h->tp_snaplen <= LIVE_SNAPLEN) {
 		uint16_t tpid = (h->tp_status & TP_STATUS_VLAN_TPID_VALID) ?
 		    h->hv1.tp_vlan_tpid : ETHERTYPE_VLAN;
 
