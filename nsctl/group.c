@@ -13,9 +13,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <sys/inotify.h>
 #include <sys/prctl.h>
-#include <sys/stat.h>
 #include <sys/wait.h>
 #include <unistd.h>
 #include <zmq.h>
@@ -57,13 +55,11 @@ struct group {
 	unsigned exportd_restarts;
 	/*
 	 * Events instead of sleeps: a child's death and a stop signal
-	 * write to a pipe (wake_signal); an inotify watch on the socket
-	 * directories says when cfgd has bound (ino -1: stat() polling);
-	 * exportd's first stats say it listens.
+	 * write to a pipe (wake_signal); sockwatch.c says when cfgd has
+	 * bound; exportd's first stats say it listens.
 	 */
-	int ino;
-	unsigned cfgd_bound; /* its endpoints made since it started, a bit each */
-	int exportd_heard;   /* stats from the exportd last started */
+	struct sockwatch sw;
+	int exportd_heard; /* stats from the exportd last started */
 };
 
 static volatile sig_atomic_t stop_flag;
@@ -74,95 +70,6 @@ on_signal(int sig)
 	if (sig != SIGCHLD)
 		stop_flag = 1;
 	wake_signal();
-}
-
-/* The file of an ipc:// endpoint, NULL for tcp:// and the like. */
-static const char *
-ipc_path(const char *endpoint)
-{
-	return strncmp(endpoint, "ipc://", 6) == 0 ? endpoint + 6 : NULL;
-}
-
-static int
-same_name(const char *path, const char *name)
-{
-	const char *b = strrchr(path, '/');
-
-	return strcmp(b != NULL ? b + 1 : path, name) == 0;
-}
-
-/* Watches the directory an ipc endpoint's socket is made in. */
-static void
-watch_endpoint(struct group *g, const char *path)
-{
-	char dir[BUS_ENDPOINT_MAX];
-
-	if (g->ino == -1 || path == NULL)
-		return;
-	ns_strlcpy(dir, path, sizeof(dir));
-	if (inotify_add_watch(g->ino, dirname(dir), IN_CREATE | IN_MOVED_TO) ==
-	    -1) {
-		log_warn("inotify %s: polling instead", dir);
-		close(g->ino);
-		g->ino = -1;
-	}
-}
-
-/*
- * The endpoints cfgd binds, in its order: once the last is made, the
- * others listen (a tcp one counts as made).
- */
-#define CFGD_EPS 4
-
-static const char *
-cfgd_ep(const struct group *g, int i)
-{
-	const struct bus_endpoints *ep = &g->n->ep;
-	const char *e[CFGD_EPS] = { ep->control, ep->plan, ep->stats_in,
-		ep->stats };
-
-	return i < CFGD_EPS ? ipc_path(e[i]) : NULL;
-}
-
-static int
-cfgd_bound(const struct group *g)
-{
-	struct stat st;
-	int i;
-
-	for (i = 0; i < CFGD_EPS; i++)
-		if (cfgd_ep(g, i) != NULL &&
-		    (g->ino != -1 ? !(g->cfgd_bound & (1u << i)) :
-		    stat(cfgd_ep(g, i), &st) == -1))
-			return 0;
-	return 1;
-}
-
-/* The sockets made since the last look. */
-static void
-read_inotify(struct group *g)
-{
-	char buf[4096] __attribute__((aligned(__alignof__(struct inotify_event))));
-	ssize_t len;
-	char *p;
-	int i;
-
-	if (g->ino == -1)
-		return;
-	while ((len = read(g->ino, buf, sizeof(buf))) > 0)
-		for (p = buf; p < buf + len;
-		    p += sizeof(struct inotify_event) +
-		    ((struct inotify_event *)p)->len) {
-			const struct inotify_event *ev =
-			    (const struct inotify_event *)p;
-
-			if (ev->len == 0)
-				continue;
-			for (i = 0; i < CFGD_EPS; i++)
-				if (cfgd_ep(g, i) != NULL &&
-				    same_name(cfgd_ep(g, i), ev->name))
-					g->cfgd_bound |= 1u << i;
-		}
 }
 
 /*
@@ -179,12 +86,12 @@ wait_event(struct group *g, void **socks, int n, long ms)
 	for (i = 0; i < n && i < 2; i++)
 		it[k++] = (zmq_pollitem_t){ socks[i], 0, ZMQ_POLLIN, 0 };
 	it[k++] = (zmq_pollitem_t){ NULL, wake_open(), ZMQ_POLLIN, 0 };
-	if (g->ino != -1)
-		it[k++] = (zmq_pollitem_t){ NULL, g->ino, ZMQ_POLLIN, 0 };
+	if (g->sw.ino != -1)
+		it[k++] = (zmq_pollitem_t){ NULL, g->sw.ino, ZMQ_POLLIN, 0 };
 	if (!stop_flag)
 		zmq_poll(it, k, ms < 0 ? 0 : ms);
 	wake_drain();
-	read_inotify(g);
+	sockwatch_read(&g->sw);
 }
 
 static struct child *
@@ -248,7 +155,7 @@ child_start(struct group *g, struct child *c)
 	c->pid = pid;
 	c->started = mono_ms();
 	if (strcmp(c->name, "cfgd") == 0)
-		g->cfgd_bound = 0;
+		sockwatch_reset(&g->sw);
 	if (strcmp(c->name, "exportd") == 0)
 		g->exportd_heard = 0;
 	log_info("started %s%s%s (pid %d)", c->name, c->slot[0] ? " --slot " : "",
@@ -431,12 +338,12 @@ wait_cfgd(struct group *g, struct child *c, int ms)
 		/* all of them: a SUB that connects before its PUB binds
 		 * retries only after ZeroMQ's reconnect interval, and misses
 		 * what is published meanwhile */
-		if (cfgd_bound(g))
+		if (sockwatch_cfgd_bound(&g->sw))
 			return 0;
 		reap(g);
 		if (c->pid == 0)
 			return -1;
-		wait_event(g, NULL, 0, g->ino == -1 ? 20 : end - mono_ms());
+		wait_event(g, NULL, 0, g->sw.ino == -1 ? 20 : end - mono_ms());
 	}
 	return -1;
 }
@@ -776,9 +683,7 @@ group_main(struct nsctl *n, int run_mode)
 	}
 	if (wake_open() == -1)
 		fatal("pipe");
-	g.ino = inotify_init1(IN_NONBLOCK | IN_CLOEXEC);
-	for (i = 0; i < CFGD_EPS; i++)
-		watch_endpoint(&g, cfgd_ep(&g, i));
+	sockwatch_open(&g.sw, &n->ep);
 	memset(&sa, 0, sizeof(sa));
 	sa.sa_handler = on_signal;
 	sa.sa_flags = SA_RESTART;
@@ -861,8 +766,7 @@ out:
 		zmq_close(g.pub);
 		zmq_ctx_term(g.ctx);
 	}
-	if (g.ino != -1)
-		close(g.ino);
+	sockwatch_close(&g.sw);
 	return rc;
 }
 
