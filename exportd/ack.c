@@ -276,8 +276,10 @@ ack_accept(struct exportd *xd, const Netstream__FlowBatch *b)
 {
 	struct xslot *x;
 
-	if (b->epoch == 0)
+	if (b->epoch == 0) {
+		xd->untracked = 1;
 		return 1; /* an untracked one-shot batch */
+	}
 	x = xslot_get(xd, b->slot);
 	if (!x->known || b->epoch != x->epoch) {
 		if (!epoch_starts(xd, x, b))
@@ -299,6 +301,26 @@ ack_accept(struct exportd *xd, const Netstream__FlowBatch *b)
 		return 0;
 	}
 	x->expect++;
+	x->ended = b->final;
+	return 1;
+}
+
+/*
+ * Every sender this exportd heard from has handed over its final batch
+ * (captures ended, or it stopped): nothing more comes, so a stopping
+ * exportd need not wait for the PULL to stay quiet. Batches without an
+ * epoch say nothing of their sender: then it waits.
+ */
+int
+ack_senders_ended(const struct exportd *xd)
+{
+	size_t i;
+
+	if (xd->untracked || xd->n_xslots == 0)
+		return 0;
+	for (i = 0; i < xd->n_xslots; i++)
+		if (xd->xslots[i]->known && !xd->xslots[i]->ended)
+			return 0;
 	return 1;
 }
 

@@ -19,9 +19,12 @@
 #include "util.h"
 
 #define BATCHES_PER_WAKE 256 /* then timers and sends get their turn */
-#define DRAIN_QUIET_MS 200   /* at exit: the PULL stayed empty this long */
+#define DRAIN_QUIET_MS 200   /* at exit: the PULL stayed empty this long,
+				 unless every sender said it ended */
 #define EXIT_SEND_MS 2000    /* at exit: how long blocked sends may retry */
-#define MAX_POLL (2 + 64)
+#define POLL_UDP 5 /* the first UDP socket's item; before: PULL, SUB,
+			  the XPUBs, the signals' pipe */
+#define MAX_POLL (POLL_UDP + 64)
 
 static volatile sig_atomic_t quit;
 
@@ -30,6 +33,7 @@ on_signal(int sig)
 {
 	(void)sig;
 	quit = 1;
+	wake_signal(); /* ends the poll it may have come just before */
 }
 
 /* -h/--help: to stdout, exit 0; a bad command line: to stderr, exit 2 */
@@ -190,8 +194,8 @@ open_bus(struct exportd *xd)
 	xd->ctx = zmq_ctx_new();
 	xd->pull = bus_socket(xd->ctx, ZMQ_PULL, BUS_MAX_FLOWS);
 	xd->sub = bus_socket(xd->ctx, ZMQ_SUB, BUS_MAX_CONTROL);
-	xd->pub = bus_socket(xd->ctx, ZMQ_PUB, 0);
-	xd->acks = bus_socket(xd->ctx, ZMQ_PUB, 0);
+	xd->pub = stats_socket(xd->ctx);
+	xd->acks = stats_socket(xd->ctx); /* an XPUB too: senders join */
 	zmq_setsockopt(xd->sub, ZMQ_SUBSCRIBE, "plan", 4);
 	if (bus_bind(xd->pull, xd->ep.flows) == -1)
 		fatalx("cannot bind %s (is another exportd running?)",
@@ -233,7 +237,10 @@ fetch_plan(struct exportd *xd)
 	zmq_close(req);
 }
 
-/* zmq_poll items: PULL, SUB, then the UDP sockets (errors, POLLOUT). */
+/*
+ * zmq_poll items: PULL, SUB, the acks and stats XPUBs, then the UDP
+ * sockets (errors, POLLOUT).
+ */
 static int
 poll_items(struct exportd *xd, zmq_pollitem_t *it)
 {
@@ -244,6 +251,10 @@ poll_items(struct exportd *xd, zmq_pollitem_t *it)
 	it[n++] = (zmq_pollitem_t){ xd->pull, 0,
 		(short)(send_backlogged(xd) ? 0 : ZMQ_POLLIN), 0 };
 	it[n++] = (zmq_pollitem_t){ xd->sub, 0, ZMQ_POLLIN, 0 };
+	/* subscribers that join: a sender's acks, the proxy's stats */
+	it[n++] = (zmq_pollitem_t){ xd->acks, 0, ZMQ_POLLIN, 0 };
+	it[n++] = (zmq_pollitem_t){ xd->pub, 0, ZMQ_POLLIN, 0 };
+	it[n++] = (zmq_pollitem_t){ NULL, wake_open(), ZMQ_POLLIN, 0 };
 	for (i = 0; i < xd->n_socks && n < MAX_POLL; i++) {
 		struct xsock *s = xd->socks[i];
 
@@ -301,18 +312,32 @@ run(struct exportd *xd)
 			next_stats = now + xd->prm.stats_ms;
 		}
 		n = poll_items(xd, it);
-		if (zmq_poll(it, n, poll_timeout(xd, now, next_stats)) == -1)
+		if (quit ||
+		    zmq_poll(it, n, poll_timeout(xd, now, next_stats)) == -1)
 			continue;
+		wake_drain();
 		if (it[1].revents & ZMQ_POLLIN)
 			recv_plans(xd);
+		/* an ack published before a sender's subscription reached
+		 * us was lost to it: every slot's ack goes out again now */
+		if ((it[2].revents & ZMQ_POLLIN) && xpub_joined(xd->acks))
+			xd->next_beat = 0;
+		if ((it[3].revents & ZMQ_POLLIN) && xpub_joined(xd->pub))
+			xd->stats_now = 1;
 		for (i = 0; i < BATCHES_PER_WAKE && !send_backlogged(xd) &&
 		    recv_batch(xd); i++)
 			;
-		for (i = 2; i < n; i++)
+		for (i = POLL_UDP; i < n; i++)
 			if (it[i].revents & ZMQ_POLLERR)
 				errqueue_fd(xd, it[i].fd);
 		dest_close_old(xd, mono_ms());
 		send_flush_all(xd);
+		if (xd->stats_now) {
+			/* a final batch: the count goes out before its ack,
+			 * so whoever ends on the ack has it */
+			xd->stats_now = 0;
+			stats_send(xd);
+		}
 		ack_publish(xd, mono_ms());
 	}
 }
@@ -332,8 +357,11 @@ drain_and_flush(struct exportd *xd)
 			quiet = mono_ms() + DRAIN_QUIET_MS;
 			continue;
 		}
-		if (zmq_poll(&it, 1, 20) > 0 && recv_batch(xd))
+		if (zmq_poll(&it, 1, ack_senders_ended(xd) ? 0 : 20) > 0 &&
+		    recv_batch(xd))
 			quiet = mono_ms() + DRAIN_QUIET_MS;
+		else if (ack_senders_ended(xd))
+			break; /* nothing waits, and nothing more comes */
 		send_flush_all(xd);
 		ack_publish(xd, mono_ms());
 	}
@@ -374,6 +402,8 @@ main(int argc, char **argv)
 		usage(2);
 	bus_endpoints_init(&xd.ep, bus_run_dir(rflag));
 	params_default(&xd.prm);
+	if (wake_open() == -1)
+		fatal("pipe");
 	memset(&sa, 0, sizeof(sa));
 	sa.sa_handler = on_signal;
 	sigaction(SIGINT, &sa, NULL);

@@ -192,6 +192,7 @@ struct xslot {
 	struct xd_pent *pent;
 	/* a sender whose first batches failed their check (ack.c) */
 	uint64_t cand_epoch, cand_next;
+	int ended; /* the last batch taken was its sender's final one */
 };
 
 struct tstat {
@@ -219,6 +220,7 @@ struct exportd {
 	uint64_t batches, records_in, bad[BAD_MAX];
 	uint64_t bad_plans[PLAN_BAD_MAX];
 	int stats_now; /* publish at once (a final batch was exported) */
+	int untracked; /* batches without a hand-over epoch came */
 	struct out *spare; /* free packet buffers */
 	/* the hand-over (ack.c) */
 	void *acks;
@@ -240,6 +242,7 @@ int ack_accept(struct exportd *xd, const Netstream__FlowBatch *b);
 void ack_dest_init(struct exportd *xd, struct dest *d);
 void ack_out_done(struct exportd *xd, struct out *o);
 void ack_publish(struct exportd *xd, int64_t now);
+int ack_senders_ended(const struct exportd *xd);
 
 /* exportd.c */
 void xd_count_bad(struct exportd *xd, enum xd_bad why);

@@ -18,5 +18,7 @@ int stats_publish(void *sock, Netstream__Stats *s);
 void stats_clear(Netstream__Stats *s);
 uint64_t stats_get(const Netstream__Stats *s, const char *name,
     const char *k1, const char *v1);
+void *stats_socket(void *ctx);
+int xpub_joined(void *xpub);
 
 #endif

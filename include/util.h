@@ -29,5 +29,8 @@ int64_t mono_us(void);
 int read_file_limited(const char *path, size_t limit, char **out, size_t *len,
     char *errbuf, size_t errlen);
 int mkdir_private(const char *path, char *errbuf, size_t errlen);
+int wake_open(void);
+void wake_signal(void);
+void wake_drain(void);
 
 #endif

@@ -79,6 +79,35 @@ stats_publish(void *sock, Netstream__Stats *s)
 	return bus_send(sock, topic, &env, ZMQ_DONTWAIT);
 }
 
+/*
+ * A stats publisher that hears its subscribers come: an XPUB, which
+ * publishes as a PUB does. What a PUB publishes before the subscription
+ * of a new peer reached it is dropped; with this, the publisher publishes
+ * again when it comes (xpub_joined), instead of at its next interval.
+ */
+void *
+stats_socket(void *ctx)
+{
+	void *s = bus_socket(ctx, ZMQ_XPUB, 256);
+
+	/* every subscription, also one for a topic another peer has */
+	zmq_setsockopt(s, ZMQ_XPUB_VERBOSE, &(int){ 1 }, sizeof(int));
+	return s;
+}
+
+/* Reads the subscription messages of an XPUB: 1 when one subscribed. */
+int
+xpub_joined(void *xpub)
+{
+	char buf[256];
+	int n, joined = 0;
+
+	while ((n = zmq_recv(xpub, buf, sizeof(buf), ZMQ_DONTWAIT)) >= 0)
+		if (n >= 1 && buf[0] == 1)
+			joined = 1;
+	return joined;
+}
+
 void
 stats_clear(Netstream__Stats *s)
 {

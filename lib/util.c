@@ -120,6 +120,43 @@ mono_us(void)
 	return (int64_t)ts.tv_sec * 1000000 + ts.tv_nsec / 1000;
 }
 
+/*
+ * The self-pipe: a signal handler calls wake_signal(), and the process
+ * polls wake_open()'s descriptor beside its sockets, so a signal that
+ * comes just before a poll still ends it at once (a flag alone is seen
+ * only when the poll times out).
+ */
+static int wake_fds[2] = { -1, -1 };
+
+int
+wake_open(void)
+{
+	if (wake_fds[0] == -1 && pipe2(wake_fds, O_CLOEXEC | O_NONBLOCK) == -1)
+		return -1;
+	return wake_fds[0];
+}
+
+/* Async-signal-safe. */
+void
+wake_signal(void)
+{
+	int e = errno;
+
+	if (wake_fds[1] != -1)
+		(void)!write(wake_fds[1], "", 1);
+	errno = e;
+}
+
+void
+wake_drain(void)
+{
+	char buf[64];
+
+	if (wake_fds[0] != -1)
+		while (read(wake_fds[0], buf, sizeof(buf)) > 0)
+			;
+}
+
 int64_t
 mono_ms(void)
 {

@@ -8,12 +8,12 @@
 #include <errno.h>
 #include <getopt.h>
 #include <libgen.h>
+#include <poll.h>
 #include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/prctl.h>
-#include <sys/stat.h>
 #include <sys/wait.h>
 #include <unistd.h>
 #include <zmq.h>
@@ -28,6 +28,8 @@
 /* cfgd, exportd and a sampled for every slot id the validator allows */
 #define MAX_CHILDREN (2 + CONF_SLOT_MAX + 1)
 #define BACKOFF_MAX_MS 30000
+#define READY_WAIT_MS 2000 /* sampled waits this long for exportd's sockets */
+#define IDLE_WAKE_MS 1000  /* no event: the loop still runs this often */
 
 struct child {
 	char name[32];
@@ -53,6 +55,13 @@ struct group {
 	Netstream__Stats *st[MAX_CHILDREN];
 	int run_mode;
 	unsigned exportd_restarts;
+	/*
+	 * Events instead of sleeps: a child's death and a stop signal
+	 * write to a pipe (wake_signal); sockwatch.c says when cfgd has
+	 * bound; exportd's first stats say it listens.
+	 */
+	struct sockwatch sw;
+	int exportd_heard; /* stats from the exportd last started */
 };
 
 static volatile sig_atomic_t stop_flag;
@@ -60,8 +69,31 @@ static volatile sig_atomic_t stop_flag;
 static void
 on_signal(int sig)
 {
-	(void)sig;
-	stop_flag = 1;
+	if (sig != SIGCHLD)
+		stop_flag = 1;
+	wake_signal();
+}
+
+/*
+ * Sleeps until an event: a child died, a signal, a socket was made, a
+ * message on one of socks (n of them), or ms passed. Returns at once
+ * when a wake is already pending.
+ */
+static void
+wait_event(struct group *g, void **socks, int n, long ms)
+{
+	zmq_pollitem_t it[4];
+	int k = 0, i;
+
+	for (i = 0; i < n && i < 2; i++)
+		it[k++] = (zmq_pollitem_t){ socks[i], 0, ZMQ_POLLIN, 0 };
+	it[k++] = (zmq_pollitem_t){ NULL, wake_open(), ZMQ_POLLIN, 0 };
+	if (g->sw.ino != -1)
+		it[k++] = (zmq_pollitem_t){ NULL, g->sw.ino, ZMQ_POLLIN, 0 };
+	if (!stop_flag)
+		zmq_poll(it, k, ms < 0 ? 0 : ms);
+	wake_drain();
+	sockwatch_read(&g->sw);
 }
 
 static struct child *
@@ -144,6 +176,10 @@ child_start(struct group *g, struct child *c)
 	}
 	c->pid = pid;
 	c->started = mono_ms();
+	if (strcmp(c->name, "cfgd") == 0)
+		sockwatch_reset(&g->sw);
+	if (strcmp(c->name, "exportd") == 0)
+		g->exportd_heard = 0;
 	log_info("started %s%s%s (pid %d)", c->name, c->slot[0] ? " --slot " : "",
 	    c->slot, (int)pid);
 }
@@ -203,6 +239,61 @@ reap(struct group *g)
 	}
 }
 
+/*
+ * exportd listens: its first stats come after it bound its sockets (a
+ * socket file alone does not say so: bind() makes it before listen()).
+ */
+static int
+exportd_ready(struct group *g)
+{
+	struct child *x = child_find(g, "exportd", "");
+
+	if (x == NULL || g->exportd_heard)
+		return 1;
+	if (x->started == 0)
+		return 0; /* it starts in this round, after the sampled */
+	/* not waited on for ever: sampled's sockets reconnect by themselves */
+	return mono_ms() - x->started >= READY_WAIT_MS;
+}
+
+/*
+ * A sampled starts once exportd listens: its batches and acks then
+ * connect at once, not after ZeroMQ's reconnect interval (100 ms).
+ */
+static int
+may_start(struct group *g, const struct child *c)
+{
+	return strcmp(c->name, "sampled") != 0 || exportd_ready(g);
+}
+
+/* ms until the next child is due (IDLE_WAKE_MS at most). */
+static long
+next_due(struct group *g)
+{
+	int64_t t = mono_ms() + IDLE_WAKE_MS, now = mono_ms();
+	int i;
+
+	for (i = 0; i < g->nc; i++) {
+		struct child *c = &g->c[i];
+
+		if (!c->wanted || c->pid != 0)
+			continue;
+		if (c->next_start < t && c->next_start > now)
+			t = c->next_start;
+		else if (c->next_start <= now && !may_start(g, c)) {
+			/* waits for exportd: its socket, or the bound on it */
+			struct child *x = child_find(g, "exportd", "");
+
+			if (x != NULL && x->started != 0 &&
+			    x->started + READY_WAIT_MS < t)
+				t = x->started + READY_WAIT_MS;
+		}
+	}
+	if (g->pub != NULL && g->next_stats < t)
+		t = g->next_stats;
+	return t > now ? (long)(t - now) : 0;
+}
+
 static void
 start_due(struct group *g)
 {
@@ -212,7 +303,7 @@ start_due(struct group *g)
 		struct child *c = &g->c[i];
 
 		if (c->wanted && c->pid == 0 && mono_ms() >= c->next_start &&
-		    !stop_flag)
+		    !stop_flag && may_start(g, c))
 			child_start(g, c);
 		else if (!c->wanted && c->pid > 0 && c->next_start >= 0) {
 			log_info("stopping %s slot %s (removed from the plan)",
@@ -255,16 +346,26 @@ follow_plan(struct group *g, Netstream__Plan *p)
 	}
 }
 
+/*
+ * Waits until cfgd has bound its sockets: told by inotify (a socket file
+ * left by an earlier cfgd is not taken for it), by stat() without
+ * inotify. -1 when cfgd died first or ms passed.
+ */
 static int
-wait_socket(const char *path, int ms)
+wait_cfgd(struct group *g, struct child *c, int ms)
 {
-	struct stat st;
 	int64_t end = mono_ms() + ms;
 
-	while (mono_ms() < end) {
-		if (stat(path, &st) == 0)
+	while (mono_ms() < end && !stop_flag) {
+		/* all of them: a SUB that connects before its PUB binds
+		 * retries only after ZeroMQ's reconnect interval, and misses
+		 * what is published meanwhile */
+		if (sockwatch_cfgd_bound(&g->sw))
 			return 0;
-		usleep(50000);
+		reap(g);
+		if (c->pid == 0)
+			return -1;
+		wait_event(g, NULL, 0, g->sw.ino == -1 ? 20 : end - mono_ms());
 	}
 	return -1;
 }
@@ -275,6 +376,8 @@ request(struct group *g, Netstream__ControlRequest *rq,
 {
 	return nsctl_request(g->n, rq, env);
 }
+
+static void open_bus(struct group *g);
 
 /* Commits the file (always for run; for up only when nothing is). */
 static int
@@ -289,6 +392,9 @@ bootstrap(struct group *g, int always)
 	rq.verb = NETSTREAM__VERB__GET_PLAN;
 	if ((rc = request(g, &rq, &env)) != 0)
 		return rc;
+	/* cfgd answers once all its sockets listen: ours connect now, at
+	 * once, not after a refused connect and ZeroMQ's reconnect interval */
+	open_bus(g);
 	if (env->reply->status == 0 && !always) {
 		follow_plan(g, env->reply->plan);
 		env->reply->plan = NULL;
@@ -325,6 +431,9 @@ keep_stats(struct group *g, Netstream__Stats *s)
 			if (g->st[i])
 				netstream__stats__free_unpacked(g->st[i], NULL);
 			g->st[i] = s;
+			if (strcmp(s->process, "exportd") == 0 &&
+			    s->pid == g->c[i].pid)
+				g->exportd_heard = 1;
 			log_debug("stats of %s slot %u pid %d kept as #%d",
 			    s->process, s->slot, s->pid, i);
 			return;
@@ -377,7 +486,9 @@ sum(const Netstream__Stats *s, const char *name)
 /*
  * run: every capture ended and exportd acknowledged every batch pushed
  * (after a restart of exportd its records_in counts only what it took
- * since, so the acks, not that count, say when all is out).
+ * since, so the acks, not that count, say when all is out). An ack means
+ * the export packets left: sampled publishes its stats the moment the
+ * last one comes, so this is known at once.
  */
 static int
 run_done(struct group *g, uint64_t *pushed, uint64_t *in)
@@ -415,6 +526,7 @@ static void
 stop_all(struct group *g, const char *name, int ms)
 {
 	int64_t end = mono_ms() + ms;
+	struct pollfd pfd = { wake_open(), POLLIN, 0 };
 	int i, alive;
 
 	for (i = 0; i < g->nc; i++)
@@ -422,14 +534,17 @@ stop_all(struct group *g, const char *name, int ms)
 			g->c[i].wanted = 0;
 			kill(g->c[i].pid, SIGTERM);
 		}
-	do {
+	for (;;) {
 		reap(g);
 		for (alive = 0, i = 0; i < g->nc; i++)
 			if (strcmp(g->c[i].name, name) == 0 && g->c[i].pid > 0)
 				alive = 1;
-		if (alive)
-			usleep(20000);
-	} while (alive && mono_ms() < end);
+		if (!alive || mono_ms() >= end)
+			break;
+		/* woken by SIGCHLD */
+		poll(&pfd, 1, (int)(end - mono_ms()));
+		wake_drain();
+	}
 	for (i = 0; i < g->nc; i++)
 		if (strcmp(g->c[i].name, name) == 0 && g->c[i].pid > 0) {
 			log_warnx("%s did not stop in time: killed", name);
@@ -574,7 +689,8 @@ group_main(struct nsctl *n, int run_mode)
 	char exe[1024], err[256];
 	ssize_t len;
 	uint64_t pushed = 0, in = 0;
-	int rc = 0, i, done_rounds = 0;
+	struct child *c;
+	int rc = 0, i;
 
 	memset(&g, 0, sizeof(g));
 	g.n = n;
@@ -587,34 +703,37 @@ group_main(struct nsctl *n, int run_mode)
 		fprintf(stderr, "nsctl: %s\n", err);
 		return EXIT_INVALID;
 	}
+	if (wake_open() == -1)
+		fatal("pipe");
+	sockwatch_open(&g.sw, &n->ep);
 	memset(&sa, 0, sizeof(sa));
 	sa.sa_handler = on_signal;
+	sa.sa_flags = SA_RESTART;
 	sigaction(SIGINT, &sa, NULL);
 	sigaction(SIGTERM, &sa, NULL);
+	sigaction(SIGCHLD, &sa, NULL);
 	log_init("nsctl", getenv("NETSTREAMD_DEBUG") != NULL);
 	child_want(&g, "cfgd", "");
 	child_start(&g, &g.c[0]);
-	if (wait_socket(n->ep.control + 6, 10000) == -1) {
+	if (wait_cfgd(&g, &g.c[0], 10000) == -1) {
 		fprintf(stderr, "nsctl: cfgd did not come up\n");
 		rc = EXIT_UNREACHABLE;
 		goto out;
 	}
-	open_bus(&g);
 	if ((rc = bootstrap(&g, run_mode)) != 0)
 		goto out;
 	child_want(&g, "exportd", "");
 	while (!stop_flag) {
+		void *socks[2] = { g.plan_sub, g.stats_sub };
+
 		/* the latest stats first: a child that died is judged by them */
 		read_bus(&g);
 		reap(&g);
 		start_due(&g);
 		publish_group(&g);
-		if (run_mode && run_done(&g, &pushed, &in)) {
-			/* two rounds, so exportd's last packets are out */
-			if (++done_rounds >= 2)
-				break;
-		}
-		usleep(run_mode ? 50000 : 100000);
+		if (run_mode && run_done(&g, &pushed, &in))
+			break;
+		wait_event(&g, socks, 2, next_due(&g));
 	}
 	log_info("stopping the group");
 	/* sampled waits up to its hand-over wait for exportd's last acks,
@@ -622,6 +741,19 @@ group_main(struct nsctl *n, int run_mode)
 	stop_all(&g, "sampled", sampled_stop_ms());
 	read_bus(&g);
 	stop_all(&g, "exportd", 15000);
+	read_bus(&g); /* exportd's count after its drain, if it came by now */
+	/*
+	 * cfgd only sets a flag on SIGTERM: one that comes just before its
+	 * poll is seen when the poll times out (200 ms). Letting go of our
+	 * stats subscription after the signal wakes that poll (its XPUB
+	 * gets the unsubscription), so it sees the flag at once.
+	 */
+	if ((c = child_find(&g, "cfgd", "")) != NULL && c->pid > 0)
+		kill(c->pid, SIGTERM);
+	if (g.stats_sub != NULL) {
+		zmq_close(g.stats_sub);
+		g.stats_sub = NULL;
+	}
 	stop_all(&g, "cfgd", 5000);
 	if (run_mode) {
 		/* exportd's count after it drained, against what was pushed */
@@ -651,10 +783,12 @@ out:
 		netstream__plan__free_unpacked(g.plan, NULL);
 	if (g.ctx) {
 		zmq_close(g.plan_sub);
-		zmq_close(g.stats_sub);
+		if (g.stats_sub != NULL)
+			zmq_close(g.stats_sub);
 		zmq_close(g.pub);
 		zmq_ctx_term(g.ctx);
 	}
+	sockwatch_close(&g.sw);
 	return rc;
 }
 

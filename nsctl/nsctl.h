@@ -53,4 +53,17 @@ int cmd_keygen(struct nsctl *n, int argc, char **argv);
 int cmd_up(struct nsctl *n, int argc, char **argv);
 int cmd_run(struct nsctl *n, int argc, char **argv);
 
+/* sockwatch.c: cfgd's sockets, made (control, plan, stats-in, stats) */
+#define SOCKWATCH_EPS 4
+struct sockwatch {
+	const struct bus_endpoints *ep;
+	int ino;       /* inotify, -1: stat() instead */
+	unsigned made; /* one bit per endpoint, since the last reset */
+};
+void sockwatch_open(struct sockwatch *w, const struct bus_endpoints *ep);
+void sockwatch_close(struct sockwatch *w);
+void sockwatch_reset(struct sockwatch *w);
+void sockwatch_read(struct sockwatch *w);
+int sockwatch_cfgd_bound(const struct sockwatch *w);
+
 #endif

@@ -1,7 +1,8 @@
 /*
- * capture.c: libpcap captures of a slot's interfaces: capture files
- * (merged by time, as fast as possible or in real time) and live devices
- * (one handle per enabled direction), decoded and handed to the caches.
+ * capture.c: the captures of a slot's interfaces: capture files through
+ * libpcap (merged by time, as fast as possible or in real time) and live
+ * devices (live.c: one socket for both directions), decoded and handed
+ * to the caches.
  */
 #include <stdio.h>
 #include <stdlib.h>
@@ -30,7 +31,7 @@ open_file(struct capture *c, const char *path, char *ebuf)
 
 int
 capture_open(struct capture *c, const Netstream__Interface *pi, int dir,
-    int live_dir, char *err, size_t errlen)
+    char *err, size_t errlen)
 {
 	char ebuf[PCAP_ERRBUF_SIZE];
 
@@ -38,59 +39,55 @@ capture_open(struct capture *c, const Netstream__Interface *pi, int dir,
 	c->bidx_dir[0] = c->bidx_dir[1] = -1;
 	c->rs_idx = -1;
 	ns_strlcpy(c->name, pi->name, sizeof(c->name));
-	if (pi->file[0]) {
+	c->bidx = c->bidx_out = -1;
+	if (!pi->file[0]) {
+		c->dir = dir;
+		ns_strlcpy(c->source, pi->device, sizeof(c->source));
+		if (live_open(c, pi->device, pi->buffer_kb, ebuf,
+		    sizeof(ebuf)) == 0)
+			return 0;
+	} else {
 		c->is_file = 1;
 		c->realtime = pi->realtime;
 		c->dir = (int)pi->file_direction;
 		ns_strlcpy(c->source, pi->file, sizeof(c->source));
-		c->pc = open_file(c, pi->file, ebuf);
-		/* libpcap reads pcapng but not its packets' direction flags */
-		if (c->pc != NULL && pcapng_is_pcapng(pi->file) &&
-		    pcapng_flags_open(&c->ng, pi->file, ebuf,
-		    sizeof(ebuf)) == -1) {
-			pcap_close(c->pc);
-			free(c->iobuf);
-			c->pc = NULL;
-			c->iobuf = NULL;
-		}
-	} else {
-		c->dir = dir;
-		ns_strlcpy(c->source, pi->device, sizeof(c->source));
-		if ((c->pc = pcap_create(pi->device, ebuf)) != NULL) {
-			pcap_set_snaplen(c->pc, 256);
-			pcap_set_immediate_mode(c->pc, 1);
-			pcap_set_buffer_size(c->pc, (int)pi->buffer_kb * 1024);
-			if (pcap_activate(c->pc) < 0) {
-				snprintf(ebuf, sizeof(ebuf), "%s",
-				    pcap_geterr(c->pc));
+		if ((c->pc = open_file(c, pi->file, ebuf)) != NULL) {
+			/* libpcap reads pcapng but not its packets' direction
+			 * flags: they are read beside it */
+			if (pcapng_is_pcapng(pi->file) &&
+			    pcapng_flags_open(&c->ng, pi->file, ebuf,
+			    sizeof(ebuf)) == -1) {
 				pcap_close(c->pc);
+				free(c->iobuf);
 				c->pc = NULL;
-			} else if (pcap_setdirection(c->pc, live_dir) == -1 ||
-			    pcap_setnonblock(c->pc, 1, ebuf) == -1) {
-				snprintf(ebuf, sizeof(ebuf), "%s",
-				    pcap_geterr(c->pc));
-				pcap_close(c->pc);
-				c->pc = NULL;
+				c->iobuf = NULL;
+			} else {
+				c->dlt = pcap_datalink(c->pc);
+				return 0;
 			}
 		}
 	}
-	if (c->pc == NULL) {
-		snprintf(err, errlen, "%s (%s): %s", pi->name, c->source, ebuf);
-		return -1;
-	}
-	c->dlt = pcap_datalink(c->pc);
-	return 0;
+	snprintf(err, errlen, "%s (%s): %s", pi->name, c->source, ebuf);
+	return -1;
+}
+
+int
+capture_is_open(const struct capture *c)
+{
+	return c->pc != NULL || c->lv != NULL;
 }
 
 void
 capture_close(struct capture *c)
 {
-	/* a capture moved to a new plan has pc NULL: its buffer went along */
+	/* a capture moved to a new plan has pc and lv NULL: its buffer and
+	 * ring went along */
 	if (c->pc != NULL) {
 		pcap_close(c->pc); /* closes the FILE; then its buffer can go */
 		free(c->iobuf);
 		pcapng_flags_close(&c->ng);
 	}
+	live_close(c);
 	c->pc = NULL;
 	c->iobuf = NULL;
 }
@@ -134,12 +131,13 @@ count_len(struct slot *s, uint32_t len)
  * binding whose cache takes it, or NULL; *ts is the slot clock at it.
  */
 static struct binding *
-classify(struct slot *s, struct capture *c, const struct pcap_pkthdr *h,
-    const u_char *data, struct pkt *pk, int64_t *ts)
+classify(struct slot *s, struct capture *c, int bidx,
+    const struct pcap_pkthdr *h, const u_char *data, struct pkt *pk,
+    int64_t *ts)
 {
 	int64_t t = (int64_t)h->ts.tv_sec * 1000 + h->ts.tv_usec / 1000;
 	struct binding *b;
-	int r, bidx = c->bidx;
+	int r;
 
 	if (s->boot_ms == 0)
 		s->boot_ms = t;
@@ -148,9 +146,9 @@ classify(struct slot *s, struct capture *c, const struct pcap_pkthdr *h,
 	s->clock_ms = *ts = t;
 	s->received++;
 	c->received++;
-	if (c->bidx >= 0) {
-		s->b[c->bidx].cnt.packets++;
-		s->b[c->bidx].cnt.bytes += h->len;
+	if (bidx >= 0) {
+		s->b[bidx].cnt.packets++;
+		s->b[bidx].cnt.bytes += h->len;
 	}
 	r = decode_packet(c->dlt, data, h->caplen, pk);
 	if (r == DEC_IPV4) {
@@ -199,31 +197,20 @@ tick(struct slot *s, int64_t ts)
 		age_all(s);
 }
 
-static void
-handle(struct slot *s, struct capture *c, const struct pcap_pkthdr *h,
-    const u_char *data)
+/* A packet of a live device, into the binding of its direction. */
+void
+capture_live_packet(struct slot *s, struct capture *c,
+    const struct pcap_pkthdr *h, const u_char *data, int outbound)
 {
 	struct binding *b;
 	struct pkt pk;
 	int64_t ts;
 
-	b = classify(s, c, h, data, &pk, &ts);
+	b = classify(s, c, outbound ? c->bidx_out : c->bidx, h, data, &pk,
+	    &ts);
 	if (b != NULL)
 		cache_packet(s, b, &pk, (uint32_t)(ts - s->boot_ms));
 	tick(s, ts);
-}
-
-struct live_ctx {
-	struct slot *s;
-	struct capture *c;
-};
-
-static void
-live_packet(u_char *arg, const struct pcap_pkthdr *h, const u_char *data)
-{
-	struct live_ctx *lc = (struct live_ctx *)arg;
-
-	handle(lc->s, lc->c, h, data);
 }
 
 static void
@@ -342,7 +329,8 @@ burst(struct slot *s, int *wait)
 				*wait = 50;
 			break;
 		}
-		x->b = classify(s, c, c->hdr, c->data, &x->pk, &x->ts);
+		x->b = classify(s, c, c->bidx, c->hdr, c->data, &x->pk,
+		    &x->ts);
 		x->c = c;
 		x->idx = c->nread;
 		c->pending = 0;
@@ -380,9 +368,23 @@ burst(struct slot *s, int *wait)
 	return n;
 }
 
+/* The descriptors of the live captures, to poll beside the bus. */
+size_t
+capture_fds(struct slot *s, int *fds, size_t max)
+{
+	size_t i, n = 0;
+
+	for (i = 0; i < s->ncap && n < max; i++)
+		if (s->cap[i].lv != NULL)
+			fds[n++] = live_fd(&s->cap[i]);
+	return n;
+}
+
 /*
  * Processes up to budget packets. Returns the ms the caller may sleep
- * (0: more work is ready), -1 when every capture file has ended.
+ * (0: more work is ready; live, until the next aging tick: the caller
+ * polls the live descriptors meanwhile), -1 when every capture file has
+ * ended.
  */
 int
 capture_run(struct slot *s, int budget)
@@ -392,16 +394,11 @@ capture_run(struct slot *s, int budget)
 	int n = 0, live = 0, wait = 0;
 
 	for (i = 0; i < s->ncap; i++) {
-		struct live_ctx lc = { s, &s->cap[i] };
-		int got;
-
 		c = &s->cap[i];
-		if (c->is_file || c->pc == NULL)
+		if (c->lv == NULL)
 			continue;
 		live = 1;
-		got = pcap_dispatch(c->pc, budget, live_packet, (u_char *)&lc);
-		if (got > 0)
-			n += got;
+		n += live_read(s, c, budget);
 	}
 	live |= s->live; /* a live slot whose devices are missing goes on */
 	if (live) {
@@ -428,7 +425,10 @@ capture_run(struct slot *s, int budget)
 		for (i = 0; i < s->ncap; i++)
 			if (s->cap[i].is_file && !s->cap[i].eof)
 				return 0;
-		return live ? 10 : -1;
+		if (!live)
+			return -1;
+		return s->next_age_ms > s->now_ms ?
+		    (int)(s->next_age_ms - s->now_ms) : 1;
 	}
 	return 0;
 }

@@ -151,43 +151,42 @@ open_captures(struct slot *s, const Netstream__Plan *p)
 
 	for (i = 0; i < p->n_interfaces; i++) {
 		const Netstream__Interface *pi = p->interfaces[i];
-		int dirs = pi->file[0] ? 1 : 2, d;
+		int dir = pi->file[0] ? (int)pi->file_direction : 0;
 
 		if (pi->slot != s->id)
 			continue;
 		/* live even if its device is not there (yet): never at EOF */
 		if (!pi->file[0])
 			live = 1;
-		for (d = 0; d < dirs; d++) {
-			int dir = pi->file[0] ? (int)pi->file_direction : d;
-
-			/* a live device is captured per enabled direction */
-			if (!pi->file[0] && binding_index(s, pi->name, d) < 0)
-				continue;
-			for (j = 0; j < s->ncap; j++)
-				if (s->cap[j].pc != NULL &&
-				    same_capture(&s->cap[j], pi) &&
-				    s->cap[j].dir == dir)
-					break;
-			if (j < s->ncap) {
-				nc[k] = s->cap[j];
-				s->cap[j].pc = NULL;
-			} else if (capture_open(&nc[k], pi, dir,
-			    dir == 0 ? PCAP_D_IN : PCAP_D_OUT, err,
-			    sizeof(err)) == -1) {
-				log_warnx("capture %s", err);
-				capture_failed(s, pi->file[0] ? pi->file :
-				    pi->device, err);
-				continue;
-			} else if (pi->file[0]) {
-				new_file = 1;
-				resume_attach(s, &nc[k]);
-			}
-			nc[k].bidx = binding_index(s, pi->name, dir);
-			nc[k].bidx_dir[0] = binding_index(s, pi->name, 0);
-			nc[k].bidx_dir[1] = binding_index(s, pi->name, 1);
-			k++;
+		/* a live device: one capture for its enabled directions */
+		if (!pi->file[0] && binding_index(s, pi->name, 0) < 0 &&
+		    binding_index(s, pi->name, 1) < 0)
+			continue;
+		for (j = 0; j < s->ncap; j++)
+			if (capture_is_open(&s->cap[j]) &&
+			    same_capture(&s->cap[j], pi) && s->cap[j].dir == dir)
+				break;
+		if (j < s->ncap) {
+			nc[k] = s->cap[j];
+			s->cap[j].pc = NULL;
+			s->cap[j].lv = NULL;
+		} else if (capture_open(&nc[k], pi, dir, err, sizeof(err)) ==
+		    -1) {
+			log_warnx("capture %s", err);
+			capture_failed(s, pi->file[0] ? pi->file : pi->device,
+			    err);
+			continue;
+		} else if (pi->file[0]) {
+			new_file = 1;
+			resume_attach(s, &nc[k]);
 		}
+		nc[k].bidx = binding_index(s, pi->name, dir);
+		nc[k].bidx_out = pi->file[0] ? -1 : binding_index(s, pi->name, 1);
+		/* a pcapng packet's direction flag picks its binding */
+		nc[k].bidx_dir[0] = binding_index(s, pi->name, 0);
+		nc[k].bidx_dir[1] = binding_index(s, pi->name, 1);
+		live_directions(&nc[k]);
+		k++;
 	}
 	for (j = 0; j < s->ncap; j++)
 		capture_close(&s->cap[j]);

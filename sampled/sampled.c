@@ -29,6 +29,7 @@ struct proc {
 	struct bus_endpoints ep;
 	void *ctx, *sub, *stats, *req, *query;
 	int64_t next_stats, next_flush, next_req;
+	int done_told; /* stats went out once the captures' end was acked */
 	uint64_t bad[BUS_ERR_MAX], plans_applied, plans_ignored;
 	uint64_t bad_plans[PLAN_BAD_MAX];
 };
@@ -38,6 +39,7 @@ on_signal(int sig)
 {
 	(void)sig;
 	quit = 1;
+	wake_signal(); /* ends the poll it may have come just before */
 }
 
 /* How long an exiting sampled waits for exportd's acks. */
@@ -223,7 +225,11 @@ publish_stats(struct proc *pr)
 
 	snprintf(slot, sizeof(slot), "%u", s->id);
 	stats_begin(&st, "sampled", s->id, s->plan ? s->plan->generation : 0);
+	for (i = 0; i < s->ncap; i++) /* the kernel's count since the last */
+		s->dropped += live_drops(&s->cap[i]);
 	stats_add(&st, "packets_received", s->received, NULL, NULL, NULL, NULL);
+	/* live: what the kernel could not put in a full ring */
+	stats_add(&st, "packets_dropped", s->dropped, NULL, NULL, NULL, NULL);
 	stats_add(&st, "packets_ipv6", s->ipv6, NULL, NULL, NULL, NULL);
 	stats_add(&st, "packets_ipv4", s->ipv4, NULL, NULL, NULL, NULL);
 	stats_add(&st, "packets_other", s->other, NULL, NULL, NULL, NULL);
@@ -313,6 +319,20 @@ publish_stats(struct proc *pr)
 	stats_clear(&st);
 }
 
+/*
+ * The captures ended and exportd acknowledged every batch: said in the
+ * stats at once, not at the next interval (nsctl run ends on it).
+ */
+static void
+tell_done(struct proc *pr)
+{
+	int done = pr->s.all_eof && pr->s.ho.held == 0;
+
+	if (done && !pr->done_told)
+		publish_stats(pr);
+	pr->done_told = done;
+}
+
 static void
 timers(struct proc *pr)
 {
@@ -320,6 +340,9 @@ timers(struct proc *pr)
 	unsigned iv = pr->s.plan && pr->s.plan->stats_interval_ms ?
 	    pr->s.plan->stats_interval_ms : 1000;
 
+	/* the proxy (re)connected: what it missed goes out now */
+	if (xpub_joined(pr->stats))
+		pr->next_stats = now;
 	if (now >= pr->next_flush) {
 		/* partial batches leave at least every 200 ms */
 		if (pr->s.plan != NULL)
@@ -381,10 +404,14 @@ at_eof(struct proc *pr)
 	publish_stats(pr);
 }
 
+#define LIVE_POLL_MAX 64 /* live captures polled (more: read every tick) */
+
 static void
 run(struct proc *pr, int exit_at_eof)
 {
-	zmq_pollitem_t it[4];
+	zmq_pollitem_t it[6 + LIVE_POLL_MAX];
+	int fds[LIVE_POLL_MAX];
+	size_t i, nfd;
 	int wait, n;
 
 	while (!quit) {
@@ -403,16 +430,25 @@ run(struct proc *pr, int exit_at_eof)
 			}
 		}
 		timers(pr);
+		tell_done(pr);
 		n = 0;
 		it[n++] = (zmq_pollitem_t){ pr->sub, 0, ZMQ_POLLIN, 0 };
 		it[n++] = (zmq_pollitem_t){ pr->s.ho.acks, 0, ZMQ_POLLIN, 0 };
+		it[n++] = (zmq_pollitem_t){ pr->stats, 0, ZMQ_POLLIN, 0 };
+		it[n++] = (zmq_pollitem_t){ NULL, wake_open(), ZMQ_POLLIN, 0 };
 		if (pr->query) /* nsctl display cache */
 			it[n++] = (zmq_pollitem_t){ pr->query, 0, ZMQ_POLLIN,
 				0 };
 		if (pr->req)
 			it[n++] = (zmq_pollitem_t){ pr->req, 0, ZMQ_POLLIN, 0 };
-		if (wait > 0)
+		/* live: a ring block handed over wakes the loop */
+		nfd = capture_fds(&pr->s, fds, LIVE_POLL_MAX);
+		for (i = 0; i < nfd; i++)
+			it[n++] = (zmq_pollitem_t){ NULL, fds[i], ZMQ_POLLIN,
+				0 };
+		if (wait > 0 && !quit)
 			zmq_poll(it, n, wait);
+		wake_drain();
 	}
 }
 
@@ -424,7 +460,7 @@ open_bus(struct proc *pr)
 	zmq_setsockopt(pr->sub, ZMQ_SUBSCRIBE, "plan", 4);
 	bus_connect(pr->sub, pr->ep.plan);
 	ho_open(&pr->s.ho, pr->ctx, &pr->ep, pr->s.id, &quit);
-	pr->stats = bus_socket(pr->ctx, ZMQ_PUB, 0);
+	pr->stats = stats_socket(pr->ctx);
 	bus_connect(pr->stats, pr->ep.stats_in);
 	pr->query = query_open(pr->ctx, &pr->ep, pr->s.id);
 }
@@ -541,6 +577,8 @@ main(int argc, char **argv)
 	pr.s.id = (unsigned)slot;
 	cache_seed_init(); /* before any cache: a secret the traffic cannot know */
 	bus_endpoints_init(&pr.ep, bus_run_dir(rflag));
+	if (wake_open() == -1)
+		fatal("pipe");
 	memset(&sa, 0, sizeof(sa));
 	sa.sa_handler = on_signal;
 	sigaction(SIGINT, &sa, NULL);
@@ -554,8 +592,10 @@ main(int argc, char **argv)
 	quit = 0;
 	stop_end = mono_ms() + handover_wait_ms();
 	ho_set_deadline(&pr.s.ho, stop_end);
-	if (pr.s.plan != NULL)
+	if (pr.s.plan != NULL) {
+		live_drain(&pr.s); /* what came before the stop is counted */
 		slot_close(&pr.s, END_FORCED);
+	}
 	/* what exportd has not acknowledged yet may still need pushing */
 	if (ho_drain(&pr.s.ho, (int)(stop_end > mono_ms() ?
 	    stop_end - mono_ms() : 0)) == -1) {

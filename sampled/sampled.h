@@ -20,6 +20,13 @@
 #define PREFETCH_AHEAD 8  /* flows fetched this many packets ahead */
 #define BURST_KEY_MAX 128 /* longer keys take the one-by-one path */
 #define BYTES_OVERFLOW 3435973836ULL
+/*
+ * Live capture: bytes of a packet kept, enough for Ethernet, two VLAN
+ * tags, IPv6, 110 bytes of extension headers and TCP's ports and flags;
+ * a ring block is handed over this long after its first packet.
+ */
+#define LIVE_SNAPLEN 192
+#define LIVE_BLOCK_MS 20
 
 enum end_reason {
 	END_IDLE = 1,
@@ -149,19 +156,23 @@ struct binding {
 	struct ifcount cnt;
 };
 
+struct live;
+
 struct capture {
 	char name[64];	/* the interface */
 	char source[1024];	/* file path or device */
-	int dir;	/* for a file, or the live handle's direction */
+	int dir;	/* for a file */
 	int is_file, realtime, eof;
-	pcap_t *pc;
+	pcap_t *pc;	/* a file */
+	struct live *lv; /* a live device: both directions (live.c) */
 	char *iobuf; /* a file's stdio buffer */
 	int dlt;
 	/* one packet of lookahead, to merge several files by time */
 	struct pcap_pkthdr *hdr;
 	const u_char *data;
 	int pending;
-	int bidx; /* its binding in the slot, -1: none */
+	int bidx; /* its binding in the slot (live: inbound), -1: none */
+	int bidx_out; /* live: the outbound binding, -1: none */
 	/* a pcapng file: the direction flags of its packets; a flagged
 	 * packet goes to the binding of its direction */
 	struct pcapng_flags ng;
@@ -172,7 +183,7 @@ struct capture {
 	uint64_t nread;	  /* packets of the file read, skipped ones too */
 	uint64_t applied; /* ... of which every one is accounted */
 	uint64_t skip;	  /* accounted by the sampled before: not again */
-	uint64_t received, ipv6, malformed;
+	uint64_t received, ipv6, malformed, dropped;
 };
 
 /* A capture that could not be opened or read to its end. */
@@ -215,6 +226,7 @@ struct slot {
 	uint64_t resume_skipped;       /* packets they had accounted */
 	/* counters */
 	uint64_t received, ipv6, ipv4, other, sampled_pkts, unbound;
+	uint64_t dropped; /* live: by the kernel, the ring being full */
 	uint64_t malformed[DEC_NRESULTS];
 	uint64_t lenhist[7];
 	uint64_t batches_pushed, records_pushed, batches_lost, records_lost;
@@ -257,10 +269,24 @@ int sampler_take(struct sampler *sm, int64_t now_ms);
 
 /* capture.c */
 int capture_open(struct capture *c, const Netstream__Interface *pi, int dir,
-    int live_dir, char *err, size_t errlen);
+    char *err, size_t errlen);
 void capture_close(struct capture *c);
 void capture_failed(struct slot *s, const char *source, const char *err);
 int capture_run(struct slot *s, int budget);
+int capture_is_open(const struct capture *c);
+void capture_live_packet(struct slot *s, struct capture *c,
+    const struct pcap_pkthdr *h, const u_char *data, int outbound);
+size_t capture_fds(struct slot *s, int *fds, size_t max);
+
+/* live.c */
+int live_open(struct capture *c, const char *device, unsigned ring_kb,
+    char *err, size_t errlen);
+void live_close(struct capture *c);
+void live_directions(struct capture *c);
+int live_fd(const struct capture *c);
+uint64_t live_drops(struct capture *c);
+int live_read(struct slot *s, struct capture *c, int budget);
+void live_drain(struct slot *s);
 
 /* query.c */
 #define QUERY_TOP_DEFAULT 20

@@ -87,8 +87,8 @@ il_wait_ready $NF9 $PM9 $NF10 $PM10
 ip netns exec "$NS" "$NSCTL" up -c $T/a.conf >$T/up.out 2>$T/up.log &
 UP=$!
 PIDS="$PIDS $UP"
-wait_for "grep -q 'slot 1: running generation 1: 3 bindings, 3 captures' $T/up.log" 100 ||
-	fail "sampled did not open its 3 live captures"
+wait_for "grep -q 'slot 1: running generation 1: 3 bindings, 2 captures' $T/up.log" 100 ||
+	fail "sampled did not open its 2 live captures (one per device)"
 sleep 0.5
 ns tcpreplay -q --pps 2000 -i "$PEER" $T/a.pcap >$T/replay_a.log 2>&1 ||
 	fail "tcpreplay a.pcap into $PEER"

@@ -148,6 +148,20 @@ offer_in(struct fx *x, uint32_t slot, uint64_t epoch, uint64_t seq)
 	return 1;
 }
 
+/* The same, with the batch marked as its sender's last (final). */
+static int
+offer_final(struct fx *x, uint32_t slot, uint64_t epoch, uint64_t seq)
+{
+	Netstream__FlowBatch b;
+
+	batch_in(x, &b, slot, epoch, seq);
+	b.final = 1;
+	if (!batch_take(&x->xd, &b))
+		return 0;
+	dest_batch(&x->xd, &b);
+	return 1;
+}
+
 static int
 offer(struct fx *x, uint64_t epoch, uint64_t seq)
 {
@@ -333,6 +347,38 @@ test_many_slots(void **state)
  * A restarted exportd expects the batch after the last ack, and of a
  * batch pushed again sends only the rows not sent before.
  */
+/*
+ * A stopping exportd waits for its PULL to stay quiet only while some
+ * sender may still push: not once every slot's last batch taken was its
+ * final one. Refused batches say nothing; an untracked batch (no epoch)
+ * names no sender, so then it always waits.
+ */
+static void
+test_senders_ended(void **state)
+{
+	struct fx *x = *state;
+
+	assert_int_equal(ack_senders_ended(&x->xd), 0); /* none heard yet */
+	assert_int_equal(offer_in(x, 1, 7, 1), 1);
+	assert_int_equal(ack_senders_ended(&x->xd), 0);
+	assert_int_equal(offer_final(x, 2, 9, 1), 1);
+	assert_int_equal(ack_senders_ended(&x->xd), 0); /* slot 1 goes on */
+	assert_int_equal(offer_final(x, 1, 7, 3), 0);	/* after a gap */
+	assert_int_equal(ack_senders_ended(&x->xd), 0);
+	assert_int_equal(offer_final(x, 1, 7, 2), 1);
+	assert_int_equal(ack_senders_ended(&x->xd), 1);
+	assert_int_equal(offer_in(x, 1, 7, 1), 0); /* a duplicate */
+	assert_int_equal(ack_senders_ended(&x->xd), 1);
+	/* a slot that goes on after its final batch (a commit names a new
+	 * capture file) may push more */
+	assert_int_equal(offer_in(x, 2, 9, 2), 1);
+	assert_int_equal(ack_senders_ended(&x->xd), 0);
+	assert_int_equal(offer_final(x, 2, 9, 3), 1);
+	assert_int_equal(ack_senders_ended(&x->xd), 1);
+	assert_int_equal(offer_in(x, 3, 0, 1), 1); /* untracked */
+	assert_int_equal(ack_senders_ended(&x->xd), 0);
+}
+
 static void
 test_restart(void **state)
 {
@@ -375,6 +421,8 @@ main(void)
 		cmocka_unit_test_setup_teardown(test_ack_waits_for_send, setup,
 		    teardown),
 		cmocka_unit_test_setup_teardown(test_many_slots, setup,
+		    teardown),
+		cmocka_unit_test_setup_teardown(test_senders_ended, setup,
 		    teardown),
 		cmocka_unit_test_setup_teardown(test_restart, setup, teardown),
 	};

@@ -1,0 +1,347 @@
+/*
+ * live.c: a live device, captured through one AF_PACKET socket and its
+ * TPACKET_V3 ring. One socket takes both directions (the packet type
+ * says which), a kernel BPF filter passes only IPv6 (VLAN-tagged too)
+ * and cuts it to the headers, and the ring hands over whole blocks, when
+ * one is full or LIVE_BLOCK_MS after its first packet: one wake-up per
+ * block, not per packet (libpcap's immediate mode falls back to
+ * TPACKET_V2 and wakes per packet; without it, it still opens a socket
+ * per direction, as it gives no packet type on an Ethernet device).
+ */
+#include <arpa/inet.h>
+#include <errno.h>
+#include <linux/filter.h>
+#include <linux/if_packet.h>
+#include <net/ethernet.h>
+#include <net/if.h>
+#include <net/if_arp.h>
+#include <poll.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/ioctl.h>
+#include <sys/mman.h>
+#include <sys/socket.h>
+#include <unistd.h>
+
+#include "log.h"
+#include "sampled.h"
+#include "util.h"
+
+#ifndef PACKET_IGNORE_OUTGOING
+#define PACKET_IGNORE_OUTGOING 23
+#endif
+
+#define LIVE_BLOCK_MAX (1u << 20) /* bytes of a ring block, at most */
+#define LIVE_FRAME 2048		  /* the ring's nominal frame (V3: a unit) */
+
+/*
+ * The filter: IPv6, on Ethernet also behind one or two VLAN tags still in
+ * the frame (the kernel usually strips the outer tag into the packet's
+ * metadata, where the filter does not see it: such a frame reads as
+ * untagged). A device without Ethernet headers (tun, PPP, GRE) is read
+ * from its network header on.
+ */
+static const char filter_eth[] = "ip6 or (vlan and (ip6 or (vlan and ip6)))";
+static const char filter_raw[] = "ip6";
+
+struct live {
+	int fd;
+	uint8_t *map;
+	size_t map_len;
+	struct tpacket_req3 req;
+	unsigned cur; /* the next block to read */
+	int ignore_out; /* outgoing packets are not delivered */
+};
+
+/* The filter as kernel code, cut at LIVE_SNAPLEN bytes. */
+static int
+attach_filter(int fd, int dlt, char *err, size_t errlen)
+{
+	struct bpf_program prog;
+	struct sock_fprog fp;
+	pcap_t *dead = pcap_open_dead(dlt, LIVE_SNAPLEN);
+	int rc = -1;
+
+	if (dead == NULL) {
+		snprintf(err, errlen, "pcap_open_dead failed");
+		return -1;
+	}
+	if (pcap_compile(dead, &prog, dlt == DLT_EN10MB ? filter_eth :
+	    filter_raw, 1, PCAP_NETMASK_UNKNOWN) == -1) {
+		snprintf(err, errlen, "filter: %s", pcap_geterr(dead));
+		pcap_close(dead);
+		return -1;
+	}
+	/* struct bpf_insn and struct sock_filter are the same layout */
+	fp.len = (unsigned short)prog.bf_len;
+	fp.filter = (struct sock_filter *)prog.bf_insns;
+	if (setsockopt(fd, SOL_SOCKET, SO_ATTACH_FILTER, &fp, sizeof(fp)) == -1)
+		snprintf(err, errlen, "SO_ATTACH_FILTER: %s", strerror(errno));
+	else
+		rc = 0;
+	pcap_freecode(&prog);
+	pcap_close(dead);
+	return rc;
+}
+
+/* Blocks of a power of two up to 1 MiB, at least 8 of them in the ring. */
+static void
+ring_geometry(struct tpacket_req3 *r, unsigned ring_kb)
+{
+	size_t ring = (size_t)ring_kb * 1024, block = LIVE_BLOCK_MAX;
+	size_t page = (size_t)sysconf(_SC_PAGESIZE);
+
+	while (block > page && block * 8 > ring)
+		block >>= 1;
+	if (block < LIVE_FRAME)
+		block = LIVE_FRAME;
+	memset(r, 0, sizeof(*r));
+	r->tp_block_size = (unsigned)block;
+	r->tp_block_nr = (unsigned)(ring / block > 1 ? ring / block : 2);
+	r->tp_frame_size = LIVE_FRAME;
+	r->tp_frame_nr = r->tp_block_nr * (r->tp_block_size / LIVE_FRAME);
+	r->tp_retire_blk_tov = LIVE_BLOCK_MS;
+}
+
+/* Ethernet (and loopback) frames as they are; other links from IP on. */
+static int
+link_dlt(const char *device)
+{
+	struct ifreq ifr;
+	int fd = socket(AF_INET6, SOCK_DGRAM | SOCK_CLOEXEC, 0), t = -1;
+
+	memset(&ifr, 0, sizeof(ifr));
+	ns_strlcpy(ifr.ifr_name, device, sizeof(ifr.ifr_name));
+	if (fd != -1 && ioctl(fd, SIOCGIFHWADDR, &ifr) == 0)
+		t = ifr.ifr_hwaddr.sa_family;
+	if (fd != -1)
+		close(fd);
+	return t == ARPHRD_ETHER || t == ARPHRD_LOOPBACK || t == -1 ?
+	    DLT_EN10MB : DLT_RAW;
+}
+
+static int
+open_ring(struct live *lv, const char *device, unsigned ring_kb, int dlt,
+    char *err, size_t errlen)
+{
+	struct sockaddr_ll sll = { .sll_family = AF_PACKET };
+	int v = TPACKET_V3;
+
+	if ((sll.sll_ifindex = (int)if_nametoindex(device)) == 0) {
+		snprintf(err, errlen, "%s", strerror(errno));
+		return -1;
+	}
+	/* no protocol until the filter is on: nothing unfiltered queues */
+	if ((lv->fd = socket(AF_PACKET, (dlt == DLT_EN10MB ? SOCK_RAW :
+	    SOCK_DGRAM) | SOCK_CLOEXEC, 0)) == -1) {
+		snprintf(err, errlen, "socket: %s", strerror(errno));
+		return -1;
+	}
+	if (attach_filter(lv->fd, dlt, err, errlen) == -1)
+		return -1;
+	if (setsockopt(lv->fd, SOL_PACKET, PACKET_VERSION, &v, sizeof(v)) ==
+	    -1) {
+		snprintf(err, errlen, "TPACKET_V3: %s", strerror(errno));
+		return -1;
+	}
+	ring_geometry(&lv->req, ring_kb);
+	if (setsockopt(lv->fd, SOL_PACKET, PACKET_RX_RING, &lv->req,
+	    sizeof(lv->req)) == -1) {
+		snprintf(err, errlen, "PACKET_RX_RING (%u blocks of %u): %s",
+		    lv->req.tp_block_nr, lv->req.tp_block_size,
+		    strerror(errno));
+		return -1;
+	}
+	lv->map_len = (size_t)lv->req.tp_block_size * lv->req.tp_block_nr;
+	lv->map = mmap(NULL, lv->map_len, PROT_READ | PROT_WRITE,
+	    MAP_SHARED | MAP_POPULATE, lv->fd, 0);
+	if (lv->map == MAP_FAILED) {
+		lv->map = NULL;
+		snprintf(err, errlen, "mmap of the ring: %s", strerror(errno));
+		return -1;
+	}
+	sll.sll_protocol = htons(ETH_P_ALL);
+	if (bind(lv->fd, (struct sockaddr *)&sll, sizeof(sll)) == -1) {
+		snprintf(err, errlen, "bind: %s", strerror(errno));
+		return -1;
+	}
+	return 0;
+}
+
+void
+live_close(struct capture *c)
+{
+	struct live *lv = c->lv;
+
+	if (lv == NULL)
+		return;
+	if (lv->map != NULL)
+		munmap(lv->map, lv->map_len);
+	if (lv->fd != -1)
+		close(lv->fd);
+	free(lv);
+	c->lv = NULL;
+}
+
+int
+live_open(struct capture *c, const char *device, unsigned ring_kb,
+    char *err, size_t errlen)
+{
+	struct live *lv = xcalloc(1, sizeof(*lv));
+
+	lv->fd = -1;
+	c->lv = lv;
+	c->dlt = link_dlt(device);
+	if (open_ring(lv, device, ring_kb, c->dlt, err, errlen) == -1) {
+		live_close(c);
+		return -1;
+	}
+	return 0;
+}
+
+/*
+ * Outgoing packets are not even delivered when no outbound direction is
+ * enabled (Linux 4.20 on; before, they are skipped here).
+ */
+void
+live_directions(struct capture *c)
+{
+	int ignore = c->bidx_out < 0;
+
+	if (c->lv == NULL || ignore == c->lv->ignore_out)
+		return;
+	if (setsockopt(c->lv->fd, SOL_PACKET, PACKET_IGNORE_OUTGOING, &ignore,
+	    sizeof(ignore)) == 0)
+		c->lv->ignore_out = ignore;
+}
+
+int
+live_fd(const struct capture *c)
+{
+	return c->lv != NULL ? c->lv->fd : -1;
+}
+
+/* Packets the kernel dropped since the last call (the ring was full). */
+uint64_t
+live_drops(struct capture *c)
+{
+	struct tpacket_stats_v3 st;
+	socklen_t len = sizeof(st);
+
+	if (c->lv == NULL ||
+	    getsockopt(c->lv->fd, SOL_PACKET, PACKET_STATISTICS, &st, &len) ==
+	    -1)
+		return 0;
+	return st.tp_drops;
+}
+
+/*
+ * One packet of a block: the VLAN tag the kernel took into metadata is
+ * put back after the MAC addresses, so decoding sees the frame as sent.
+ */
+static void
+one_packet(struct slot *s, struct capture *c, const struct tpacket3_hdr *h)
+{
+	const struct sockaddr_ll *sll = (const struct sockaddr_ll *)
+	    ((const uint8_t *)h + TPACKET_ALIGN(sizeof(*h)));
+	const uint8_t *mac = (const uint8_t *)h + h->tp_mac;
+	uint8_t frame[LIVE_SNAPLEN + 4];
+	struct pcap_pkthdr ph;
+	int out = sll->sll_pkttype == PACKET_OUTGOING;
+
+	if ((out ? c->bidx_out : c->bidx) < 0)
+		return; /* a direction that is not enabled */
+	ph.ts.tv_sec = h->tp_sec;
+	ph.ts.tv_usec = h->tp_nsec / 1000;
+	ph.caplen = h->tp_snaplen;
+	ph.len = h->tp_len;
+	if ((h->tp_status & TP_STATUS_VLAN_VALID) && c->dlt == DLT_EN10MB &&
+	    h->tp_snaplen >= 12 && h->tp_snaplen <= LIVE_SNAPLEN) {
+		uint16_t tpid = (h->tp_status & TP_STATUS_VLAN_TPID_VALID) ?
+		    h->hv1.tp_vlan_tpid : ETHERTYPE_VLAN;
+
+		memcpy(frame, mac, 12);
+		frame[12] = (uint8_t)(tpid >> 8);
+		frame[13] = (uint8_t)tpid;
+		frame[14] = (uint8_t)(h->hv1.tp_vlan_tci >> 8);
+		frame[15] = (uint8_t)h->hv1.tp_vlan_tci;
+		memcpy(frame + 16, mac + 12, h->tp_snaplen - 12);
+		ph.caplen += 4;
+		ph.len += 4;
+		mac = frame;
+	}
+	capture_live_packet(s, c, &ph, mac, out);
+}
+
+/*
+ * Reads the blocks the kernel handed over, up to budget packets (whole
+ * blocks: a block goes back to the kernel only when all of it is read).
+ * Returns the packets read.
+ */
+int
+live_read(struct slot *s, struct capture *c, int budget)
+{
+	struct live *lv = c->lv;
+	int n = 0;
+
+	while (lv != NULL && n < budget) {
+		struct tpacket_block_desc *b = (struct tpacket_block_desc *)
+		    (lv->map + (size_t)lv->cur * lv->req.tp_block_size);
+		const struct tpacket3_hdr *h;
+		uint32_t i, np;
+
+		if (!(__atomic_load_n(&b->hdr.bh1.block_status,
+		    __ATOMIC_ACQUIRE) & TP_STATUS_USER))
+			break;
+		np = b->hdr.bh1.num_pkts;
+		h = (const struct tpacket3_hdr *)((uint8_t *)b +
+		    b->hdr.bh1.offset_to_first_pkt);
+		for (i = 0; i < np; i++) {
+			one_packet(s, c, h);
+			h = (const struct tpacket3_hdr *)((const uint8_t *)h +
+			    h->tp_next_offset);
+		}
+		n += (int)np;
+		__atomic_store_n(&b->hdr.bh1.block_status, TP_STATUS_KERNEL,
+		    __ATOMIC_RELEASE);
+		lv->cur = (lv->cur + 1) % lv->req.tp_block_nr;
+	}
+	return n;
+}
+
+/* A block with packets the kernel has not handed over yet, or has. */
+static int
+pending(const struct live *lv)
+{
+	const struct tpacket_block_desc *b = (const struct tpacket_block_desc *)
+	    (lv->map + (size_t)lv->cur * lv->req.tp_block_size);
+
+	/* the kernel counts a block's packets as it fills it */
+	return (__atomic_load_n(&b->hdr.bh1.block_status, __ATOMIC_ACQUIRE) &
+	    TP_STATUS_USER) ||
+	    __atomic_load_n(&b->hdr.bh1.num_pkts, __ATOMIC_RELAXED) > 0;
+}
+
+/*
+ * At a stop: what came before it is read. The block being filled is
+ * handed over LIVE_BLOCK_MS after its first packet at the latest; it is
+ * waited for only when it holds packets.
+ */
+void
+live_drain(struct slot *s)
+{
+	int64_t end = mono_ms() + LIVE_BLOCK_MS + 10;
+	size_t i;
+
+	for (i = 0; i < s->ncap; i++) {
+		struct capture *c = &s->cap[i];
+
+		while (c->lv != NULL && pending(c->lv) && mono_ms() < end) {
+			struct pollfd p = { c->lv->fd, POLLIN, 0 };
+
+			if (live_read(s, c, INT32_MAX) == 0)
+				poll(&p, 1, (int)(end - mono_ms()));
+		}
+	}
+}
