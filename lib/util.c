@@ -218,7 +218,11 @@ fail:
 	return -1;
 }
 
-/* Creates a directory (and its parents) readable by its owner only. */
+/*
+ * Creates a directory (and its parents) readable by its owner only. One
+ * that exists already is used only when it is private: it is never
+ * chmod-ed, which made /tmp 0700 when it was named as a run directory.
+ */
 int
 mkdir_private(const char *path, char *errbuf, size_t errlen)
 {
@@ -249,8 +253,10 @@ mkdir_private(const char *path, char *errbuf, size_t errlen)
 		snprintf(errbuf, errlen, "%s: not a directory", tmp);
 		return -1;
 	}
-	if ((st.st_mode & 077) != 0 && chmod(tmp, 0700) == -1) {
-		snprintf(errbuf, errlen, "chmod %s: %s", tmp, strerror(errno));
+	if ((st.st_mode & 077) != 0) {
+		snprintf(errbuf, errlen, "%s is open to group or others "
+		    "(mode %03o): use a directory of its own, or chmod 700 it",
+		    tmp, (unsigned)(st.st_mode & 0777));
 		return -1;
 	}
 	return 0;

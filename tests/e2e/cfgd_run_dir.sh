@@ -128,4 +128,13 @@ stop_cfgd
 # the normal case still works: a fresh directory, created 0700
 NETSTREAMD_RUN_DIR=$T/fresh start_cfgd
 check "a fresh run directory is created 0700" [ "$(stat -c %a $T/fresh)" = 700 ]
+stop_cfgd
+# nsctl up on a directory open to others (as /tmp is) refuses it, and
+# leaves its mode alone: it used to chmod it 0700
+mkdir -m 1777 $T/shared
+out=$(NETSTREAMD_RUN_DIR=$T/shared timeout 10 "$NSCTL" up -c tests/config/valid_base.conf 2>&1)
+rc=$?
+check "nsctl up in a directory open to others: exit 1 (got $rc)" [ $rc -eq 1 ]
+check "... naming it" grep -q "shared is open to group or others" <<<"$out"
+check "... and its mode is left 1777" [ "$(stat -c %a $T/shared)" = 1777 ]
 finish
