@@ -163,10 +163,7 @@ stats_send(struct exportd *xd)
 		if (xd->bad[i])
 			stats_add(&st, "bad_batches", xd->bad[i], "reason",
 			    bad_name((enum xd_bad)i), NULL, NULL);
-	for (i = PLAN_OK + 1; i < PLAN_BAD_MAX; i++)
-		if (xd->bad_plans[i])
-			stats_add(&st, "bad_plans", xd->bad_plans[i], "reason",
-			    plan_bad_name((enum plan_bad)i), NULL, NULL);
+	plan_bad_stats(&st, xd->bad_plans);
 	for (i = 0; i < xd->n_finals; i++) {
 		snprintf(buf, sizeof(buf), "%u", xd->finals[i].slot);
 		stats_add(&st, "finals", xd->finals[i].n, "slot", buf, NULL,

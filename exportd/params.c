@@ -26,16 +26,8 @@ int
 params_take(struct exportd *xd, const Netstream__Plan *p)
 {
 	struct xd_params *x = &xd->prm;
-	enum plan_bad why;
-	char text[256];
-
-	if ((why = plan_check(p, text, sizeof(text))) != PLAN_OK) {
-		xd->bad_plans[why]++;
-		log_warnx("plan generation %llu refused (%s): %s",
-		    (unsigned long long)p->generation, plan_bad_name(why),
-		    text);
+	if (!plan_take_check(p, xd->bad_plans))
 		return 0;
-	}
 	if (p->generation <= x->generation)
 		return 0;
 	x->generation = p->generation;

@@ -43,6 +43,8 @@ enum plan_bad {
 /* plancheck.c */
 enum plan_bad plan_check(const Netstream__Plan *p, char *why, size_t len);
 const char *plan_bad_name(enum plan_bad why);
+int plan_take_check(const Netstream__Plan *p, uint64_t bad[PLAN_BAD_MAX]);
+void plan_bad_stats(Netstream__Stats *st, const uint64_t bad[PLAN_BAD_MAX]);
 
 /* plan_text.c */
 void plan_render(const Netstream__Plan *p, struct sbuf *out);

@@ -13,7 +13,9 @@
 
 #include "fields.h"
 #include "layout.h"
+#include "log.h"
 #include "plan.h"
+#include "stats.h"
 
 static const char *const plan_bad_names[PLAN_BAD_MAX] = {
 	[PLAN_OK] = "ok",
@@ -260,4 +262,34 @@ plan_check(const Netstream__Plan *p, char *why, size_t len)
 		if (p->slots[i]->id > PLAN_SLOT_MAX)
 			BAD(PLAN_BAD_SLOT, "slot %u", p->slots[i]->id);
 	return PLAN_OK;
+}
+
+/*
+ * What sampled and exportd do with a plan off the bus: 1 when it passes
+ * plan_check(); else it is counted in bad[reason] and logged, and 0.
+ */
+int
+plan_take_check(const Netstream__Plan *p, uint64_t bad[PLAN_BAD_MAX])
+{
+	enum plan_bad why;
+	char text[256];
+
+	if ((why = plan_check(p, text, sizeof(text))) == PLAN_OK)
+		return 1;
+	bad[why]++;
+	log_warnx("plan generation %llu refused (%s): %s",
+	    (unsigned long long)p->generation, plan_bad_name(why), text);
+	return 0;
+}
+
+/* bad_plans{reason}: the refusals counted by plan_take_check() */
+void
+plan_bad_stats(Netstream__Stats *st, const uint64_t bad[PLAN_BAD_MAX])
+{
+	int r;
+
+	for (r = PLAN_OK + 1; r < PLAN_BAD_MAX; r++)
+		if (bad[r])
+			stats_add(st, "bad_plans", bad[r], "reason",
+			    plan_bad_name((enum plan_bad)r), NULL, NULL);
 }

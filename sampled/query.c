@@ -377,17 +377,24 @@ fill_counters(struct ifanswer *a, const struct slot *s, const char *iface)
 	a->r.interfaces = a->icp;
 }
 
+/* The part of every reply that says which slot answers, and when. */
+static void
+reply_begin(Netstream__CacheReply *r, const struct slot *s)
+{
+	netstream__cache_reply__init(r);
+	r->slot = s->id;
+	r->generation = s->plan ? s->plan->generation : 0;
+	r->boot_ms = s->boot_ms;
+	r->now_ms = s->now_ms;
+}
+
 static void
 answer_counters(void *sock, struct slot *s, const Netstream__CacheRequest *rq)
 {
 	struct ifanswer a;
 
 	memset(&a, 0, sizeof(a));
-	netstream__cache_reply__init(&a.r);
-	a.r.slot = s->id;
-	a.r.generation = s->plan ? s->plan->generation : 0;
-	a.r.boot_ms = s->boot_ms;
-	a.r.now_ms = s->now_ms;
+	reply_begin(&a.r, s);
 	if (rq->action == NETSTREAM__CACHE_ACTION__RESET_STATISTICS) {
 		slot_reset_statistics(s, rq->interface);
 		log_info("statistics reset%s%s", rq->interface[0] ?
@@ -413,11 +420,7 @@ answer_request(void *sock, const struct slot *s,
 	struct answer a;
 
 	memset(&a, 0, sizeof(a));
-	netstream__cache_reply__init(&a.r);
-	a.r.slot = s->id;
-	a.r.generation = s->plan ? s->plan->generation : 0;
-	a.r.boot_ms = s->boot_ms;
-	a.r.now_ms = s->now_ms;
+	reply_begin(&a.r, s);
 	a.top = rq->top ? rq->top : QUERY_TOP_DEFAULT;
 	a.h = xcalloc(a.top, sizeof(*a.h));
 	select_bindings(&a, s, rq->record);

@@ -75,15 +75,8 @@ usage(int code)
 static void
 offer_plan(struct proc *pr, Netstream__Plan *p)
 {
-	enum plan_bad why;
-	char text[256];
-
-	if ((why = plan_check(p, text, sizeof(text))) != PLAN_OK) {
+	if (!plan_take_check(p, pr->bad_plans)) {
 		/* not trusted: the running plan stays */
-		pr->bad_plans[why]++;
-		log_warnx("plan generation %llu refused (%s): %s",
-		    (unsigned long long)p->generation, plan_bad_name(why),
-		    text);
 		netstream__plan__free_unpacked(p, NULL);
 		return;
 	}
@@ -311,10 +304,7 @@ publish_stats(struct proc *pr)
 	for (r = BUS_TOO_BIG; r < BUS_ERR_MAX; r++)
 		stats_add(&st, "bad_messages", pr->bad[r], "reason",
 		    bus_err_name((enum bus_err)r), NULL, NULL);
-	for (r = PLAN_OK + 1; r < PLAN_BAD_MAX; r++)
-		if (pr->bad_plans[r])
-			stats_add(&st, "bad_plans", pr->bad_plans[r], "reason",
-			    plan_bad_name((enum plan_bad)r), NULL, NULL);
+	plan_bad_stats(&st, pr->bad_plans);
 	stats_publish(pr->stats, &st);
 	stats_clear(&st);
 }
