@@ -32,15 +32,17 @@ busy_until() {
 
 row() { printf "%-34s %9s %8s %8s %12s %12s %9s\n" "$@"; }
 
-# export_run RATE: one flowgen run (RATE batches of 1000 a second, 0: as
-# fast as it goes) to a fresh nfcapd; prints a table row
+# export_run RATE LABEL [PACE]: one flowgen run (RATE batches of 1000 a
+# second, 0: as fast as it goes) to a fresh nfcapd, the host paced at
+# PACE export packets a second (exportd's default when absent); a row
 export_run() {
 	local P c0 c1 t0 t1 got wall cpu
 	P=$(free_port)
 	start_nfcapd $P "$T/nf$P"
 	c0=$(cpu_s $XD_PID)
 	t0=$(date +%s.%N)
-	"$FLOWGEN" -n "$N" -b 1000 --slot 1 --rate "$1" --final -H 127.0.0.1:$P >/dev/null
+	"$FLOWGEN" -n "$N" -b 1000 --slot 1 --rate "$1" --final -H 127.0.0.1:$P \
+		${3:+--pace $3} >/dev/null
 	t1=$(busy_until $XD_PID 0.1)
 	c1=$(cpu_s $XD_PID)
 	sleep 0.5
@@ -55,8 +57,9 @@ start_cfgd
 start_exportd
 echo
 row "exporter" "records" "wall s" "cpu s" "rec/s wall" "rec/s cpu" "received"
-export_run 0 "unpaced"
-export_run 400 "400k rec/s offered"
+export_run 0 "default pace (5000 pkt/s)"
+export_run 0 "pace 1000000 pkt/s" 1000000
+export_run 400 "400k rec/s offered, pace 1000000" 1000000
 echo "  (wall: flowgen start to exportd idle, flowgen building rows included;"
 echo "   cpu: exportd's own user+system time: decode, encode, sendmmsg;"
 echo "   received < records: nfcapd's socket buffer overflowed, on this 2-core box)"

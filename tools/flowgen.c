@@ -4,7 +4,7 @@
  * tests and benchmark. Values are deterministic and every record distinct.
  *   flowgen [-r RUN_DIR] -n RECORDS [-b BATCH] [-H host:port[,...]]
  *	     [--ipfix] [--slot N] [--seq-flow] [--final] [--rate BATCHES/S]
- *	     [--first N] [--template ID] [--vpn NAME] [--dscp N]
+ *	     [--first N] [--template ID] [--vpn NAME] [--dscp N] [--pace PPS]
  */
 #include <arpa/inet.h>
 #include <getopt.h>
@@ -34,7 +34,7 @@ static const struct {
 
 struct gen {
 	uint64_t n, batch, first;
-	unsigned slot, tmpl, rate, dscp;
+	unsigned slot, tmpl, rate, dscp, pace;
 	char *vpn;
 	int ipfix, seq_flow, final;
 	Netstream__Host hosts[MAX_HOSTS];
@@ -51,7 +51,7 @@ usage(void)
 	    "[-H host:port[,host:port...]] [--ipfix] [--slot N]\n"
 	    "               [--seq-flow] [--final] [--rate BATCHES_PER_S] "
 	    "[--first N] [--template ID]\n"
-	    "               [--vpn NAME] [--dscp N]\n");
+	    "               [--vpn NAME] [--dscp N] [--pace PPS]\n");
 	exit(2);
 }
 
@@ -77,6 +77,7 @@ add_host(struct gen *g, char *s)
 	h->port = (uint32_t)atoi(colon + 1);
 	h->ipfix = g->ipfix;
 	h->dscp = g->dscp;
+	h->pace_pps = g->pace; /* 0: exportd's default */
 	if (g->vpn != NULL)
 		h->vpn_instance = g->vpn;
 	g->hostp[g->n_hosts] = h;
@@ -196,6 +197,7 @@ parse_args(struct gen *g, int argc, char **argv, const char **rdir)
 		{ "template", required_argument, NULL, 'T' },
 		{ "vpn", required_argument, NULL, 'V' },
 		{ "dscp", required_argument, NULL, 'D' },
+		{ "pace", required_argument, NULL, 'P' },
 		{ NULL, 0, NULL, 0 },
 	};
 	const char *hosts = "127.0.0.1:9995";
@@ -216,6 +218,7 @@ parse_args(struct gen *g, int argc, char **argv, const char **rdir)
 		case 'T': g->tmpl = (unsigned)atoi(optarg); break;
 		case 'V': g->vpn = optarg; break;
 		case 'D': g->dscp = (unsigned)atoi(optarg); break;
+		case 'P': g->pace = (unsigned)atoi(optarg); break;
 		default: usage();
 		}
 	}
