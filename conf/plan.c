@@ -404,6 +404,7 @@ add_slots(Netstream__Plan *p, const struct conf *c, struct diags *d)
 		netstream__slot__init(ps);
 		ps->id = c->ifaces[i].slot;
 		ps->sequence_flow = sl != NULL && sl->sequence_flow;
+		ps->workers = sl != NULL && sl->workers > 1 ? sl->workers : 1;
 		PUSH(p->slots, p->n_slots, ps);
 	}
 	for (i = 0; i < c->n_slots; i++) {
@@ -412,6 +413,47 @@ add_slots(Netstream__Plan *p, const struct conf *c, struct diags *d)
 		snprintf(item, sizeof(item), "slot %u", c->slots[i].id);
 		not_effective(p, d, c->slots[i].line, item,
 		    "no interface is in this slot");
+	}
+}
+
+/*
+ * A live device of a slot with workers: the kernel hands each packet to
+ * one worker by the IPv6 addresses the records of the device all match on
+ * (plan_fanout_fields), so that a flow lives in one worker only. A device
+ * whose records share neither address cannot be split.
+ */
+static void
+check_workers(const Netstream__Plan *p, const struct conf *c,
+    struct diags *d)
+{
+	int i, k;
+
+	for (i = 0; i < c->n_slots; i++) {
+		const struct conf_slot *sl = &c->slots[i];
+		int live = 0;
+
+		if (sl->workers <= 1)
+			continue;
+		for (k = 0; k < c->n_ifaces; k++) {
+			const struct conf_iface *ifc = &c->ifaces[k];
+
+			if (ifc->slot != sl->id || !ifc->device[0])
+				continue;
+			live = 1;
+			if (plan_fanout_fields(p, ifc->name) == 0)
+				diag_add(d, DIAG_ERROR, sl->workers_line,
+				    "slot %u: workers = %u, but the records of "
+				    "interface %s (line %d) do not all match "
+				    "on source-address or all on "
+				    "destination-address: its flows could not "
+				    "each live in one worker", sl->id,
+				    sl->workers, ifc->name, ifc->line);
+		}
+		if (!live)
+			diag_add(d, DIAG_NOTICE, sl->workers_line,
+			    "slot %u: workers = %u applies to live capture, "
+			    "and the slot has none: its files are read by one "
+			    "thread", sl->id, sl->workers);
 	}
 }
 
@@ -500,6 +542,10 @@ plan_check_size(Netstream__Plan *p, struct diags *d)
 {
 	size_t sz = netstream__plan__get_packed_size(p);
 
+	if (d->errors) { /* found while compiling: nothing is committed */
+		netstream__plan__free_unpacked(p, NULL);
+		return NULL;
+	}
 	if (sz <= PLAN_MAX_BYTES)
 		return p;
 	diag_add(d, DIAG_ERROR, 0,
@@ -566,6 +612,7 @@ plan_compile(const struct conf *c, struct diags *d)
 	add_interfaces(p, c, d);
 	mark_sampled_records(p);
 	add_slots(p, c, d);
+	check_workers(p, c, d);
 	check_hosts(p, c, d);
 	add_notices(c, d);
 	return plan_check_size(p, d);

@@ -9,6 +9,7 @@
 #include <libconfig.h>
 #include <stdio.h>
 #include <string.h>
+#include <unistd.h>
 
 #include "bus.h"
 #include "conf.h"
@@ -449,11 +450,33 @@ parse_monitors(config_setting_t *root, struct conf *c, struct diags *d)
 	}
 }
 
+/*
+ * workers = N: the live capture threads of the slot. More threads than
+ * this host has cores only share them and split the flow caches further.
+ */
+static void
+parse_workers(config_setting_t *s, struct conf_slot *sl, struct diags *d)
+{
+	config_setting_t *w = get_member(s, "workers");
+	long cores = sysconf(_SC_NPROCESSORS_ONLN);
+
+	sl->workers = 1;
+	if (w == NULL || get_uint(s, "workers", 1, CONF_WORKERS_MAX,
+	    &sl->workers, d) != 1)
+		return;
+	sl->workers_line = LINE(w);
+	if (cores > 0 && sl->workers > (unsigned)cores)
+		diag_add(d, DIAG_ERROR, LINE(w),
+		    "slot %u: workers = %u but this host has %ld cores online "
+		    "(at most one capture thread per core)", sl->id,
+		    sl->workers, cores);
+}
+
 static void
 parse_slots(config_setting_t *root, struct conf *c, struct diags *d)
 {
 	static const char *const known[] = { "id", "sequence_mode", "hosts",
-		NULL };
+		"workers", NULL };
 	static const char *const modes[] = { "packet", "flow", NULL };
 	config_setting_t *l = get_list(root, "slots", 0, d), *s;
 	struct keyidx ids;
@@ -481,6 +504,7 @@ parse_slots(config_setting_t *root, struct conf *c, struct diags *d)
 			    "slot needs an id (0..255)");
 		if (get_enum(s, "sequence_mode", modes, &mode, d) == 1)
 			sl->sequence_flow = mode == 1;
+		parse_workers(s, sl, d);
 		snprintf(view, sizeof(view), "slot %u", sl->id);
 		parse_hosts(s, view, c->version_ipfix, &sl->ex, d);
 		check_families(&c->sys, &sl->ex, view, d);

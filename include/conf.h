@@ -17,6 +17,7 @@
 #define CONF_ADDR_MAX 64
 #define CONF_PATH_MAX 1024
 #define CONF_SLOT_MAX 255 /* slot ids 0..255: one sampled each */
+#define CONF_WORKERS_MAX 64 /* capture threads of a slot */
 
 struct keyidx;
 
@@ -81,6 +82,8 @@ struct conf_monitor {
 struct conf_slot {
 	unsigned id;
 	int sequence_flow;
+	unsigned workers;	/* live capture threads, 1..CONF_WORKERS_MAX */
+	int workers_line;
 	struct conf_view_export ex;
 	int line;
 };

@@ -21,6 +21,7 @@
 #define PLAN_NAME_MAX 32	  /* record and monitor names */
 #define PLAN_IFNAME_MAX 63	  /* interface and device names */
 #define PLAN_PATH_MAX 1023	  /* capture and routes files */
+#define PLAN_WORKERS_MAX 64	  /* live capture threads of a slot */
 #define PLAN_TMPL_ID_FIRST 258 /* 256, 257: exportd's options templates */
 
 /* Why a plan from the bus was refused: bad_plans{reason}. */
@@ -45,6 +46,12 @@ enum plan_bad plan_check(const Netstream__Plan *p, char *why, size_t len);
 const char *plan_bad_name(enum plan_bad why);
 int plan_take_check(const Netstream__Plan *p, uint64_t bad[PLAN_BAD_MAX]);
 void plan_bad_stats(Netstream__Stats *st, const uint64_t bad[PLAN_BAD_MAX]);
+
+/* fanout.c: the addresses a live device's packets are split by */
+#define FANOUT_SRC 1u
+#define FANOUT_DST 2u
+unsigned plan_fanout_fields(const Netstream__Plan *p, const char *iface);
+unsigned plan_slot_workers(const Netstream__Plan *p, unsigned slot);
 
 /* plan_text.c */
 void plan_render(const Netstream__Plan *p, struct sbuf *out);

@@ -259,8 +259,10 @@ plan_check(const Netstream__Plan *p, char *why, size_t len)
 		if ((r = binding_check(p, i, why, len)) != PLAN_OK)
 			return r;
 	for (i = 0; i < p->n_slots; i++)
-		if (p->slots[i]->id > PLAN_SLOT_MAX)
-			BAD(PLAN_BAD_SLOT, "slot %u", p->slots[i]->id);
+		if (p->slots[i]->id > PLAN_SLOT_MAX ||
+		    p->slots[i]->workers > PLAN_WORKERS_MAX)
+			BAD(PLAN_BAD_SLOT, "slot %u: id or %u workers",
+			    p->slots[i]->id, p->slots[i]->workers);
 	return PLAN_OK;
 }
 

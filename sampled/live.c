@@ -25,6 +25,7 @@
 #include <unistd.h>
 
 #include "log.h"
+#include "plan.h"
 #include "sampled.h"
 #include "util.h"
 
@@ -344,4 +345,100 @@ live_drain(struct slot *s)
 				poll(&p, 1, (int)(end - mono_ms()));
 		}
 	}
+}
+
+/* ---- one device over several workers (workers.c) ---- */
+
+#ifndef PACKET_FANOUT_CBPF
+#define PACKET_FANOUT_CBPF 6
+#endif
+#ifndef PACKET_FANOUT_FLAG_UNIQUEID
+#define PACKET_FANOUT_FLAG_UNIQUEID 0x2000
+#endif
+#ifndef PACKET_FANOUT_DATA
+#define PACKET_FANOUT_DATA 22
+#endif
+
+/*
+ * Joins c's socket to a fanout group of its device: a new group with an
+ * id the kernel makes unique (create: *id is set), or the group *id.
+ */
+int
+live_fanout(struct capture *c, int create, uint16_t *id, char *err,
+    size_t errlen)
+{
+	int arg = create ?
+	    (PACKET_FANOUT_CBPF | PACKET_FANOUT_FLAG_UNIQUEID) << 16 :
+	    PACKET_FANOUT_CBPF << 16 | *id;
+	socklen_t len = sizeof(arg);
+
+	if (c->lv == NULL) {
+		snprintf(err, errlen, "not a live capture");
+		return -1;
+	}
+	if (setsockopt(c->lv->fd, SOL_PACKET, PACKET_FANOUT, &arg,
+	    sizeof(arg)) == -1) {
+		snprintf(err, errlen, "PACKET_FANOUT%s: %s", create ?
+		    " (a new group)" : "", strerror(errno));
+		return -1;
+	}
+	if (create) {
+		if (getsockopt(c->lv->fd, SOL_PACKET, PACKET_FANOUT, &arg,
+		    &len) == -1) {
+			snprintf(err, errlen, "PACKET_FANOUT id: %s",
+			    strerror(errno));
+			return -1;
+		}
+		*id = (uint16_t)(arg & 0xffff);
+	}
+	return 0;
+}
+
+/*
+ * The group's program: the worker of a packet, from the IPv6 addresses
+ * in fields (FANOUT_SRC, FANOUT_DST) XORed and folded to a byte; the
+ * kernel takes it modulo the workers. Loads are from the network header
+ * (SKF_NET_OFF): the fanout runs before the socket sees the frame, where
+ * a received packet starts at its IPv6 header (the kernel has taken its
+ * outer VLAN tag) and a sent one at its link header. What is not IPv6
+ * there (a second VLAN tag) goes to the first worker, as whole flows.
+ */
+int
+live_fanout_program(struct capture *c, unsigned fields, char *err,
+    size_t errlen)
+{
+	struct sock_filter f[4 + 8 * 3 + 7];
+	struct sock_fprog fp;
+	unsigned n = 0, off, first = fields & FANOUT_SRC ? 8 : 24,
+	    last = fields & FANOUT_DST ? 40 : 24;
+
+	f[n++] = (struct sock_filter)BPF_STMT(BPF_LD | BPF_W | BPF_ABS,
+	    (uint32_t)(SKF_AD_OFF + SKF_AD_PROTOCOL));
+	f[n++] = (struct sock_filter)BPF_JUMP(BPF_JMP | BPF_JEQ | BPF_K,
+	    ETHERTYPE_IPV6, 1, 0);
+	f[n++] = (struct sock_filter)BPF_STMT(BPF_RET | BPF_K, 0);
+	f[n++] = (struct sock_filter)BPF_STMT(BPF_LDX | BPF_W | BPF_IMM, 0);
+	for (off = first; off < last && fields != 0; off += 4) {
+		f[n++] = (struct sock_filter)BPF_STMT(BPF_LD | BPF_W | BPF_ABS,
+		    (uint32_t)(SKF_NET_OFF + (int)off));
+		f[n++] = (struct sock_filter)BPF_STMT(BPF_ALU | BPF_XOR | BPF_X,
+		    0);
+		f[n++] = (struct sock_filter)BPF_STMT(BPF_MISC | BPF_TAX, 0);
+	}
+	f[n++] = (struct sock_filter)BPF_STMT(BPF_MISC | BPF_TXA, 0);
+	f[n++] = (struct sock_filter)BPF_STMT(BPF_ALU | BPF_RSH | BPF_K, 16);
+	f[n++] = (struct sock_filter)BPF_STMT(BPF_ALU | BPF_XOR | BPF_X, 0);
+	f[n++] = (struct sock_filter)BPF_STMT(BPF_MISC | BPF_TAX, 0);
+	f[n++] = (struct sock_filter)BPF_STMT(BPF_ALU | BPF_RSH | BPF_K, 8);
+	f[n++] = (struct sock_filter)BPF_STMT(BPF_ALU | BPF_XOR | BPF_X, 0);
+	f[n++] = (struct sock_filter)BPF_STMT(BPF_RET | BPF_A, 0);
+	fp.len = (unsigned short)n;
+	fp.filter = f;
+	if (c->lv == NULL || setsockopt(c->lv->fd, SOL_PACKET,
+	    PACKET_FANOUT_DATA, &fp, sizeof(fp)) == -1) {
+		snprintf(err, errlen, "PACKET_FANOUT_DATA: %s",
+		    c->lv ? strerror(errno) : "not a live capture");
+		return -1;
+	}
+	return 0;
 }

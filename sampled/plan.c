@@ -71,7 +71,9 @@ build_bindings(struct slot *s, Netstream__Plan *p, struct binding **out,
 			continue;
 		b->pb = pb;
 		binding_key(p, pb, b->key, sizeof(b->key));
-		sampler_init(&b->sampler, pb->sampler, 0x9e3779b9u + i);
+		/* workers draw samples of their own */
+		sampler_init(&b->sampler, pb->sampler,
+		    0x9e3779b9u + i + ((uint64_t)s->worker << 32));
 		/* the interface direction's counters go on (retire adds
 		 * what a cache that goes counted) */
 		if ((old = same_place(s->b, s->nb, pb)) != NULL)
@@ -158,6 +160,11 @@ open_captures(struct slot *s, const Netstream__Plan *p)
 		/* live even if its device is not there (yet): never at EOF */
 		if (!pi->file[0])
 			live = 1;
+		/* with workers, they capture the live devices, the main
+		 * thread the files */
+		if ((s->role == SLOT_FILES && !pi->file[0]) ||
+		    (s->role == SLOT_WORKER && pi->file[0]))
+			continue;
 		/* a live device: one capture for its enabled directions */
 		if (!pi->file[0] && binding_index(s, pi->name, 0) < 0 &&
 		    binding_index(s, pi->name, 1) < 0)
@@ -179,6 +186,13 @@ open_captures(struct slot *s, const Netstream__Plan *p)
 		} else if (pi->file[0]) {
 			new_file = 1;
 			resume_attach(s, &nc[k]);
+		} else if (s->role == SLOT_WORKER &&
+		    wk_fanout_join(s->wk, &nc[k], p, err, sizeof(err)) == -1) {
+			log_warnx("capture %s (%s): %s", pi->name, pi->device,
+			    err);
+			capture_failed(s, pi->device, err);
+			capture_close(&nc[k]);
+			continue;
 		}
 		nc[k].bidx = binding_index(s, pi->name, dir);
 		nc[k].bidx_out = pi->file[0] ? -1 : binding_index(s, pi->name, 1);

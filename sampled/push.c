@@ -114,7 +114,8 @@ push_batch(struct slot *s, struct binding *b, int final)
 	const struct tmpl *t = &b->cache->layout;
 	unsigned i;
 
-	if ((b->batch.n == 0 && !final) || b->pb->n_hosts == 0) {
+	if ((b->batch.n == 0 && (!final || s->role == SLOT_WORKER)) ||
+	    b->pb->n_hosts == 0) {
 		/* no host anywhere: counted as aged, nothing to send */
 		if (b->batch.n > 0)
 			settle(s, b->batch.n, b->batch.packets);
@@ -151,6 +152,20 @@ push_batch(struct slot *s, struct binding *b, int final)
 			fb.sequence_flow = s->plan->slots[i]->sequence_flow;
 	env.msg_case = NETSTREAM__ENVELOPE__MSG_BATCH;
 	env.batch = &fb;
+	if (s->role == SLOT_WORKER) {
+		/* the main thread hands it over (and counts it pushed) */
+		fb.final = 0; /* the slot ends with the main thread's */
+		if (s->no_export) {
+			s->batches_pushed++;
+			s->records_pushed += b->batch.n;
+		} else if (wk_put(s->wk, &env, b->batch.n, b->batch.packets) ==
+		    -1) {
+			s->batches_lost++;
+			s->records_lost += b->batch.n;
+		}
+		b->batch.n = 0;
+		return;
+	}
 	resume_commit(s, s->ho.next_seq, b->batch.n, b->batch.packets);
 	if (s->no_export || ho_send(&s->ho, &env, !s->live) == 0) {
 		s->batches_pushed++;

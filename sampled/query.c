@@ -25,6 +25,7 @@
 struct pick {
 	uint64_t bytes, packets;
 	uint32_t b, i;
+	uint32_t w; /* the slot state (a worker's, with workers) */
 };
 
 /* What one answer holds, freed after the send. */
@@ -34,9 +35,21 @@ struct answer {
 	Netstream__TemplateField *tf, **tfp;
 	Netstream__CacheFlow *cf, **cfp;
 	const struct binding **sel; /* the slot's bindings the reply lists */
+	size_t *bidx;		    /* ... their index in each state */
+	struct slot *st[1 + PLAN_WORKERS_MAX]; /* the states, main's first */
+	size_t nst;
 	struct pick *h;
 	size_t nh, top;
 };
+
+/* Binding k of the reply in state w (a worker's): its cache or NULL. */
+static const struct cache *
+sel_cache(const struct answer *a, size_t k, size_t w)
+{
+	const struct slot *s = a->st[w];
+
+	return a->bidx[k] < s->nb ? s->b[a->bidx[k]].cache : NULL;
+}
 
 void *
 query_open(void *ctx, const struct bus_endpoints *ep, unsigned slot)
@@ -89,6 +102,8 @@ pick_less(const struct pick *a, const struct pick *b)
 		return a->packets < b->packets;
 	if (a->b != b->b)
 		return a->b > b->b;
+	if (a->w != b->w)
+		return a->w > b->w;
 	return a->i > b->i;
 }
 
@@ -144,21 +159,26 @@ walk(struct answer *a)
 	size_t k;
 	uint32_t i;
 
-	for (k = 0; k < a->r.n_bindings; k++) {
-		const struct cache *c = a->sel[k]->cache;
+	size_t w;
 
-		for (i = 0; i < c->hwm; i++) {
-			const struct flow *f = cache_flow_at(c, i);
-			struct pick p;
+	for (k = 0; k < a->r.n_bindings; k++)
+		for (w = 0; w < a->nst; w++) {
+			const struct cache *c = sel_cache(a, k, w);
 
-			if (f == NULL)
+			if (c == NULL)
 				continue;
-			p = (struct pick){ f->bytes, f->packets, (uint32_t)k,
-				i };
-			heap_offer(a, &p);
+			for (i = 0; i < c->hwm; i++) {
+				const struct flow *f = cache_flow_at(c, i);
+				struct pick p;
+
+				if (f == NULL)
+					continue;
+				p = (struct pick){ f->bytes, f->packets,
+					(uint32_t)k, i, (uint32_t)w };
+				heap_offer(a, &p);
+			}
+			a->r.flows_total += c->used;
 		}
-		a->r.flows_total += c->used;
-	}
 	qsort(a->h, a->nh, sizeof(*a->h), pick_cmp_desc);
 }
 
@@ -176,7 +196,9 @@ fill_binding(struct answer *a, size_t k, Netstream__TemplateField *tf,
 	cb->record = (char *)b->rec->name;
 	cb->template_id = b->cache->layout.id;
 	cb->monitor = (char *)b->pb->monitor;
-	cb->flows = b->cache->used;
+	for (j = 0; j < a->nst; j++)
+		if (sel_cache(a, k, j) != NULL)
+			cb->flows += sel_cache(a, k, j)->used;
 	for (j = 0; j < b->rec->n_match && j < b->cache->layout.n_fields; j++) {
 		netstream__template_field__init(&tf[j]);
 		tf[j].type = b->cache->layout.f[j].type;
@@ -196,7 +218,7 @@ fill_flows(struct answer *a)
 	a->cf = xcalloc(a->nh + 1, sizeof(*a->cf));
 	a->cfp = xcalloc(a->nh + 1, sizeof(*a->cfp));
 	for (k = 0; k < a->nh; k++) {
-		const struct cache *c = a->sel[a->h[k].b]->cache;
+		const struct cache *c = sel_cache(a, a->h[k].b, a->h[k].w);
 		const struct flow *f = cache_flow_at(c, a->h[k].i);
 		Netstream__CacheFlow *cf = &a->cf[k];
 
@@ -221,11 +243,14 @@ select_bindings(struct answer *a, const struct slot *s, const char *record)
 	size_t i, n = 0;
 
 	a->sel = xcalloc(s->nb + 1, sizeof(*a->sel));
+	a->bidx = xcalloc(s->nb + 1, sizeof(*a->bidx));
 	for (i = 0; i < s->nb; i++)
 		if (s->b[i].cache != NULL &&
 		    (record[0] == '\0' ||
-		    strcmp(s->b[i].rec->name, record) == 0))
+		    strcmp(s->b[i].rec->name, record) == 0)) {
+			a->bidx[n] = i;
 			a->sel[n++] = &s->b[i];
+		}
 	a->cb = xcalloc(n + 1, sizeof(*a->cb));
 	a->cbp = xcalloc(n + 1, sizeof(*a->cbp));
 	a->tf = xcalloc((n + 1) * TMPL_MAX_FIELDS, sizeof(*a->tf));
@@ -247,6 +272,7 @@ answer_free(struct answer *a)
 	free(a->cf);
 	free(a->cfp);
 	free(a->sel);
+	free(a->bidx);
 	free(a->h);
 }
 
@@ -283,6 +309,44 @@ ifcount_read(const struct binding *b, struct ifcount *out)
 		out->aged[r] += b->cache->aged[r];
 }
 
+/* Binding i's counters in the slot: its own and its workers'. */
+void
+ifcount_sum(struct slot *s, size_t i, struct ifcount *out)
+{
+	struct slot *st[1 + PLAN_WORKERS_MAX];
+	struct ifcount v;
+	size_t k, n = wk_states(s, st, NELEM(st));
+	int r;
+
+	ifcount_read(&s->b[i], out);
+	for (k = 1; k < n; k++) {
+		if (i >= st[k]->nb)
+			continue;
+		ifcount_read(&st[k]->b[i], &v);
+		out->packets += v.packets;
+		out->bytes += v.bytes;
+		out->ipv6 += v.ipv6;
+		out->sampled += v.sampled;
+		out->created += v.created;
+		for (r = 0; r < END_MAX; r++)
+			out->aged[r] += v.aged[r];
+	}
+}
+
+/* Binding i's flows in cache now, in the slot and its workers. */
+static uint64_t
+flows_now(struct slot *s, size_t i)
+{
+	struct slot *st[1 + PLAN_WORKERS_MAX];
+	size_t k, n = wk_states(s, st, NELEM(st));
+	uint64_t v = 0;
+
+	for (k = 0; k < n; k++)
+		if (i < st[k]->nb && st[k]->b[i].cache != NULL)
+			v += st[k]->b[i].cache->used;
+	return v;
+}
+
 static int
 iface_is(const struct binding *b, const char *iface)
 {
@@ -295,8 +359,8 @@ iface_is(const struct binding *b, const char *iface)
  * hand-over accounting (pushed, lost, unacknowledged) is not statistics
  * but what `nsctl run` checks for loss: it goes on.
  */
-void
-slot_reset_statistics(struct slot *s, const char *iface)
+static void
+reset_one(struct slot *s, const char *iface)
 {
 	struct cache *c;
 	size_t i;
@@ -318,19 +382,33 @@ slot_reset_statistics(struct slot *s, const char *iface)
 	memset(s->lenhist, 0, sizeof(s->lenhist));
 }
 
+void
+slot_reset_statistics(struct slot *s, const char *iface)
+{
+	struct slot *st[1 + PLAN_WORKERS_MAX];
+	size_t k, n = wk_states(s, st, NELEM(st));
+
+	for (k = 0; k < n; k++)
+		reset_one(st[k], iface);
+}
+
 /* Every flow of the caches aged now (forced) and handed to exportd. */
 static uint64_t
 reset_cache(struct slot *s)
 {
+	struct slot *st[1 + PLAN_WORKERS_MAX];
+	size_t i, k, ns = wk_states(s, st, NELEM(st));
 	uint64_t n = 0;
-	size_t i;
 
-	for (i = 0; i < s->nb; i++)
-		if (s->b[i].cache != NULL) {
-			n += s->b[i].cache->used;
-			cache_flush(s, &s->b[i], END_FORCED);
-		}
-	push_all(s, 0);
+	for (k = 0; k < ns; k++) {
+		for (i = 0; i < st[k]->nb; i++)
+			if (st[k]->b[i].cache != NULL) {
+				n += st[k]->b[i].cache->used;
+				cache_flush(st[k], &st[k]->b[i], END_FORCED);
+			}
+		push_all(st[k], 0);
+	}
+	wk_take(s); /* the workers' part goes out now too */
 	return n;
 }
 
@@ -356,7 +434,7 @@ fill_counters(struct ifanswer *a, const struct slot *s, const char *iface)
 
 		if (!iface_is(b, iface))
 			continue;
-		ifcount_read(b, &v);
+		ifcount_sum((struct slot *)s, i, &v);
 		netstream__interface_counters__init(c);
 		c->interface = (char *)b->pb->interface;
 		c->direction = b->pb->direction;
@@ -368,7 +446,7 @@ fill_counters(struct ifanswer *a, const struct slot *s, const char *iface)
 		memcpy(a->aged[n], &v.aged[END_IDLE], sizeof(a->aged[n]));
 		c->flows_aged = a->aged[n];
 		c->n_flows_aged = END_MAX - 1;
-		c->flows_current = b->cache ? b->cache->used : 0;
+		c->flows_current = flows_now((struct slot *)s, i);
 		c->record = (char *)(b->rec ? b->rec->name : "");
 		c->monitor = (char *)b->pb->monitor;
 		a->icp[n++] = c;
@@ -395,6 +473,7 @@ answer_counters(void *sock, struct slot *s, const Netstream__CacheRequest *rq)
 
 	memset(&a, 0, sizeof(a));
 	reply_begin(&a.r, s);
+	wk_lock(s);
 	if (rq->action == NETSTREAM__CACHE_ACTION__RESET_STATISTICS) {
 		slot_reset_statistics(s, rq->interface);
 		log_info("statistics reset%s%s", rq->interface[0] ?
@@ -405,6 +484,7 @@ answer_counters(void *sock, struct slot *s, const Netstream__CacheRequest *rq)
 		    (unsigned long long)a.r.flows_reset);
 	}
 	fill_counters(&a, s, rq->interface);
+	wk_unlock(s);
 	if (s->plan == NULL)
 		a.r.text = (char *)"no plan yet";
 	reply_send(sock, &a.r);
@@ -414,7 +494,7 @@ answer_counters(void *sock, struct slot *s, const Netstream__CacheRequest *rq)
 }
 
 static void
-answer_request(void *sock, const struct slot *s,
+answer_request(void *sock, struct slot *s,
     const Netstream__CacheRequest *rq)
 {
 	struct answer a;
@@ -423,12 +503,17 @@ answer_request(void *sock, const struct slot *s,
 	reply_begin(&a.r, s);
 	a.top = rq->top ? rq->top : QUERY_TOP_DEFAULT;
 	a.h = xcalloc(a.top, sizeof(*a.h));
+	/* the workers hold still until the reply is packed: it points at
+	 * their flows */
+	wk_lock(s);
+	a.nst = wk_states(s, a.st, NELEM(a.st));
 	select_bindings(&a, s, rq->record);
 	walk(&a);
 	fill_flows(&a);
 	if (s->plan == NULL)
 		a.r.text = (char *)"no plan yet";
 	reply_send(sock, &a.r);
+	wk_unlock(s);
 	answer_free(&a);
 }
 

@@ -7,6 +7,7 @@
 #include <getopt.h>
 #include <sys/resource.h>
 #include <signal.h>
+#include <stddef.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -88,7 +89,7 @@ offer_plan(struct proc *pr, Netstream__Plan *p)
 	pr->plans_applied++;
 	if (pr->t_first == 0)
 		pr->t_first = mono_ms();
-	slot_apply(&pr->s, p);
+	wk_apply(&pr->s, p);
 	if (!pr->privs_dropped) {
 		char err[256];
 
@@ -100,6 +101,7 @@ offer_plan(struct proc *pr, Netstream__Plan *p)
 			    "kept, no new privileges");
 		pr->privs_dropped = 1;
 	}
+	wk_start(&pr->s); /* threads after the drop: they inherit it */
 }
 
 static void
@@ -171,7 +173,7 @@ ask_plan(struct proc *pr)
 
 /* The counters of each interface direction (nsctl display interface). */
 static void
-interface_stats(const struct slot *s, Netstream__Stats *st)
+interface_stats(struct slot *s, Netstream__Stats *st)
 {
 	static const char *reasons[END_MAX] = { "", "idle", "active",
 		"end-of-flow", "forced", "lack-of-resources" };
@@ -181,7 +183,7 @@ interface_stats(const struct slot *s, Netstream__Stats *st)
 	int r;
 
 	for (i = 0; i < s->nb; i++) {
-		ifcount_read(&s->b[i], &v);
+		ifcount_sum(s, i, &v);
 		ifn = s->b[i].pb->interface;
 		dir = direction_name(s->b[i].pb->direction);
 		stats_add(st, "interface_packets", v.packets, "interface", ifn,
@@ -202,6 +204,20 @@ interface_stats(const struct slot *s, Netstream__Stats *st)
 	}
 }
 
+/* A counter of the slot: the main thread's and its workers' together. */
+#define SUM(f) slot_sum(sts, nst, offsetof(struct slot, f))
+static uint64_t
+slot_sum(struct slot *const *sts, size_t n, size_t off)
+{
+	uint64_t v = 0;
+	size_t k;
+
+	for (k = 0; k < n; k++)
+		v += *(const uint64_t *)(const void *)((const char *)sts[k] +
+		    off);
+	return v;
+}
+
 static void
 publish_stats(struct proc *pr)
 {
@@ -209,29 +225,45 @@ publish_stats(struct proc *pr)
 		"513-1024", "1025-1500", ">1500" };
 	static const char *reasons[END_MAX] = { "", "idle", "active",
 		"end-of-flow", "forced", "lack-of-resources" };
-	struct slot *s = &pr->s;
+	struct slot *s = &pr->s, *sts[1 + PLAN_WORKERS_MAX];
 	Netstream__Stats st;
 	char slot[16];
-	size_t i;
+	size_t i, k, nst;
 	int r;
 	uint64_t ng_in = 0, ng_out = 0, ng_bad = 0;
 
 	snprintf(slot, sizeof(slot), "%u", s->id);
+	wk_lock(s); /* the workers' states hold still while they are read */
+	nst = wk_states(s, sts, NELEM(sts));
 	stats_begin(&st, "sampled", s->id, s->plan ? s->plan->generation : 0);
-	for (i = 0; i < s->ncap; i++) /* the kernel's count since the last */
-		s->dropped += live_drops(&s->cap[i]);
-	stats_add(&st, "packets_received", s->received, NULL, NULL, NULL, NULL);
-	/* live: what the kernel could not put in a full ring */
-	stats_add(&st, "packets_dropped", s->dropped, NULL, NULL, NULL, NULL);
-	stats_add(&st, "packets_ipv6", s->ipv6, NULL, NULL, NULL, NULL);
-	stats_add(&st, "packets_ipv4", s->ipv4, NULL, NULL, NULL, NULL);
-	stats_add(&st, "packets_other", s->other, NULL, NULL, NULL, NULL);
-	stats_add(&st, "packets_sampled", s->sampled_pkts, NULL, NULL, NULL,
+	for (k = 0; k < nst; k++) /* the kernel's count since the last */
+		for (i = 0; i < sts[k]->ncap; i++)
+			sts[k]->dropped += live_drops(&sts[k]->cap[i]);
+	stats_add(&st, "packets_received", SUM(received), NULL, NULL, NULL,
 	    NULL);
-	stats_add(&st, "packets_unbound", s->unbound, NULL, NULL, NULL, NULL);
+	/* live: what the kernel could not put in a full ring */
+	stats_add(&st, "packets_dropped", SUM(dropped), NULL, NULL, NULL,
+	    NULL);
+	stats_add(&st, "packets_ipv6", SUM(ipv6), NULL, NULL, NULL, NULL);
+	stats_add(&st, "packets_ipv4", SUM(ipv4), NULL, NULL, NULL, NULL);
+	stats_add(&st, "packets_other", SUM(other), NULL, NULL, NULL, NULL);
+	stats_add(&st, "packets_sampled", SUM(sampled_pkts), NULL, NULL, NULL,
+	    NULL);
+	stats_add(&st, "packets_unbound", SUM(unbound), NULL, NULL, NULL,
+	    NULL);
 	for (r = DEC_MALFORMED_LINK; r < DEC_NRESULTS; r++)
-		stats_add(&st, "packets_malformed", s->malformed[r], "reason",
+		stats_add(&st, "packets_malformed", SUM(malformed[r]), "reason",
 		    decode_reason_name(r), NULL, NULL);
+	/* each worker's share (the slot's counters are their sums) */
+	for (k = 1; k < nst; k++) {
+		char w[16];
+
+		snprintf(w, sizeof(w), "%u", sts[k]->worker);
+		stats_add(&st, "worker_packets", sts[k]->received, "worker",
+		    w, NULL, NULL);
+		stats_add(&st, "worker_flows", sts[k]->flows_total, "worker",
+		    w, NULL, NULL);
+	}
 	/* pcapng direction flags: packets taken by their flag, and blocks
 	 * whose flags could not be read (their packets keep the default) */
 	for (i = 0; i < s->ncap; i++) {
@@ -245,31 +277,45 @@ publish_stats(struct proc *pr)
 	    NULL, NULL);
 	stats_add(&st, "pcapng_malformed", ng_bad, NULL, NULL, NULL, NULL);
 	for (i = 0; i < 7; i++)
-		stats_add(&st, "packet_length", s->lenhist[i], "range", lens[i],
-		    NULL, NULL);
+		stats_add(&st, "packet_length", SUM(lenhist[i]), "range",
+		    lens[i], NULL, NULL);
 	for (i = 0; i < s->nb; i++) {
-		struct cache *c = s->b[i].cache;
+		uint64_t used = 0, created = 0, full = 0, aged[END_MAX];
 		const char *rec;
 
-		if (c == NULL)
+		if (s->b[i].cache == NULL)
 			continue;
+		memset(aged, 0, sizeof(aged));
+		for (k = 0; k < nst; k++) {
+			const struct cache *c = i < sts[k]->nb ?
+			    sts[k]->b[i].cache : NULL;
+
+			if (c == NULL)
+				continue;
+			used += c->used;
+			created += c->created;
+			full += c->dropped_full + c->evicted;
+			for (r = END_IDLE; r < END_MAX; r++)
+				aged[r] += c->aged[r];
+		}
 		rec = s->b[i].rec->name;
-		stats_add(&st, "flows_current", c->used, "record", rec,
+		stats_add(&st, "flows_current", used, "record", rec,
 		    "binding", s->b[i].key);
-		stats_add(&st, "flows_created", c->created, "record", rec,
+		stats_add(&st, "flows_created", created, "record", rec,
 		    "binding", s->b[i].key);
-		stats_add(&st, "cache_full", c->dropped_full + c->evicted,
-		    "record", rec, "binding", s->b[i].key);
+		stats_add(&st, "cache_full", full, "record", rec, "binding",
+		    s->b[i].key);
 		for (r = END_IDLE; r < END_MAX; r++)
-			stats_add(&st, "flows_aged", c->aged[r], "record", rec,
+			stats_add(&st, "flows_aged", aged[r], "record", rec,
 			    "reason", reasons[r]);
 	}
 	interface_stats(s, &st);
-	stats_add(&st, "batches_pushed", s->batches_pushed, NULL, NULL, NULL,
+	stats_add(&st, "batches_pushed", SUM(batches_pushed), NULL, NULL, NULL,
 	    NULL);
-	stats_add(&st, "records_pushed", s->records_pushed, NULL, NULL, NULL,
+	stats_add(&st, "records_pushed", SUM(records_pushed), NULL, NULL, NULL,
 	    NULL);
-	stats_add(&st, "batches_lost", s->batches_lost, NULL, NULL, NULL, NULL);
+	stats_add(&st, "batches_lost", SUM(batches_lost), NULL, NULL, NULL,
+	    NULL);
 	/* the hand-over: held until exportd acknowledges, pushed again
 	 * after an exportd restart */
 	stats_add(&st, "batches_unacked", s->ho.held, NULL, NULL, NULL, NULL);
@@ -277,7 +323,8 @@ publish_stats(struct proc *pr)
 	    NULL, NULL);
 	stats_add(&st, "records_unconfirmed", s->records_unconfirmed, NULL,
 	    NULL, NULL, NULL);
-	stats_add(&st, "records_lost", s->records_lost, NULL, NULL, NULL, NULL);
+	stats_add(&st, "records_lost", SUM(records_lost), NULL, NULL, NULL,
+	    NULL);
 	/* killed sampleds before this one: what they had counted and
 	 * exportd never exported, and the packets not replayed again */
 	stats_add(&st, "restart_lost_packets", s->restart_lost.packets, NULL,
@@ -293,14 +340,17 @@ publish_stats(struct proc *pr)
 	    NULL, NULL);
 	stats_add(&st, "captures_done", (uint64_t)s->all_eof, NULL, NULL, NULL,
 	    NULL);
-	stats_add(&st, "flows_in_cache", s->flows_total, NULL, NULL, NULL,
+	stats_add(&st, "flows_in_cache", SUM(flows_total), NULL, NULL, NULL,
 	    NULL);
 	/* captures not read to their end: nsctl run names them */
-	stats_add(&st, "capture_errors", s->capture_errors, NULL, NULL, NULL,
-	    NULL);
-	for (i = 0; i < s->n_capfail; i++)
-		stats_add(&st, "capture_failed", 1, "source",
-		    s->capfail[i].source, "error", s->capfail[i].err);
+	stats_add(&st, "capture_errors", SUM(capture_errors), NULL, NULL,
+	    NULL, NULL);
+	for (k = 0; k < nst; k++)
+		for (i = 0; i < sts[k]->n_capfail; i++)
+			stats_add(&st, "capture_failed", 1, "source",
+			    sts[k]->capfail[i].source, "error",
+			    sts[k]->capfail[i].err);
+	wk_unlock(s);
 	for (r = BUS_TOO_BIG; r < BUS_ERR_MAX; r++)
 		stats_add(&st, "bad_messages", pr->bad[r], "reason",
 		    bus_err_name((enum bus_err)r), NULL, NULL);
@@ -399,7 +449,7 @@ at_eof(struct proc *pr)
 static void
 run(struct proc *pr, int exit_at_eof)
 {
-	zmq_pollitem_t it[6 + LIVE_POLL_MAX];
+	zmq_pollitem_t it[7 + LIVE_POLL_MAX];
 	int fds[LIVE_POLL_MAX];
 	size_t i, nfd;
 	int wait, n;
@@ -408,6 +458,7 @@ run(struct proc *pr, int exit_at_eof)
 		ask_plan(pr);
 		read_bus(pr);
 		ho_poll(&pr->s.ho, 0);
+		wk_take(&pr->s); /* the workers' batches */
 		query_serve(pr->query, &pr->s, pr->bad);
 		wait = 100;
 		if (pr->s.plan != NULL && !pr->s.all_eof) {
@@ -431,6 +482,9 @@ run(struct proc *pr, int exit_at_eof)
 				0 };
 		if (pr->req)
 			it[n++] = (zmq_pollitem_t){ pr->req, 0, ZMQ_POLLIN, 0 };
+		if (wk_fd(&pr->s) != -1)
+			it[n++] = (zmq_pollitem_t){ NULL, wk_fd(&pr->s),
+				ZMQ_POLLIN, 0 };
 		/* live: a ring block handed over wakes the loop */
 		nfd = capture_fds(&pr->s, fds, LIVE_POLL_MAX);
 		for (i = 0; i < nfd; i++)
@@ -583,6 +637,7 @@ main(int argc, char **argv)
 	stop_end = mono_ms() + handover_wait_ms();
 	ho_set_deadline(&pr.s.ho, stop_end);
 	if (pr.s.plan != NULL) {
+		wk_stop(&pr.s); /* the workers' flows first, then the last */
 		live_drain(&pr.s); /* what came before the stop is counted */
 		slot_close(&pr.s, END_FORCED);
 	}

@@ -193,9 +193,23 @@ struct capfail {
 	char err[256];
 };
 
+/* What a slot state captures (workers.c). */
+enum slot_role {
+	SLOT_ALL,    /* every capture: a slot with one worker */
+	SLOT_FILES,  /* the main thread of a slot whose workers take live */
+	SLOT_WORKER, /* a capture thread: live devices, its share of them */
+};
+
+struct workers;
+
 struct slot {
 	unsigned id;
 	int no_export, exit_at_eof, live;
+	/* workers: each has a slot state of its own, and batches go to the
+	 * main thread's hand-over through wk */
+	enum slot_role role;
+	unsigned worker, nworkers; /* SLOT_WORKER: which one, of how many */
+	struct workers *wk;
 	Netstream__Plan *plan;
 	struct binding *b;
 	size_t nb;
@@ -286,6 +300,10 @@ void live_directions(struct capture *c);
 int live_fd(const struct capture *c);
 uint64_t live_drops(struct capture *c);
 int live_read(struct slot *s, struct capture *c, int budget);
+int live_fanout(struct capture *c, int create, uint16_t *id, char *err,
+    size_t errlen);
+int live_fanout_program(struct capture *c, unsigned fields, char *err,
+    size_t errlen);
 void live_drain(struct slot *s);
 
 /* query.c */
@@ -295,7 +313,23 @@ void live_drain(struct slot *s);
 void *query_open(void *ctx, const struct bus_endpoints *ep, unsigned slot);
 void query_serve(void *sock, struct slot *s, uint64_t *bad);
 void ifcount_read(const struct binding *b, struct ifcount *out);
+void ifcount_sum(struct slot *s, size_t i, struct ifcount *out);
 void slot_reset_statistics(struct slot *s, const char *iface);
+
+/* workers.c */
+int wk_put(struct workers *wk, Netstream__Envelope *env, uint64_t rows,
+    uint64_t packets);
+void wk_take(struct slot *s);
+void wk_apply(struct slot *s, const Netstream__Plan *p);
+void wk_start(struct slot *s);
+void wk_stop(struct slot *s);
+int wk_fd(const struct slot *s);
+void wk_lock(struct slot *s);
+void wk_unlock(struct slot *s);
+size_t wk_states(struct slot *s, struct slot **out, size_t max);
+int wk_fanout_join(struct workers *wk, struct capture *c,
+    const Netstream__Plan *p, char *err, size_t errlen);
+void wk_fanout_program(struct capture *c, const Netstream__Plan *p);
 
 /* privs.c */
 int privs_drop(char *err, size_t errlen);
