@@ -152,16 +152,16 @@ grep '^data ' $T/collect.txt | awk '{
 	delete v
 	for (i = 2; i <= NF; i++) { split($i, kv, "="); v[kv[1]] = kv[2] }
 	k = v["source-address"] " " v["destination-address"] " " v["protocol"] " " v["destination-port"]
-	pk[k] += v["packets"]; by[k] += v["bytes"]; n[k]++
+	pk[k] += v["packets"]; by[k] += v["bytes"]
 }
-END { for (k in pk) print k, pk[k], by[k] >"/dev/stdout"; for (k in n) if (n[k] > 1) print k > "'$T/split'" }' |
+END { for (k in pk) print k, pk[k], by[k] }' |
 	sort >$T/got
 check "tshark sees 616 flows of the record" [ "$(wc -l <$T/want)" -eq 616 ]
 check "packets and bytes per flow equal tshark's" same $T/want $T/got
 # the flows of b.pcap were aged at the commit: one record from the
 # workers, one from the main thread after it
 records=$(grep -c '^data ' $T/collect.txt)
-check "one record per flow and phase: $records records for $(wc -l <$T/want) + 16 (a flow split between workers makes more: $(head -c 300 $T/split 2>/dev/null))" \
+check "one record per flow and phase: $records records for $(wc -l <$T/want) + 16 (a flow split between workers makes more)" \
 	[ "$records" -eq $(($(wc -l <$T/want) + 16)) ]
 label_flows=$(grep '^data ' $T/collect.txt | grep -c 'source-address=2001:db8:9::')
 check "the 16 flows from 4 source ports each are one record in each phase (got $label_flows)" \
