@@ -9,13 +9,16 @@
 # (/proc/PID/stat utime + stime over the replay; the group's is sampled
 # alone, and sampled + exportd), and the flow records the collector got.
 # Each cell is the median of LIVE_ROUNDS (3) runs, the exporters taking
-# turns. Prints a table; asserts nothing.
+# turns; "sampled x2" is the group with `workers = 2` in the slot (two
+# capture threads over one PACKET_FANOUT group; LIVE_WORKERS=0 leaves it
+# out). Prints a table; asserts nothing.
 #   bench/live.sh [RATE...]     default: 20000 50000 100000 200000 max
 source "$(dirname "$0")/../tests/lib.sh"
 cd "$ROOT" || exit 1
 RATES=${*:-20000 50000 100000 200000 max}
 PKTS=${LIVE_PKTS:-200000}
 ROUNDS=${LIVE_ROUNDS:-3}
+WORKERS=${LIVE_WORKERS:-2}
 FLOWS=${LIVE_FLOWS:-2000}
 NS=ns-$$-bench
 CAP=nsb$$c
@@ -53,6 +56,8 @@ records = ( { name = "r";
 interfaces = ( { name = "GigabitEthernet1/0/0"; device = "$CAP";
                  buffer_kb = 4096; netstream = [ "inbound", "outbound" ]; } );
 CONF
+# the same with the slot's capture over WORKERS threads
+{ cat $T/live.conf; echo "slots = ( { id = 1; workers = $WORKERS; } );"; } >$T/workers.conf
 # cpu PID...: their CPU time in ns, all threads, user and system: the
 # utime + stime of /proc/PID/stat, but read through the process's CPU
 # clock (clock_getcpuclockid), as /proc counts in 10 ms ticks
@@ -93,10 +98,10 @@ stat_of() { # stat_of NAME: sampled's counter, from nsctl stats
 		grep -o "\"name\":\"$1\"[^}]*\"value\":[0-9]*" | sed 's/.*"value"://' | head -1
 }
 
-run_group() { # run_group RATE -> "pps seen dropped ns/pkt(sampled) ns/pkt(+exportd) records"
+run_group() { # run_group RATE CONF -> "pps seen dropped ns/pkt(sampled) ns/pkt(+exportd) records"
 	local up sd xd c0 c1 x0 x1 pps seen drop rec
 	collect_start
-	ip netns exec "$NS" "$NSCTL" up -c $T/live.conf >/dev/null 2>$T/up.log &
+	ip netns exec "$NS" "$NSCTL" up -c "$2" >/dev/null 2>$T/up.log &
 	up=$!
 	wait_for "grep -q 'slot 1: running generation' $T/up.log &&
 		[ -n \"\$(pgrep -P $up -x exportd)\" ]" 100
@@ -171,11 +176,14 @@ printf "|%s|%s|%s|%s|%s|%s|%s|%s|%s|\n" ----------- ----------- ------------- --
 for r in $RATES; do
 	: >$T/g.$r
 	: >$T/s.$r
+	: >$T/w.$r
 	for k in $(seq 1 "$ROUNDS"); do
-		run_group $r >>$T/g.$r
+		run_group $r $T/live.conf >>$T/g.$r
+		[ "$WORKERS" -gt 1 ] && run_group $r $T/workers.conf >>$T/w.$r
 		run_softflowd $r >>$T/s.$r
 	done
 	row $r sampled $T/g.$r
+	[ "$WORKERS" -gt 1 ] && row $r "sampled x$WORKERS" $T/w.$r
 	row $r softflowd $T/s.$r
 done
 echo
@@ -187,5 +195,8 @@ echo "seen: sampled's packets_received (IPv6 only: the kernel filters),"
 echo "softflowd's packets processed; dropped: by the kernel, its ring full"
 echo "(sampled's packets_dropped, \"-\" where sampled has none; softflowd's"
 echo "libpcap count). records: flow records the collector received after the"
-echo "exporter stopped."
+echo "exporter stopped. sampled x$WORKERS: the same group with workers = $WORKERS"
+echo "(each worker a thread with its own socket in one fanout group, its own"
+echo "ring of buffer_kb and its share of the cache); the generator runs on"
+echo "the same $(nproc) cores."
 finish

@@ -111,9 +111,13 @@ plan_render(const Netstream__Plan *p, struct sbuf *out)
 		sbuf_printf(out, "\n");
 	}
 	sbuf_printf(out, "slots:\n");
-	for (i = 0; i < p->n_slots; i++)
-		sbuf_printf(out, "  slot %u sequence-mode %s\n", p->slots[i]->id,
+	for (i = 0; i < p->n_slots; i++) {
+		sbuf_printf(out, "  slot %u sequence-mode %s", p->slots[i]->id,
 		    p->slots[i]->sequence_flow ? "flow" : "packet");
+		if (p->slots[i]->workers > 1) /* live capture threads */
+			sbuf_printf(out, " workers %u", p->slots[i]->workers);
+		sbuf_printf(out, "\n");
+	}
 	sbuf_printf(out, "interfaces:\n");
 	for (i = 0; i < p->n_interfaces; i++) {
 		const Netstream__Interface *f = p->interfaces[i];

@@ -95,6 +95,20 @@ build_bindings(struct slot *s, Netstream__Plan *p, struct binding **out,
 	*n = k;
 }
 
+/* b's counters, with those of its present cache. */
+void
+ifcount_read(const struct binding *b, struct ifcount *out)
+{
+	int r;
+
+	*out = b->cnt;
+	if (b->cache == NULL)
+		return;
+	out->created += b->cache->created;
+	for (r = 0; r < END_MAX; r++)
+		out->aged[r] += b->cache->aged[r];
+}
+
 /* Same interface, same capture source: the capture goes on. */
 static int
 same_capture(const struct capture *c, const Netstream__Interface *pi)

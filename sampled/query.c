@@ -295,20 +295,6 @@ request_check(const struct slot *s, const Netstream__CacheRequest *rq)
 
 /* ---- interface counters and resets ---- */
 
-/* b's counters, with those of its present cache. */
-void
-ifcount_read(const struct binding *b, struct ifcount *out)
-{
-	int r;
-
-	*out = b->cnt;
-	if (b->cache == NULL)
-		return;
-	out->created += b->cache->created;
-	for (r = 0; r < END_MAX; r++)
-		out->aged[r] += b->cache->aged[r];
-}
-
 /* Binding i's counters in the slot: its own and its workers'. */
 void
 ifcount_sum(struct slot *s, size_t i, struct ifcount *out)
