@@ -397,43 +397,130 @@ live_fanout(struct capture *c, int create, uint16_t *id, char *err,
 /*
  * The group's program: the worker of a packet, from the IPv6 addresses
  * in fields (FANOUT_SRC, FANOUT_DST) XORed and folded to a byte; the
- * kernel takes it modulo the workers. Loads are from the network header
- * (SKF_NET_OFF): the fanout runs before the socket sees the frame, where
- * a received packet starts at its IPv6 header (the kernel has taken its
- * outer VLAN tag) and a sent one at its link header. What is not IPv6
- * there (a second VLAN tag) goes to the first worker, as whole flows.
+ * kernel takes it modulo the workers. The fanout runs before the socket
+ * sees the frame: a received packet starts at its network header (the
+ * kernel has taken the outer VLAN tag into its metadata; a second tag is
+ * still there), a sent one at its link header, tags in it or not. So the
+ * IPv6 header is found per packet type. What is not IPv6 goes to the
+ * first worker, as whole flows.
  */
+#define FP(c, k) ((struct sock_filter)BPF_STMT((c), (k)))
+#define FJ(c, k, t, f) ((struct sock_filter)BPF_JUMP((c), (k), (t), (f)))
+#define F_MAX 96
+#define M_BASE 15 /* scratch: the IPv6 header's offset */
+#define M_ACC 0	  /* scratch: the hash so far */
+
+/* Jumps to label `to` of the program: patched when it is known. */
+struct fprog {
+	struct sock_filter f[F_MAX];
+	unsigned n;
+	unsigned fix[16][2]; /* (instruction, label) of a jump's true arm */
+	unsigned nfix;
+	unsigned label[8];
+};
+
+enum { L_HASH, L_OTHER, L_IN, L_OUT };
+
+static void
+emit(struct fprog *g, struct sock_filter x)
+{
+	if (g->n < F_MAX)
+		g->f[g->n] = x;
+	g->n++;
+}
+
+/* if A == k: base = off, go hash */
+static void
+base_if(struct fprog *g, uint32_t k, uint32_t off)
+{
+	emit(g, FJ(BPF_JMP | BPF_JEQ | BPF_K, k, 0, 3));
+	emit(g, FP(BPF_LD | BPF_IMM, off));
+	emit(g, FP(BPF_ST, M_BASE));
+	if (g->nfix < 16) {
+		g->fix[g->nfix][0] = g->n;
+		g->fix[g->nfix++][1] = L_HASH;
+	}
+	emit(g, FP(BPF_JMP | BPF_JA, 0));
+}
+
+static void
+jump_to(struct fprog *g, unsigned label)
+{
+	if (g->nfix < 16) {
+		g->fix[g->nfix][0] = g->n;
+		g->fix[g->nfix++][1] = label;
+	}
+	emit(g, FP(BPF_JMP | BPF_JA, 0));
+}
+
 int
 live_fanout_program(struct capture *c, unsigned fields, char *err,
     size_t errlen)
 {
-	struct sock_filter f[4 + 8 * 3 + 7];
+	struct fprog g;
 	struct sock_fprog fp;
-	unsigned n = 0, off, first = fields & FANOUT_SRC ? 8 : 24,
+	unsigned i, off, first = fields & FANOUT_SRC ? 8 : 24,
 	    last = fields & FANOUT_DST ? 40 : 24;
 
-	f[n++] = (struct sock_filter)BPF_STMT(BPF_LD | BPF_W | BPF_ABS,
-	    (uint32_t)(SKF_AD_OFF + SKF_AD_PROTOCOL));
-	f[n++] = (struct sock_filter)BPF_JUMP(BPF_JMP | BPF_JEQ | BPF_K,
-	    ETHERTYPE_IPV6, 1, 0);
-	f[n++] = (struct sock_filter)BPF_STMT(BPF_RET | BPF_K, 0);
-	f[n++] = (struct sock_filter)BPF_STMT(BPF_LDX | BPF_W | BPF_IMM, 0);
-	for (off = first; off < last && fields != 0; off += 4) {
-		f[n++] = (struct sock_filter)BPF_STMT(BPF_LD | BPF_W | BPF_ABS,
-		    (uint32_t)(SKF_NET_OFF + (int)off));
-		f[n++] = (struct sock_filter)BPF_STMT(BPF_ALU | BPF_XOR | BPF_X,
-		    0);
-		f[n++] = (struct sock_filter)BPF_STMT(BPF_MISC | BPF_TAX, 0);
+	memset(&g, 0, sizeof(g));
+	emit(&g, FP(BPF_LD | BPF_W | BPF_ABS,
+	    (uint32_t)(SKF_AD_OFF + SKF_AD_PKTTYPE)));
+	emit(&g, FJ(BPF_JMP | BPF_JEQ | BPF_K, PACKET_OUTGOING, 1, 0));
+	jump_to(&g, L_IN);
+	/* sent: from the link header */
+	g.label[L_OUT] = g.n;
+	if (c->dlt == DLT_EN10MB) {
+		emit(&g, FP(BPF_LD | BPF_H | BPF_ABS, 12));
+		base_if(&g, ETHERTYPE_IPV6, 14);
+		emit(&g, FP(BPF_LD | BPF_H | BPF_ABS, 16));
+		base_if(&g, ETHERTYPE_IPV6, 18);
+		emit(&g, FP(BPF_LD | BPF_H | BPF_ABS, 20));
+		base_if(&g, ETHERTYPE_IPV6, 22);
+		jump_to(&g, L_OTHER);
+	} else {
+		emit(&g, FP(BPF_LD | BPF_IMM, 0));
+		emit(&g, FP(BPF_ST, M_BASE));
+		jump_to(&g, L_HASH);
 	}
-	f[n++] = (struct sock_filter)BPF_STMT(BPF_MISC | BPF_TXA, 0);
-	f[n++] = (struct sock_filter)BPF_STMT(BPF_ALU | BPF_RSH | BPF_K, 16);
-	f[n++] = (struct sock_filter)BPF_STMT(BPF_ALU | BPF_XOR | BPF_X, 0);
-	f[n++] = (struct sock_filter)BPF_STMT(BPF_MISC | BPF_TAX, 0);
-	f[n++] = (struct sock_filter)BPF_STMT(BPF_ALU | BPF_RSH | BPF_K, 8);
-	f[n++] = (struct sock_filter)BPF_STMT(BPF_ALU | BPF_XOR | BPF_X, 0);
-	f[n++] = (struct sock_filter)BPF_STMT(BPF_RET | BPF_A, 0);
-	fp.len = (unsigned short)n;
-	fp.filter = f;
+	/* received: from the network header, or a VLAN tag before it */
+	g.label[L_IN] = g.n;
+	emit(&g, FP(BPF_LD | BPF_W | BPF_ABS,
+	    (uint32_t)(SKF_AD_OFF + SKF_AD_PROTOCOL)));
+	base_if(&g, ETHERTYPE_IPV6, 0);
+	emit(&g, FJ(BPF_JMP | BPF_JEQ | BPF_K, ETHERTYPE_VLAN, 1, 0));
+	jump_to(&g, L_OTHER);
+	emit(&g, FP(BPF_LD | BPF_H | BPF_ABS, 2));
+	base_if(&g, ETHERTYPE_IPV6, 4);
+	jump_to(&g, L_OTHER);
+	/* the hash of the address words (the kernel's check wants every
+	 * way into it to have stored the base: none falls through) */
+	g.label[L_HASH] = g.n;
+	emit(&g, FP(BPF_LD | BPF_IMM, 0));
+	emit(&g, FP(BPF_ST, M_ACC));
+	for (off = first; off < last && fields != 0; off += 4) {
+		emit(&g, FP(BPF_LDX | BPF_MEM, M_BASE));
+		emit(&g, FP(BPF_LD | BPF_W | BPF_IND, off));
+		emit(&g, FP(BPF_LDX | BPF_MEM, M_ACC));
+		emit(&g, FP(BPF_ALU | BPF_XOR | BPF_X, 0));
+		emit(&g, FP(BPF_ST, M_ACC));
+	}
+	emit(&g, FP(BPF_MISC | BPF_TAX, 0));
+	emit(&g, FP(BPF_ALU | BPF_RSH | BPF_K, 16));
+	emit(&g, FP(BPF_ALU | BPF_XOR | BPF_X, 0));
+	emit(&g, FP(BPF_MISC | BPF_TAX, 0));
+	emit(&g, FP(BPF_ALU | BPF_RSH | BPF_K, 8));
+	emit(&g, FP(BPF_ALU | BPF_XOR | BPF_X, 0));
+	emit(&g, FP(BPF_RET | BPF_A, 0));
+	g.label[L_OTHER] = g.n;
+	emit(&g, FP(BPF_RET | BPF_K, 0));
+	if (g.n > F_MAX) {
+		snprintf(err, errlen, "fanout program: %u instructions", g.n);
+		return -1;
+	}
+	for (i = 0; i < g.nfix; i++) /* ja: k is the forward offset */
+		g.f[g.fix[i][0]].k = g.label[g.fix[i][1]] - g.fix[i][0] - 1;
+	fp.len = (unsigned short)g.n;
+	fp.filter = g.f;
 	if (c->lv == NULL || setsockopt(c->lv->fd, SOL_PACKET,
 	    PACKET_FANOUT_DATA, &fp, sizeof(fp)) == -1) {
 		snprintf(err, errlen, "PACKET_FANOUT_DATA: %s",

@@ -8,7 +8,7 @@
 # protocol and destination port, and flows come from many source ports
 # (as a client's connections to one service do), with changing flow
 # labels too. In a network namespace of its own, generated flows go
-# through a veth pair with tcpreplay; checked against tshark's reading of
+# through a veth pair with tcpreplay, in and out of the captured device; checked against tshark's reading of
 # the captures: every flow of the record is exported in exactly one
 # record whose packets and bytes are tshark's (so no flow was split
 # between the workers, and none lost or counted twice), both workers took
@@ -42,14 +42,18 @@ for d in "$CAP" "$PEER"; do
 	ns ip link set "$d" up
 done
 
-# 600 flows of distinct address pairs, and 16 flows of the record whose
-# packets come in 4 runs, each from another source port and flow label
+# 600 flows of distinct address pairs, received; and 16 flows of the
+# record whose packets come in 4 runs, each from another source port and
+# flow label, sent (untagged, behind an 802.1Q tag, behind two tags)
 "$BIN/pcapgen" --flows 600 --packets 6000 --pps 5000 --seed 7 -o $T/a.pcap >/dev/null ||
 	fail "pcapgen a"
 for f in $(seq 1 16); do
 	for run in 1 2 3 4; do
 		t=$(printf '2.%03d' $(((f - 1) * 50 + (run - 1) * 10)))
-		echo "t=$t src=2001:db8:9::$f dst=2001:db8:a::$f proto=tcp sport=$((5000 + 100 * f + run)) dport=80 flags=A len=$((100 + f)) label=$((f * 16 + run)) repeat=3 gap=0.001"
+		case $((f % 4)) in
+		0) tag= ;; 1) tag="vlan=100" ;; 2) tag="vlan=200 qinq=300" ;; 3) tag="vlan=400 qinq=500 stag=0x8100" ;;
+		esac
+		echo "t=$t src=2001:db8:9::$f dst=2001:db8:a::$f proto=tcp sport=$((5000 + 100 * f + run)) dport=80 flags=A len=$((100 + f)) label=$((f * 16 + run)) $tag repeat=3 gap=0.001"
 	done
 done >$T/b.spec
 "$BIN/pcapgen" -s $T/b.spec -o $T/b.pcap >/dev/null || fail "pcapgen b"
@@ -70,7 +74,7 @@ slots = ( { id = 1;
             workers = 2; } );
 interfaces = (
   { name = "GigabitEthernet1/0/0"; device = "$CAP"; buffer_kb = 1024;
-    netstream = [ "inbound" ]; } );
+    netstream = [ "inbound", "outbound" ]; } );
 CONF
 ip netns exec "$NS" "$NSCTL" collect -p $P -b ::1 -t 60 >$T/collect.txt 2>$T/collect.log &
 PIDS="$PIDS $!"
@@ -94,8 +98,10 @@ check "sampled runs 3 threads of its own beside ZeroMQ's: main and 2 workers" \
 	[ "$(ls /proc/$SD/task | wc -l)" -ge 3 ]
 sleep 0.3
 
-ns tcpreplay -q --pps 3000 -i "$PEER" $T/all.pcap >$T/replay.log 2>&1 ||
-	fail "tcpreplay into $PEER"
+ns tcpreplay -q --pps 3000 -i "$PEER" $T/a.pcap >$T/replay.log 2>&1 ||
+	fail "tcpreplay a.pcap into $PEER (inbound)"
+ns tcpreplay -q --pps 3000 -i "$CAP" $T/b.pcap >>$T/replay.log 2>&1 ||
+	fail "tcpreplay b.pcap out of $CAP (outbound, VLAN tags in the frame)"
 
 stat_value() { # stat_value NAME [LABEL=VALUE]: from one scrape of slot 1
 	ns "$NSCTL" stats --slot 1 -n 1 2>/dev/null |
@@ -122,14 +128,14 @@ check "the slot's packets_received is their sum" \
 sed 's/workers = 2;/workers = 1;/' $T/live.conf >$T/one.conf
 ns "$NSCTL" commit -c $T/one.conf -m "one worker" >/dev/null ||
 	fail "commit of workers = 1"
-wait_for "grep -q 'slot 1: running generation 2: 1 bindings, 1 captures' $T/up.log" 100 ||
+wait_for "grep -q 'slot 1: running generation 2: 2 bindings, 1 captures' $T/up.log" 100 ||
 	fail "the main thread did not take the device back"
 check "after the workers ended, packets_received stays $ipv6_frames" \
 	[ "$(stat_value packets_received)" = "$ipv6_frames" ]
 ns "$NSCTL" stats --slot 1 -n 1 >$T/stats1.txt 2>&1
 check "no worker counters with one worker" bash -c "! grep -q worker_packets $T/stats1.txt"
-ns tcpreplay -q --pps 3000 -i "$PEER" $T/b.pcap >$T/replay2.log 2>&1 ||
-	fail "tcpreplay b.pcap into $PEER"
+ns tcpreplay -q --pps 3000 -i "$CAP" $T/b.pcap >$T/replay2.log 2>&1 ||
+	fail "tcpreplay b.pcap out of $CAP"
 b_frames=$(tshark -r $T/b.pcap -Y ipv6 2>/dev/null | wc -l)
 wait_for "[ \"\$(stat_value packets_received)\" = $((ipv6_frames + b_frames)) ]" 100
 check "one worker: the $b_frames frames of b.pcap are counted on top" \
