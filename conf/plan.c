@@ -110,8 +110,9 @@ make_record(const struct conf *c, const struct conf_record *r, unsigned id)
 
 static Netstream__Host *
 make_host(const struct conf *c, const struct conf_host *h,
-    const struct conf_view_export *src, const char *view)
+    const struct conf_view_export *ex, const char *view)
 {
+	const struct conf_source *src = conf_host_source(c, h, ex);
 	Netstream__Host *ph = xmalloc(sizeof(*ph));
 
 	netstream__host__init(ph);
@@ -121,27 +122,27 @@ make_host(const struct conf *c, const struct conf_host *h,
 	ph->dscp = h->dscp;
 	ph->pace_pps = h->pace_pps;
 	ph->vpn_instance = pstrdup(h->vpn);
-	ph->source_address = pstrdup(src->has_source ? src->source : "");
-	ph->source_port = src->has_source ? src->source_port : 0;
+	ph->source_address = pstrdup(src != NULL ? src->address : "");
+	ph->source_port = src != NULL ? src->port : 0;
 	ph->view = pstrdup(view);
 	return ph;
 }
 
+/* The hosts of view ex, each from its source (sources.c) */
 static void
 add_hosts(Netstream__Binding *b, const struct conf *c,
-    const struct conf_view_export *hosts, const struct conf_view_export *src,
-    const char *view)
+    const struct conf_view_export *ex, const char *view)
 {
 	int i;
 
-	for (i = 0; i < hosts->n_hosts; i++)
+	for (i = 0; i < ex->n_hosts; i++)
 		PUSH(b->hosts, b->n_hosts,
-		    make_host(c, &hosts->hosts[i], src, view));
+		    make_host(c, &ex->hosts[i], ex, view));
 	free(b->hosts_from);
 	b->hosts_from = pstrdup(view);
 }
 
-static void
+void
 not_effective(Netstream__Plan *p, struct diags *d, int line, const char *item,
     const char *reason)
 {
@@ -306,8 +307,7 @@ make_binding(Netstream__Plan *p, const struct conf *c,
 			b->record = ri;
 			free(b->monitor);
 			b->monitor = pstrdup(m->name);
-			add_hosts(b, c, &m->ex,
-			    m->ex.has_source ? &m->ex : &c->sys, view);
+			add_hosts(b, c, &m->ex, view);
 			return b;
 		}
 	}
@@ -317,9 +317,9 @@ make_binding(Netstream__Plan *p, const struct conf *c,
 	b->record = ri;
 	if (sl != NULL && sl->ex.n_hosts > 0) {
 		snprintf(view, sizeof(view), "slot %u", sl->id);
-		add_hosts(b, c, &sl->ex, &c->sys, view);
+		add_hosts(b, c, &sl->ex, view);
 	} else
-		add_hosts(b, c, &c->sys, &c->sys, "system");
+		add_hosts(b, c, &c->sys, "system");
 	return b;
 }
 
@@ -508,7 +508,7 @@ add_notices(const struct conf *c, struct diags *d)
 {
 	int i;
 
-	if (!c->sys.has_source && c->sys.n_hosts > 0)
+	if (!conf_has_source(&c->sys) && c->sys.n_hosts > 0)
 		diag_add(d, DIAG_NOTICE, 0,
 		    "no export source in the system view: the kernel picks "
 		    "the source address and port (a router would export "
@@ -614,6 +614,7 @@ plan_compile(const struct conf *c, struct diags *d)
 	add_slots(p, c, d);
 	check_workers(p, c, d);
 	check_hosts(p, c, d);
+	plan_check_sources(p, c, d);
 	add_notices(c, d);
 	return plan_check_size(p, d);
 }

@@ -79,34 +79,102 @@ parse_host(config_setting_t *h, const char *view, int version_ipfix,
 	    d);
 }
 
+/* CONF_IPV4 or CONF_IPV6: the index of an address's source in a view */
+int
+conf_family(const char *address)
+{
+	switch (addr_family(address)) {
+	case 4:
+		return CONF_IPV4;
+	case 6:
+		return CONF_IPV6;
+	default:
+		return -1;
+	}
+}
+
+int
+conf_has_source(const struct conf_view_export *ex)
+{
+	return ex->source[CONF_IPV4].address[0] != '\0' ||
+	    ex->source[CONF_IPV6].address[0] != '\0';
+}
+
+/* One { address; port; } of a view's source, in its family's place. */
 static void
-parse_source(config_setting_t *g, const char *view,
+parse_source_one(config_setting_t *s, const char *view,
     struct conf_view_export *ex, struct diags *d)
 {
 	static const char *const known[] = { "address", "port", NULL };
-	config_setting_t *s = get_group(g, "source", d);
+	struct conf_source src;
+	int f;
 
-	if (s == NULL)
+	if (config_setting_type(s) != CONFIG_TYPE_GROUP) {
+		diag_add(d, DIAG_ERROR, LINE(s),
+		    "a source in %s must be a group { address; port; }", view);
 		return;
+	}
 	check_known(s, "source", known, d);
-	ex->source_line = LINE(s);
-	if (get_str(s, "address", ex->source, CONF_ADDR_MAX - 1, d) != 1) {
+	memset(&src, 0, sizeof(src));
+	src.line = LINE(s);
+	if (get_str(s, "address", src.address, CONF_ADDR_MAX - 1, d) != 1) {
 		if (get_member(s, "address") == NULL)
 			diag_add(d, DIAG_ERROR, LINE(s),
 			    "source in %s needs an address", view);
 		return;
 	}
-	if (addr_family(ex->source) == 0) {
+	if ((f = conf_family(src.address)) < 0) {
 		diag_add(d, DIAG_ERROR, LINE(get_member(s, "address")),
 		    "source address \"%s\" is not an IPv4 or IPv6 address",
-		    ex->source);
+		    src.address);
 		return;
 	}
-	get_uint(s, "port", 1, 65535, &ex->source_port, d);
-	ex->has_source = 1;
+	get_uint(s, "port", 1, 65535, &src.port, d);
+	if (ex->source[f].address[0] != '\0') {
+		diag_add(d, DIAG_ERROR, src.line,
+		    "a second IPv%d source %s in %s (the first, %s, at line "
+		    "%d): at most one export source per address family",
+		    f == CONF_IPV4 ? 4 : 6, src.address, view,
+		    ex->source[f].address, ex->source[f].line);
+		return;
+	}
+	ex->source[f] = src;
 }
 
-/* hosts = ( ... ) of a view: at most 8, no duplicates, family of source. */
+/*
+ * source = { ... }, as VRP's one `export source` command; or a list of
+ * them, at most one per address family, as VRP's `export source ADDRESS`
+ * and `export source ipv6 ADDRESS` side by side.
+ */
+static void
+parse_source(config_setting_t *g, const char *view,
+    struct conf_view_export *ex, struct diags *d)
+{
+	config_setting_t *s = get_member(g, "source");
+	int i, n;
+
+	if (s == NULL)
+		return;
+	if (config_setting_type(s) == CONFIG_TYPE_GROUP) {
+		parse_source_one(s, view, ex, d);
+		return;
+	}
+	if (config_setting_type(s) != CONFIG_TYPE_LIST) {
+		diag_add(d, DIAG_ERROR, LINE(s),
+		    "source must be a group { address; port; } or a list "
+		    "( { ... }, { ... } ) of at most one per address family");
+		return;
+	}
+	if ((n = config_setting_length(s)) == 0)
+		diag_add(d, DIAG_ERROR, LINE(s),
+		    "source in %s is an empty list: set one source per "
+		    "address family, or leave source out",
+		    view);
+	for (i = 0; i < n; i++)
+		parse_source_one(config_setting_get_elem(s, i), view, ex, d);
+}
+
+/* hosts = ( ... ) of a view: at most 8, no duplicates. */
 static void
 parse_hosts(config_setting_t *g, const char *view, int version_ipfix,
     struct conf_view_export *ex, struct diags *d)
@@ -136,27 +204,6 @@ parse_hosts(config_setting_t *g, const char *view, int version_ipfix,
 				    h->address, h->port, view,
 				    ex->hosts[j].line);
 		ex->n_hosts++;
-	}
-}
-
-/* Source and host of one view must be of the same address family. */
-static void
-check_families(const struct conf_view_export *src,
-    const struct conf_view_export *hosts, const char *view, struct diags *d)
-{
-	int i, sf;
-
-	if (!src->has_source)
-		return;
-	sf = addr_family(src->source);
-	for (i = 0; i < hosts->n_hosts; i++) {
-		int hf = addr_family(hosts->hosts[i].address);
-
-		if (hf != 0 && hf != sf)
-			diag_add(d, DIAG_ERROR, hosts->hosts[i].line,
-			    "host %s in %s is IPv%d but the export source %s "
-			    "is IPv%d",
-			    hosts->hosts[i].address, view, hf, src->source, sf);
 	}
 }
 
@@ -439,7 +486,6 @@ parse_monitors(config_setting_t *root, struct conf *c, struct diags *d)
 		}
 		parse_source(m, view, &mon->ex, d);
 		parse_hosts(m, view, c->version_ipfix, &mon->ex, d);
-		check_families(&mon->ex, &mon->ex, view, d);
 		/* one error per duplicate, naming the first: linear */
 		if (mon->name[0] && (j = keyidx_str(c->monitor_idx, mon->name,
 		    c->n_monitors)) >= 0)
@@ -507,7 +553,6 @@ parse_slots(config_setting_t *root, struct conf *c, struct diags *d)
 		parse_workers(s, sl, d);
 		snprintf(view, sizeof(view), "slot %u", sl->id);
 		parse_hosts(s, view, c->version_ipfix, &sl->ex, d);
-		check_families(&c->sys, &sl->ex, view, d);
 		if ((j = keyidx_num(&ids, sl->id, c->n_slots)) >= 0)
 			diag_add(d, DIAG_ERROR, sl->line,
 			    "duplicate slot %u (first at line %d)",
@@ -710,7 +755,6 @@ conf_from_config(config_t *cfg, const char *cwd, struct conf *c,
 	parse_monitors(root, c, d);
 	parse_slots(root, c, d);
 	parse_interfaces(root, cwd, c, d);
-	check_families(&c->sys, &c->sys, "the system view", d);
 	check_references(c, d);
 	if (c->n_ifaces == 0)
 		diag_add(d, DIAG_NOTICE, 0,

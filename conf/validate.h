@@ -55,6 +55,16 @@ extern const char *const direction_names[3]; /* "inbound", "outbound" */
 void parse_sampler(config_setting_t *g, struct conf_sampler out[2],
     struct diags *d);
 
+/* plan.c */
+void not_effective(Netstream__Plan *p, struct diags *d, int line,
+    const char *item, const char *reason);
+
+/* sources.c */
+const struct conf_source *conf_host_source(const struct conf *c,
+    const struct conf_host *h, const struct conf_view_export *ex);
+void plan_check_sources(Netstream__Plan *p, const struct conf *c,
+    struct diags *d);
+
 /* validate_if.c */
 void parse_interfaces(config_setting_t *root, const char *cwd,
     struct conf *c, struct diags *d);

@@ -46,11 +46,22 @@ struct conf_host {
 	int line;
 };
 
+/* address families, as the index of a view's sources */
+enum { CONF_IPV4, CONF_IPV6, CONF_FAMILIES };
+
+/*
+ * One export source (`ipv6 netstream export source [ipv6] ADDRESS [PORT]`).
+ * A view has at most one per address family: each host leaves from the
+ * source of its own family.
+ */
+struct conf_source {
+	char address[CONF_ADDR_MAX]; /* "": none of this family */
+	unsigned port;               /* 0: the kernel picks */
+	int line;
+};
+
 struct conf_view_export {
-	int has_source;
-	char source[CONF_ADDR_MAX];
-	unsigned source_port;
-	int source_line;
+	struct conf_source source[CONF_FAMILIES]; /* [CONF_IPV4], [CONF_IPV6] */
 	struct conf_host hosts[CONF_MAX_HOSTS];
 	int n_hosts;
 };
@@ -165,6 +176,8 @@ int conf_bootstrap(const char *path, char *run_dir, size_t rlen,
 struct config_t;
 int conf_from_config(struct config_t *cfg, const char *cwd, struct conf *c,
     struct diags *d);
+int conf_family(const char *address); /* CONF_IPV4, CONF_IPV6 or -1 */
+int conf_has_source(const struct conf_view_export *ex);
 
 /* plan.c */
 Netstream__Plan *plan_compile(const struct conf *c, struct diags *d);
