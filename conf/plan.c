@@ -323,6 +323,26 @@ make_binding(Netstream__Plan *p, const struct conf *c,
 	return b;
 }
 
+/*
+ * An enabled interface direction that no record applies to: its packets
+ * are counted, but no flow is built or exported. Legal (a record may be
+ * added later), and easy to miss: say so at its netstream line.
+ */
+static void
+no_record_notice(const struct conf *c, const struct conf_iface *ifc, int dir,
+    struct diags *d)
+{
+	const char *why = c->apply_record[0] == '\0' ?
+	    "no system apply_record, and no monitor applies a record there" :
+	    "the system apply_record is not effective, and no monitor "
+	    "applies a record there";
+
+	diag_add(d, DIAG_NOTICE, ifc->netstream[dir] > 0 ? ifc->netstream[dir] :
+	    ifc->line, "interface %s: netstream %s is enabled but no record "
+	    "applies (%s): its packets are counted, no flow is built or "
+	    "exported", ifc->name, dirname_[dir], why);
+}
+
 static void
 add_interfaces(Netstream__Plan *p, const struct conf *c, struct diags *d)
 {
@@ -372,6 +392,8 @@ add_interfaces(Netstream__Plan *p, const struct conf *c, struct diags *d)
 			}
 			b = make_binding(p, c, ifc, dir, d);
 			b->ifindex = pi->ifindex;
+			if (b->record < 0)
+				no_record_notice(c, ifc, dir, d);
 			PUSH(p->bindings, p->n_bindings, b);
 		}
 	}
