@@ -141,6 +141,30 @@ add_hosts(Netstream__Binding *b, const struct conf *c,
 	b->hosts_from = pstrdup(view);
 }
 
+/* Every monitor as configured, for `nsctl display monitor`. */
+static void
+add_monitors(Netstream__Plan *p, const struct conf *c)
+{
+	char view[64];
+	int i, k;
+
+	for (i = 0; i < c->n_monitors; i++) {
+		const struct conf_monitor *m = &c->monitors[i];
+		Netstream__Monitor *pm = xmalloc(sizeof(*pm));
+
+		netstream__monitor__init(pm);
+		pm->name = pstrdup(m->name);
+		pm->record = pstrdup(m->record);
+		pm->line = (uint32_t)m->line;
+		snprintf(view, sizeof(view), "monitor %s", m->name);
+		for (k = 0; k < m->ex.n_hosts; k++)
+			PUSH(pm->hosts, pm->n_hosts, make_host(c,
+			    &m->ex.hosts[k], m->ex.has_source ? &m->ex : &c->sys,
+			    view));
+		PUSH(p->monitors, p->n_monitors, pm);
+	}
+}
+
 static void
 not_effective(Netstream__Plan *p, struct diags *d, int line, const char *item,
     const char *reason)
@@ -586,6 +610,7 @@ plan_compile(const struct conf *c, struct diags *d)
 		    "are exported only as NetFlow v9");
 	}
 	add_interfaces(p, c, d);
+	add_monitors(p, c);
 	mark_sampled_records(p);
 	add_slots(p, c, d);
 	check_hosts(p, c, d);
