@@ -176,8 +176,9 @@ why_not_local(const char *addr, const char *vpn, int err, char *out,
 			    "kernel does not bind it", dev);
 		else if (flags & HC_IFA_F_TENTATIVE)
 			snprintf(out, len, "is tentative on %s: duplicate "
-			    "address detection has not finished, and the "
-			    "kernel binds it only once it has", dev);
+			    "address detection has not finished (it runs "
+			    "once the link is up), and the kernel binds it "
+			    "only once it has", dev);
 		else
 			snprintf(out, len, "is on %s, which the kernel does "
 			    "not let a socket%s bind", dev,
