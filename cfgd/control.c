@@ -39,7 +39,11 @@ cfgd_publish(struct cfgd *c)
 		c->counters[C_PUBLISHED]++;
 }
 
-/* Compiles the request's config text; NULL plan when it has errors. */
+/*
+ * Compiles the request's config text; NULL plan when it has errors. cfgd
+ * runs on the exporter: what the config relies on in this machine is
+ * checked too (warnings, the commit goes ahead).
+ */
 static Netstream__Plan *
 compile(const Netstream__ControlRequest *rq, struct sbuf *out)
 {
@@ -52,6 +56,8 @@ compile(const Netstream__ControlRequest *rq, struct sbuf *out)
 	if (conf_load_text(rq->config_text, strlen(rq->config_text), rq->cwd,
 	    &cf, &d) == 0)
 		plan = plan_compile(&cf, &d);
+	if (plan != NULL)
+		conf_host_checks(&cf, &d);
 	diags_render(&d, out);
 	diags_free(&d);
 	conf_free(&cf);

@@ -71,13 +71,14 @@ diag_cmp(const void *a, const void *b)
 }
 
 /*
- * Errors first, then what is not effective, then notices, each by line;
+ * Errors first, then warnings, what is not effective, notices, each by line;
  * the output is stable so tests can compare it byte for byte.
  */
 void
 diags_render(struct diags *d, struct sbuf *out)
 {
-	static const char *kind[] = { "error", "not effective", "notice" };
+	static const char *kind[] = { "error", "warning", "not effective",
+		"notice" };
 	size_t i;
 
 	if (d->n > 1)

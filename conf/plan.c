@@ -142,6 +142,29 @@ add_hosts(Netstream__Binding *b, const struct conf *c,
 	b->hosts_from = pstrdup(view);
 }
 
+/* Every monitor as configured, for `nsctl display monitor`. */
+static void
+add_monitors(Netstream__Plan *p, const struct conf *c)
+{
+	char view[64];
+	int i, k;
+
+	for (i = 0; i < c->n_monitors; i++) {
+		const struct conf_monitor *m = &c->monitors[i];
+		Netstream__Monitor *pm = xmalloc(sizeof(*pm));
+
+		netstream__monitor__init(pm);
+		pm->name = pstrdup(m->name);
+		pm->record = pstrdup(m->record);
+		pm->line = (uint32_t)m->line;
+		snprintf(view, sizeof(view), "monitor %s", m->name);
+		for (k = 0; k < m->ex.n_hosts; k++)
+			PUSH(pm->hosts, pm->n_hosts, make_host(c,
+			    &m->ex.hosts[k], &m->ex, view));
+		PUSH(p->monitors, p->n_monitors, pm);
+	}
+}
+
 void
 not_effective(Netstream__Plan *p, struct diags *d, int line, const char *item,
     const char *reason)
@@ -323,6 +346,26 @@ make_binding(Netstream__Plan *p, const struct conf *c,
 	return b;
 }
 
+/*
+ * An enabled interface direction that no record applies to: its packets
+ * are counted, but no flow is built or exported. Legal (a record may be
+ * added later), and easy to miss: say so at its netstream line.
+ */
+static void
+no_record_notice(const struct conf *c, const struct conf_iface *ifc, int dir,
+    struct diags *d)
+{
+	const char *why = c->apply_record[0] == '\0' ?
+	    "no system apply_record, and no monitor applies a record there" :
+	    "the system apply_record is not effective, and no monitor "
+	    "applies a record there";
+
+	diag_add(d, DIAG_NOTICE, ifc->netstream[dir] > 0 ? ifc->netstream[dir] :
+	    ifc->line, "interface %s: netstream %s is enabled but no record "
+	    "applies (%s): its packets are counted, no flow is built or "
+	    "exported", ifc->name, dirname_[dir], why);
+}
+
 static void
 add_interfaces(Netstream__Plan *p, const struct conf *c, struct diags *d)
 {
@@ -372,6 +415,8 @@ add_interfaces(Netstream__Plan *p, const struct conf *c, struct diags *d)
 			}
 			b = make_binding(p, c, ifc, dir, d);
 			b->ifindex = pi->ifindex;
+			if (b->record < 0)
+				no_record_notice(c, ifc, dir, d);
 			PUSH(p->bindings, p->n_bindings, b);
 		}
 	}
@@ -610,6 +655,7 @@ plan_compile(const struct conf *c, struct diags *d)
 		    "are exported only as NetFlow v9");
 	}
 	add_interfaces(p, c, d);
+	add_monitors(p, c);
 	mark_sampled_records(p);
 	add_slots(p, c, d);
 	check_workers(p, c, d);

@@ -73,7 +73,8 @@ parse_host(config_setting_t *h, const char *view, int version_ipfix,
 	} else if (get_enum(h, "version", versions, &ver, d) == 1)
 		out->ipfix = ver == 1;
 	get_uint(h, "dscp", 0, 63, &out->dscp, d);
-	get_str(h, "vpn_instance", out->vpn, CONF_NAME_MAX, d);
+	if (get_str(h, "vpn_instance", out->vpn, CONF_NAME_MAX, d) == 1)
+		out->vpn_line = LINE(get_member(h, "vpn_instance"));
 	out->pace_pps = PLAN_PACE_DEFAULT;
 	get_uint(h, "pace_pps", PLAN_PACE_MIN, PLAN_PACE_MAX, &out->pace_pps,
 	    d);

@@ -408,7 +408,7 @@ pkt_open(struct exportd *xd, struct dest *d)
 	struct out *o = out_get(xd, xd->prm.mtu);
 
 	o->host = d->host;
-	o->n_tmpl = o->n_flows = 0;
+	o->n_tst = o->n_flows = 0;
 	o->dest = NULL;
 	d->o = o;
 	/* xpkt writes the header; dest_close() rewrites it with the clock */
@@ -481,28 +481,29 @@ emit_pending(struct dest *d)
 	return 0;
 }
 
+/* The packet carries data of template tst (exportd.tstats index). */
 static void
-note_tmpl(struct out *o, uint16_t id)
+note_tmpl(struct out *o, uint32_t tst)
 {
 	unsigned i;
 
-	for (i = 0; i < o->n_tmpl; i++)
-		if (o->tmpl[i] == id)
+	for (i = 0; i < o->n_tst; i++)
+		if (o->tst[i] == tst)
 			return;
-	if (o->n_tmpl < XD_PKT_TMPLS)
-		o->tmpl[o->n_tmpl++] = id;
+	if (o->n_tst < XD_PKT_TMPLS)
+		o->tst[o->n_tst++] = tst;
 }
 
 static void
 add_row(struct exportd *xd, struct dest *d, const struct tmpl *t,
-    const uint8_t *row)
+    uint32_t tst, const uint8_t *row)
 {
 	for (;;) {
 		if (d->o == NULL)
 			pkt_open(xd, d);
 		if (emit_pending(d) == 0 && xpkt_add_data(&d->x, t, row) == 0) {
 			d->n_flows++;
-			note_tmpl(d->o, t->id);
+			note_tmpl(d->o, tst);
 			return;
 		}
 		if (xpkt_records(&d->x) == 0)
@@ -528,6 +529,7 @@ rows_sent_before(const struct dest *d, const Netstream__FlowBatch *b)
 struct btmpl {
 	struct tmpl t, ipfix;
 	int convert; /* IPFIX rows are rewritten (ipfix_times) */
+	uint32_t tst; /* its packet counters (exportd.tstats) */
 };
 
 static void
@@ -566,7 +568,7 @@ dest_add(struct exportd *xd, struct dest *d, const Netstream__FlowBatch *b,
 			ipfix_times_row(&bt->t, row, b->sys_boot_ms, conv);
 			row = conv;
 		}
-		add_row(xd, d, &dt->t, row);
+		add_row(xd, d, &dt->t, bt->tst, row);
 		if (b->epoch != 0) /* what a packet closed next carries */
 			d->added = mark_make(b->seq, (uint32_t)i + 1, 0);
 	}
@@ -606,6 +608,7 @@ dest_batch(struct exportd *xd, const Netstream__FlowBatch *b)
 		xd_count_bad(xd, BAD_FIELDS);
 		return;
 	}
+	bt.tst = tstat_get(xd, bt.t.id, b->record);
 	xd->batches++;
 	xd->records_in += b->n_rows;
 	for (i = 0; i < b->n_hosts; i++) {

@@ -172,10 +172,12 @@ stats_send(struct exportd *xd)
 	stats_hosts(xd, &st);
 	for (i = 0; i < xd->n_tstats; i++) {
 		snprintf(buf, sizeof(buf), "%u", xd->tstats[i].id);
+		/* per template, labelled with its record: a record's sum
+		 * goes on across the templates a commit gives it */
 		stats_add(&st, "packets_ok", xd->tstats[i].ok, "template", buf,
-		    NULL, NULL);
+		    "record", xd->tstats[i].record);
 		stats_add(&st, "packets_failed", xd->tstats[i].failed,
-		    "template", buf, NULL, NULL);
+		    "template", buf, "record", xd->tstats[i].record);
 	}
 	stats_publish(xd->pub, &st);
 	stats_clear(&st);

@@ -21,6 +21,7 @@
 #define XD_PACE_BURST 32       /* packets a paced host may get at once */
 #define XD_SOCK_RETRY_MS 5000  /* a socket that failed to open is retried */
 #define XD_PKT_TMPLS 8	       /* data templates counted per packet */
+#define XD_TSTATS_MAX 4096     /* (template, record) pairs counted */
 #define XD_ERRS 8	       /* distinct errors counted per host */
 #define XD_TMPL_OPT_SAMPLER 256 /* options templates (cfgd starts at 258) */
 #define XD_TMPL_OPT_IFNAME 257
@@ -68,8 +69,9 @@ struct out {
 	struct host *host;
 	uint8_t *buf;
 	size_t len, cap;
-	uint16_t tmpl[XD_PKT_TMPLS]; /* data templates it carries */
-	unsigned n_tmpl;
+	/* the data templates it carries: indices in exportd.tstats */
+	uint32_t tst[XD_PKT_TMPLS];
+	unsigned n_tst;
 	unsigned n_flows; /* flow records in it */
 	/* the hand-over (ack.c): the dest whose rows it holds, the mark of
 	 * its last row and the dest's sequence counters after it */
@@ -195,8 +197,14 @@ struct xslot {
 	int ended; /* the last batch taken was its sender's final one */
 };
 
+/*
+ * Export packets per data template and the record it is of: a record's
+ * counters are the sum over its templates, so they go on when a commit
+ * changes its fields (and its template id).
+ */
 struct tstat {
 	uint16_t id;
+	char record[PLAN_NAME_MAX + 1];
 	uint64_t ok, failed;
 };
 
@@ -284,6 +292,7 @@ void send_errqueue(struct exportd *xd, struct xsock *s);
 int send_pending(const struct exportd *xd);
 int send_backlogged(const struct exportd *xd);
 int64_t send_next_us(const struct exportd *xd);
+uint32_t tstat_get(struct exportd *xd, uint16_t id, const char *record);
 void tstat_count(struct exportd *xd, const struct out *o, int ok);
 void send_free_all(struct exportd *xd);
 

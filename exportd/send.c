@@ -147,27 +147,49 @@ out_put(struct exportd *xd, struct out *o)
 	xd->spare = o;
 }
 
+/*
+ * The counters of template id as a template of record (added when new;
+ * past XD_TSTATS_MAX pairs, which only forged batches reach, those of
+ * the first pair with that id, or the last pair).
+ */
+uint32_t
+tstat_get(struct exportd *xd, uint16_t id, const char *record)
+{
+	struct tstat *t;
+	size_t j;
+
+	for (j = 0; j < xd->n_tstats; j++)
+		if (xd->tstats[j].id == id &&
+		    strncmp(xd->tstats[j].record, record,
+		    sizeof(t->record) - 1) == 0)
+			return (uint32_t)j;
+	if (xd->n_tstats >= XD_TSTATS_MAX) {
+		for (j = 0; j < xd->n_tstats; j++)
+			if (xd->tstats[j].id == id)
+				return (uint32_t)j;
+		return (uint32_t)(xd->n_tstats - 1);
+	}
+	xd->tstats = xrealloc(xd->tstats,
+	    (xd->n_tstats + 1) * sizeof(*xd->tstats));
+	t = &xd->tstats[xd->n_tstats];
+	memset(t, 0, sizeof(*t));
+	t->id = id;
+	ns_strlcpy(t->record, record, sizeof(t->record));
+	return (uint32_t)xd->n_tstats++;
+}
+
 void
 tstat_count(struct exportd *xd, const struct out *o, int ok)
 {
 	unsigned i;
-	size_t j;
 
-	for (i = 0; i < o->n_tmpl; i++) {
-		for (j = 0; j < xd->n_tstats; j++)
-			if (xd->tstats[j].id == o->tmpl[i])
-				break;
-		if (j == xd->n_tstats) {
-			xd->tstats = xrealloc(xd->tstats,
-			    (j + 1) * sizeof(*xd->tstats));
-			memset(&xd->tstats[j], 0, sizeof(xd->tstats[j]));
-			xd->tstats[j].id = o->tmpl[i];
-			xd->n_tstats++;
-		}
+	for (i = 0; i < o->n_tst; i++) {
+		if (o->tst[i] >= xd->n_tstats)
+			continue;
 		if (ok)
-			xd->tstats[j].ok++;
+			xd->tstats[o->tst[i]].ok++;
 		else
-			xd->tstats[j].failed++;
+			xd->tstats[o->tst[i]].failed++;
 	}
 }
 

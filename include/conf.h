@@ -21,7 +21,12 @@
 
 struct keyidx;
 
-enum diag_kind { DIAG_ERROR, DIAG_NOT_EFFECTIVE, DIAG_NOTICE };
+/*
+ * A warning names something of this machine the config relies on and that
+ * is not there (a VPN instance, a source address): the commit goes ahead,
+ * as the device or address may come later (conf/hostcheck.c).
+ */
+enum diag_kind { DIAG_ERROR, DIAG_WARNING, DIAG_NOT_EFFECTIVE, DIAG_NOTICE };
 
 struct diag {
 	enum diag_kind kind;
@@ -42,6 +47,7 @@ struct conf_host {
 	int ipfix; /* version = "ipfix" */
 	unsigned dscp;
 	char vpn[CONF_NAME_MAX + 1];
+	int vpn_line;
 	unsigned pace_pps; /* export packets a second to this host */
 	int line;
 };
@@ -182,5 +188,8 @@ int conf_has_source(const struct conf_view_export *ex);
 /* plan.c */
 Netstream__Plan *plan_compile(const struct conf *c, struct diags *d);
 char *pstrdup(const char *s);
+
+/* hostcheck.c */
+void conf_host_checks(const struct conf *c, struct diags *d);
 
 #endif

@@ -30,6 +30,7 @@ static const char *const plan_bad_names[PLAN_BAD_MAX] = {
 	[PLAN_BAD_SLOT] = "slot",
 	[PLAN_BAD_TIMER] = "timer",
 	[PLAN_BAD_LIMIT] = "limit",
+	[PLAN_BAD_MONITOR] = "monitor",
 };
 
 const char *
@@ -210,6 +211,27 @@ interface_check(const Netstream__Plan *p, size_t i, char *why, size_t len)
 	return PLAN_OK;
 }
 
+/* A monitor as configured: only shown, but shown names are checked too. */
+static enum plan_bad
+monitor_check(const Netstream__Plan *p, size_t i, char *why, size_t len)
+{
+	const Netstream__Monitor *m = p->monitors[i];
+	enum plan_bad r;
+	char where[64];
+	size_t k;
+
+	if (!str_ok(m->name, PLAN_NAME_MAX, 0) ||
+	    !str_ok(m->record, PLAN_NAME_MAX, 1))
+		BAD(PLAN_BAD_MONITOR, "monitor %zu: names", i);
+	snprintf(where, sizeof(where), "monitor %s", m->name);
+	if (m->n_hosts > PLAN_HOSTS_MAX)
+		BAD(PLAN_BAD_MONITOR, "%s: %zu hosts", where, m->n_hosts);
+	for (k = 0; k < m->n_hosts; k++)
+		if ((r = host_check(m->hosts[k], where, why, len)) != PLAN_OK)
+			return r;
+	return PLAN_OK;
+}
+
 /* What the plan as a whole sets: timers and sizes (0: the default). */
 static enum plan_bad
 global_check(const Netstream__Plan *p, char *why, size_t len)
@@ -263,6 +285,9 @@ plan_check(const Netstream__Plan *p, char *why, size_t len)
 		    p->slots[i]->workers > PLAN_WORKERS_MAX)
 			BAD(PLAN_BAD_SLOT, "slot %u: id or %u workers",
 			    p->slots[i]->id, p->slots[i]->workers);
+	for (i = 0; i < p->n_monitors; i++)
+		if ((r = monitor_check(p, i, why, len)) != PLAN_OK)
+			return r;
 	return PLAN_OK;
 }
 

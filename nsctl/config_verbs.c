@@ -40,18 +40,41 @@ verb_opts(struct nsctl *n, int argc, char **argv, const char **msg)
 	return 0;
 }
 
+/*
+ * Checks the file here, without cfgd. Like cfgd's commit, it also checks
+ * what the config relies on in this machine (VPN instances, source
+ * addresses: warnings); --no-host-checks leaves that out, for a config
+ * written for another machine (and for the config table, whose expected
+ * output must not depend on the machine it runs on).
+ */
 int
 cmd_validate(struct nsctl *n, int argc, char **argv)
 {
+	static const struct option longopts[] = {
+		{ "no-host-checks", no_argument, NULL, 'H' },
+		{ NULL, 0, NULL, 0 },
+	};
 	Netstream__Plan *plan = NULL;
 	struct diags d;
 	struct conf c;
 	struct sbuf out;
+	int ch, host_checks = 1;
 
-	verb_opts(n, argc, argv, NULL);
+	while ((ch = getopt_long(argc, argv, "c:", longopts, NULL)) != -1) {
+		if (ch == 'c')
+			n->config = optarg;
+		else if (ch == 'H')
+			host_checks = 0;
+		else
+			nsctl_usage();
+	}
+	if (optind != argc)
+		nsctl_usage();
 	diags_init(&d, n->config);
 	if (conf_load_file(n->config, &c, &d) == 0)
 		plan = plan_compile(&c, &d);
+	if (plan != NULL && host_checks)
+		conf_host_checks(&c, &d);
 	sbuf_init(&out);
 	diags_render(&d, &out);
 	fputs(out.s, stdout);

@@ -315,51 +315,128 @@ monitor_applied(const Netstream__Plan *p, struct applied *a, size_t max)
 	return n;
 }
 
-static void
-monitor_hosts(const Netstream__Plan *p, const Netstream__Binding *b, int json)
+static const Netstream__Monitor *
+monitor_conf(const Netstream__Plan *p, const char *name)
 {
 	size_t i;
 
-	if (b == NULL) {
-		if (!json)
-			printf("   Record: -, export hosts: - (not effective "
-			       "anywhere)\n");
+	for (i = 0; i < p->n_monitors; i++)
+		if (strcmp(p->monitors[i]->name, name) == 0)
+			return p->monitors[i];
+	return NULL;
+}
+
+static const Netstream__Record *
+record_by_name(const Netstream__Plan *p, const char *name)
+{
+	size_t i;
+
+	for (i = 0; i < p->n_records; i++)
+		if (strcmp(p->records[i]->name, name) == 0)
+			return p->records[i];
+	return NULL;
+}
+
+/*
+ * Whether a monitor takes effect anywhere and, when not, why: each
+ * distinct reason cfgd gave for the interface directions it is bound to,
+ * or that none binds it. 1: effective somewhere.
+ */
+static int
+monitor_state(const struct applied *a, size_t na, const char *name,
+    struct sbuf *why)
+{
+	size_t i, j, bound = 0;
+
+	for (i = 0; i < na; i++) {
+		if (strcmp(a[i].monitor, name) != 0)
+			continue;
+		if (a[i].b != NULL)
+			return 1;
+		bound++;
+		for (j = 0; j < i; j++)
+			if (strcmp(a[j].monitor, name) == 0 &&
+			    strcmp(a[j].reason, a[i].reason) == 0)
+				break;
+		if (j == i)
+			sbuf_printf(why, "%s%s", why->len ? "; " : "",
+			    a[i].reason);
+	}
+	if (bound == 0)
+		sbuf_printf(why, "no interface direction binds it (an "
+		    "interface's monitors = ( { name = \"%s\"; direction = "
+		    "...; } ))", name);
+	return 0;
+}
+
+static void
+host_line(const Netstream__Host *h, int json, int first)
+{
+	if (json) {
+		printf("%s{\"address\":", first ? "" : ",");
+		json_string(h->address);
+		printf(",\"port\":%u,\"version\":\"%s\",\"dscp\":%u,"
+		    "\"vpn_instance\":", h->port, h->ipfix ? "ipfix" : "9",
+		    h->dscp);
+		json_string(h->vpn_instance);
+		printf(",\"source\":");
+		json_string(h->source_address);
+		printf(",\"source_port\":%u}", h->source_port);
 		return;
 	}
+	printf("   Export host: %s port %u, %s, dscp %u%s%s, source ",
+	    h->address, h->port, h->ipfix ? "ipfix" : "v9", h->dscp,
+	    h->vpn_instance[0] ? ", vpn-instance " : "", h->vpn_instance);
+	if (h->source_address[0])
+		printf("%s port %u\n", h->source_address, h->source_port);
+	else
+		printf("(kernel's choice)\n");
+}
+
+/*
+ * The record and hosts of a monitor: those that run (its binding) when
+ * it takes effect, else those it is configured with (pm; NULL in a plan
+ * from before plans carried monitors).
+ */
+static void
+monitor_hosts(const Netstream__Plan *p, const Netstream__Binding *b,
+    const Netstream__Monitor *pm, int json)
+{
+	Netstream__Host **hosts = b ? b->hosts : pm ? pm->hosts : NULL;
+	size_t i, n = b ? b->n_hosts : pm ? pm->n_hosts : 0;
+	const Netstream__Record *r = NULL;
+	const char *rname = "";
+
+	if (b != NULL && b->record >= 0 && (size_t)b->record < p->n_records)
+		r = p->records[b->record];
+	else if (b == NULL && pm != NULL && pm->record[0])
+		r = record_by_name(p, pm->record);
+	if (b != NULL || pm != NULL)
+		rname = r ? r->name : pm ? pm->record : "";
 	if (json) {
 		printf(",\"record\":");
-		json_string(b->record >= 0 && (size_t)b->record < p->n_records ?
-		    p->records[b->record]->name : "");
+		json_string(rname);
 		printf(",\"hosts\":[");
-	} else if (b->record >= 0 && (size_t)b->record < p->n_records)
-		printf("   Record: %s (template %u)\n",
-		    p->records[b->record]->name,
-		    p->records[b->record]->template_id);
-	for (i = 0; i < b->n_hosts; i++) {
-		const Netstream__Host *h = b->hosts[i];
-
-		if (json) {
-			printf("%s{\"address\":", i ? "," : "");
-			json_string(h->address);
-			printf(",\"port\":%u,\"version\":\"%s\",\"dscp\":%u,"
-			    "\"source\":", h->port, h->ipfix ? "ipfix" : "9",
-			    h->dscp);
-			json_string(h->source_address);
-			printf(",\"source_port\":%u}", h->source_port);
-			continue;
-		}
-		printf("   Export host: %s port %u, %s, dscp %u%s%s, source ",
-		    h->address, h->port, h->ipfix ? "ipfix" : "v9", h->dscp,
-		    h->vpn_instance[0] ? ", vpn-instance " : "",
-		    h->vpn_instance);
-		if (h->source_address[0])
-			printf("%s port %u\n", h->source_address,
-			    h->source_port);
-		else
-			printf("(kernel's choice)\n");
-	}
-	if (json)
+		for (i = 0; i < n; i++)
+			host_line(hosts[i], 1, i == 0);
 		printf("]");
+		return;
+	}
+	if (b == NULL && pm == NULL) {
+		printf("   Record: -, export hosts: - (not effective "
+		       "anywhere)\n");
+		return;
+	}
+	if (r != NULL)
+		printf("   Record: %s (template %u)%s\n", r->name,
+		    r->template_id, b ? "" : ", as configured");
+	else
+		printf("   Record: %s\n", rname[0] ? rname :
+		    "none (the monitor applies no record)");
+	for (i = 0; i < n; i++)
+		host_line(hosts[i], 0, i == 0);
+	if (n == 0)
+		printf("   Export host: none\n");
 }
 
 static void
@@ -368,17 +445,27 @@ monitor_one(const Netstream__Plan *p, const struct applied *a, size_t na,
 {
 	const Netstream__Binding *b = NULL;
 	struct table t;
+	struct sbuf why;
 	size_t i, k = 0;
+	int eff;
 
 	for (i = 0; i < na && b == NULL; i++)
 		if (strcmp(a[i].monitor, name) == 0)
 			b = a[i].b;
+	sbuf_init(&why);
+	eff = monitor_state(a, na, name, &why);
 	if (json) {
 		printf("%s{\"monitor\":", first ? "" : ",");
 		json_string(name);
-	} else
+		printf(",\"effective\":%s,\"reason\":", eff ? "true" : "false");
+		json_string(eff ? "" : why.s);
+	} else {
 		printf("Monitor %s\n", name);
-	monitor_hosts(p, b, json);
+		printf("   State: %s%s\n", eff ? "effective" :
+		    "not effective: ", eff ? "" : why.s);
+	}
+	sbuf_free(&why);
+	monitor_hosts(p, b, monitor_conf(p, name), json);
 	tbl_init(&t, 4, 0xf);
 	tbl_cell(&t, "Interface");
 	tbl_cell(&t, "Direction");
@@ -394,16 +481,22 @@ monitor_one(const Netstream__Plan *p, const struct applied *a, size_t na,
 		tbl_cell(&t, "%s", a[i].b ? "effective" : "not effective");
 		tbl_cell(&t, "%s", a[i].b ? "" : a[i].reason);
 		if (json) {
-			printf("%s{\"interface\":", k++ ? "," : "");
+			printf("%s{\"interface\":", k ? "," : "");
 			json_string(a[i].interface);
 			printf(",\"direction\":\"%s\",\"effective\":%s,"
 			    "\"reason\":", a[i].dir, a[i].b ? "true" : "false");
 			json_string(a[i].b ? "" : a[i].reason);
 			printf("}");
 		}
+		k++;
 	}
 	if (json) {
 		printf("]}");
+		tbl_free(&t);
+		return;
+	}
+	if (k == 0) {
+		printf("   Applied on: nothing\n\n");
 		tbl_free(&t);
 		return;
 	}
@@ -412,33 +505,55 @@ monitor_one(const Netstream__Plan *p, const struct applied *a, size_t na,
 	printf("\n");
 }
 
+/*
+ * The monitors to show, each once: every monitor of the config (the
+ * plan carries them), then any other a binding or an item names (a plan
+ * from before plans carried monitors).
+ */
+static size_t
+monitor_names(const Netstream__Plan *p, const struct applied *a, size_t na,
+    const char **names, size_t max)
+{
+	size_t i, j, n = 0;
+
+	for (i = 0; i < p->n_monitors + na; i++) {
+		const char *m = i < p->n_monitors ? p->monitors[i]->name :
+		    a[i - p->n_monitors].monitor;
+
+		for (j = 0; j < n && strcmp(names[j], m) != 0; j++)
+			;
+		if (j == n && n < max)
+			names[n++] = m;
+	}
+	return n;
+}
+
 static int
 display_monitor(struct nsctl *n, const struct dopts *o)
 {
 	static struct applied a[1024];
+	static const char *names[1024];
 	Netstream__Envelope *env;
 	const Netstream__Plan *p;
-	size_t na, i, j, shown = 0;
+	size_t na, nn, i, shown = 0;
 	int rc;
 
 	if ((rc = display_get_plan(n, &env)) != 0)
 		return rc;
 	p = env->reply->plan;
 	na = monitor_applied(p, a, NELEM(a));
+	nn = monitor_names(p, a, na, names, NELEM(names));
 	if (o->json)
 		printf("[");
-	for (i = 0; i < na; i++) {
-		for (j = 0; j < i && strcmp(a[j].monitor, a[i].monitor); j++)
-			;
-		if (j < i || (o->name && strcmp(o->name, a[i].monitor)))
-			continue; /* shown already, or not asked for */
-		monitor_one(p, a, na, a[i].monitor, o->json, shown++ == 0);
+	for (i = 0; i < nn; i++) {
+		if (o->name && strcmp(o->name, names[i]) != 0)
+			continue;
+		monitor_one(p, a, na, names[i], o->json, shown++ == 0);
 	}
 	if (o->json)
 		printf("]\n");
 	else if (shown == 0)
-		printf("No monitor%s%s is applied to an interface in "
-		       "revision %llu.\n", o->name ? " " : "",
+		printf("No monitor%s%s in revision %llu.\n", o->name ? " " : "",
 		    o->name ? o->name : "", ull(p->revision));
 	bus_free(env);
 	return shown > 0 || o->name == NULL ? 0 : EXIT_INVALID;

@@ -194,8 +194,10 @@ stats_export_records(const Netstream__Plan *p, const struct samples *sm,
 			    (slot < 0 || sm->s[k]->slot == (unsigned)slot))
 				flows += stats_sum(sm->s[k], "flows_aged",
 				    "record", r->name, NULL, NULL);
-		ok = template_count(xd, "packets_ok", r->template_id);
-		failed = template_count(xd, "packets_failed", r->template_id);
+		/* by record name: over every template the record has had */
+		ok = stats_sum(xd, "packets_ok", "record", r->name, NULL, NULL);
+		failed = stats_sum(xd, "packets_failed", "record", r->name,
+		    NULL, NULL);
 		tbl_cell(&t, "%s", r->name);
 		tbl_cell(&t, "%u", r->template_id);
 		tbl_cell(&t, "%llu", ull(flows));
@@ -393,11 +395,28 @@ template_fields(const struct tmpl *t, int json)
 		tbl_print(&tb, "   ");
 }
 
+/* The record exportd counted template id for ("": none, or unknown). */
+static const char *
+template_record(const Netstream__Stats *xd, unsigned id)
+{
+	const char *v, *rec;
+	size_t i;
+
+	for (i = 0; xd != NULL && i < xd->n_counters; i++)
+		if (strcmp(xd->counters[i]->name, "packets_ok") == 0 &&
+		    (v = label_of(xd->counters[i], "template")) != NULL &&
+		    strtoul(v, NULL, 10) == id &&
+		    (rec = label_of(xd->counters[i], "record")) != NULL)
+			return rec;
+	return "";
+}
+
 static void
 template_one(const Netstream__Plan *p, const Netstream__Stats *xd,
     unsigned id, int json, int first)
 {
 	const Netstream__Record *r = NULL;
+	const char *rname;
 	char what[160];
 	struct tmpl t;
 	size_t i;
@@ -406,19 +425,23 @@ template_one(const Netstream__Plan *p, const Netstream__Stats *xd,
 	for (i = 0; i < p->n_records && r == NULL; i++)
 		if (p->records[i]->template_id == id)
 			r = p->records[i];
+	rname = r ? r->name : template_record(xd, id);
 	if (id == OPT_SAMPLER || id == OPT_IFNAME) {
 		options_layout(id, &t);
 		snprintf(what, sizeof(what), "options, %s", id == OPT_SAMPLER ?
 		    "sampler per interface direction" : "interface names");
 	} else if (r != NULL && layout_record(p, r, &t) == 0)
 		snprintf(what, sizeof(what), "data, record %s", r->name);
+	else if (rname[0])
+		snprintf(what, sizeof(what), "data, record %s, of an earlier "
+		    "plan", rname);
 	else
 		snprintf(what, sizeof(what), "data, of an earlier plan");
 	if (json) {
 		printf("%s{\"template\":%u,\"kind\":", first ? "" : ",", id);
 		json_string(what);
 		printf(",\"record\":");
-		json_string(r ? r->name : "");
+		json_string(rname);
 		printf(",\"packets_ok\":%llu,\"packets_failed\":%llu,"
 		    "\"record_bytes\":%u,\"fields\":[",
 		    ull(template_count(xd, "packets_ok", id)),

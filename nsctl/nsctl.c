@@ -28,7 +28,8 @@ struct verb {
 
 static const struct verb verbs[] = {
 	{ "validate", cmd_validate,
-	    "  validate [-c FILE]            check a config, commit nothing\n" },
+	    "  validate [-c FILE] [--no-host-checks]\n"
+	    "                                check a config, commit nothing\n" },
 	{ "commit", cmd_commit,
 	    "  commit [-c FILE] [-m MSG]     validate, store and apply it\n" },
 	{ "show", cmd_show,

@@ -117,9 +117,11 @@ help_of(const char *name)
 		{ "bytes", "bytes of export packets sent to the host" },
 		{ "send_errors", "export packets the host did not get, by "
 		  "errno" },
-		{ "packets_ok", "export packets that carried the template" },
+		{ "packets_ok", "export packets that carried the template, "
+		  "labelled with its record (sum by record: across template "
+		  "changes)" },
 		{ "packets_failed", "export packets with the template that "
-		  "failed" },
+		  "failed, labelled with its record" },
 		{ "commits", "revisions committed" },
 		{ "bad_messages", "bus messages refused, by reason" },
 	};

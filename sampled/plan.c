@@ -297,6 +297,33 @@ load_routes(struct slot *s, const Netstream__Plan *p)
 }
 
 /*
+ * The counters of a cache that goes, carried on: into the new cache of
+ * the same interface direction when it runs a record of the same name
+ * (its fields changed, so its template did: the record's counters go
+ * on, per record name, as display statistics and nsctl stats show
+ * them), else into the interface direction's own (struct ifcount).
+ */
+static void
+carry_counters(const struct binding *old, struct binding *to)
+{
+	const struct cache *from = old->cache;
+	int r;
+
+	if (to->cache != NULL && to->rec != NULL && old->rec != NULL &&
+	    strcmp(to->rec->name, old->rec->name) == 0) {
+		to->cache->created += from->created;
+		to->cache->dropped_full += from->dropped_full;
+		to->cache->evicted += from->evicted;
+		for (r = 0; r < END_MAX; r++)
+			to->cache->aged[r] += from->aged[r];
+		return;
+	}
+	to->cnt.created += from->created;
+	for (r = 0; r < END_MAX; r++)
+		to->cnt.aged[r] += from->aged[r];
+}
+
+/*
  * Ages every flow of bindings that are gone, under the plan they had;
  * what their caches counted goes on in the new binding of the same
  * interface direction, if there is one (nb: the new ones).
@@ -307,18 +334,13 @@ retire(struct slot *s, struct binding *old, size_t n, int reason,
 {
 	struct binding *to;
 	size_t i;
-	int r;
 
 	for (i = 0; i < n; i++) {
 		if (old[i].cache != NULL) {
 			cache_flush(s, &old[i], reason);
 			push_batch(s, &old[i], 0);
-			if ((to = same_place(nb, nn, old[i].pb)) != NULL) {
-				to->cnt.created += old[i].cache->created;
-				for (r = 0; r < END_MAX; r++)
-					to->cnt.aged[r] +=
-					    old[i].cache->aged[r];
-			}
+			if ((to = same_place(nb, nn, old[i].pb)) != NULL)
+				carry_counters(&old[i], to);
 			cache_free(old[i].cache);
 		}
 		free(old[i].batch.rows);
