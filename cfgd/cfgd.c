@@ -31,6 +31,7 @@ on_signal(int sig)
 {
 	(void)sig;
 	quit = 1;
+	wake_signal(); /* ends the poll it may have come just before */
 }
 
 /* -h/--help: to stdout, exit 0; a bad command line: to stderr, exit 2 */
@@ -175,16 +176,17 @@ open_bus(struct cfgd *c)
 static void
 run(struct cfgd *c)
 {
-	zmq_pollitem_t items[3] = {
+	zmq_pollitem_t items[4] = {
 		{ c->control, 0, ZMQ_POLLIN, 0 },
 		{ c->xsub, 0, ZMQ_POLLIN, 0 },
 		{ c->xpub, 0, ZMQ_POLLIN, 0 },
+		{ NULL, wake_open(), ZMQ_POLLIN, 0 },
 	};
 	unsigned interval = 1000;
 	int64_t next_pub = mono_ms(), next_stats = mono_ms();
 
 	while (!quit) {
-		int64_t now = mono_ms();
+		int64_t now = mono_ms(), wait;
 
 		if (now >= next_pub) {
 			/* late subscribers and restarted processes catch up */
@@ -197,8 +199,12 @@ run(struct cfgd *c)
 				interval = c->plan->stats_interval_ms;
 			next_stats = now + interval;
 		}
-		if (zmq_poll(items, 3, 200) == -1)
+		/* asleep until a message, a signal or the next timer */
+		now = mono_ms();
+		wait = (next_pub < next_stats ? next_pub : next_stats) - now;
+		if (zmq_poll(items, 4, wait > 0 ? (long)wait : 0) == -1)
 			continue;
+		wake_drain();
 		if (items[0].revents & ZMQ_POLLIN)
 			control_handle(c);
 		if (items[1].revents & ZMQ_POLLIN)
@@ -272,6 +278,8 @@ main(int argc, char **argv)
 
 	memset(&sa, 0, sizeof(sa));
 	sa.sa_handler = on_signal;
+	if (wake_open() == -1) /* before a signal can come */
+		fatal("pipe");
 	sigaction(SIGINT, &sa, NULL);
 	sigaction(SIGTERM, &sa, NULL);
 	signal(SIGPIPE, SIG_IGN);
