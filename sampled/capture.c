@@ -146,6 +146,10 @@ classify(struct slot *s, struct capture *c, int bidx,
 	s->clock_ms = *ts = t;
 	s->received++;
 	c->received++;
+	/* a pcapng packet that carries a direction flag uses it (DESIGN.md),
+	 * in the interface counters too */
+	if (c->pkt_dir != PCAPNG_DIR_NONE)
+		bidx = c->bidx_dir[c->pkt_dir - PCAPNG_DIR_IN];
 	if (bidx >= 0) {
 		s->b[bidx].cnt.packets++;
 		s->b[bidx].cnt.bytes += h->len;
@@ -169,9 +173,6 @@ classify(struct slot *s, struct capture *c, int bidx,
 	s->ipv6++;
 	c->ipv6++;
 	count_len(s, pk->ip_len);
-	/* a pcapng packet that carries a direction flag uses it (DESIGN.md) */
-	if (c->pkt_dir != PCAPNG_DIR_NONE)
-		bidx = c->bidx_dir[c->pkt_dir - PCAPNG_DIR_IN];
 	if (bidx < 0) {
 		s->unbound++;
 		return NULL;

@@ -13,6 +13,8 @@
 #   inbound only                  -> the outbound-flagged ones are not
 #                                    exported
 #   file_direction = "outbound"   -> the unflagged ones go outbound
+# and the interface counters of `display interface` split the frames the
+# same way (nsctl up on the first config).
 source "$(dirname "$0")/../lib.sh"
 cd "$ROOT" || exit 1
 watchdog 300
@@ -134,4 +136,27 @@ check "file_direction outbound (big-endian): inbound packets = tshark's inbound 
 	[ "$IN" -eq "$T_IN" ]
 check "file_direction outbound (big-endian): outbound = tshark's outbound + unflagged ($OUT)" \
 	[ "$OUT" -eq $((T_OUT + T_NONE)) ]
+
+# the interface counters (display interface) split the frames the same
+# way: the group runs the both-directions config until its capture ended
+NETSTREAMD_RUN_DIR=$T/run-up "$NSCTL" up -c $T/both.conf >$T/up.out 2>$T/up.log &
+UP=$!
+PIDS="$PIDS $UP"
+shown() { # shown DIR: its frames, as display interface --json says
+	NETSTREAMD_RUN_DIR=$T/run-up "$NSCTL" display interface --json 2>/dev/null |
+		/usr/bin/python3 -c '
+import json, sys
+for i in json.load(sys.stdin):
+    for d in i["directions"]:
+        if d["direction"] == sys.argv[1] and d.get("counters"):
+            print(d["counters"]["packets"])
+' "$1"
+}
+wait_for "[ \"\$(shown inbound)\" = $((T_IN + T_NONE)) ]" 100
+check "display interface: inbound frames = tshark's inbound + unflagged ($(shown inbound) = $T_IN + $T_NONE)" \
+	[ "$(shown inbound)" = $((T_IN + T_NONE)) ]
+check "display interface: outbound frames = tshark's outbound ($(shown outbound) = $T_OUT)" \
+	[ "$(shown outbound)" = "$T_OUT" ]
+kill -TERM $UP
+wait $UP
 finish
