@@ -97,6 +97,17 @@ resume_commit(struct slot *s, uint64_t seq, uint64_t rows, uint64_t packets)
 	e->seq = seq;
 }
 
+/*
+ * A batch of the workers (live, not resumable) about to be handed over:
+ * its seq gets the file totals as they stand, so the acks that reach it
+ * still tell a sampled taking over how far the files' batches went.
+ */
+void
+push_resume_other(struct slot *s)
+{
+	resume_commit(s, s->ho.next_seq, 0, 0);
+}
+
 static void
 settle(struct slot *s, uint64_t rows, uint64_t packets)
 {

@@ -275,6 +275,7 @@ void push_row(struct slot *s, struct binding *b, struct flow *f, int reason);
 void push_batch(struct slot *s, struct binding *b, int final);
 void push_all(struct slot *s, int final);
 void push_due(struct slot *s);
+void push_resume_other(struct slot *s);
 
 /* sampler.c */
 void sampler_init(struct sampler *sm, const Netstream__Sampler *ps,

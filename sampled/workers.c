@@ -212,6 +212,7 @@ wk_take(struct slot *s)
 			s->batches_lost++;
 			s->records_lost += b->rows;
 		} else {
+			push_resume_other(s);
 			if (ho_send(&s->ho, env, 0) == 0) {
 				s->batches_pushed++;
 				s->records_pushed += b->rows;
