@@ -162,7 +162,7 @@ median() { # median FILE COLUMN
 		awk '{ v[NR] = $1 } END { print (NR % 2) ? v[(NR + 1) / 2] : v[NR / 2] }'
 }
 row() { # row RATE NAME FILE
-	printf "| %-9s | %-9s | %11s | %9s | %8s | %8s | %8s | %9s | %8s |\n" "$1" "$2" \
+	printf "| %-9s | %-10s | %11s | %9s | %8s | %8s | %8s | %9s | %8s |\n" "$1" "$2" \
 		"$(median $3 1)" "$(median $3 2)" "$(median $3 3)" "$(median $3 4)" \
 		"$(median $3 5)" "$(median $3 6)" "$(median $3 7)"
 }
@@ -171,7 +171,7 @@ want=$(tshark -r $T/t.pcap -T fields -e ipv6.src -e ipv6.dst -e tcp.srcport -e t
 echo "live capture over veth: $PKTS packets of 128 bytes, $want flows (tshark), per rate,"
 echo "median of $ROUNDS rounds; $(nproc) cores, $(uname -r)"
 echo
-printf "| %-9s | %-9s | %11s | %9s | %8s | %8s | %8s | %9s | %8s |\n" rate exporter "reached pps" seen dropped "idle ms/s" "ns/pkt" "+exportd" records
+printf "| %-9s | %-10s | %11s | %9s | %8s | %8s | %8s | %9s | %8s |\n" rate exporter "reached pps" seen dropped "idle ms/s" "ns/pkt" "+exportd" records
 printf "|%s|%s|%s|%s|%s|%s|%s|%s|%s|\n" ----------- ----------- ------------- ----------- ---------- ---------- ---------- ----------- ----------
 for r in $RATES; do
 	: >$T/g.$r
