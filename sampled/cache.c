@@ -16,6 +16,9 @@
 #include <sys/random.h>
 #include <time.h>
 #include <unistd.h>
+#if defined(__SSE2__) && !defined(CACHE_TAG_SWAR)
+#include <emmintrin.h>
+#endif
 
 #include "fields.h"
 #include "log.h"
@@ -301,6 +304,23 @@ tag_of(uint32_t h)
 	return t != 0 ? t : 1;
 }
 
+#if defined(__SSE2__) && !defined(CACHE_TAG_SWAR)
+/* Bit k set for each slot k whose tag is t (t 0: the empty slots). */
+static inline unsigned
+tag_match(const struct hgroup *gp, uint8_t t)
+{
+	/* the 12 tags and the 4 bytes after them: one compare */
+	__m128i v = _mm_loadu_si128((const __m128i *)(const void *)gp->tag);
+
+	_Static_assert(offsetof(struct hgroup, ref) == 16, "16 tag bytes");
+	return (unsigned)_mm_movemask_epi8(_mm_cmpeq_epi8(v,
+	    _mm_set1_epi8((char)t))) & ((1u << HG_SLOTS) - 1);
+}
+#else
+/*
+ * The same, a word at a time, where there is no SSE2 (test_cache_swar
+ * runs the cache's tests over it).
+ */
 #define ONES 0x0101010101010101ULL
 #define LOW7 0x7f7f7f7f7f7f7f7fULL
 
@@ -340,6 +360,7 @@ tag_match(const struct hgroup *gp, uint8_t t)
 	    zero_bytes(load_le64(rest) ^ ONES * t) << 8) &
 	    ((1u << HG_SLOTS) - 1);
 }
+#endif
 
 /* Files entry i under hash h: in its group, or the first after it with
  * room (the groups passed count it in over). */
