@@ -1,11 +1,11 @@
 /*
- * cache.c: the flow cache of one interface direction: a chained hash over
- * one array of flows (what a packet needs: counters and key) beside one
- * of their aging parts; a list by first packet (active aging) and a
- * timing wheel by due time (inactive aging), so aging costs what it ages
- * and a packet touches only its own flow. A packet that comes after its flow's
- * active or inactive time starts a new flow, so the flows do not depend
- * on when the aging ran.
+ * cache.c: the flow cache of one interface direction: a hash of tagged
+ * groups, one cache line each, over one array of flows (what a packet
+ * needs: counters and key) beside one of their aging parts; a list by
+ * first packet (active aging) and a timing wheel by due time (inactive
+ * aging), so aging costs what it ages and a packet touches only its own
+ * flow. A packet that comes after its flow's active or inactive time
+ * starts a new flow, so the flows do not depend on when the aging ran.
  */
 #include <stddef.h>
 #include <stdint.h>
@@ -16,6 +16,9 @@
 #include <sys/random.h>
 #include <time.h>
 #include <unistd.h>
+#if defined(__SSE2__) && !defined(CACHE_TAG_SWAR)
+#include <emmintrin.h>
+#endif
 
 #include "fields.h"
 #include "log.h"
@@ -26,6 +29,7 @@
 #define GROW_FIRST 1024
 #define HUGE_PAGE ((size_t)2 << 20)
 #define HUGE_FROM (4 * HUGE_PAGE)
+#define REHASH_AHEAD 16
 
 static inline struct flow *
 F(const struct cache *c, uint32_t i)
@@ -286,36 +290,150 @@ cache_free(struct cache *c)
 		return;
 	region_free(c->pool, c->pool_len);
 	region_free(c->meta, c->meta_len);
-	region_free(c->buckets, c->buckets_len);
+	region_free(c->groups, c->groups_len);
 	free(c->wheel);
 	free(c);
 }
 
-/* A hash of at least n buckets, a power of two, refiled from the array. */
+/* The tag: the hash's top byte (the group takes its low bits), never 0. */
+static inline uint8_t
+tag_of(uint32_t h)
+{
+	uint8_t t = (uint8_t)(h >> 24);
+
+	return t != 0 ? t : 1;
+}
+
+#if defined(__SSE2__) && !defined(CACHE_TAG_SWAR)
+/* Bit k set for each slot k whose tag is t (t 0: the empty slots). */
+static inline unsigned
+tag_match(const struct hgroup *gp, uint8_t t)
+{
+	/* the 12 tags and the 4 bytes after them: one compare */
+	__m128i v = _mm_loadu_si128((const __m128i *)(const void *)gp->tag);
+
+	_Static_assert(offsetof(struct hgroup, ref) == 16, "16 tag bytes");
+	return (unsigned)_mm_movemask_epi8(_mm_cmpeq_epi8(v,
+	    _mm_set1_epi8((char)t))) & ((1u << HG_SLOTS) - 1);
+}
+#else
+/*
+ * The same, a word at a time, where there is no SSE2 (test_cache_swar
+ * runs the cache's tests over it).
+ */
+#define ONES 0x0101010101010101ULL
+#define LOW7 0x7f7f7f7f7f7f7f7fULL
+
+/* 8 bytes, the first in the lowest bits whatever the byte order */
+static inline uint64_t
+load_le64(const uint8_t *p)
+{
+	uint64_t v;
+
+	memcpy(&v, p, 8);
+#if __BYTE_ORDER__ == __ORDER_BIG_ENDIAN__
+	v = __builtin_bswap64(v);
+#endif
+	return v;
+}
+
+/* Bit k set for each of the 8 bytes of x that is zero, and no other: no
+ * carry crosses a byte (each is at most 0x7f + 0x7f before the add). */
+static inline unsigned
+zero_bytes(uint64_t x)
+{
+	uint64_t z = ~(((x & LOW7) + LOW7) | x | LOW7);
+
+	/* bit 7 of byte k to bit k: the products land apart */
+	return (unsigned)(((z >> 7) * 0x0102040810204080ULL) >> 56);
+}
+
+/* Bit k set for each slot k whose tag is t (t 0: the empty slots). */
+static inline unsigned
+tag_match(const struct hgroup *gp, uint8_t t)
+{
+	uint8_t rest[8] = { 0 };
+
+	_Static_assert(HG_SLOTS > 8 && HG_SLOTS <= 16, "two words of tags");
+	memcpy(rest, gp->tag + 8, HG_SLOTS - 8);
+	return (zero_bytes(load_le64(gp->tag) ^ ONES * t) |
+	    zero_bytes(load_le64(rest) ^ ONES * t) << 8) &
+	    ((1u << HG_SLOTS) - 1);
+}
+#endif
+
+/* Files entry i under hash h: in its group, or the first after it with
+ * room (the groups passed count it in over). */
+static void
+hg_insert(struct cache *c, uint32_t i, uint32_t h)
+{
+	uint32_t g = h & c->gmask;
+
+	for (;;) {
+		struct hgroup *gp = &c->groups[g];
+		unsigned m = tag_match(gp, 0);
+
+		if (m != 0) {
+			unsigned s = (unsigned)__builtin_ctz(m);
+
+			gp->tag[s] = tag_of(h);
+			gp->ref[s] = i + 1;
+			return;
+		}
+		if (gp->over < UINT8_MAX)
+			gp->over++;
+		g = (g + 1) & c->gmask;
+	}
+}
+
+/* Takes entry i, filed under hash h, out of the hash. */
+static void
+hg_remove(struct cache *c, uint32_t i, uint32_t h)
+{
+	uint32_t g = h & c->gmask;
+	unsigned s;
+
+	for (;;) {
+		struct hgroup *gp = &c->groups[g];
+
+		for (s = 0; s < HG_SLOTS; s++)
+			if (gp->tag[s] != 0 && gp->ref[s] == i + 1) {
+				gp->tag[s] = 0;
+				return;
+			}
+		/* a saturated count no longer knows: it stays */
+		if (gp->over < UINT8_MAX)
+			gp->over--;
+		g = (g + 1) & c->gmask;
+	}
+}
+
+/* A hash of at least n groups, a power of two, refiled from the array. */
 static void
 rehash(struct cache *c, uint32_t n)
 {
-	uint32_t nbuckets = 1, i;
+	uint32_t ngroups = 1, i;
+	size_t len;
 
-	while (nbuckets < n)
-		nbuckets *= 2;
-
-	region_free(c->buckets, c->buckets_len);
-	/* every bucket is touched: huge pages waste nothing from 2 MiB on */
-	c->buckets = (uint32_t *)region_new(nbuckets * sizeof(uint32_t),
-	    nbuckets * sizeof(uint32_t) >= HUGE_PAGE ? 0 : SIZE_MAX,
-	    &c->buckets_len);
-	memset(c->buckets, 0xff, nbuckets * sizeof(uint32_t));
-	c->mask = nbuckets - 1;
+	while (ngroups < n)
+		ngroups *= 2;
+	len = (size_t)ngroups * sizeof(struct hgroup);
+	region_free(c->groups, c->groups_len);
+	/* fresh mapped memory is zero, empty groups; every group is
+	 * touched: huge pages waste nothing from 2 MiB on */
+	c->groups = (struct hgroup *)region_new(len,
+	    len >= HUGE_PAGE ? 0 : SIZE_MAX, &c->groups_len);
+	c->gmask = ngroups - 1;
+	/* the groups are written in random order: fetched a few flows ahead
+	 * (at 1M flows, this refiling was 5% of a run) */
 	for (i = 0; i < c->hwm; i++) {
-		struct flow *f = F(c, i);
-		uint32_t b;
+		uint32_t a = i + REHASH_AHEAD;
 
-		if (!M(c, i)->used)
-			continue;
-		b = M(c, i)->hash & c->mask;
-		f->hnext = c->buckets[b];
-		c->buckets[b] = i;
+		if (a < c->hwm)
+			__builtin_prefetch(&c->groups[M(c, a)->hash & c->gmask],
+			    1);
+		if (M(c, i)->used)
+			hg_insert(c, i, M(c, i)->hash);
 	}
 }
 
@@ -361,10 +479,10 @@ grow(struct cache *c, uint64_t limit)
 	if (ncap > c->reserved)
 		reserve(c, limit);
 	c->cap = ncap;
-	/* two buckets a flow: a chain is then rarely longer than one flow,
-	 * and a lookup seldom reads a flow the prefetch did not fetch */
-	if (c->buckets == NULL || c->mask + 1 < ncap * 2)
-		rehash(c, ncap * 2);
+	/* at most HG_FLOWS flows a group (of HG_SLOTS): a group seldom
+	 * fills, so a lookup nearly always reads one group */
+	if (c->groups == NULL || (uint64_t)(c->gmask + 1) * HG_FLOWS < ncap)
+		rehash(c, (ncap + HG_FLOWS - 1) / HG_FLOWS);
 	return 0;
 }
 
@@ -418,12 +536,9 @@ expire(struct slot *s, struct binding *b, uint32_t i, int reason)
 {
 	struct cache *c = b->cache;
 	struct flow *f = F(c, i);
-	uint32_t *pp = &c->buckets[M(c, i)->hash & c->mask];
 
 	push_row(s, b, f, reason);
-	while (*pp != i)
-		pp = &F(c, *pp)->hnext;
-	*pp = f->hnext;
+	hg_remove(c, i, M(c, i)->hash);
 	whl_unlink(c, i);
 	age_unlink(c, i);
 	M(c, i)->used = 0;
@@ -451,16 +566,26 @@ key_equal(const uint8_t *a, const uint8_t *b, unsigned len)
 static uint32_t
 lookup(struct cache *c, const uint8_t *key, uint32_t h)
 {
-	uint32_t i;
+	uint32_t g = h & c->gmask, i;
+	uint8_t t = tag_of(h);
+	unsigned m;
 
-	if (c->buckets == NULL)
+	if (c->groups == NULL)
 		return NIL;
-	/* the hash lives with aging's part: the key alone decides here,
-	 * and a chain is rarely longer than one flow */
-	for (i = c->buckets[h & c->mask]; i != NIL; i = F(c, i)->hnext)
-		if (key_equal(F(c, i)->key, key, c->key_len))
-			return i;
-	return NIL;
+	/* a flow is read only when its tag matches: nearly always the one
+	 * looked for (another flow's tag matches once in 255) */
+	for (;;) {
+		const struct hgroup *gp = &c->groups[g];
+
+		for (m = tag_match(gp, t); m != 0; m &= m - 1) {
+			i = gp->ref[__builtin_ctz(m)] - 1;
+			if (key_equal(F(c, i)->key, key, c->key_len))
+				return i;
+		}
+		if (gp->over == 0)
+			return NIL;
+		g = (g + 1) & c->gmask;
+	}
 }
 
 /* A new entry, making room by policy when the slot's cache is full. */
@@ -471,7 +596,7 @@ create(struct slot *s, struct binding *b, const uint8_t *key, uint32_t h,
 	struct cache *c = b->cache;
 	struct flow *f;
 	struct flow_meta *m;
-	uint32_t i, bk;
+	uint32_t i;
 
 	if (s->flows_total >= s->flows_max) {
 		if (s->drop_new || c->age_head == NIL) {
@@ -494,9 +619,7 @@ create(struct slot *s, struct binding *b, const uint8_t *key, uint32_t h,
 	memset(f, 0, offsetof(struct flow, key));
 	memcpy(f->key, key, c->key_len);
 	f->first_ms = f->last_ms = now;
-	bk = h & c->mask;
-	f->hnext = c->buckets[bk];
-	c->buckets[bk] = i;
+	hg_insert(c, i, h);
 	m = M(c, i);
 	m->used = 1;
 	m->hash = h;
@@ -564,29 +687,35 @@ cache_key(struct slot *s, struct binding *b, const struct pkt *pk,
 }
 
 /*
- * A burst of packets hides memory latency: first the buckets of all of
- * them are fetched, then the flows the buckets point at, then the work.
+ * A burst of packets hides memory latency: first the groups of all of
+ * them are fetched, then the flows whose tags match, then the work.
  */
 void
 cache_prefetch_bucket(const struct cache *c, uint32_t h)
 {
-	if (c->buckets != NULL)
-		__builtin_prefetch(&c->buckets[h & c->mask]);
+	if (c->groups != NULL)
+		__builtin_prefetch(&c->groups[h & c->gmask]);
 }
 
 void
 cache_prefetch_flow(const struct cache *c, uint32_t h)
 {
-	uint32_t i;
+	const struct hgroup *gp;
+	unsigned m;
 
-	if (c->buckets != NULL && (i = c->buckets[h & c->mask]) != NIL) {
+	if (c->groups == NULL)
+		return;
+	gp = &c->groups[h & c->gmask];
+	for (m = tag_match(gp, tag_of(h)); m != 0; m &= m - 1) {
+		const uint8_t *f;
+
 		/* one cache line (a key of up to 37 bytes); else its first
 		 * two lines and its last: all of it for keys up to 109 bytes */
-		__builtin_prefetch(F(c, i));
+		f = (const uint8_t *)F(c, gp->ref[__builtin_ctz(m)] - 1);
+		__builtin_prefetch(f);
 		if (c->esize > 64) {
-			__builtin_prefetch((const uint8_t *)F(c, i) + 64);
-			__builtin_prefetch((const uint8_t *)F(c, i) +
-			    c->esize - 1);
+			__builtin_prefetch(f + 64);
+			__builtin_prefetch(f + c->esize - 1);
 		}
 	}
 }
@@ -705,9 +834,9 @@ cache_flush(struct slot *s, struct binding *b, int reason)
 	}
 	s->flows_total -= c->used;
 	c->used = 0;
-	if (c->buckets != NULL)
-		memset(c->buckets, 0xff,
-		    ((size_t)c->mask + 1) * sizeof(uint32_t));
+	if (c->groups != NULL)
+		memset(c->groups, 0,
+		    ((size_t)c->gmask + 1) * sizeof(struct hgroup));
 	memset(c->wheel, 0xff, WHEEL_SIZE * sizeof(uint32_t));
 	c->free_head = c->age_head = c->age_tail = NIL;
 	c->hwm = 0; /* hand the (touched) entries out again from the start */

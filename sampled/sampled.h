@@ -53,7 +53,7 @@ enum end_reason {
  * array of its own with the same index.
  */
 struct flow {
-	uint32_t hnext;		    /* hash chain; links a free entry */
+	uint32_t hnext;		    /* links a free entry */
 	uint32_t first_ms, last_ms; /* ms since the slot's boot */
 	uint32_t packets;	    /* < 2^32: bytes age a flow first */
 	uint64_t bytes;
@@ -69,6 +69,24 @@ struct flow_meta {
 	uint16_t bucket;
 	uint8_t used;
 };
+
+/*
+ * The hash is groups of HG_SLOTS flows, one cache line each: a slot holds
+ * a flow's index and 8 bits of its hash (the tag, never 0: 0 is an empty
+ * slot). A lookup reads its group and then only the flows whose tag
+ * matches, nearly always the one it looks for, so a burst prefetches
+ * exactly the line it will read; an unknown key reads no flow. A full
+ * group sends an insert on to the next one (over counts them).
+ */
+#define HG_SLOTS 12
+#define HG_FLOWS 8 /* flows a group at most, before the hash doubles */
+struct hgroup {
+	uint8_t tag[HG_SLOTS];
+	uint8_t over;		/* entries filed past it; sticks at 255 */
+	uint8_t pad[3];
+	uint32_t ref[HG_SLOTS]; /* the flow's index + 1 */
+};
+_Static_assert(sizeof(struct hgroup) == 64, "a group is one cache line");
 
 /*
  * How the key of a packet is built, field by field: most match fields
@@ -104,12 +122,12 @@ struct cache {
 	size_t esize;
 	uint8_t *pool;	     /* reserved for `reserved` entries */
 	struct flow_meta *meta; /* ... and as many of these */
-	size_t pool_len, meta_len, buckets_len; /* bytes mapped */
+	size_t pool_len, meta_len, groups_len; /* bytes mapped */
 	uint64_t reserved;
 	uint32_t cap, used, free_head;
 	uint32_t hwm;	     /* entries ever handed out: [hwm, cap) untouched */
-	uint32_t *buckets;
-	uint32_t mask;
+	struct hgroup *groups;
+	uint32_t gmask;	     /* groups - 1, a power of two */
 	uint32_t age_head, age_tail;
 	uint32_t *wheel;   /* WHEEL_SIZE bucket heads */
 	uint64_t wtick;    /* the next tick to process */

@@ -180,6 +180,130 @@ raised_limit_moves_the_flows(void **state)
 	assert_int_equal(aged_bytes, (3000 * 2 + 6000) * 100);
 }
 
+/*
+ * Keys that share one hash group, n of them, from flow numbers at and
+ * after *from; same_tag: their tags are equal too, so only the key tells
+ * them apart. The cache must hold a flow already (its groups exist).
+ */
+static unsigned
+same_group(unsigned *out, unsigned n, unsigned *from, int same_tag)
+{
+	uint8_t key[LAYOUT_MAX_ROW];
+	struct pkt p = pkt(0, 0x10, 100);
+	uint32_t want = cache_key(&slot, &bnd, &p, key), h;
+	uint32_t mask = bnd.cache->gmask | (same_tag ? 0xff000000u : 0);
+	unsigned k = 0, i;
+
+	for (i = *from; k < n && i < *from + 100000000u; i++) {
+		p = pkt(i, 0x10, 100);
+		h = cache_key(&slot, &bnd, &p, key);
+		if ((h & mask) == (want & mask))
+			out[k++] = i;
+	}
+	*from = i;
+	return k;
+}
+
+/* n packets of 100 bytes, one to each flow of f[], at time t */
+static void
+feed_these(const unsigned *f, unsigned n, uint8_t flags, uint32_t t)
+{
+	struct pkt p;
+	unsigned i;
+
+	for (i = 0; i < n; i++) {
+		p = pkt(f[i], flags, 100);
+		cache_packet(&slot, &bnd, &p, t);
+	}
+}
+
+static int
+groups_are_empty(const struct cache *c)
+{
+	uint32_t g;
+	unsigned s;
+
+	for (g = 0; g <= c->gmask; g++) {
+		if (c->groups[g].over != 0)
+			return 0;
+		for (s = 0; s < HG_SLOTS; s++)
+			if (c->groups[g].tag[s] != 0)
+				return 0;
+	}
+	return 1;
+}
+
+/*
+ * More flows in one hash group than it has slots, their tags equal: the
+ * ones that spill go on to the next groups, every one is found again by
+ * its key, those that end leave their slots and the spill counts as
+ * they were, and flows come back into the freed slots.
+ */
+static void
+a_full_group_spills_and_empties(void **state)
+{
+	enum { N = 3 * HG_SLOTS };
+	unsigned f[N], from = 1;
+
+	(void)state;
+	feed(1, 1, 0);
+	assert_int_equal(same_group(f, N, &from, 1), N);
+	feed_these(f, N, 0x10, 2);
+	assert_int_equal(bnd.cache->used, N + 1);
+	feed_these(f, N, 0x10, 3); /* every one found: none created */
+	assert_int_equal(bnd.cache->created, N + 1);
+	/* a FIN ends the first third (in the home group) and the last */
+	feed_these(f, HG_SLOTS, 0x11, 4);
+	feed_these(f + 2 * HG_SLOTS, HG_SLOTS, 0x11, 4);
+	assert_int_equal(aged[END_FLOW], 2 * HG_SLOTS);
+	assert_int_equal(bnd.cache->used, HG_SLOTS + 1);
+	feed_these(f + HG_SLOTS, HG_SLOTS, 0x10, 5); /* still found */
+	assert_int_equal(bnd.cache->created, N + 1);
+	feed_these(f, N, 0x10, 6); /* two thirds back, new */
+	assert_int_equal(bnd.cache->created, N + 1 + 2 * HG_SLOTS);
+	assert_int_equal(bnd.cache->used, N + 1);
+	/* all of them ended one by one (flow 0 too): the hash is empty */
+	feed_these(f, N, 0x11, 7);
+	f[0] = 0;
+	feed_these(f, 1, 0x11, 8);
+	assert_int_equal(bnd.cache->used, 0);
+	assert_true(groups_are_empty(bnd.cache));
+}
+
+/*
+ * More than 255 flows spill past one group: its count sticks at its
+ * maximum, and the flows are still each found, ended and made again.
+ */
+static void
+a_saturated_spill_count_stays_exact(void **state)
+{
+	enum { N = 280 };
+	unsigned f[N], from = 1;
+	struct pkt p = pkt(0, 0x10, 100);
+	uint8_t key[LAYOUT_MAX_ROW];
+	uint32_t g;
+
+	(void)state;
+	feed(1, 1, 0);
+	assert_int_equal(same_group(f, N, &from, 0), N);
+	g = cache_key(&slot, &bnd, &p, key) & bnd.cache->gmask;
+	feed_these(f, N, 0x10, 2);
+	feed_these(f, N, 0x10, 3);
+	assert_int_equal(bnd.cache->created, N + 1);
+	assert_int_equal(bnd.cache->groups[g].over, UINT8_MAX);
+	feed_these(f, N, 0x11, 4);
+	assert_int_equal(aged[END_FLOW], N);
+	assert_int_equal(bnd.cache->used, 1);
+	assert_int_equal(bnd.cache->groups[g].over, UINT8_MAX);
+	feed_these(f, N, 0x10, 5);
+	feed_these(f, N, 0x10, 6);
+	assert_int_equal(bnd.cache->created, 2 * N + 1);
+	assert_int_equal(bnd.cache->used, N + 1);
+	cache_flush(&slot, &bnd, END_FORCED);
+	assert_int_equal(aged_packets, 1 + N * 3 + N * 2);
+	assert_true(groups_are_empty(bnd.cache));
+}
+
 /* the key ops write every match field as field_put_key does */
 static void
 key_ops_write_what_field_put_key_writes(void **state)
@@ -364,6 +488,10 @@ main(void)
 		    teardown),
 		cmocka_unit_test_setup_teardown(grows_and_finds_every_flow,
 		    setup, teardown),
+		cmocka_unit_test_setup_teardown(a_full_group_spills_and_empties,
+		    setup, teardown),
+		cmocka_unit_test_setup_teardown(
+		    a_saturated_spill_count_stays_exact, setup, teardown),
 		cmocka_unit_test_setup_teardown(raised_limit_moves_the_flows,
 		    setup, teardown),
 		cmocka_unit_test_setup_teardown(
