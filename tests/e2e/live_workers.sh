@@ -81,8 +81,10 @@ PIDS="$PIDS $!"
 ip netns exec "$NS" "$NSCTL" up -c $T/live.conf >$T/up.out 2>$T/up.log &
 UP=$!
 PIDS="$PIDS $UP"
-wait_for "grep -q 'fanout group' $T/up.log" 100 ||
+wait_for "grep -q 'fanout group' $T/up.log" 100 || {
 	fail "sampled made no fanout group (up.log: $(tail -3 $T/up.log))"
+	finish
+}
 SD=$(pgrep -P $UP -x sampled)
 [ -n "$SD" ] || fail "no sampled under nsctl up"
 packet_sockets() {
