@@ -461,6 +461,32 @@ add_slots(Netstream__Plan *p, const struct conf *c, struct diags *d)
 	}
 }
 
+/* A monitor no interface direction names takes effect nowhere. */
+static void
+check_monitors_bound(Netstream__Plan *p, const struct conf *c,
+    struct diags *d)
+{
+	char item[64];
+	int i, k, j, bound;
+
+	for (i = 0; i < c->n_monitors; i++) {
+		const struct conf_monitor *m = &c->monitors[i];
+
+		bound = 0;
+		for (k = 0; k < c->n_ifaces && !bound; k++)
+			for (j = 0; j < c->ifaces[k].n_binds; j++)
+				if (strcmp(c->ifaces[k].binds[j].monitor,
+				    m->name) == 0)
+					bound = 1;
+		if (bound)
+			continue;
+		snprintf(item, sizeof(item), "monitor %s", m->name);
+		not_effective(p, d, m->line, item,
+		    "no interface direction binds it (an interface's "
+		    "monitors = ( { name; direction; } ))");
+	}
+}
+
 /*
  * A live device of a slot with workers: the kernel hands each packet to
  * one worker by the IPv6 addresses the records of the device all match on
@@ -658,6 +684,7 @@ plan_compile(const struct conf *c, struct diags *d)
 	add_monitors(p, c);
 	mark_sampled_records(p);
 	add_slots(p, c, d);
+	check_monitors_bound(p, c, d);
 	check_workers(p, c, d);
 	check_hosts(p, c, d);
 	plan_check_sources(p, c, d);
