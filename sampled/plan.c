@@ -109,6 +109,21 @@ ifcount_read(const struct binding *b, struct ifcount *out)
 		out->aged[r] += b->cache->aged[r];
 }
 
+/* Counters of the same interface direction, added (workers, a fold). */
+void
+ifcount_add(struct ifcount *to, const struct ifcount *v)
+{
+	int r;
+
+	to->packets += v->packets;
+	to->bytes += v->bytes;
+	to->ipv6 += v->ipv6;
+	to->sampled += v->sampled;
+	to->created += v->created;
+	for (r = 0; r < END_MAX; r++)
+		to->aged[r] += v->aged[r];
+}
+
 /* Same interface, same capture source: the capture goes on. */
 static int
 same_capture(const struct capture *c, const Netstream__Interface *pi)

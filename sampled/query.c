@@ -302,20 +302,13 @@ ifcount_sum(struct slot *s, size_t i, struct ifcount *out)
 	struct slot *st[1 + PLAN_WORKERS_MAX];
 	struct ifcount v;
 	size_t k, n = wk_states(s, st, NELEM(st));
-	int r;
 
 	ifcount_read(&s->b[i], out);
 	for (k = 1; k < n; k++) {
 		if (i >= st[k]->nb)
 			continue;
 		ifcount_read(&st[k]->b[i], &v);
-		out->packets += v.packets;
-		out->bytes += v.bytes;
-		out->ipv6 += v.ipv6;
-		out->sampled += v.sampled;
-		out->created += v.created;
-		for (r = 0; r < END_MAX; r++)
-			out->aged[r] += v.aged[r];
+		ifcount_add(out, &v);
 	}
 }
 

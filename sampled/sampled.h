@@ -332,6 +332,7 @@ void live_drain(struct slot *s);
 void *query_open(void *ctx, const struct bus_endpoints *ep, unsigned slot);
 void query_serve(void *sock, struct slot *s, uint64_t *bad);
 void ifcount_read(const struct binding *b, struct ifcount *out);
+void ifcount_add(struct ifcount *to, const struct ifcount *v);
 void ifcount_sum(struct slot *s, size_t i, struct ifcount *out);
 void slot_reset_statistics(struct slot *s, const char *iface);
 

@@ -162,20 +162,19 @@ int
 wk_put(struct workers *wk, Netstream__Envelope *env, uint64_t rows,
     uint64_t packets)
 {
-	struct wbatch *b;
+	struct wbatch *b = xcalloc(1, sizeof(*b));
 	uint64_t one = 1;
-	int full;
 
-	pthread_mutex_lock(&wk->qmu);
-	full = wk->qlen >= WK_QUEUE_MAX;
-	pthread_mutex_unlock(&wk->qmu);
-	if (full)
-		return -1;
-	b = xcalloc(1, sizeof(*b));
 	b->buf = bus_pack(env, &b->len);
 	b->rows = rows;
 	b->packets = packets;
 	pthread_mutex_lock(&wk->qmu);
+	if (wk->qlen >= WK_QUEUE_MAX) {
+		pthread_mutex_unlock(&wk->qmu);
+		free(b->buf);
+		free(b);
+		return -1;
+	}
 	if (wk->qtail != NULL)
 		wk->qtail->next = b;
 	else
@@ -337,13 +336,7 @@ fold(struct slot *to, struct slot *from)
 		if (j == to->nb)
 			continue;
 		ifcount_read(&from->b[i], &v);
-		to->b[j].cnt.packets += v.packets;
-		to->b[j].cnt.bytes += v.bytes;
-		to->b[j].cnt.ipv6 += v.ipv6;
-		to->b[j].cnt.sampled += v.sampled;
-		to->b[j].cnt.created += v.created;
-		for (r = 0; r < END_MAX; r++)
-			to->b[j].cnt.aged[r] += v.aged[r];
+		ifcount_add(&to->b[j].cnt, &v);
 	}
 }
 
