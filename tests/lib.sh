@@ -30,6 +30,33 @@ cleanup() {
 }
 trap cleanup EXIT
 
+# A network namespace of the test's own, NS (ns-PID-TAG): `ns CMD` runs
+# in it; at exit whatever still runs there (started by the test) is
+# killed and the namespace deleted.
+netns_new() { # netns_new TAG
+	NS=ns-$$-$1
+	trap netns_cleanup EXIT
+	ip netns add "$NS" && ip netns exec "$NS" ip link set lo up
+}
+ns() { ip netns exec "$NS" "$@"; }
+netns_cleanup() {
+	for p in $(ip netns pids "$NS" 2>/dev/null); do kill -9 "$p" 2>/dev/null; done
+	cleanup
+	ip netns del "$NS" 2>/dev/null
+}
+# A veth pair in NS, CAP (the captured end) and PEER, IPv6 off on both
+# (the kernel sends nothing of its own there), up. IFNAMSIZ: the names
+# are ns, LETTER, the pid and c or p, at most 15 characters.
+netns_veth() { # netns_veth LETTER
+	CAP=ns$1$$c
+	PEER=ns$1$$p
+	ns ip link add "$CAP" type veth peer name "$PEER" || return 1
+	for d in "$CAP" "$PEER"; do
+		ns sysctl -qw net.ipv6.conf.$d.disable_ipv6=1
+		ns ip link set "$d" up
+	done
+}
+
 fail() {
 	echo "FAIL: $*" >&2
 	FAILS=$((FAILS + 1))
@@ -57,10 +84,16 @@ wait_for() {
 }
 
 start_cfgd() { # start_cfgd [ARGS]: cfgd on $T's run dir and database
+	# the socket of a cfgd before it may still be there, until the new
+	# one replaces it: wait for the new one to say it serves
+	local before
+	before=$(grep -c 'cfgd: serving' "$T/cfgd.log" 2>/dev/null)
 	"$BIN/cfgd" -d "$T/config.db" "$@" 2>>"$T/cfgd.log" &
 	CFGD_PID=$!
 	PIDS="$PIDS $CFGD_PID"
-	wait_for "[ -S $NETSTREAMD_RUN_DIR/control ]" || fail "cfgd did not start"
+	wait_for "[ -S $NETSTREAMD_RUN_DIR/control ] &&
+		[ \$(grep -c 'cfgd: serving' $T/cfgd.log) -gt ${before:-0} ]" ||
+		fail "cfgd did not start"
 }
 
 stop_cfgd() {

@@ -20,25 +20,10 @@ for tool in tcpreplay tshark; do
 	command -v $tool >/dev/null || skip "$tool is not installed"
 done
 [ "$(id -u)" = 0 ] || skip "needs root for a network namespace"
-NS=ns-$$-lsock
-CAP=nsl$$c
-PEER=nsl$$p
-ns() { ip netns exec "$NS" "$@"; }
-ns_cleanup() {
-	for p in $(ip netns pids "$NS" 2>/dev/null); do kill -9 "$p" 2>/dev/null; done
-	cleanup
-	ip netns del "$NS" 2>/dev/null
-}
-trap ns_cleanup EXIT
 watchdog 60
 
-ip netns add "$NS" || { fail "ip netns add"; finish; }
-ns ip link set lo up
-ns ip link add "$CAP" type veth peer name "$PEER" || { fail "veth pair"; finish; }
-for d in "$CAP" "$PEER"; do
-	ns sysctl -qw net.ipv6.conf.$d.disable_ipv6=1
-	ns ip link set "$d" up
-done
+netns_new lsock || { fail "ip netns add"; finish; }
+netns_veth l || { fail "veth pair"; finish; }
 IFX_CAP=$(ns cat /sys/class/net/$CAP/ifindex)
 
 spec() { # spec NET: the frames of one capture, 2001:db8:NET::/48

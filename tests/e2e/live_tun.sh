@@ -10,17 +10,9 @@ source "$(dirname "$0")/../lib.sh"
 cd "$ROOT" || exit 1
 [ "$(id -u)" = 0 ] || skip "needs root for a network namespace"
 [ -c /dev/net/tun ] || skip "no /dev/net/tun"
-NS=ns-$$-ltun
 TUN=nst$$t
-ns_cleanup() {
-	for p in $(ip netns pids "$NS" 2>/dev/null); do kill -9 "$p" 2>/dev/null; done
-	cleanup
-	ip netns del "$NS" 2>/dev/null
-}
-trap ns_cleanup EXIT
 watchdog 40
-ip netns add "$NS" || { fail "ip netns add"; finish; }
-ip netns exec "$NS" ip link set lo up
+netns_new ltun || { fail "ip netns add"; finish; }
 ip netns exec "$NS" ip tuntap add dev "$TUN" mode tun || { fail "tun device"; finish; }
 # IPv6 off: the kernel sends nothing of its own there (the capture sees
 # what is written before the stack drops it)

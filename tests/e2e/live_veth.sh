@@ -13,21 +13,11 @@
 # Nothing is sent outside the namespace; it is deleted on exit.
 source "$(dirname "$0")/../lib.sh"
 cd "$ROOT" || exit 1
-NS=ns-$$-live
 CAP=nsv$$c # captured end (IFNAMSIZ: at most 15 characters)
 PEER=nsv$$p
-ns() { ip netns exec "$NS" "$@"; }
-ns_cleanup() {
-	# whatever is still running in the namespace was started by this test
-	for p in $(ip netns pids "$NS" 2>/dev/null); do kill -9 "$p" 2>/dev/null; done
-	cleanup
-	ip netns del "$NS" 2>/dev/null
-}
-trap ns_cleanup EXIT
 watchdog 50
 
-ip netns add "$NS" || { fail "ip netns add"; finish; }
-ns ip link set lo up
+netns_new live || { fail "ip netns add"; finish; }
 ns ip link add "$CAP" address 02:00:00:00:aa:01 type veth \
 	peer name "$PEER" address 02:00:00:00:aa:02 || { fail "veth pair"; finish; }
 ns ip -6 addr add 2001:db8:aa::1/64 dev "$CAP" nodad

@@ -22,25 +22,10 @@ for tool in tcpreplay tshark; do
 done
 [ "$(id -u)" = 0 ] || skip "needs root for a network namespace"
 [ "$(nproc)" -ge 2 ] || skip "one core: two workers would be refused"
-NS=ns-$$-lwrk
-CAP=nsw$$c
-PEER=nsw$$p
-ns() { ip netns exec "$NS" "$@"; }
-ns_cleanup() {
-	for p in $(ip netns pids "$NS" 2>/dev/null); do kill -9 "$p" 2>/dev/null; done
-	cleanup
-	ip netns del "$NS" 2>/dev/null
-}
-trap ns_cleanup EXIT
 watchdog 120
 
-ip netns add "$NS" || { fail "ip netns add"; finish; }
-ns ip link set lo up
-ns ip link add "$CAP" type veth peer name "$PEER" || { fail "veth pair"; finish; }
-for d in "$CAP" "$PEER"; do
-	ns sysctl -qw net.ipv6.conf.$d.disable_ipv6=1
-	ns ip link set "$d" up
-done
+netns_new lwrk || { fail "ip netns add"; finish; }
+netns_veth w || { fail "veth pair"; finish; }
 
 # 600 flows of distinct address pairs, received; and 16 flows of the
 # record whose packets come in 4 runs, each from another source port and
