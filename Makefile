@@ -216,12 +216,12 @@ fuzz_decode_SRC   := sampled/decode.c
 fuzz_config_SRC   := $(CONF_SRC)
 fuzz_envelope_SRC := exportd/dest.c exportd/send.c exportd/options.c \
                      exportd/xpkt.c exportd/v9.c exportd/ipfix.c \
-                     exportd/ack.c
+                     exportd/ack.c exportd/times.c
 fuzz_cdecode_SRC  :=
 fuzz_plan_SRC     := exportd/params.c sampled/plan.c sampled/sampler.c \
                      sampled/cache.c sampled/fields.c sampled/push.c \
                      sampled/capture.c sampled/live.c sampled/decode.c \
-                     sampled/workers.c
+                     sampled/workers.c sampled/clock.c
 # batch_check() is declared in exportd.h
 $(FZ)/tests/fuzz/fuzz_envelope.o: FUZZ_CFLAGS += -Iexportd
 $(FZ)/tests/fuzz/fuzz_plan.o: FUZZ_CFLAGS += -Iexportd -Isampled

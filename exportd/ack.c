@@ -231,37 +231,42 @@ xslot_new_epoch(struct exportd *xd, struct xslot *x, uint64_t epoch)
 	x->acked = 0;
 	x->known = 1;
 	x->published = UINT64_MAX;
+	memset(x->ref_batches, 0, sizeof(x->ref_batches));
+	memset(x->ref_rows, 0, sizeof(x->ref_rows));
+}
+
+/* A batch ack_accept() took in its order, refused by batch_check(). */
+void
+ack_refused(struct exportd *xd, const Netstream__FlowBatch *b,
+    enum xd_bad why)
+{
+	struct xslot *x = xslot_find(xd, b->slot);
+
+	if (x == NULL || (unsigned)why >= BAD_MAX)
+		return;
+	x->ref_batches[why]++;
+	x->ref_rows[why] += b->n_rows;
+	x->published = UINT64_MAX; /* said at once */
+	log_warnx("slot %u: batch %llu (%u records) refused: %s", b->slot,
+	    (unsigned long long)b->seq, b->n_rows, bad_name(why));
 }
 
 /*
- * A batch of another epoch than the slot's sender. One that fails
- * batch_check() never starts an epoch: anyone could push it, and taking
- * it would refuse the real sender's next batches as coming after a gap.
- * It is only noted: a new sender whose first batches fail go on with a
- * good one in their order, and that one starts its epoch. 1 when b
- * starts a new epoch.
+ * A batch of another epoch than the slot's sender: 1 when it starts a
+ * new one. A new sender starts at 1; a slot this exportd never knew (no
+ * state file) takes the first batch it sees. A batch that fails
+ * batch_check() starts an epoch as a good one would: it is then
+ * acknowledged, as refused, and its sender goes on (a sender whose every
+ * batch fails would otherwise wait for an ack that never comes).
  */
 static int
 epoch_starts(struct exportd *xd, struct xslot *x,
     const Netstream__FlowBatch *b)
 {
-	/* a new sender starts at 1; a slot this exportd never knew (no
-	 * state file) takes the first batch it sees */
-	int first = !x->known || b->seq == 1 || xd->state_fresh ||
-	    (b->epoch == x->cand_epoch && b->seq == x->cand_next);
-
-	if (batch_check(b) != BAD_MAX) {
-		if (first) {
-			x->cand_epoch = b->epoch;
-			x->cand_next = b->seq + 1;
-		}
-		return 0;
-	}
-	if (!first) {
-		xd->gap_batches++;
-		return 0;
-	}
-	return 1;
+	if (!x->known || b->seq == 1 || xd->state_fresh)
+		return 1;
+	xd->gap_batches++;
+	return 0;
 }
 
 /*
@@ -288,7 +293,6 @@ ack_accept(struct exportd *xd, const Netstream__FlowBatch *b)
 			log_info("slot %u: a new sender (%016llx)", x->slot,
 			    (unsigned long long)b->epoch);
 		xslot_new_epoch(xd, x, b->epoch);
-		x->cand_epoch = 0;
 		x->expect = b->seq;
 		x->acked = b->seq - 1;
 	}
@@ -400,11 +404,24 @@ publish(struct exportd *xd, const struct xslot *x)
 {
 	Netstream__Envelope env = NETSTREAM__ENVELOPE__INIT;
 	Netstream__FlowAck a = NETSTREAM__FLOW_ACK__INIT;
+	Netstream__Refusal r[BAD_MAX], *rp[BAD_MAX];
+	unsigned i;
 
 	a.slot = x->slot;
 	a.epoch = x->epoch;
 	a.acked_seq = x->acked;
 	a.instance = xd->instance;
+	a.refused = rp;
+	for (i = 0; i < BAD_MAX; i++) {
+		if (x->ref_batches[i] == 0)
+			continue;
+		netstream__refusal__init(&r[a.n_refused]);
+		r[a.n_refused].reason = (char *)bad_name((enum xd_bad)i);
+		r[a.n_refused].batches = x->ref_batches[i];
+		r[a.n_refused].rows = x->ref_rows[i];
+		rp[a.n_refused] = &r[a.n_refused];
+		a.n_refused++;
+	}
 	env.msg_case = NETSTREAM__ENVELOPE__MSG_ACK;
 	env.ack = &a;
 	bus_send(xd->acks, HO_ACK_TOPIC, &env, ZMQ_DONTWAIT);

@@ -92,8 +92,10 @@ xd_count_bad(struct exportd *xd, enum xd_bad why)
  * batch_check() and comes in its sender's order (ack_accept). One that
  * fails the check is counted and dropped; if it is tracked, with a seq
  * that fits, it still takes its place in that order and is acknowledged
- * as the others are. Held back, it would hold back every batch after
- * it, its sender pushing it again and again.
+ * as the others are, with the reason it was refused (a negative ack), so
+ * its sender counts its rows as lost instead of waiting. Held back, it
+ * would hold back every batch after it, its sender pushing it again and
+ * again.
  */
 int
 batch_take(struct exportd *xd, const Netstream__FlowBatch *b)
@@ -104,8 +106,8 @@ batch_take(struct exportd *xd, const Netstream__FlowBatch *b)
 		return ack_accept(xd, b);
 	xd_count_bad(xd, why);
 	if (b->epoch != 0 && b->seq >= 1 && b->seq <= XD_SEQ_MAX &&
-	    b->slot <= XD_SLOT_MAX)
-		(void)ack_accept(xd, b);
+	    b->slot <= XD_SLOT_MAX && ack_accept(xd, b))
+		ack_refused(xd, b, why);
 	return 0;
 }
 
@@ -138,9 +140,14 @@ batch_check(const Netstream__FlowBatch *b)
 		return BAD_N_ROWS;
 	if (b->rows.len != (size_t)b->n_rows * b->row_len)
 		return BAD_ROWS;
-	/* unix ms up to year 2100, boot not after export: no clock math overflows */
+	/*
+	 * Any time a format may carry, and more (times.c clamps): only
+	 * what no clock math could take is refused, and a boot after the
+	 * export. A boot before the epoch is a wall clock set back.
+	 */
 	if (b->export_time_ms < 0 || b->export_time_ms > XD_CLOCK_MAX ||
-	    b->sys_boot_ms < 0 || b->sys_boot_ms > b->export_time_ms)
+	    b->sys_boot_ms < -XD_CLOCK_MAX ||
+	    b->sys_boot_ms > b->export_time_ms)
 		return BAD_CLOCK;
 	/* a tracked batch counts from 1, and its seq must fit a mark */
 	if (b->epoch != 0 && (b->seq < 1 || b->seq > XD_SEQ_MAX))
@@ -281,7 +288,8 @@ dest_get(struct exportd *xd, struct host *h, const Netstream__FlowBatch *b)
 	d = xcalloc(1, sizeof(*d));
 	d->host = h;
 	d->domain = b->slot;
-	d->tmpl_clock = d->opt_clock = b->export_time_ms;
+	d->tmpl_up = d->opt_up = d->up =
+	    b->export_time_ms - b->sys_boot_ms;
 	ack_dest_init(xd, d);
 	h->dests = xrealloc(h->dests, (h->n_dests + 1) * sizeof(*h->dests));
 	h->dests[h->n_dests++] = d;
@@ -339,7 +347,7 @@ options_due(struct dest *d)
 		d->need_options = 1;
 		d->opt_pos = 0;
 	}
-	d->opt_clock = d->clock;
+	d->opt_up = d->up;
 }
 
 static void
@@ -350,20 +358,25 @@ refresh_all(struct dest *d)
 	for (i = 0; i < d->n_tmpls; i++)
 		d->tmpls[i].need = 1;
 	options_due(d);
-	d->tmpl_clock = d->clock;
+	d->tmpl_up = d->up;
 	d->pkts_since_tmpl = 0;
 }
 
-/* Timers run on the export clock; a clock that goes back restarts them. */
+/*
+ * Timers run on the sender's uptime (export time less boot), which does
+ * not step with the wall clock: in a replay the capture's time, live the
+ * monotonic clock. An uptime that goes back (a new sender) restarts them.
+ */
 static void
 timers(const struct exportd *xd, struct dest *d)
 {
 	int64_t tmo = (int64_t)xd->prm.tmpl_timeout_min * 60000;
 	int64_t otmo = (int64_t)xd->prm.opt_timeout_s * 1000;
 
-	if (d->clock < d->tmpl_clock || d->clock - d->tmpl_clock >= tmo)
+	if (d->up < d->tmpl_up - XD_UP_BACK_MS || d->up - d->tmpl_up >= tmo)
 		refresh_all(d);
-	else if (d->clock < d->opt_clock || d->clock - d->opt_clock >= otmo)
+	else if (d->up < d->opt_up - XD_UP_BACK_MS ||
+	    d->up - d->opt_up >= otmo)
 		options_due(d);
 }
 
@@ -387,13 +400,14 @@ dest_seq(const struct dest *d)
 static void
 dest_header(struct dest *d, struct wbuf *w)
 {
-	uint32_t secs = (uint32_t)(d->clock / 1000);
-	int64_t up;
+	int clamped;
+	uint32_t secs = times_header_secs(d->clock, d->host->ipfix, &clamped);
+	int64_t up = (int64_t)secs * 1000 - d->pboot;
 
-	if (!d->host->ipfix && d->clock % 1000 != 0)
-		secs++;
-	up = (int64_t)secs * 1000 - d->boot;
-
+	/* past 2106: the last second 32 bits hold (counted) */
+	d->host->times_clamped += (unsigned)clamped;
+	if (up > (int64_t)UINT32_MAX)
+		up = UINT32_MAX;
 	if (d->host->ipfix)
 		ipfix_header(w, secs, dest_seq(d), d->domain);
 	else
@@ -416,6 +430,7 @@ pkt_open(struct exportd *xd, struct dest *d)
 	    xd->prm.mtu, 0, 0, 0, 0);
 	d->opened_ms = mono_ms();
 	d->opened_clock = d->clock;
+	d->pboot = times_pkt_boot(d->clock, d->boot);
 	if (n > 0 && d->pkts_since_tmpl >= n)
 		refresh_all(d);
 }
@@ -544,12 +559,15 @@ dest_add(struct exportd *xd, struct dest *d, const Netstream__FlowBatch *b,
 	size_t i;
 
 	/* a packet holds at most a second of export clock, so its header
-	 * time says when its flows were exported, in a replay too */
+	 * time says when its flows were exported, in a replay too; and
+	 * rows of one boot, which its sysUpTime counts from */
 	if (d->o != NULL && (b->export_time_ms < d->opened_clock ||
-	    b->export_time_ms - d->opened_clock >= 1000))
+	    b->export_time_ms - d->opened_clock >= 1000 ||
+	    b->sys_boot_ms != d->boot))
 		dest_close(xd, d);
 	d->clock = b->export_time_ms;
 	d->boot = b->sys_boot_ms;
+	d->up = b->export_time_ms - b->sys_boot_ms;
 	d->seq_flow = b->sequence_flow;
 	dt = dtmpl_get(d, t);
 	if (options_note(d, b))
@@ -564,8 +582,13 @@ dest_add(struct exportd *xd, struct dest *d, const Netstream__FlowBatch *b,
 	for (i = first; i < b->n_rows; i++) {
 		const uint8_t *row = b->rows.data + i * b->row_len;
 
-		if (convert) {
-			ipfix_times_row(&bt->t, row, b->sys_boot_ms, conv);
+		if (d->o == NULL)
+			pkt_open(xd, d); /* its boot, before its rows' times */
+		if (convert || (!d->host->ipfix && bt->convert &&
+		    !times_v9_as_is(b, d->pboot))) {
+			d->host->times_clamped += times_row(&bt->t, row,
+			    b->export_time_ms, b->sys_boot_ms, d->host->ipfix,
+			    d->pboot, conv);
 			row = conv;
 		}
 		add_row(xd, d, &dt->t, bt->tst, row);

@@ -108,7 +108,8 @@ stats_hosts(struct exportd *xd, Netstream__Stats *st)
 	/* queued: packets waiting to be sent now (the pacing queue);
 	 * pace_waits: times the head of a queue waited for its pace */
 	static const char *names[] = { "packets", "records", "bytes",
-		"template_sends", "options_sends", "queued", "pace_waits" };
+		"template_sends", "options_sends", "queued", "pace_waits",
+		"times_clamped" };
 	size_t i, j, k;
 
 	for (i = 0; i < xd->n_hosts; i++) {
@@ -129,6 +130,8 @@ stats_hosts(struct exportd *xd, Netstream__Stats *st)
 			v[2] += o->bytes, v[3] += o->template_sends;
 			v[4] += o->options_sends, v[5] += o->queued;
 			v[6] += o->pace_waits;
+			/* times its format could not carry (times.c) */
+			v[7] += o->times_clamped;
 			for (k = 0; k < XD_ERRS && o->errs[k].n; k++)
 				stats_add(st, "send_errors", o->errs[k].n,
 				    "host", h->label, "errno",

@@ -26,8 +26,15 @@
 #define XD_TMPL_OPT_SAMPLER 256 /* options templates (cfgd starts at 258) */
 #define XD_TMPL_OPT_IFNAME 257
 
+/*
+ * Times a batch may carry, unix ms: far past any format (IPFIX's 64-bit
+ * ms included), near enough that no sum of two overflows.
+ */
+#define XD_CLOCK_MAX (INT64_C(1) << 53)
+/* the uptime going back by more than this: a new sender, timers restart */
+#define XD_UP_BACK_MS 2000
+
 /* Why a batch was refused: bad_batches{reason}. */
-#define XD_CLOCK_MAX 4102444800000LL /* 2100-01-01 in unix ms */
 
 enum xd_bad {
 	BAD_BUS_TOO_BIG,
@@ -117,6 +124,7 @@ struct host {
 	int64_t pace_us;    /* when tokens were last added */
 	uint64_t pace_waits; /* times a packet waited for its turn */
 	uint64_t packets, records, bytes, template_sends, options_sends;
+	uint64_t times_clamped; /* times its format could not carry */
 	struct errcount errs[XD_ERRS];
 	struct dest **dests;
 	size_t n_dests;
@@ -144,7 +152,10 @@ struct dest {
 	uint64_t packets, records; /* built before the open packet */
 	uint64_t flows;		   /* flow records of those */
 	int64_t clock, boot;	   /* latest export_time_ms, sys_boot_ms */
-	int64_t tmpl_clock, opt_clock; /* export clock of the last refresh */
+	int64_t up;		   /* ... their difference: the sender's uptime */
+	int64_t tmpl_up, opt_up;   /* the uptime at the last refresh */
+	int64_t pboot;		   /* v9: the open packet's sysUpTime counts
+				      from this (times.c) */
 	unsigned pkts_since_tmpl;
 	struct dtmpl *tmpls;
 	size_t n_tmpls;
@@ -192,9 +203,10 @@ struct xslot {
 	uint64_t expect; /* the next seq taken */
 	uint64_t acked, published;
 	struct xd_pent *pent;
-	/* a sender whose first batches failed their check (ack.c) */
-	uint64_t cand_epoch, cand_next;
 	int ended; /* the last batch taken was its sender's final one */
+	/* batches of the epoch taken in order but refused, by reason: the
+	 * acks say so (a negative acknowledgement) */
+	uint64_t ref_batches[BAD_MAX], ref_rows[BAD_MAX];
 };
 
 /*
@@ -247,6 +259,8 @@ void state_close(struct exportd *xd);
 uint64_t mark_make(uint64_t seq, uint32_t rows, int complete);
 struct xslot *xslot_find(struct exportd *xd, uint32_t slot);
 int ack_accept(struct exportd *xd, const Netstream__FlowBatch *b);
+void ack_refused(struct exportd *xd, const Netstream__FlowBatch *b,
+    enum xd_bad why);
 void ack_dest_init(struct exportd *xd, struct dest *d);
 void ack_out_done(struct exportd *xd, struct out *o);
 void ack_publish(struct exportd *xd, int64_t now);
@@ -274,6 +288,15 @@ int xd_parse_addr(const char *s, unsigned port, struct sockaddr_storage *ss,
     socklen_t *len);
 struct host *host_by_addr(struct exportd *xd, const struct xsock *s,
     const struct sockaddr_storage *a);
+
+/* times.c */
+int64_t times_abs(int64_t export_ms, int64_t boot_ms, uint32_t rel);
+uint32_t times_header_secs(int64_t ms, int ipfix, int *clamped);
+int64_t times_pkt_boot(int64_t export_ms, int64_t boot_ms);
+int times_v9_as_is(const Netstream__FlowBatch *b, int64_t pboot);
+unsigned times_row(const struct tmpl *in, const uint8_t *row,
+    int64_t export_ms, int64_t boot_ms, int ipfix, int64_t pboot,
+    uint8_t *out);
 
 /* options.c */
 const struct tmpl *options_template(unsigned which);

@@ -24,6 +24,14 @@ struct ho_batch {
 	uint8_t *buf; /* the packed Envelope, pushed again as it is */
 };
 
+/* What exportd refused of this sender's batches, for one reason. */
+#define HO_REFUSAL_REASONS 8
+struct ho_refusal {
+	char reason[24];
+	uint64_t batches, rows;		/* in all */
+	uint64_t seen_batches, seen_rows; /* as the instance's acks say */
+};
+
 struct handover {
 	void *push; /* PUSH to exportd's PULL */
 	void *acks; /* SUB to exportd's PUB */
@@ -44,6 +52,11 @@ struct handover {
 	int64_t deadline; /* mono ms no wait goes past; 0: none (stopping) */
 	/* counters */
 	uint64_t resent_batches, resends, acks_in, bad_acks;
+	/* refused by exportd (acknowledged, not exported), by reason; the
+	 * acks count them per exportd instance, from ref_instance on */
+	struct ho_refusal refused[HO_REFUSAL_REASONS];
+	size_t n_refused;
+	uint64_t ref_instance;
 };
 
 /* handover.c */
@@ -55,6 +68,7 @@ void ho_ack(struct handover *h, const Netstream__FlowAck *a);
 int ho_drain(struct handover *h, int timeout_ms);
 void ho_set_deadline(struct handover *h, int64_t deadline);
 uint64_t ho_held_records(const struct handover *h);
+uint64_t ho_refused_records(const struct handover *h);
 void ho_close(struct handover *h);
 uint64_t ho_random64(void);
 

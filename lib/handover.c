@@ -119,6 +119,58 @@ ho_set_deadline(struct handover *h, int64_t deadline)
 	h->deadline = deadline;
 }
 
+/*
+ * The refusals an ack of this sender's epoch says, cumulative for its
+ * exportd instance: what is new since the last ack is added. A reason
+ * past HO_REFUSAL_REASONS counts under the last one.
+ */
+static void
+take_refusals(struct handover *h, const Netstream__FlowAck *a)
+{
+	size_t i, k;
+
+	if (a->instance != h->ref_instance) {
+		for (k = 0; k < h->n_refused; k++)
+			h->refused[k].seen_batches = h->refused[k].seen_rows = 0;
+		h->ref_instance = a->instance;
+	}
+	for (i = 0; i < a->n_refused; i++) {
+		const Netstream__Refusal *r = a->refused[i];
+		struct ho_refusal *e;
+
+		for (k = 0; k < h->n_refused; k++)
+			if (strcmp(h->refused[k].reason, r->reason) == 0)
+				break;
+		if (k == h->n_refused && h->n_refused < HO_REFUSAL_REASONS) {
+			e = &h->refused[h->n_refused++];
+			memset(e, 0, sizeof(*e));
+			ns_strlcpy(e->reason, r->reason, sizeof(e->reason));
+		} else if (k == h->n_refused)
+			k--;
+		e = &h->refused[k];
+		if (r->batches > e->seen_batches) {
+			e->batches += r->batches - e->seen_batches;
+			e->seen_batches = r->batches;
+		}
+		if (r->rows > e->seen_rows) {
+			e->rows += r->rows - e->seen_rows;
+			e->seen_rows = r->rows;
+		}
+	}
+}
+
+/* The records exportd refused, in all reasons. */
+uint64_t
+ho_refused_records(const struct handover *h)
+{
+	uint64_t n = 0;
+	size_t k;
+
+	for (k = 0; k < h->n_refused; k++)
+		n += h->refused[k].rows;
+	return n;
+}
+
 /* An ack that was checked by bus_recv() (and the fuzz target). */
 void
 ho_ack(struct handover *h, const Netstream__FlowAck *a)
@@ -140,6 +192,7 @@ ho_ack(struct handover *h, const Netstream__FlowAck *a)
 		h->bad_acks++; /* acknowledges what was never sent */
 		return;
 	}
+	take_refusals(h, a);
 	if (a->acked_seq > h->acked)
 		h->acked = a->acked_seq;
 	free_acked(h);

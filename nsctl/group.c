@@ -577,13 +577,15 @@ summary(struct group *g, uint64_t pushed, uint64_t in)
 	for (i = 0; i < g->nc; i++)
 		if (strcmp(g->c[i].name, "exportd") == 0 && g->st[i])
 			printf("  %-8s %-4s flows received %llu of %llu%s, "
-			    "export packets %llu, send errors %llu\n",
+			    "export packets %llu, send errors %llu, times "
+			    "clamped %llu\n",
 			    "exportd", "", (unsigned long long)in,
 			    (unsigned long long)pushed,
 			    g->exportd_restarts ? " (since its last restart)" :
 			    "",
 			    (unsigned long long)sum(g->st[i], "packets"),
-			    (unsigned long long)sum(g->st[i], "send_errors"));
+			    (unsigned long long)sum(g->st[i], "send_errors"),
+			    (unsigned long long)sum(g->st[i], "times_clamped"));
 }
 
 static int
@@ -599,6 +601,7 @@ lost(struct group *g)
 	 */
 	for (i = 0; i < g->nc; i++) {
 		l += sum(g->st[i], "records_lost") +
+		    sum(g->st[i], "records_refused") +
 		    sum(g->st[i], "records_unconfirmed") + g->lost[i];
 		if (strcmp(g->c[i].name, "exportd") == 0)
 			l += sum(g->st[i], "send_errors") +
@@ -643,6 +646,28 @@ capture_failures(struct group *g)
 				    label_of(s->counters[k], "error"));
 	}
 	return n;
+}
+
+/* run: batches exportd acknowledged as refused, each reason named. */
+static void
+refusals(struct group *g)
+{
+	size_t k;
+	int i;
+
+	for (i = 0; i < g->nc; i++) {
+		const Netstream__Stats *s = g->st[i];
+
+		if (s == NULL || strcmp(g->c[i].name, "sampled") != 0)
+			continue;
+		for (k = 0; k < s->n_counters; k++)
+			if (strcmp(s->counters[k]->name,
+			    "records_refused") == 0 && s->counters[k]->value)
+				printf("nsctl run: slot %s: exportd refused "
+				    "%llu flow records (%s)\n", g->c[i].slot,
+				    (unsigned long long)s->counters[k]->value,
+				    label_of(s->counters[k], "reason"));
+	}
 }
 
 /* The supervisor's own counters: restarts, and flows lost with a slot. */
@@ -761,6 +786,7 @@ group_main(struct nsctl *n, int run_mode)
 			if (strcmp(g.c[i].name, "exportd") == 0 && g.st[i])
 				in = sum(g.st[i], "records_in");
 		summary(&g, pushed, in);
+		refusals(&g);
 		if (capture_failures(&g) > 0) {
 			rc = EXIT_INVALID;
 			printf("nsctl run: CAPTURES COULD NOT BE READ (see "

@@ -499,13 +499,27 @@ whl_unlink(struct cache *c, uint32_t i)
 		M(c, f->whl_next)->whl_prev = f->whl_prev;
 }
 
+/*
+ * A flow time (ms since boot, mod 2^32) as ms since boot: flows are
+ * within 2^31 ms of the slot clock, so a slot up for more than 49.7 days
+ * still ages them on time.
+ */
+static uint64_t
+up_ms(const struct slot *s, uint32_t t)
+{
+	int64_t ref = s->now_ms - s->boot_ms;
+	int64_t v = ref + (int32_t)(t - (uint32_t)ref);
+
+	return v < 0 ? 0 : (uint64_t)v;
+}
+
 /* Files the flow under the tick of its inactive due time. */
 static void
 whl_insert(struct slot *s, struct cache *c, uint32_t i)
 {
 	struct flow_meta *f = M(c, i);
-	uint32_t b = (uint32_t)((((uint64_t)F(c, i)->last_ms + s->inactive_ms) /
-	    WHEEL_TICK_MS) % WHEEL_SIZE);
+	uint32_t b = (uint32_t)(((up_ms(s, F(c, i)->last_ms) +
+	    s->inactive_ms) / WHEEL_TICK_MS) % WHEEL_SIZE);
 
 	f->bucket = (uint16_t)b;
 	f->whl_prev = NIL;
@@ -780,7 +794,7 @@ wheel_bucket(struct slot *s, struct binding *b, uint32_t bk, uint32_t now)
 		next = M(c, i)->whl_next;
 		if (now - f->last_ms >= s->inactive_ms)
 			expire(s, b, i, END_IDLE);
-		else if (((uint64_t)f->last_ms + s->inactive_ms) /
+		else if ((up_ms(s, f->last_ms) + s->inactive_ms) /
 		    WHEEL_TICK_MS % WHEEL_SIZE != bk) {
 			whl_unlink(c, i);
 			whl_insert(s, c, i);
@@ -794,10 +808,11 @@ wheel_bucket(struct slot *s, struct binding *b, uint32_t bk, uint32_t now)
  * it is over, so all its flows are due unless they were seen since).
  */
 void
-cache_age(struct slot *s, struct binding *b, uint32_t now)
+cache_age(struct slot *s, struct binding *b, uint64_t up)
 {
 	struct cache *c = b->cache;
-	uint64_t done = now / WHEEL_TICK_MS, t;
+	uint64_t done = up / WHEEL_TICK_MS, t;
+	uint32_t now = (uint32_t)up; /* flow times are mod 2^32 */
 
 	if (!c->wstarted) {
 		c->wstarted = 1;

@@ -63,6 +63,7 @@ capture_open(struct capture *c, const Netstream__Interface *pi, int dir,
 				c->iobuf = NULL;
 			} else {
 				c->dlt = pcap_datalink(c->pc);
+				c->ts32 = !pcapng_is_pcapng(pi->file);
 				return 0;
 			}
 		}
@@ -127,23 +128,18 @@ count_len(struct slot *s, uint32_t len)
 }
 
 /*
- * Counts and decodes one packet of capture c and runs its sampler. The
- * binding whose cache takes it, or NULL; *ts is the slot clock at it.
+ * Counts and decodes one packet of capture c, at t on the slot's
+ * timeline (clock.c), and runs its sampler. The binding whose cache
+ * takes it, or NULL.
  */
 static struct binding *
 classify(struct slot *s, struct capture *c, int bidx,
     const struct pcap_pkthdr *h, const u_char *data, struct pkt *pk,
-    int64_t *ts)
+    int64_t t)
 {
-	int64_t t = (int64_t)h->ts.tv_sec * 1000 + h->ts.tv_usec / 1000;
 	struct binding *b;
 	int r;
 
-	if (s->boot_ms == 0)
-		s->boot_ms = t;
-	if (t < s->clock_ms)
-		t = s->clock_ms; /* the slot clock never goes back */
-	s->clock_ms = *ts = t;
 	s->received++;
 	c->received++;
 	/* a pcapng packet that carries a direction flag uses it (DESIGN.md),
@@ -207,8 +203,9 @@ capture_live_packet(struct slot *s, struct capture *c,
 	struct pkt pk;
 	int64_t ts;
 
+	ts = clock_live_packet(s, h);
 	b = classify(s, c, outbound ? c->bidx_out : c->bidx, h, data, &pk,
-	    &ts);
+	    ts);
 	if (b != NULL)
 		cache_packet(s, b, &pk, (uint32_t)(ts - s->boot_ms));
 	tick(s, ts);
@@ -217,12 +214,12 @@ capture_live_packet(struct slot *s, struct capture *c,
 static void
 age_all(struct slot *s)
 {
-	uint32_t now = (uint32_t)(s->now_ms - s->boot_ms);
+	uint64_t up = (uint64_t)(s->now_ms - s->boot_ms);
 	size_t i;
 
 	for (i = 0; i < s->nb; i++)
 		if (s->b[i].cache != NULL)
-			cache_age(s, &s->b[i], now);
+			cache_age(s, &s->b[i], up);
 	push_due(s);
 	s->next_age_ms = s->now_ms + 100;
 }
@@ -276,7 +273,8 @@ earliest(struct slot *s)
 		fill(s, c);
 		if (!c->pending)
 			continue;
-		if (best == NULL || timercmp(&c->hdr->ts, &best->hdr->ts, <))
+		if (best == NULL || clock_capture_ms(c, c->hdr) <
+		    clock_capture_ms(best, best->hdr))
 			best = c;
 	}
 	return best;
@@ -286,8 +284,7 @@ earliest(struct slot *s)
 static int
 realtime_wait(struct slot *s, struct capture *c)
 {
-	int64_t ts = (int64_t)c->hdr->ts.tv_sec * 1000 +
-	    c->hdr->ts.tv_usec / 1000;
+	int64_t ts = clock_capture_ms(c, c->hdr);
 	int64_t due;
 
 	/* the replay's start: its first packet is due now */
@@ -297,6 +294,26 @@ realtime_wait(struct slot *s, struct capture *c)
 	}
 	due = s->rt_wall0 + (ts - s->rt_pcap0);
 	return due > mono_ms() ? (int)(due - mono_ms()) : 0;
+}
+
+/*
+ * Before a capture packet at pt that steps the slot clock (clock.c): the
+ * flows so far are settled and their batches leave on the clock their
+ * packets came on. A step back forces them out (4); a gap past every
+ * timer ages them all, as the timers say.
+ */
+static void
+jump(struct slot *s, int64_t pt)
+{
+	size_t i;
+
+	if (pt < s->cap_last) {
+		for (i = 0; i < s->nb; i++)
+			if (s->b[i].cache != NULL)
+				cache_flush(s, &s->b[i], END_FORCED);
+	} else
+		tick(s, s->clock_ms + CAPTURE_GAP_MS);
+	push_all(s, 0);
 }
 
 struct burst_item {
@@ -325,13 +342,21 @@ burst(struct slot *s, int *wait)
 	while (n < BURST && (c = earliest(s)) != NULL) {
 		struct burst_item *x = &it[n];
 
+		int64_t pt = clock_capture_ms(c, c->hdr);
+
 		if (c->realtime && (*wait = realtime_wait(s, c)) > 0) {
 			if (*wait > 50)
 				*wait = 50;
 			break;
 		}
+		if (clock_replay_jump(s, pt)) {
+			if (n > 0)
+				break; /* the burst so far first */
+			jump(s, pt);
+		}
+		x->ts = clock_replay(s, pt);
 		x->b = classify(s, c, c->bidx, c->hdr, c->data, &x->pk,
-		    &x->ts);
+		    x->ts);
 		x->c = c;
 		x->idx = c->nread;
 		c->pending = 0;
@@ -394,22 +419,15 @@ capture_run(struct slot *s, int budget)
 	size_t i;
 	int n = 0, live = 0, wait = 0;
 
+	/* a live slot whose devices are missing goes on too */
+	for (i = 0, live = s->live; i < s->ncap && !live; i++)
+		live = s->cap[i].lv != NULL;
+	if (live)
+		clock_live(s); /* it moves even without packets */
 	for (i = 0; i < s->ncap; i++) {
 		c = &s->cap[i];
-		if (c->lv == NULL)
-			continue;
-		live = 1;
-		n += live_read(s, c, budget);
-	}
-	live |= s->live; /* a live slot whose devices are missing goes on */
-	if (live) {
-		/* live, the clock is the wall clock even without packets */
-		int64_t wall = now_ms();
-
-		if (s->boot_ms == 0)
-			s->boot_ms = wall;
-		if (wall > s->now_ms)
-			s->now_ms = wall;
+		if (c->lv != NULL)
+			n += live_read(s, c, budget);
 	}
 	while (n < budget) {
 		int got = burst(s, &wait);

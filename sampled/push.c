@@ -151,8 +151,9 @@ push_batch(struct slot *s, struct binding *b, int final)
 	fb.n_hosts = b->pb->n_hosts;
 	fb.hosts = b->pb->hosts;
 	fb.sampler = b->pb->sampler;
-	fb.export_time_ms = s->now_ms;
-	fb.sys_boot_ms = s->boot_ms;
+	/* both on the wall clock as it is now (clock.c) */
+	fb.export_time_ms = clock_wall(s, s->now_ms);
+	fb.sys_boot_ms = clock_wall(s, s->boot_ms);
 	fb.rows.data = b->batch.rows;
 	fb.rows.len = (size_t)b->batch.n * t->rec_len;
 	fb.row_len = t->rec_len;

@@ -441,8 +441,8 @@ reply_begin(Netstream__CacheReply *r, const struct slot *s)
 	netstream__cache_reply__init(r);
 	r->slot = s->id;
 	r->generation = s->plan ? s->plan->generation : 0;
-	r->boot_ms = s->boot_ms;
-	r->now_ms = s->now_ms;
+	r->boot_ms = clock_wall(s, s->boot_ms);
+	r->now_ms = clock_wall(s, s->now_ms);
 }
 
 static void

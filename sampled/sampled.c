@@ -230,7 +230,7 @@ publish_stats(struct proc *pr)
 	char slot[16];
 	size_t i, k, nst;
 	int r;
-	uint64_t ng_in = 0, ng_out = 0, ng_bad = 0;
+	uint64_t ng_in = 0, ng_out = 0, ng_bad = 0, steps;
 
 	snprintf(slot, sizeof(slot), "%u", s->id);
 	wk_lock(s); /* the workers' states hold still while they are read */
@@ -325,6 +325,13 @@ publish_stats(struct proc *pr)
 	    NULL, NULL, NULL);
 	stats_add(&st, "records_lost", SUM(records_lost), NULL, NULL, NULL,
 	    NULL);
+	/* acknowledged by exportd as refused: never exported, and why */
+	for (i = 0; i < s->ho.n_refused; i++) {
+		stats_add(&st, "batches_refused", s->ho.refused[i].batches,
+		    "reason", s->ho.refused[i].reason, NULL, NULL);
+		stats_add(&st, "records_refused", s->ho.refused[i].rows,
+		    "reason", s->ho.refused[i].reason, NULL, NULL);
+	}
 	/* killed sampleds before this one: what they had counted and
 	 * exportd never exported, and the packets not replayed again */
 	stats_add(&st, "restart_lost_packets", s->restart_lost.packets, NULL,
@@ -340,6 +347,13 @@ publish_stats(struct proc *pr)
 	    NULL, NULL);
 	stats_add(&st, "captures_done", (uint64_t)s->all_eof, NULL, NULL, NULL,
 	    NULL);
+	/* steps of the wall clock (live) or of a capture's clock; each
+	 * worker sees the same steps: counted once */
+	for (k = 0, steps = 0; k < nst; k++)
+		if (sts[k]->clock_steps > steps)
+			steps = sts[k]->clock_steps;
+	stats_add(&st, "clock_steps", steps, NULL, NULL, NULL, NULL);
+	stats_add(&st, "capture_gaps", s->clock_gaps, NULL, NULL, NULL, NULL);
 	stats_add(&st, "flows_in_cache", SUM(flows_total), NULL, NULL, NULL,
 	    NULL);
 	/* captures not read to their end: nsctl run names them */
@@ -650,6 +664,11 @@ main(int argc, char **argv)
 		    pr.s.ho.held,
 		    (unsigned long long)pr.s.records_unconfirmed);
 	}
+	for (size_t k = 0; k < pr.s.ho.n_refused; k++)
+		log_warnx("exportd refused %llu batches (%llu records): %s",
+		    (unsigned long long)pr.s.ho.refused[k].batches,
+		    (unsigned long long)pr.s.ho.refused[k].rows,
+		    pr.s.ho.refused[k].reason);
 	publish_stats(&pr);
 	if (pr.req)
 		zmq_close(pr.req);

@@ -25,6 +25,12 @@
  * tags, IPv6, 110 bytes of extension headers and TCP's ports and flags;
  * a ring block is handed over this long after its first packet.
  */
+/*
+ * A gap in a capture longer than every timer (active 60 min + inactive
+ * 10 min) ages every flow whatever its length: the slot clock takes this
+ * much of it (clock.c), so no wrap of 32-bit flow times comes of it.
+ */
+#define CAPTURE_GAP_MS 7200000
 #define LIVE_SNAPLEN 192
 #define LIVE_BLOCK_MS 20
 
@@ -181,6 +187,7 @@ struct capture {
 	char source[1024];	/* file path or device */
 	int dir;	/* for a file */
 	int is_file, realtime, eof;
+	int ts32;	/* a pcap file: 32-bit seconds without sign */
 	pcap_t *pc;	/* a file */
 	struct live *lv; /* a live device: both directions (live.c) */
 	char *iobuf; /* a file's stdio buffer */
@@ -239,9 +246,22 @@ struct slot {
 	 * cannot be read): not used, route fields are 0, and said so */
 	int routes_refused;
 	uint64_t routes_refusals, records_no_routes;
-	int64_t boot_ms;     /* unix ms sysUpTime counts from */
-	int64_t now_ms;	     /* the slot clock */
+	/*
+	 * The slot clock (clock.c): a timeline in ms that never steps, which
+	 * every timer runs on (aging, pushes, fix-time samplers); flows keep
+	 * their times relative to boot_ms on it, mod 2^32. Exported times
+	 * are the timeline plus wall_off (unix ms).
+	 */
+	int clock_set;	     /* boot_ms and wall_off are known */
+	int clock_live;	     /* live: CLOCK_MONOTONIC; else the capture's */
+	int64_t boot_ms;     /* the timeline's ms sysUpTime counts from */
+	int64_t now_ms;	     /* the slot clock, on the timeline */
 	int64_t clock_ms;    /* ... as far as packets were read */
+	int64_t wall_off;    /* unix ms = timeline ms + wall_off */
+	int64_t mono_shift;  /* live: timeline = CLOCK_MONOTONIC + this */
+	int64_t cap_last;    /* replay: the capture's latest time, unix ms */
+	int64_t pkt_mono, pkt_real; /* live: both clocks as a block is read */
+	uint64_t clock_steps, clock_gaps;
 	int64_t rt_wall0, rt_pcap0; /* a real-time replay's start */
 	int64_t next_age_ms;
 	uint64_t flows_total, flows_max;
@@ -281,7 +301,7 @@ void cache_prefetch_bucket(const struct cache *c, uint32_t h);
 void cache_prefetch_flow(const struct cache *c, uint32_t h);
 void cache_update(struct slot *s, struct binding *b, const struct pkt *pk,
     uint32_t now, const uint8_t *key, uint32_t h);
-void cache_age(struct slot *s, struct binding *b, uint32_t now);
+void cache_age(struct slot *s, struct binding *b, uint64_t up);
 void cache_flush(struct slot *s, struct binding *b, int reason);
 const struct flow *cache_flow_at(const struct cache *c, uint32_t i);
 int cache_seed_init(void);
@@ -294,6 +314,15 @@ void push_batch(struct slot *s, struct binding *b, int final);
 void push_all(struct slot *s, int final);
 void push_due(struct slot *s);
 void push_resume_other(struct slot *s);
+
+/* clock.c */
+void clock_live(struct slot *s);
+int64_t clock_live_packet(struct slot *s, const struct pcap_pkthdr *h);
+int64_t clock_capture_ms(const struct capture *c, const struct pcap_pkthdr *h);
+int clock_replay_jump(const struct slot *s, int64_t pt);
+int64_t clock_replay(struct slot *s, int64_t pt);
+int64_t clock_wall(const struct slot *s, int64_t t);
+void clock_copy(struct slot *to, const struct slot *from);
 
 /* sampler.c */
 void sampler_init(struct sampler *sm, const Netstream__Sampler *ps,

@@ -397,8 +397,8 @@ workers_new(struct slot *s, unsigned n, char *sig)
 	if ((wk->qfd = eventfd(0, EFD_NONBLOCK | EFD_CLOEXEC)) == -1)
 		fatal("eventfd");
 	/* one clock for the slot: rows of every worker count from it */
-	if (s->boot_ms == 0)
-		s->boot_ms = now_ms();
+	if (!s->clock_set)
+		clock_live(s);
 	for (i = 0; i < n; i++) {
 		struct worker *w = &wk->w[i];
 
@@ -411,7 +411,7 @@ workers_new(struct slot *s, unsigned n, char *sig)
 		w->s.worker = i;
 		w->s.nworkers = n;
 		w->s.wk = wk;
-		w->s.boot_ms = s->boot_ms;
+		clock_copy(&w->s, s);
 	}
 	return wk;
 }

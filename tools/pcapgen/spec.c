@@ -33,7 +33,8 @@ parse_secs(const char *s, uint64_t *us)
 
 	errno = 0;
 	d = strtod(s, &end);
-	if (errno || end == s || *end != '\0' || d < 0 || d > 4e9)
+	/* a pcap file's seconds are 32 bits without sign: to 2106 */
+	if (errno || end == s || *end != '\0' || d < 0 || d >= 4294967296.0)
 		return -1;
 	*us = (uint64_t)llround(d * 1e6);
 	return 0;
