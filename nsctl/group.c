@@ -62,6 +62,10 @@ struct group {
 	 */
 	struct sockwatch sw;
 	int exportd_heard; /* stats from the exportd last started */
+	/* run: batches the ended captures wait on, and since when (mono
+	 * ms) that number has not moved */
+	uint64_t unacked;
+	int64_t unacked_since;
 };
 
 static volatile sig_atomic_t stop_flag;
@@ -490,9 +494,33 @@ sum(const Netstream__Stats *s, const char *name)
  * the export packets left: sampled publishes its stats the moment the
  * last one comes, so this is known at once.
  */
+/* sampled's NETSTREAMD_HANDOVER_WAIT_MS (the same rule) */
+static int
+handover_wait_ms(void)
+{
+	const char *e = getenv("NETSTREAMD_HANDOVER_WAIT_MS");
+	long v = e != NULL ? strtol(e, NULL, 10) : 0;
+
+	return v > 0 && v < 3600000 ? (int)v : 15000;
+}
+
+/* ... and 5 s more, for sampled to stop */
+static int
+sampled_stop_ms(void)
+{
+	return handover_wait_ms() + 5000;
+}
+
+/*
+ * run: every capture ended and exportd acknowledged every batch. Or the
+ * captures ended and the batches still unacknowledged have not moved for
+ * the hand-over wait: then the run ends all the same (sampled counts
+ * what stayed unconfirmed), it never waits for ever on exportd.
+ */
 static int
 run_done(struct group *g, uint64_t *pushed, uint64_t *in)
 {
+	uint64_t unacked = 0;
 	int i, slots = 0;
 
 	*pushed = 0;
@@ -500,26 +528,29 @@ run_done(struct group *g, uint64_t *pushed, uint64_t *in)
 	for (i = 0; i < g->nc; i++) {
 		if (strcmp(g->c[i].name, "sampled") == 0 && g->c[i].wanted) {
 			if (g->st[i] == NULL ||
-			    sum(g->st[i], "captures_done") == 0 ||
-			    sum(g->st[i], "batches_unacked") != 0)
+			    sum(g->st[i], "captures_done") == 0)
 				return 0;
+			unacked += sum(g->st[i], "batches_unacked");
 			*pushed += sum(g->st[i], "records_pushed");
 			slots++;
 		}
 		if (strcmp(g->c[i].name, "exportd") == 0)
 			*in = sum(g->st[i], "records_in");
 	}
-	return slots > 0;
-}
-
-/* sampled's NETSTREAMD_HANDOVER_WAIT_MS (the same rule), and 5 s more */
-static int
-sampled_stop_ms(void)
-{
-	const char *e = getenv("NETSTREAMD_HANDOVER_WAIT_MS");
-	long v = e != NULL ? strtol(e, NULL, 10) : 0;
-
-	return (v > 0 && v < 3600000 ? (int)v : 15000) + 5000;
+	if (slots == 0)
+		return 0;
+	if (unacked == 0)
+		return 1;
+	if (unacked != g->unacked || g->unacked_since == 0) {
+		g->unacked = unacked;
+		g->unacked_since = mono_ms();
+		return 0;
+	}
+	if (mono_ms() - g->unacked_since < handover_wait_ms())
+		return 0;
+	log_warnx("exportd acknowledged none of %llu batches for %d s: "
+	    "stopping", (unsigned long long)unacked, handover_wait_ms() / 1000);
+	return 1;
 }
 
 static void
