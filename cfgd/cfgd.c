@@ -73,9 +73,11 @@ open_store(struct cfgd *c, const char *database)
 static void
 load_latest(struct cfgd *c)
 {
-	uint64_t rev = store_latest(&c->st);
-	char err[512];
+	uint64_t rev;
+	char err[1024];
 
+	if (store_latest(&c->st, &rev, err, sizeof(err)) == -1)
+		fatalx("database: %s", err);
 	if (rev == 0) {
 		log_info("no revision committed yet: waiting for nsctl commit");
 		return;

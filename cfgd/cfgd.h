@@ -58,6 +58,10 @@ enum cfgd_counter {
 };
 
 /* store.c */
+#define DAMAGED_WAY_OUT                                                   \
+	"; the database is damaged: stop cfgd, move it aside (with its "   \
+	"-wal and -shm files) and restore a backup, or start cfgd on a "   \
+	"new database and commit the config again"
 int store_open(struct store *st, const char *path, char *err, size_t errlen);
 void store_close(struct store *st);
 int store_same_file(struct store *st, char *err, size_t errlen);
@@ -66,9 +70,9 @@ int store_commit(struct store *st, Netstream__Plan *plan, uint64_t min_gen,
     size_t errlen);
 int store_load(struct store *st, uint64_t rev, Netstream__Plan **plan,
     char **source, char *err, size_t errlen);
-uint64_t store_latest(struct store *st);
+int store_latest(struct store *st, uint64_t *rev, char *err, size_t errlen);
 int store_history(struct store *st, Netstream__RevisionInfo ***out,
-    size_t *n);
+    size_t *n, char *err, size_t errlen);
 
 /* control.c */
 void control_handle(struct cfgd *c);

@@ -102,8 +102,11 @@ cfgd_reserve_generation(struct cfgd *c, uint64_t gen, char *err,
 static int
 next_generation(struct cfgd *c, uint64_t *gen, char *err, size_t errlen)
 {
-	uint64_t rev = store_latest(&c->st) + 1;
+	uint64_t rev;
 
+	if (store_latest(&c->st, &rev, err, errlen) == -1)
+		return -1;
+	rev++;
 	*gen = rev > c->gen_high + 1 ? rev : c->gen_high + 1;
 	return cfgd_reserve_generation(c, *gen, err, errlen);
 }
@@ -129,13 +132,26 @@ switch_plan(struct cfgd *c, Netstream__Plan *plan)
 	cfgd_publish(c);
 }
 
+/*
+ * A read that failed for another reason than a missing revision (a
+ * damaged file) is logged and counted, as a failed commit is.
+ */
+static void
+store_failed(struct cfgd *c, const char *err)
+{
+	if (strncmp(err, "no revision ", 12) == 0)
+		return;
+	c->counters[C_STORE_ERRORS]++;
+	log_warnx("%s", err);
+}
+
 static void
 do_commit(struct cfgd *c, const Netstream__ControlRequest *rq,
     Netstream__ControlReply *r)
 {
 	Netstream__Plan *plan;
 	struct sbuf out;
-	char err[512];
+	char err[1024];
 	uint64_t gen;
 
 	sbuf_init(&out);
@@ -174,11 +190,12 @@ do_rollback(struct cfgd *c, const Netstream__ControlRequest *rq,
     Netstream__ControlReply *r)
 {
 	Netstream__Plan *plan;
-	char *source, err[512], comment[128], msg[1024];
+	char *source, err[1024], comment[128], msg[1200];
 	uint64_t gen;
 
 	if (store_load(&c->st, rq->revision, &plan, &source, err,
 	    sizeof(err)) == -1) {
+		store_failed(c, err);
 		reply_text(r, 1, err);
 		return;
 	}
@@ -213,15 +230,20 @@ static int
 load_rev(struct cfgd *c, uint64_t rev, Netstream__Plan **plan, char **src,
     Netstream__ControlReply *r)
 {
-	char err[256];
+	char err[1024];
 
-	if (rev == 0)
-		rev = store_latest(&c->st);
+	if (rev == 0 && store_latest(&c->st, &rev, err, sizeof(err)) == -1) {
+		c->counters[C_STORE_ERRORS]++;
+		log_warnx("%s", err);
+		reply_text(r, 4, err);
+		return -1;
+	}
 	if (rev == 0) {
 		reply_text(r, 1, "no revision committed yet: run nsctl commit");
 		return -1;
 	}
 	if (store_load(&c->st, rev, plan, src, err, sizeof(err)) == -1) {
+		store_failed(c, err);
 		reply_text(r, 1, err);
 		return -1;
 	}
@@ -310,7 +332,7 @@ dispatch(struct cfgd *c, const Netstream__ControlRequest *rq,
 	struct sbuf out;
 	Netstream__Plan *plan;
 	const char *bad;
-	char msg[128];
+	char msg[128], err[1024];
 
 	if ((bad = not_utf8(rq)) != NULL) {
 		snprintf(msg, sizeof(msg), "bad request: %s is not UTF-8 "
@@ -341,7 +363,13 @@ dispatch(struct cfgd *c, const Netstream__ControlRequest *rq,
 		do_diff(c, rq, r);
 		break;
 	case NETSTREAM__VERB__HISTORY:
-		store_history(&c->st, &r->history, &r->n_history);
+		if (store_history(&c->st, &r->history, &r->n_history, err,
+		    sizeof(err)) == -1) {
+			c->counters[C_STORE_ERRORS]++;
+			log_warnx("history: %s", err);
+			reply_text(r, 4, err);
+			break;
+		}
 		reply_text(r, 0, "");
 		break;
 	case NETSTREAM__VERB__GET_PLAN:
