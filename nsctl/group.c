@@ -695,6 +695,8 @@ group_main(struct nsctl *n, int run_mode)
 	memset(&g, 0, sizeof(g));
 	g.n = n;
 	g.run_mode = run_mode;
+	/* to a file or a pipe too, each line as it comes (warnings first) */
+	setvbuf(stdout, NULL, _IOLBF, 0);
 	if ((len = readlink("/proc/self/exe", exe, sizeof(exe) - 1)) <= 0)
 		fatal("readlink /proc/self/exe");
 	exe[len] = '\0';
