@@ -379,32 +379,92 @@ request(struct group *g, Netstream__ControlRequest *rq,
 
 static void open_bus(struct group *g);
 
-/* Commits the file (always for run; for up only when nothing is). */
+/*
+ * up: does the file differ from the latest revision's source text? 1
+ * when it does (its number in *rev), 0 when it is the same, -1 (said)
+ * when the file or the revision cannot be read.
+ */
+static int
+file_differs(struct group *g, uint64_t *rev)
+{
+	Netstream__ControlRequest rq = NETSTREAM__CONTROL_REQUEST__INIT;
+	Netstream__Envelope *env;
+	char *text, err[512];
+	size_t len;
+	int rc;
+
+	if (read_file_limited(g->n->config, CONFIG_MAX_BYTES, &text, &len, err,
+	    sizeof(err)) == -1) {
+		fprintf(stderr, "%s: error: %s\n", g->n->config, err);
+		return -1;
+	}
+	rq.verb = NETSTREAM__VERB__SHOW;
+	if (request(g, &rq, &env) != 0) {
+		free(text);
+		return -1;
+	}
+	if (env->reply->status != 0) {
+		fprintf(stderr, "nsctl: %s", env->reply->text);
+		bus_free(env);
+		free(text);
+		return -1;
+	}
+	*rev = env->reply->revision;
+	rc = strlen(env->reply->text) != len ||
+	    memcmp(env->reply->text, text, len) != 0;
+	bus_free(env);
+	free(text);
+	return rc;
+}
+
+/*
+ * Commits the file: always for run; for up when nothing is committed,
+ * or when the file is not the latest revision's text (the operator
+ * named the file to run: running another text would be a lie). A file
+ * that does not validate starts nothing.
+ */
 static int
 bootstrap(struct group *g, int always)
 {
 	Netstream__ControlRequest rq = NETSTREAM__CONTROL_REQUEST__INIT;
 	Netstream__Envelope *env;
-	char *argv[] = { "commit", "-m", (char *)(always ? "nsctl run" :
-	    "nsctl up: first commit"), NULL };
-	int rc;
+	char msg[1200];
+	char *argv[] = { "commit", "-m", msg, NULL };
+	uint64_t rev = 0;
+	int rc, differs = 0;
 
+	snprintf(msg, sizeof(msg), "%s", always ? "nsctl run" :
+	    "nsctl up: first commit");
 	rq.verb = NETSTREAM__VERB__GET_PLAN;
 	if ((rc = request(g, &rq, &env)) != 0)
 		return rc;
 	/* cfgd answers once all its sockets listen: ours connect now, at
 	 * once, not after a refused connect and ZeroMQ's reconnect interval */
 	open_bus(g);
-	if (env->reply->status == 0 && !always) {
+	if (env->reply->status == 0 && !always &&
+	    (differs = file_differs(g, &rev)) == 0) {
 		follow_plan(g, env->reply->plan);
 		env->reply->plan = NULL;
 		bus_free(env);
 		return 0;
 	}
 	bus_free(env);
+	if (differs == -1)
+		return EXIT_INVALID;
+	if (differs) {
+		snprintf(msg, sizeof(msg), "nsctl up -c %s: differs from "
+		    "revision %llu", g->n->config, (unsigned long long)rev);
+		printf("nsctl up: %s differs from revision %llu: committing "
+		    "it\n", g->n->config, (unsigned long long)rev);
+	}
 	optind = 0;
-	if ((rc = cmd_commit(g->n, 3, argv)) != 0)
+	if ((rc = cmd_commit(g->n, 3, argv)) != 0) {
+		fprintf(stderr, "nsctl %s: %s not committed: not started%s\n",
+		    always ? "run" : "up", g->n->config, differs ?
+		    " (fix the file, or run the latest revision with the "
+		    "file it came from: nsctl show running)" : "");
 		return rc;
+	}
 	if ((rc = request(g, &rq, &env)) != 0)
 		return rc;
 	if (env->reply->status != 0) {
