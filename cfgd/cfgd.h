@@ -41,6 +41,7 @@ struct cfgd {
 	uint64_t bad[BUS_ERR_MAX];
 	int lock_fd; /* RUN_DIR/cfgd.lock, flock'ed while we run */
 	uint64_t gen_high; /* highest generation ever published here */
+	const char *config_file; /* -c: committed again on SIGHUP; or NULL */
 };
 
 #define CFGD_LOCK_FILE "cfgd.lock"
@@ -79,6 +80,7 @@ void control_handle(struct cfgd *c);
 int cfgd_reserve_generation(struct cfgd *c, uint64_t gen, char *err,
     size_t errlen);
 void cfgd_publish(struct cfgd *c);
+void cfgd_reload(struct cfgd *c);
 
 /* stats_proxy.c */
 void stats_forward(void *from, void *to, uint64_t *count);

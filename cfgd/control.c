@@ -184,6 +184,77 @@ done:
 	sbuf_free(&out);
 }
 
+/* The lines of what a commit says, each to the log. */
+static void
+log_lines(const char *text, int warn)
+{
+	const char *nl;
+
+	for (; *text != '\0'; text = *nl ? nl + 1 : nl) {
+		nl = strchrnul(text, '\n');
+		if (warn)
+			log_warnx("%.*s", (int)(nl - text), text);
+		else
+			log_info("%.*s", (int)(nl - text), text);
+	}
+}
+
+/*
+ * SIGHUP: the config file (-c) committed again, validated as nsctl
+ * commit validates it, as bgpd reloads. Relative paths in it resolve
+ * from cfgd's directory (nsctl up's, or / under systemd). What the commit
+ * says goes to the log: the warnings, or the errors at file:line and
+ * that nothing was committed; the running revision then stays.
+ */
+void
+cfgd_reload(struct cfgd *c)
+{
+	Netstream__ControlRequest rq = NETSTREAM__CONTROL_REQUEST__INIT;
+	Netstream__ControlReply r = NETSTREAM__CONTROL_REPLY__INIT;
+	char *text, err[512], cwd[1024], comment[1100];
+	const char *f = c->config_file;
+	size_t len;
+
+	if (f == NULL) {
+		log_warnx("SIGHUP: no config file to reload (cfgd -c FILE): "
+		    "nothing committed");
+		return;
+	}
+	if (read_file_limited(f, CONFIG_MAX_BYTES, &text, &len, err,
+	    sizeof(err)) == -1) {
+		log_warnx("SIGHUP: %s: %s; nothing committed", f, err);
+		return;
+	}
+	if (strlen(text) != len || !utf8_valid(f, strlen(f), NULL)) {
+		log_warnx("SIGHUP: %s: %s; nothing committed", f,
+		    strlen(text) != len ? "binary data (a NUL byte)" :
+		    "its name is not UTF-8 text");
+		free(text);
+		return;
+	}
+	if (getcwd(cwd, sizeof(cwd)) == NULL)
+		ns_strlcpy(cwd, "/", sizeof(cwd));
+	snprintf(comment, sizeof(comment), "SIGHUP: %s reloaded", f);
+	log_info("SIGHUP: committing %s", f);
+	rq.verb = NETSTREAM__VERB__COMMIT;
+	rq.config_path = (char *)f;
+	rq.config_text = text;
+	rq.cwd = cwd;
+	rq.author = "cfgd";
+	rq.comment = comment;
+	do_commit(c, &rq, &r);
+	log_lines(r.text, r.status != 0);
+	if (r.status != 0 && c->plan != NULL)
+		log_warnx("SIGHUP: %s: nothing committed; revision %llu stays "
+		    "the running one", f,
+		    (unsigned long long)c->plan->revision);
+	else if (r.status != 0)
+		log_warnx("SIGHUP: %s: nothing committed; no revision runs "
+		    "yet", f);
+	free(r.text != protobuf_c_empty_string ? r.text : NULL);
+	free(text);
+}
+
 /* Rollback makes a new revision whose plan and source are those of N. */
 static void
 do_rollback(struct cfgd *c, const Netstream__ControlRequest *rq,

@@ -64,12 +64,14 @@ struct group {
 	int exportd_heard; /* stats from the exportd last started */
 };
 
-static volatile sig_atomic_t stop_flag;
+static volatile sig_atomic_t stop_flag, hup_flag;
 
 static void
 on_signal(int sig)
 {
-	if (sig != SIGCHLD)
+	if (sig == SIGHUP)
+		hup_flag = 1;
+	else if (sig != SIGCHLD)
 		stop_flag = 1;
 	wake_signal();
 }
@@ -125,6 +127,26 @@ child_want(struct group *g, const char *name, const char *slot)
 }
 
 /*
+ * SIGHUP (a reload, or the terminal gone): handed to cfgd, which commits
+ * its file again; the group goes on.
+ */
+static void
+pass_hup(struct group *g)
+{
+	struct child *c = child_find(g, "cfgd", "");
+
+	if (!hup_flag)
+		return;
+	hup_flag = 0;
+	if (c == NULL || c->pid <= 0) {
+		log_warnx("SIGHUP: cfgd is not running: not handed on");
+		return;
+	}
+	log_info("SIGHUP: handed to cfgd (pid %d)", (int)c->pid);
+	kill(c->pid, SIGHUP);
+}
+
+/*
  * Where the daemons are: beside nsctl (the build tree), or, installed,
  * nsctl in PREFIX/bin and they in PREFIX/sbin.
  */
@@ -162,6 +184,7 @@ child_start(struct group *g, struct child *c)
 		prctl(PR_SET_PDEATHSIG, SIGTERM);
 		if (getppid() != parent)
 			_exit(0);
+		signal(SIGPIPE, SIG_DFL); /* an ignored signal outlives exec */
 		if (strcmp(c->name, "sampled") == 0)
 			execl(path, "sampled", "--slot", c->slot, "-r",
 			    g->n->ep.run_dir, (char *)NULL);
@@ -774,6 +797,10 @@ group_main(struct nsctl *n, int run_mode)
 	sigaction(SIGINT, &sa, NULL);
 	sigaction(SIGTERM, &sa, NULL);
 	sigaction(SIGCHLD, &sa, NULL);
+	sigaction(SIGHUP, &sa, NULL);
+	/* stdout a closed pipe: the group goes on (child_start gives the
+	 * children the default action back; each daemon sets its own) */
+	signal(SIGPIPE, SIG_IGN);
 	log_init("nsctl", getenv("NETSTREAMD_DEBUG") != NULL);
 	child_want(&g, "cfgd", "");
 	child_start(&g, &g.c[0]);
@@ -791,6 +818,7 @@ group_main(struct nsctl *n, int run_mode)
 		/* the latest stats first: a child that died is judged by them */
 		read_bus(&g);
 		reap(&g);
+		pass_hup(&g);
 		start_due(&g);
 		publish_group(&g);
 		if (run_mode && run_done(&g, &pushed, &in))
