@@ -254,8 +254,8 @@ assign_template(struct store *st, const Netstream__Plan *plan,
 	id = query_int(st, "SELECT template_id FROM templates WHERE key = ?",
 	    r->key, 0);
 	if (id == 0) {
-		if (id < 0 || (id = query_int(st, "SELECT max(template_id) "
-		    "FROM templates", NULL, TEMPLATE_ID_FIRST - 1)) < 0)
+		if ((id = query_int(st, "SELECT max(template_id) FROM "
+		    "templates", NULL, TEMPLATE_ID_FIRST - 1)) < 0)
 			goto fail;
 		id++;
 		if (id > TEMPLATE_ID_LAST &&
