@@ -1,8 +1,8 @@
 /*
  * cfgd: the control plane. Stores committed revisions, publishes the
  * effective plan, answers nsctl, and runs the stats proxy. It reads the
- * config file only for run_dir and database, and only at start; a plan
- * comes from a commit or from the latest stored revision.
+ * config file for run_dir and database at start, and commits it on
+ * SIGHUP; a plan comes from a commit or from the latest stored revision.
  */
 #include <errno.h>
 #include <fcntl.h>
@@ -24,13 +24,15 @@
 
 #define REPUBLISH_MS 2000
 
-static volatile sig_atomic_t quit;
+static volatile sig_atomic_t quit, reload;
 
 static void
 on_signal(int sig)
 {
-	(void)sig;
-	quit = 1;
+	if (sig == SIGHUP)
+		reload = 1;
+	else
+		quit = 1;
 	wake_signal(); /* ends the poll it may have come just before */
 }
 
@@ -41,7 +43,7 @@ usage(int code)
 	fprintf(code ? stderr : stdout,
 	    "usage: cfgd [-c FILE] [-r RUN_DIR] [-d DATABASE]\n"
 	    "  -c FILE      the config nsctl commits (its run_dir, database,\n"
-	    "               endpoints); cfgd reads it only when told to\n"
+	    "               endpoints); SIGHUP commits it again\n"
 	    "  -r RUN_DIR   the bus sockets (default /run/netstreamd, or\n"
 	    "               NETSTREAMD_RUN_DIR)\n"
 	    "  -d DATABASE  the SQLite revisions (default\n"
@@ -73,9 +75,11 @@ open_store(struct cfgd *c, const char *database)
 static void
 load_latest(struct cfgd *c)
 {
-	uint64_t rev = store_latest(&c->st);
-	char err[512];
+	uint64_t rev;
+	char err[1024];
 
+	if (store_latest(&c->st, &rev, err, sizeof(err)) == -1)
+		fatalx("database: %s", err);
 	if (rev == 0) {
 		log_info("no revision committed yet: waiting for nsctl commit");
 		return;
@@ -205,6 +209,10 @@ run(struct cfgd *c)
 		if (zmq_poll(items, 4, wait > 0 ? (long)wait : 0) == -1)
 			continue;
 		wake_drain();
+		if (reload) {
+			reload = 0;
+			cfgd_reload(c);
+		}
 		if (items[0].revents & ZMQ_POLLIN)
 			control_handle(c);
 		if (items[1].revents & ZMQ_POLLIN)
@@ -282,7 +290,9 @@ main(int argc, char **argv)
 		fatal("pipe");
 	sigaction(SIGINT, &sa, NULL);
 	sigaction(SIGTERM, &sa, NULL);
+	sigaction(SIGHUP, &sa, NULL); /* reload: commit the file again */
 	signal(SIGPIPE, SIG_IGN);
+	c.config_file = file;
 
 	take_run_dir(&c);
 	open_store(&c, database);

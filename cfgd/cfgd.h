@@ -41,6 +41,7 @@ struct cfgd {
 	uint64_t bad[BUS_ERR_MAX];
 	int lock_fd; /* RUN_DIR/cfgd.lock, flock'ed while we run */
 	uint64_t gen_high; /* highest generation ever published here */
+	const char *config_file; /* -c: committed again on SIGHUP; or NULL */
 };
 
 #define CFGD_LOCK_FILE "cfgd.lock"
@@ -58,6 +59,10 @@ enum cfgd_counter {
 };
 
 /* store.c */
+#define DAMAGED_WAY_OUT                                                   \
+	"; the database is damaged: stop cfgd, move it aside (with its "   \
+	"-wal and -shm files) and restore a backup, or start cfgd on a "   \
+	"new database and commit the config again"
 int store_open(struct store *st, const char *path, char *err, size_t errlen);
 void store_close(struct store *st);
 int store_same_file(struct store *st, char *err, size_t errlen);
@@ -66,15 +71,16 @@ int store_commit(struct store *st, Netstream__Plan *plan, uint64_t min_gen,
     size_t errlen);
 int store_load(struct store *st, uint64_t rev, Netstream__Plan **plan,
     char **source, char *err, size_t errlen);
-uint64_t store_latest(struct store *st);
+int store_latest(struct store *st, uint64_t *rev, char *err, size_t errlen);
 int store_history(struct store *st, Netstream__RevisionInfo ***out,
-    size_t *n);
+    size_t *n, char *err, size_t errlen);
 
 /* control.c */
 void control_handle(struct cfgd *c);
 int cfgd_reserve_generation(struct cfgd *c, uint64_t gen, char *err,
     size_t errlen);
 void cfgd_publish(struct cfgd *c);
+void cfgd_reload(struct cfgd *c);
 
 /* stats_proxy.c */
 void stats_forward(void *from, void *to, uint64_t *count);

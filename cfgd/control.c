@@ -102,8 +102,11 @@ cfgd_reserve_generation(struct cfgd *c, uint64_t gen, char *err,
 static int
 next_generation(struct cfgd *c, uint64_t *gen, char *err, size_t errlen)
 {
-	uint64_t rev = store_latest(&c->st) + 1;
+	uint64_t rev;
 
+	if (store_latest(&c->st, &rev, err, errlen) == -1)
+		return -1;
+	rev++;
 	*gen = rev > c->gen_high + 1 ? rev : c->gen_high + 1;
 	return cfgd_reserve_generation(c, *gen, err, errlen);
 }
@@ -129,13 +132,26 @@ switch_plan(struct cfgd *c, Netstream__Plan *plan)
 	cfgd_publish(c);
 }
 
+/*
+ * A read that failed for another reason than a missing revision (a
+ * damaged file) is logged and counted, as a failed commit is.
+ */
+static void
+store_failed(struct cfgd *c, const char *err)
+{
+	if (strncmp(err, "no revision ", 12) == 0)
+		return;
+	c->counters[C_STORE_ERRORS]++;
+	log_warnx("%s", err);
+}
+
 static void
 do_commit(struct cfgd *c, const Netstream__ControlRequest *rq,
     Netstream__ControlReply *r)
 {
 	Netstream__Plan *plan;
 	struct sbuf out;
-	char err[512];
+	char err[1024];
 	uint64_t gen;
 
 	sbuf_init(&out);
@@ -168,17 +184,89 @@ done:
 	sbuf_free(&out);
 }
 
+/* The lines of what a commit says, each to the log. */
+static void
+log_lines(const char *text, int warn)
+{
+	const char *nl;
+
+	for (; *text != '\0'; text = *nl ? nl + 1 : nl) {
+		nl = strchrnul(text, '\n');
+		if (warn)
+			log_warnx("%.*s", (int)(nl - text), text);
+		else
+			log_info("%.*s", (int)(nl - text), text);
+	}
+}
+
+/*
+ * SIGHUP: the config file (-c) committed again, validated as nsctl
+ * commit validates it, as bgpd reloads. Relative paths in it resolve
+ * from cfgd's directory (nsctl up's, or / under systemd). What the commit
+ * says goes to the log: the warnings, or the errors at file:line and
+ * that nothing was committed; the running revision then stays.
+ */
+void
+cfgd_reload(struct cfgd *c)
+{
+	Netstream__ControlRequest rq = NETSTREAM__CONTROL_REQUEST__INIT;
+	Netstream__ControlReply r = NETSTREAM__CONTROL_REPLY__INIT;
+	char *text, err[512], cwd[1024], comment[1100];
+	const char *f = c->config_file;
+	size_t len;
+
+	if (f == NULL) {
+		log_warnx("SIGHUP: no config file to reload (cfgd -c FILE): "
+		    "nothing committed");
+		return;
+	}
+	if (read_file_limited(f, CONFIG_MAX_BYTES, &text, &len, err,
+	    sizeof(err)) == -1) {
+		log_warnx("SIGHUP: %s: %s; nothing committed", f, err);
+		return;
+	}
+	if (strlen(text) != len || !utf8_valid(f, strlen(f), NULL)) {
+		log_warnx("SIGHUP: %s: %s; nothing committed", f,
+		    strlen(text) != len ? "binary data (a NUL byte)" :
+		    "its name is not UTF-8 text");
+		free(text);
+		return;
+	}
+	if (getcwd(cwd, sizeof(cwd)) == NULL)
+		ns_strlcpy(cwd, "/", sizeof(cwd));
+	snprintf(comment, sizeof(comment), "SIGHUP: %s reloaded", f);
+	log_info("SIGHUP: committing %s", f);
+	rq.verb = NETSTREAM__VERB__COMMIT;
+	rq.config_path = (char *)f;
+	rq.config_text = text;
+	rq.cwd = cwd;
+	rq.author = "cfgd";
+	rq.comment = comment;
+	do_commit(c, &rq, &r);
+	log_lines(r.text, r.status != 0);
+	if (r.status != 0 && c->plan != NULL)
+		log_warnx("SIGHUP: %s: nothing committed; revision %llu stays "
+		    "the running one", f,
+		    (unsigned long long)c->plan->revision);
+	else if (r.status != 0)
+		log_warnx("SIGHUP: %s: nothing committed; no revision runs "
+		    "yet", f);
+	free(r.text != protobuf_c_empty_string ? r.text : NULL);
+	free(text);
+}
+
 /* Rollback makes a new revision whose plan and source are those of N. */
 static void
 do_rollback(struct cfgd *c, const Netstream__ControlRequest *rq,
     Netstream__ControlReply *r)
 {
 	Netstream__Plan *plan;
-	char *source, err[512], comment[128], msg[1024];
+	char *source, err[1024], comment[128], msg[1200];
 	uint64_t gen;
 
 	if (store_load(&c->st, rq->revision, &plan, &source, err,
 	    sizeof(err)) == -1) {
+		store_failed(c, err);
 		reply_text(r, 1, err);
 		return;
 	}
@@ -213,15 +301,20 @@ static int
 load_rev(struct cfgd *c, uint64_t rev, Netstream__Plan **plan, char **src,
     Netstream__ControlReply *r)
 {
-	char err[256];
+	char err[1024];
 
-	if (rev == 0)
-		rev = store_latest(&c->st);
+	if (rev == 0 && store_latest(&c->st, &rev, err, sizeof(err)) == -1) {
+		c->counters[C_STORE_ERRORS]++;
+		log_warnx("%s", err);
+		reply_text(r, 4, err);
+		return -1;
+	}
 	if (rev == 0) {
 		reply_text(r, 1, "no revision committed yet: run nsctl commit");
 		return -1;
 	}
 	if (store_load(&c->st, rev, plan, src, err, sizeof(err)) == -1) {
+		store_failed(c, err);
 		reply_text(r, 1, err);
 		return -1;
 	}
@@ -310,7 +403,7 @@ dispatch(struct cfgd *c, const Netstream__ControlRequest *rq,
 	struct sbuf out;
 	Netstream__Plan *plan;
 	const char *bad;
-	char msg[128];
+	char msg[128], err[1024];
 
 	if ((bad = not_utf8(rq)) != NULL) {
 		snprintf(msg, sizeof(msg), "bad request: %s is not UTF-8 "
@@ -341,7 +434,13 @@ dispatch(struct cfgd *c, const Netstream__ControlRequest *rq,
 		do_diff(c, rq, r);
 		break;
 	case NETSTREAM__VERB__HISTORY:
-		store_history(&c->st, &r->history, &r->n_history);
+		if (store_history(&c->st, &r->history, &r->n_history, err,
+		    sizeof(err)) == -1) {
+			c->counters[C_STORE_ERRORS]++;
+			log_warnx("history: %s", err);
+			reply_text(r, 4, err);
+			break;
+		}
 		reply_text(r, 0, "");
 		break;
 	case NETSTREAM__VERB__GET_PLAN:

@@ -28,18 +28,71 @@ static const char *schema =
     " record TEXT NOT NULL, template_id INTEGER NOT NULL,"
     " PRIMARY KEY (revision, record));";
 
+/*
+ * SQLite's word on the last failure, with the file's name; a damaged
+ * file also gets the way out, for the operator reading it in a log.
+ */
+static int
+db_error(struct store *st, char *err, size_t errlen)
+{
+	int code = sqlite3_errcode(st->db) & 0xff;
+
+	snprintf(err, errlen, "%s: %s%s", st->path, sqlite3_errmsg(st->db),
+	    code == SQLITE_CORRUPT || code == SQLITE_NOTADB ?
+	    DAMAGED_WAY_OUT : "");
+	return -1;
+}
+
 static int
 exec(struct store *st, const char *sql, char *err, size_t errlen)
 {
 	char *msg = NULL;
 
 	if (sqlite3_exec(st->db, sql, NULL, NULL, &msg) != SQLITE_OK) {
-		snprintf(err, errlen, "%s: %s", st->path,
-		    msg ? msg : sqlite3_errmsg(st->db));
+		int code = sqlite3_errcode(st->db) & 0xff;
+
+		snprintf(err, errlen, "%s: %s%s", st->path,
+		    msg ? msg : sqlite3_errmsg(st->db),
+		    code == SQLITE_CORRUPT || code == SQLITE_NOTADB ?
+		    DAMAGED_WAY_OUT : "");
 		sqlite3_free(msg);
 		return -1;
 	}
 	return 0;
+}
+
+/*
+ * PRAGMA quick_check: a damaged file is found when cfgd starts, not
+ * taken for an empty history (a failed read looks like no rows to a
+ * careless caller). Its first complaint is named.
+ */
+static int
+check_intact(struct store *st, char *err, size_t errlen)
+{
+	sqlite3_stmt *s;
+	int rc;
+
+	if (sqlite3_prepare_v2(st->db, "PRAGMA quick_check(1)", -1, &s,
+	    NULL) != SQLITE_OK)
+		return db_error(st, err, errlen);
+	rc = sqlite3_step(s);
+	if (rc == SQLITE_ROW &&
+	    strcmp((const char *)sqlite3_column_text(s, 0), "ok") == 0) {
+		sqlite3_finalize(s);
+		return 0;
+	}
+	if (rc == SQLITE_ROW) {
+		/* "*** in database main ***\nPage 3: ...": the last line */
+		const char *what = (const char *)sqlite3_column_text(s, 0);
+		const char *nl = strrchr(what, '\n');
+
+		snprintf(err, errlen, "%s: %s (quick_check: %s)%s", st->path,
+		    sqlite3_errstr(SQLITE_CORRUPT), nl ? nl + 1 : what,
+		    DAMAGED_WAY_OUT);
+	} else
+		db_error(st, err, errlen);
+	sqlite3_finalize(s);
+	return -1;
 }
 
 int
@@ -66,6 +119,7 @@ store_open(struct store *st, const char *path, char *err, size_t errlen)
 	sqlite3_busy_timeout(st->db, 2000);
 	if (exec(st, "PRAGMA journal_mode=WAL; PRAGMA synchronous=FULL;",
 	    err, errlen) == -1 ||
+	    check_intact(st, err, errlen) == -1 ||
 	    exec(st, schema, err, errlen) == -1) {
 		store_close(st);
 		return -1;
@@ -107,19 +161,26 @@ store_same_file(struct store *st, char *err, size_t errlen)
 	return 0;
 }
 
+/*
+ * One integer (ids, all >= 0): dflt when there is no row or it is NULL,
+ * -1 when SQLite failed (a failed step is an error, never "no rows").
+ */
 static int64_t
 query_int(struct store *st, const char *sql, const char *arg, int64_t dflt)
 {
 	sqlite3_stmt *s;
 	int64_t v = dflt;
+	int rc;
 
 	if (sqlite3_prepare_v2(st->db, sql, -1, &s, NULL) != SQLITE_OK)
 		return -1;
 	if (arg != NULL)
 		sqlite3_bind_text(s, 1, arg, -1, SQLITE_STATIC);
-	if (sqlite3_step(s) == SQLITE_ROW &&
-	    sqlite3_column_type(s, 0) != SQLITE_NULL)
+	rc = sqlite3_step(s);
+	if (rc == SQLITE_ROW && sqlite3_column_type(s, 0) != SQLITE_NULL)
 		v = sqlite3_column_int64(s, 0);
+	else if (rc != SQLITE_ROW && rc != SQLITE_DONE)
+		v = -1;
 	sqlite3_finalize(s);
 	return v;
 }
@@ -146,6 +207,7 @@ reuse_template(struct store *st, const Netstream__Plan *plan, uint64_t rev)
 {
 	sqlite3_stmt *s;
 	int64_t id = 0, cand;
+	int rc;
 
 	if (sqlite3_prepare_v2(st->db,
 	    "SELECT t.template_id FROM templates t LEFT JOIN"
@@ -158,7 +220,7 @@ reuse_template(struct store *st, const Netstream__Plan *plan, uint64_t rev)
 		return -1;
 	sqlite3_bind_int64(s, 1, TEMPLATE_REUSE_AFTER);
 	sqlite3_bind_int64(s, 2, (int64_t)rev);
-	while (sqlite3_step(s) == SQLITE_ROW) {
+	while ((rc = sqlite3_step(s)) == SQLITE_ROW) {
 		cand = sqlite3_column_int64(s, 0);
 		if (!in_plan(plan, cand)) {
 			id = cand;
@@ -166,6 +228,8 @@ reuse_template(struct store *st, const Netstream__Plan *plan, uint64_t rev)
 		}
 	}
 	sqlite3_finalize(s);
+	if (rc != SQLITE_ROW && rc != SQLITE_DONE)
+		return -1;
 	if (id > 0) {
 		if (sqlite3_prepare_v2(st->db,
 		    "DELETE FROM templates WHERE template_id = ?", -1, &s,
@@ -190,8 +254,10 @@ assign_template(struct store *st, const Netstream__Plan *plan,
 	id = query_int(st, "SELECT template_id FROM templates WHERE key = ?",
 	    r->key, 0);
 	if (id == 0) {
-		id = query_int(st, "SELECT max(template_id) FROM templates",
-		    NULL, TEMPLATE_ID_FIRST - 1) + 1;
+		if ((id = query_int(st, "SELECT max(template_id) FROM "
+		    "templates", NULL, TEMPLATE_ID_FIRST - 1)) < 0)
+			goto fail;
+		id++;
 		if (id > TEMPLATE_ID_LAST &&
 		    (id = reuse_template(st, plan, rev)) == 0) {
 			snprintf(err, errlen, "no template id left: all %d "
@@ -222,8 +288,7 @@ assign_template(struct store *st, const Netstream__Plan *plan,
 	r->template_id = (uint32_t)id;
 	return 0;
 fail:
-	snprintf(err, errlen, "%s: %s", st->path, sqlite3_errmsg(st->db));
-	return -1;
+	return db_error(st, err, errlen);
 }
 
 static int
@@ -266,11 +331,8 @@ insert_revision(struct store *st, Netstream__Plan *plan, const char *source,
 		rc = sqlite3_step(s) == SQLITE_DONE ? SQLITE_OK : SQLITE_ERROR;
 		sqlite3_finalize(s);
 	}
-	if (rc != SQLITE_OK) {
-		snprintf(err, errlen, "%s: %s", st->path,
-		    sqlite3_errmsg(st->db));
-		return -1;
-	}
+	if (rc != SQLITE_OK)
+		return db_error(st, err, errlen);
 	return 0;
 }
 
@@ -295,11 +357,8 @@ store_commit(struct store *st, Netstream__Plan *plan, uint64_t min_gen,
 	if (exec(st, "BEGIN IMMEDIATE", err, errlen) == -1)
 		return -1;
 	rev = query_int(st, "SELECT max(id) FROM revisions", NULL, 0);
-	if (rev < 0) {
-		snprintf(err, errlen, "%s: %s", st->path,
-		    sqlite3_errmsg(st->db));
-		goto fail;
-	}
+	if (rev < 0)
+		goto fail_db;
 	plan->revision = (uint64_t)rev + 1;
 	plan->generation = plan->revision > min_gen ? plan->revision : min_gen;
 	/*
@@ -327,7 +386,7 @@ store_commit(struct store *st, Netstream__Plan *plan, uint64_t min_gen,
 		goto fail;
 	return 0;
 fail_db:
-	snprintf(err, errlen, "%s: %s", st->path, sqlite3_errmsg(st->db));
+	db_error(st, err, errlen);
 fail:
 	sqlite3_exec(st->db, "ROLLBACK", NULL, NULL, NULL);
 	plan->revision = old_rev;
@@ -335,12 +394,17 @@ fail:
 	return -1;
 }
 
-uint64_t
-store_latest(struct store *st)
+/* The latest revision, 0 when none was committed; -1 on a failed read. */
+int
+store_latest(struct store *st, uint64_t *rev, char *err, size_t errlen)
 {
 	int64_t v = query_int(st, "SELECT max(id) FROM revisions", NULL, 0);
 
-	return v < 0 ? 0 : (uint64_t)v;
+	*rev = 0;
+	if (v < 0)
+		return db_error(st, err, errlen);
+	*rev = (uint64_t)v;
+	return 0;
 }
 
 int
@@ -355,15 +419,15 @@ store_load(struct store *st, uint64_t rev, Netstream__Plan **plan,
 		*source = NULL;
 	if (sqlite3_prepare_v2(st->db,
 	    "SELECT plan, source FROM revisions WHERE id = ?", -1, &s,
-	    NULL) != SQLITE_OK) {
-		snprintf(err, errlen, "%s: %s", st->path,
-		    sqlite3_errmsg(st->db));
-		return -1;
-	}
+	    NULL) != SQLITE_OK)
+		return db_error(st, err, errlen);
 	sqlite3_bind_int64(s, 1, (int64_t)rev);
 	if ((rc = sqlite3_step(s)) != SQLITE_ROW) {
-		snprintf(err, errlen, "no revision %llu",
-		    (unsigned long long)rev);
+		if (rc == SQLITE_DONE)
+			snprintf(err, errlen, "no revision %llu",
+			    (unsigned long long)rev);
+		else
+			db_error(st, err, errlen);
 		sqlite3_finalize(s);
 		return -1;
 	}
@@ -384,19 +448,22 @@ store_load(struct store *st, uint64_t rev, Netstream__Plan **plan,
 	return 0;
 }
 
+/* Every revision, oldest first; -1 (and none) on a failed read. */
 int
-store_history(struct store *st, Netstream__RevisionInfo ***out, size_t *n)
+store_history(struct store *st, Netstream__RevisionInfo ***out, size_t *n,
+    char *err, size_t errlen)
 {
 	sqlite3_stmt *s;
-	size_t cap = 0;
+	size_t cap = 0, i;
+	int rc;
 
 	*out = NULL;
 	*n = 0;
 	if (sqlite3_prepare_v2(st->db,
 	    "SELECT id, time, author, comment FROM revisions ORDER BY id",
 	    -1, &s, NULL) != SQLITE_OK)
-		return -1;
-	while (sqlite3_step(s) == SQLITE_ROW) {
+		return db_error(st, err, errlen);
+	while ((rc = sqlite3_step(s)) == SQLITE_ROW) {
 		Netstream__RevisionInfo *ri = xmalloc(sizeof(*ri));
 
 		netstream__revision_info__init(ri);
@@ -413,6 +480,16 @@ store_history(struct store *st, Netstream__RevisionInfo ***out, size_t *n)
 		}
 		(*out)[(*n)++] = ri;
 	}
+	if (rc == SQLITE_DONE) {
+		sqlite3_finalize(s);
+		return 0;
+	}
+	db_error(st, err, errlen);
 	sqlite3_finalize(s);
-	return 0;
+	for (i = 0; i < *n; i++)
+		netstream__revision_info__free_unpacked((*out)[i], NULL);
+	free(*out);
+	*out = NULL;
+	*n = 0;
+	return -1;
 }

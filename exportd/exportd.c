@@ -411,6 +411,9 @@ main(int argc, char **argv)
 	sigaction(SIGINT, &sa, NULL);
 	sigaction(SIGTERM, &sa, NULL);
 	signal(SIGPIPE, SIG_IGN);
+	/* no file of its own to reload (the plan comes from cfgd): a hangup
+	 * or a reload sent to the whole group must not lose what it holds */
+	signal(SIGHUP, SIG_IGN);
 
 	open_bus(&xd);
 	state_open(&xd);

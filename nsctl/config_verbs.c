@@ -251,6 +251,8 @@ cmd_history(struct nsctl *n, int argc, char **argv)
 	if ((rc = nsctl_request(n, &rq, &env)) != 0)
 		return rc;
 	r = env->reply;
+	if (r->status != 0) /* a failed read is never an empty history */
+		return finish(env);
 	printf("%-4s %-20s %-12s %s\n", "rev", "time (UTC)", "author",
 	    "comment");
 	for (i = 0; i < r->n_history; i++) {

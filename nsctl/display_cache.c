@@ -48,10 +48,14 @@ slot_ask(struct nsctl *n, Netstream__CacheRequest *rq,
 	struct stat st;
 	enum bus_err e;
 	void *ctx, *s;
+	int rc;
 
 	*reply = NULL;
 	bus_slot_endpoint(&n->ep, rq->slot, ep, sizeof(ep));
 	if (strncmp(ep, "ipc://", 6) == 0 && stat(ep + 6, &st) == -1) {
+		/* no group at all is said as every verb says it */
+		if ((rc = nsctl_ping(n)) != 0)
+			return rc;
 		fprintf(stderr, "nsctl: no sampled for slot %u at %s (is the "
 		    "slot in the running plan?)\n", rq->slot, ep);
 		return EXIT_INVALID;
@@ -70,10 +74,12 @@ slot_ask(struct nsctl *n, Netstream__CacheRequest *rq,
 	if (e == BUS_OK &&
 	    (*reply)->msg_case == NETSTREAM__ENVELOPE__MSG_CACHE_REPLY)
 		return 0;
-	fprintf(stderr, "nsctl: %s from sampled slot %u at %s\n",
-	    e == BUS_AGAIN ? "no answer" : "bad reply", rq->slot, ep);
 	bus_free(*reply);
 	*reply = NULL;
+	if ((rc = nsctl_ping(n)) != 0)
+		return rc;
+	fprintf(stderr, "nsctl: %s from sampled slot %u at %s\n",
+	    e == BUS_AGAIN ? "no answer" : "bad reply", rq->slot, ep);
 	return EXIT_INVALID;
 }
 

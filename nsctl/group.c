@@ -68,12 +68,14 @@ struct group {
 	int64_t unacked_since;
 };
 
-static volatile sig_atomic_t stop_flag;
+static volatile sig_atomic_t stop_flag, hup_flag;
 
 static void
 on_signal(int sig)
 {
-	if (sig != SIGCHLD)
+	if (sig == SIGHUP)
+		hup_flag = 1;
+	else if (sig != SIGCHLD)
 		stop_flag = 1;
 	wake_signal();
 }
@@ -129,6 +131,26 @@ child_want(struct group *g, const char *name, const char *slot)
 }
 
 /*
+ * SIGHUP (a reload, or the terminal gone): handed to cfgd, which commits
+ * its file again; the group goes on.
+ */
+static void
+pass_hup(struct group *g)
+{
+	struct child *c = child_find(g, "cfgd", "");
+
+	if (!hup_flag)
+		return;
+	hup_flag = 0;
+	if (c == NULL || c->pid <= 0) {
+		log_warnx("SIGHUP: cfgd is not running: not handed on");
+		return;
+	}
+	log_info("SIGHUP: handed to cfgd (pid %d)", (int)c->pid);
+	kill(c->pid, SIGHUP);
+}
+
+/*
  * Where the daemons are: beside nsctl (the build tree), or, installed,
  * nsctl in PREFIX/bin and they in PREFIX/sbin.
  */
@@ -166,6 +188,7 @@ child_start(struct group *g, struct child *c)
 		prctl(PR_SET_PDEATHSIG, SIGTERM);
 		if (getppid() != parent)
 			_exit(0);
+		signal(SIGPIPE, SIG_DFL); /* an ignored signal outlives exec */
 		if (strcmp(c->name, "sampled") == 0)
 			execl(path, "sampled", "--slot", c->slot, "-r",
 			    g->n->ep.run_dir, (char *)NULL);
@@ -383,32 +406,92 @@ request(struct group *g, Netstream__ControlRequest *rq,
 
 static void open_bus(struct group *g);
 
-/* Commits the file (always for run; for up only when nothing is). */
+/*
+ * up: does the file differ from the latest revision's source text? 1
+ * when it does (its number in *rev), 0 when it is the same, -1 (said)
+ * when the file or the revision cannot be read.
+ */
+static int
+file_differs(struct group *g, uint64_t *rev)
+{
+	Netstream__ControlRequest rq = NETSTREAM__CONTROL_REQUEST__INIT;
+	Netstream__Envelope *env;
+	char *text, err[512];
+	size_t len;
+	int rc;
+
+	if (read_file_limited(g->n->config, CONFIG_MAX_BYTES, &text, &len, err,
+	    sizeof(err)) == -1) {
+		fprintf(stderr, "%s: error: %s\n", g->n->config, err);
+		return -1;
+	}
+	rq.verb = NETSTREAM__VERB__SHOW;
+	if (request(g, &rq, &env) != 0) {
+		free(text);
+		return -1;
+	}
+	if (env->reply->status != 0) {
+		fprintf(stderr, "nsctl: %s", env->reply->text);
+		bus_free(env);
+		free(text);
+		return -1;
+	}
+	*rev = env->reply->revision;
+	rc = strlen(env->reply->text) != len ||
+	    memcmp(env->reply->text, text, len) != 0;
+	bus_free(env);
+	free(text);
+	return rc;
+}
+
+/*
+ * Commits the file: always for run; for up when nothing is committed,
+ * or when the file is not the latest revision's text (the operator
+ * named the file to run: running another text would be a lie). A file
+ * that does not validate starts nothing.
+ */
 static int
 bootstrap(struct group *g, int always)
 {
 	Netstream__ControlRequest rq = NETSTREAM__CONTROL_REQUEST__INIT;
 	Netstream__Envelope *env;
-	char *argv[] = { "commit", "-m", (char *)(always ? "nsctl run" :
-	    "nsctl up: first commit"), NULL };
-	int rc;
+	char msg[1200];
+	char *argv[] = { "commit", "-m", msg, NULL };
+	uint64_t rev = 0;
+	int rc, differs = 0;
 
+	snprintf(msg, sizeof(msg), "%s", always ? "nsctl run" :
+	    "nsctl up: first commit");
 	rq.verb = NETSTREAM__VERB__GET_PLAN;
 	if ((rc = request(g, &rq, &env)) != 0)
 		return rc;
 	/* cfgd answers once all its sockets listen: ours connect now, at
 	 * once, not after a refused connect and ZeroMQ's reconnect interval */
 	open_bus(g);
-	if (env->reply->status == 0 && !always) {
+	if (env->reply->status == 0 && !always &&
+	    (differs = file_differs(g, &rev)) == 0) {
 		follow_plan(g, env->reply->plan);
 		env->reply->plan = NULL;
 		bus_free(env);
 		return 0;
 	}
 	bus_free(env);
+	if (differs == -1)
+		return EXIT_INVALID;
+	if (differs) {
+		snprintf(msg, sizeof(msg), "nsctl up -c %s: differs from "
+		    "revision %llu", g->n->config, (unsigned long long)rev);
+		printf("nsctl up: %s differs from revision %llu: committing "
+		    "it\n", g->n->config, (unsigned long long)rev);
+	}
 	optind = 0;
-	if ((rc = cmd_commit(g->n, 3, argv)) != 0)
+	if ((rc = cmd_commit(g->n, 3, argv)) != 0) {
+		fprintf(stderr, "nsctl %s: %s not committed: not started%s\n",
+		    always ? "run" : "up", g->n->config, differs ?
+		    " (fix the file, or run the latest revision with the "
+		    "file it came from: nsctl show running)" : "");
 		return rc;
+	}
 	if ((rc = request(g, &rq, &env)) != 0)
 		return rc;
 	if (env->reply->status != 0) {
@@ -751,6 +834,8 @@ group_main(struct nsctl *n, int run_mode)
 	memset(&g, 0, sizeof(g));
 	g.n = n;
 	g.run_mode = run_mode;
+	/* to a file or a pipe too, each line as it comes (warnings first) */
+	setvbuf(stdout, NULL, _IOLBF, 0);
 	if ((len = readlink("/proc/self/exe", exe, sizeof(exe) - 1)) <= 0)
 		fatal("readlink /proc/self/exe");
 	exe[len] = '\0';
@@ -768,6 +853,10 @@ group_main(struct nsctl *n, int run_mode)
 	sigaction(SIGINT, &sa, NULL);
 	sigaction(SIGTERM, &sa, NULL);
 	sigaction(SIGCHLD, &sa, NULL);
+	sigaction(SIGHUP, &sa, NULL);
+	/* stdout a closed pipe: the group goes on (child_start gives the
+	 * children the default action back; each daemon sets its own) */
+	signal(SIGPIPE, SIG_IGN);
 	log_init("nsctl", getenv("NETSTREAMD_DEBUG") != NULL);
 	child_want(&g, "cfgd", "");
 	child_start(&g, &g.c[0]);
@@ -785,6 +874,7 @@ group_main(struct nsctl *n, int run_mode)
 		/* the latest stats first: a child that died is judged by them */
 		read_bus(&g);
 		reap(&g);
+		pass_hup(&g);
 		start_due(&g);
 		publish_group(&g);
 		if (run_mode && run_done(&g, &pushed, &in))

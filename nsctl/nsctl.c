@@ -197,6 +197,44 @@ done:
 	return rc;
 }
 
+/*
+ * Is the group there? cfgd answers a GET_PLAN, with a plan or without
+ * one. The verbs that only listen to the bus (stats, subscribe) ask
+ * first, and again when the bus went quiet, so that no group is exit 3
+ * with the message every other verb gives, never a wait for messages
+ * that will not come.
+ */
+int
+nsctl_ping(struct nsctl *n)
+{
+	Netstream__ControlRequest rq = NETSTREAM__CONTROL_REQUEST__INIT;
+	Netstream__Envelope *env;
+	int rc;
+
+	rq.verb = NETSTREAM__VERB__GET_PLAN;
+	rc = nsctl_request(n, &rq, &env);
+	bus_free(env);
+	return rc;
+}
+
+/*
+ * A listening verb heard nothing since *heard: after NSCTL_QUIET_MS, is
+ * cfgd still there? 0 while it is (and *heard starts again), else the
+ * exit code nsctl_ping() gave.
+ */
+int
+nsctl_quiet(struct nsctl *n, int64_t *heard)
+{
+	int rc;
+
+	if (mono_ms() - *heard < NSCTL_QUIET_MS)
+		return 0;
+	if ((rc = nsctl_ping(n)) != 0)
+		return rc;
+	*heard = mono_ms();
+	return 0;
+}
+
 static const char *
 default_config(void)
 {

@@ -16,8 +16,11 @@ struct nsctl {
 };
 
 /* nsctl.c */
+#define NSCTL_QUIET_MS 3000 /* a listening verb heard nothing: ask cfgd */
 int nsctl_request(struct nsctl *n, Netstream__ControlRequest *rq,
     Netstream__Envelope **reply);
+int nsctl_ping(struct nsctl *n);
+int nsctl_quiet(struct nsctl *n, int64_t *heard);
 _Noreturn void nsctl_usage(void);
 
 /* config_verbs.c */

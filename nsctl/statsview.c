@@ -150,9 +150,9 @@ cmd_stats(struct nsctl *n, int argc, char **argv)
 		{ NULL, 0, NULL, 0 },
 	};
 	static struct seen seen[MAX_PROCS];
-	int ch, watch = 0, json = 0, prom = 0, slot = -1;
+	int ch, watch = 0, json = 0, prom = 0, slot = -1, rc = 0, tset = 0;
 	long count = -1, got = 0, tmo = 3000;
-	int64_t deadline;
+	int64_t deadline, heard;
 	size_t nseen = 0, i;
 	void *ctx, *sub;
 
@@ -172,6 +172,7 @@ cmd_stats(struct nsctl *n, int argc, char **argv)
 			break;
 		case 't':
 			tmo = atol(optarg);
+			tset = 1;
 			break;
 		case 'P':
 			prom = 1;
@@ -184,23 +185,35 @@ cmd_stats(struct nsctl *n, int argc, char **argv)
 		nsctl_usage();
 	if (prom) /* one scrape, in Prometheus' text format */
 		return stats_prometheus(n, slot, tmo);
+	/* stats come through cfgd's proxy: without cfgd, none ever will */
+	if ((rc = nsctl_ping(n)) != 0)
+		return rc;
 	ctx = zmq_ctx_new();
 	sub = bus_socket(ctx, ZMQ_SUB, BUS_MAX_STATS);
 	zmq_setsockopt(sub, ZMQ_SUBSCRIBE, "stats", 5);
 	bus_connect(sub, n->ep.stats);
 	setvbuf(stdout, NULL, _IOLBF, 0);
-	/* without --watch or --json: collect one round, print the table */
-	deadline = watch || json || count > 0 ? -1 : mono_ms() + tmo;
+	/*
+	 * -t bounds every mode; without it one round is collected for the
+	 * table, and --watch, --json and -n go on while cfgd answers
+	 */
+	deadline = tset || !(watch || json || count > 0) ? mono_ms() + tmo :
+	    -1;
+	heard = mono_ms();
 	while (count < 0 || got < count) {
 		zmq_pollitem_t it = { sub, 0, ZMQ_POLLIN, 0 };
 		Netstream__Envelope *env;
 
 		if (deadline >= 0 && mono_ms() >= deadline)
 			break;
-		if (zmq_poll(&it, 1, 200) <= 0)
+		if (zmq_poll(&it, 1, 200) <= 0) {
+			if ((rc = nsctl_quiet(n, &heard)) != 0)
+				goto done;
 			continue;
+		}
 		if (bus_recv(sub, BUS_MAX_STATS, 1, 0, &env) != BUS_OK)
 			continue;
+		heard = mono_ms();
 		if (env->msg_case != NETSTREAM__ENVELOPE__MSG_STATS ||
 		    (slot >= 0 && env->stats->slot != (unsigned)slot)) {
 			bus_free(env);
@@ -218,13 +231,19 @@ cmd_stats(struct nsctl *n, int argc, char **argv)
 		}
 		bus_free(env);
 	}
-	if (!json && !watch) {
-		if (nseen == 0)
-			fprintf(stderr, "nsctl: no stats received in %ld ms from "
-			    "%s (is the group running?)\n", tmo, n->ep.stats);
-		else
-			print_table(seen, nseen, 0);
+	if (got == 0) {
+		fprintf(stderr, "nsctl: no stats received in %ld ms from %s "
+		    "(cfgd answers: is the rest of the group running?)\n",
+		    tmo, n->ep.stats);
+		rc = EXIT_INVALID;
+	} else if (count > 0 && got < count) {
+		fprintf(stderr, "nsctl: %ld of %ld samples received in %ld "
+		    "ms from %s\n", got, count, tmo, n->ep.stats);
+		rc = EXIT_INVALID;
 	}
+	if (!json && !watch && nseen > 0)
+		print_table(seen, nseen, 0);
+done:
 	for (i = 0; i < nseen; i++) {
 		netstream__stats__free_unpacked(seen[i].last, NULL);
 		if (seen[i].prev)
@@ -232,5 +251,5 @@ cmd_stats(struct nsctl *n, int argc, char **argv)
 	}
 	zmq_close(sub);
 	zmq_ctx_term(ctx);
-	return nseen || got ? 0 : EXIT_INVALID;
+	return rc;
 }

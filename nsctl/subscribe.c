@@ -17,11 +17,11 @@ cmd_subscribe(struct nsctl *n, int argc, char **argv)
 {
 	Netstream__Envelope *env;
 	long count = -1, timeout = -1, got = 0;
-	int64_t deadline;
+	int64_t deadline, heard;
 	const char *what, *ep, *topic;
 	void *ctx, *s;
 	enum bus_err e;
-	int ch;
+	int ch, rc;
 
 	while ((ch = getopt(argc, argv, "n:t:")) != -1) {
 		if (ch == 'n')
@@ -42,20 +42,29 @@ cmd_subscribe(struct nsctl *n, int argc, char **argv)
 		topic = "stats";
 	} else
 		nsctl_usage();
+	/* both come from cfgd's sockets: without cfgd, nothing ever will */
+	if ((rc = nsctl_ping(n)) != 0)
+		return rc;
 	ctx = zmq_ctx_new();
 	s = bus_socket(ctx, ZMQ_SUB, BUS_MAX_CONTROL);
 	zmq_setsockopt(s, ZMQ_SUBSCRIBE, topic, strlen(topic));
 	bus_connect(s, ep);
 	deadline = timeout < 0 ? -1 : mono_ms() + timeout;
 	setvbuf(stdout, NULL, _IOLBF, 0);
+	heard = mono_ms();
+	rc = 0;
 	while (count < 0 || got < count) {
 		zmq_pollitem_t it = { s, 0, ZMQ_POLLIN, 0 };
 		long wait = deadline < 0 ? 500 : deadline - mono_ms();
 
 		if (deadline >= 0 && wait <= 0)
 			break;
-		if (zmq_poll(&it, 1, wait) <= 0)
+		if (zmq_poll(&it, 1, wait < 500 ? wait : 500) <= 0) {
+			if ((rc = nsctl_quiet(n, &heard)) != 0)
+				break;
 			continue;
+		}
+		heard = mono_ms();
 		e = bus_recv(s, BUS_MAX_CONTROL, 1, 0, &env);
 		if (e != BUS_OK) {
 			fprintf(stderr, "nsctl: dropped a bad message (%s)\n",
@@ -78,5 +87,7 @@ cmd_subscribe(struct nsctl *n, int argc, char **argv)
 	}
 	zmq_close(s);
 	zmq_ctx_term(ctx);
+	if (rc != 0)
+		return rc;
 	return count < 0 || got >= count ? 0 : EXIT_INVALID;
 }

@@ -641,6 +641,13 @@ main(int argc, char **argv)
 	sa.sa_handler = on_signal;
 	sigaction(SIGINT, &sa, NULL);
 	sigaction(SIGTERM, &sa, NULL);
+	/*
+	 * no file of its own to reload (the plan comes from cfgd): a hangup
+	 * or a reload sent to the whole group must not lose the flow cache;
+	 * a write to a closed socket is an error to handle, not a death
+	 */
+	signal(SIGHUP, SIG_IGN);
+	signal(SIGPIPE, SIG_IGN);
 	open_bus(&pr);
 	resume_start(&pr);
 	run(&pr, exit_at_eof);
