@@ -16,10 +16,13 @@ endif
 PKGS    := libzmq libprotobuf-c libpcap libconfig sqlite3
 PKG_CFLAGS := $(shell pkg-config --cflags $(PKGS) 2>/dev/null)
 PKG_LIBS   := $(shell pkg-config --libs $(PKGS) 2>/dev/null)
+# nsctl metrics' HTTP server; only nsctl links it
+MHD_CFLAGS := $(shell pkg-config --cflags libmicrohttpd 2>/dev/null)
+MHD_LIBS   := $(shell pkg-config --libs libmicrohttpd 2>/dev/null)
 
 WARN    := -Wall -Wextra -Wshadow -Wstrict-prototypes -Wmissing-prototypes -Werror
 CFLAGS  := -std=c11 -D_GNU_SOURCE $(OPT) $(WARN) $(SANFLAGS) -MMD -MP \
-           -Iinclude -I$(B)/gen $(PKG_CFLAGS) $(EXTRA_CFLAGS)
+           -Iinclude -I$(B)/gen $(PKG_CFLAGS) $(MHD_CFLAGS) $(EXTRA_CFLAGS)
 LDFLAGS := $(SANFLAGS) $(EXTRA_LDFLAGS)
 LDLIBS  := $(PKG_LIBS) -lm -lpthread
 
@@ -61,10 +64,11 @@ define prog
 $(1)_OBJ := $$(patsubst %.c,$(B)/%.o,$$(wildcard $(1)/*.c))
 $(B)/bin/$(1): $$($(1)_OBJ) $$($(1)_EXTRA) $(LIBNS)
 	@mkdir -p $(B)/bin
-	$$(CC) $$(LDFLAGS) -o $$@ $$^ $$(LDLIBS)
+	$$(CC) $$(LDFLAGS) -o $$@ $$^ $$($(1)_LIBS) $$(LDLIBS)
 endef
 cfgd_EXTRA := $(CONF_OBJ)
 nsctl_EXTRA := $(CONF_OBJ)
+nsctl_LIBS := $(MHD_LIBS)
 $(foreach p,$(PROGS),$(eval $(call prog,$(p))))
 
 define tool
