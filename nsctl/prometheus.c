@@ -108,10 +108,15 @@ help_of(const char *name)
 		{ "packets_received", "packets captured by the slot" },
 		{ "packets_ipv6", "IPv6 packets of the slot" },
 		{ "packets_sampled", "packets sampled into the slot's caches" },
-		{ "flows_current", "flows in a cache now" },
+		{ "flows_current", "flows in an interface direction's cache "
+		  "now" },
 		{ "flows_in_cache", "flows in the slot's caches now" },
-		{ "flows_created", "flows created, per record and binding" },
-		{ "flows_aged", "flows aged, per record and end reason" },
+		{ "flows_created", "flows created in an interface direction's "
+		  "cache (interface, direction, record, monitor)" },
+		{ "flows_aged", "flows aged out of an interface direction's "
+		  "cache, by end reason" },
+		{ "cache_full", "flows refused or evicted because the cache "
+		  "was full" },
 		{ "records_pushed", "flow records handed to exportd" },
 		{ "records_lost", "flow records that could not be handed over" },
 		{ "records_in", "flow records exportd took in" },
@@ -212,8 +217,8 @@ psample_make(struct psample *o, const Netstream__Stats *s,
 
 /*
  * The scrape of these samples: families in name order, each with its
- * HELP and TYPE once; samples of one family with the same labels (two
- * caches of one record) are one sample, their sum.
+ * HELP and TYPE once; samples of one family with the same labels (none
+ * today: a process labels each row apart) would be one sample, their sum.
  */
 static void
 render(Netstream__Stats *const *st, size_t nst, struct sbuf *out)

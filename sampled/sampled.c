@@ -204,6 +204,23 @@ interface_stats(struct slot *s, Netstream__Stats *st)
 	}
 }
 
+/*
+ * A counter of one interface direction's cache, labelled with the
+ * operator's names: they stay when a commit changes the record's fields
+ * (the cache, and its counters, go on), and one interface direction has
+ * one cache, so no two rows are alike. monitor is empty when the
+ * system's or the slot's record applies.
+ */
+static void
+cache_stats(Netstream__Stats *st, const struct binding *b, const char *name,
+    uint64_t v)
+{
+	stats_add(st, name, v, "interface", b->pb->interface, "direction",
+	    direction_name(b->pb->direction));
+	stats_label(st, "record", b->rec != NULL ? b->rec->name : "");
+	stats_label(st, "monitor", b->pb->monitor);
+}
+
 /* A counter of the slot: the main thread's and its workers' together. */
 #define SUM(f) slot_sum(sts, nst, offsetof(struct slot, f))
 static uint64_t
@@ -281,7 +298,6 @@ publish_stats(struct proc *pr)
 		    lens[i], NULL, NULL);
 	for (i = 0; i < s->nb; i++) {
 		uint64_t used = 0, created = 0, full = 0, aged[END_MAX];
-		const char *rec;
 
 		if (s->b[i].cache == NULL)
 			continue;
@@ -298,16 +314,13 @@ publish_stats(struct proc *pr)
 			for (r = END_IDLE; r < END_MAX; r++)
 				aged[r] += c->aged[r];
 		}
-		rec = s->b[i].rec->name;
-		stats_add(&st, "flows_current", used, "record", rec,
-		    "binding", s->b[i].key);
-		stats_add(&st, "flows_created", created, "record", rec,
-		    "binding", s->b[i].key);
-		stats_add(&st, "cache_full", full, "record", rec, "binding",
-		    s->b[i].key);
-		for (r = END_IDLE; r < END_MAX; r++)
-			stats_add(&st, "flows_aged", aged[r], "record", rec,
-			    "reason", reasons[r]);
+		cache_stats(&st, &s->b[i], "flows_current", used);
+		cache_stats(&st, &s->b[i], "flows_created", created);
+		cache_stats(&st, &s->b[i], "cache_full", full);
+		for (r = END_IDLE; r < END_MAX; r++) {
+			cache_stats(&st, &s->b[i], "flows_aged", aged[r]);
+			stats_label(&st, "reason", reasons[r]);
+		}
 	}
 	interface_stats(s, &st);
 	stats_add(&st, "batches_pushed", SUM(batches_pushed), NULL, NULL, NULL,
