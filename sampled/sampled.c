@@ -14,11 +14,13 @@
 #include <zmq.h>
 
 #include "bus.h"
+#include "conf.h"
 #include "log.h"
 #include "plan.h"
 #include "sampled.h"
 #include "stats.h"
 #include "util.h"
+#include "paths.h"
 
 static volatile sig_atomic_t quit;
 
@@ -58,13 +60,16 @@ static _Noreturn void
 usage(int code)
 {
 	fprintf(code ? stderr : stdout,
-	    "usage: sampled --slot N [-r RUN_DIR] [--exit-at-eof] "
+	    "usage: sampled --slot N [-c FILE] [-r RUN_DIR] [--exit-at-eof] "
 	    "[--no-export]\n"
 	    "  -s, --slot N        the slot (0..255) whose interfaces it "
 	    "captures\n"
-	    "  -r RUN_DIR          the bus sockets (default /run/netstreamd, "
-	    "or\n"
-	    "                      NETSTREAMD_RUN_DIR)\n"
+	    "  -c FILE             the config whose run_dir and endpoints "
+	    "apply\n"
+	    "  -r RUN_DIR          the bus sockets (default: the config's "
+	    "run_dir,\n"
+	    "                      /run/netstreamd, or NETSTREAMD_RUN_DIR)\n"
+	    "  -V, --version       the version\n"
 	    "  -x, --exit-at-eof   exit once every capture file has ended\n"
 	    "  -n, --no-export     count and age flows, push nothing\n"
 	    "  -h, --help          this help\n"
@@ -597,18 +602,26 @@ main(int argc, char **argv)
 		{ "exit-at-eof", no_argument, NULL, 'x' },
 		{ "no-export", no_argument, NULL, 'n' },
 		{ "help", no_argument, NULL, 'h' },
+		{ "version", no_argument, NULL, 'V' },
 		{ NULL, 0, NULL, 0 },
 	};
 	static struct proc pr;
-	const char *rflag = NULL;
+	const char *rflag = NULL, *file = NULL;
+	char run_dir[256];
 	struct sigaction sa;
 	int ch, slot = -1, exit_at_eof = 0;
 	int64_t stop_end;
 	char name[32];
 
-	while ((ch = getopt_long(argc, argv, "r:s:xnh", longopts, NULL)) !=
+	while ((ch = getopt_long(argc, argv, "c:r:s:xnhV", longopts, NULL)) !=
 	    -1) {
 		switch (ch) {
+		case 'c':
+			file = optarg;
+			break;
+		case 'V':
+			printf("sampled (netstreamd) %s\n", NS_VERSION);
+			return 0;
 		case 's':
 			slot = atoi(optarg);
 			break;
@@ -633,6 +646,7 @@ main(int argc, char **argv)
 	log_init(name, getenv("NETSTREAMD_DEBUG") != NULL);
 	pr.s.id = (unsigned)slot;
 	cache_seed_init(); /* before any cache: a secret the traffic cannot know */
+	rflag = conf_daemon_run_dir(file, rflag, run_dir, sizeof(run_dir));
 	bus_endpoints_init(&pr.ep, bus_run_dir(rflag));
 	if (wake_open() == -1)
 		fatal("pipe");
