@@ -16,10 +16,13 @@ endif
 PKGS    := libzmq libprotobuf-c libpcap libconfig sqlite3
 PKG_CFLAGS := $(shell pkg-config --cflags $(PKGS) 2>/dev/null)
 PKG_LIBS   := $(shell pkg-config --libs $(PKGS) 2>/dev/null)
+# nsctl metrics' HTTP server; only nsctl links it
+MHD_CFLAGS := $(shell pkg-config --cflags libmicrohttpd 2>/dev/null)
+MHD_LIBS   := $(shell pkg-config --libs libmicrohttpd 2>/dev/null)
 
 WARN    := -Wall -Wextra -Wshadow -Wstrict-prototypes -Wmissing-prototypes -Werror
 CFLAGS  := -std=c11 -D_GNU_SOURCE $(OPT) $(WARN) $(SANFLAGS) -MMD -MP \
-           -Iinclude -I$(B)/gen $(PKG_CFLAGS) $(EXTRA_CFLAGS)
+           -Iinclude -I$(B)/gen $(PKG_CFLAGS) $(MHD_CFLAGS) $(EXTRA_CFLAGS)
 LDFLAGS := $(SANFLAGS) $(EXTRA_LDFLAGS)
 LDLIBS  := $(PKG_LIBS) -lm -lpthread
 
@@ -42,12 +45,24 @@ CONF_OBJ := $(patsubst %.c,$(B)/%.o,$(CONF_SRC))
 
 all: $(BINS)
 
+# The version and the config directory the binaries print and default to
+# (VERSION and SYSCONFDIR below, the package's too): a header rewritten
+# only when they change, so `make install SYSCONFDIR=...` rebuilds only
+# the files that include it.
+PATHS_H := $(B)/gen/paths.h
+$(PATHS_H): FORCE
+	@mkdir -p $(B)/gen
+	@printf '#define NS_VERSION "%s"\n#define NS_SYSCONFDIR "%s"\n#define NS_USER "%s"\n' \
+	    '$(VERSION)' '$(SYSCONFDIR)' '$(NS_USER)' >$@.tmp
+	@if cmp -s $@.tmp $@; then rm -f $@.tmp; else mv $@.tmp $@; fi
+FORCE:
+
 $(B)/gen/netstream.pb-c.c $(B)/gen/netstream.pb-c.h: proto/netstream.proto
 	@mkdir -p $(B)/gen
 	protoc-c --proto_path=proto --c_out=$(B)/gen $<
 
 # every object waits for the generated header
-$(B)/%.o: %.c | $(B)/gen/netstream.pb-c.h
+$(B)/%.o: %.c | $(B)/gen/netstream.pb-c.h $(PATHS_H)
 	@mkdir -p $(dir $@)
 	$(CC) $(CFLAGS) -c -o $@ $<
 
@@ -57,14 +72,23 @@ $(B)/gen/netstream.pb-c.o: $(GEN_C)
 $(LIBNS): $(LIB_OBJ)
 	$(AR) rcs $@ $^
 
+# the config library as an archive for exportd and sampled, which read only
+# their -c file's run_dir and endpoints (conf_bootstrap)
+LIBCONF := $(B)/libconf.a
+$(LIBCONF): $(CONF_OBJ)
+	$(AR) rcs $@ $^
+
 define prog
 $(1)_OBJ := $$(patsubst %.c,$(B)/%.o,$$(wildcard $(1)/*.c))
 $(B)/bin/$(1): $$($(1)_OBJ) $$($(1)_EXTRA) $(LIBNS)
 	@mkdir -p $(B)/bin
-	$$(CC) $$(LDFLAGS) -o $$@ $$^ $$(LDLIBS)
+	$$(CC) $$(LDFLAGS) -o $$@ $$^ $$($(1)_LIBS) $$(LDLIBS)
 endef
 cfgd_EXTRA := $(CONF_OBJ)
 nsctl_EXTRA := $(CONF_OBJ)
+exportd_EXTRA := $(LIBCONF)
+sampled_EXTRA := $(LIBCONF)
+nsctl_LIBS := $(MHD_LIBS)
 $(foreach p,$(PROGS),$(eval $(call prog,$(p))))
 
 define tool
@@ -120,15 +144,15 @@ fmt:
 clean:
 	rm -rf build build-san
 
-.PHONY: all deps unit test run bench soak mutate fmt clean
+.PHONY: all deps unit test run bench soak mutate fmt clean FORCE
 .SECONDARY:
 
--include $(shell find $(B) -name '*.d' 2>/dev/null)
+-include $(shell find $(B) -name '*.d' -type f 2>/dev/null)
 
 # ---- install, uninstall, deb ----
 # `make install` puts the daemons in $(SBINDIR), nsctl in $(BINDIR), the
-# systemd units (written from etc/systemd/*.in with these paths), the man
-# pages, and the example config with its routes table in $(SYSCONFDIR)
+# systemd units (written from etc/systemd/*.in with these paths), the
+# netstreamd system user (sysusers.d), the man pages, and the example config with its routes table in $(SYSCONFDIR)
 # (/etc/netstreamd, where cfgd's units and nsctl keygen look; a config
 # already there is kept). `make uninstall` removes what install put (the
 # config only while it is the example, unchanged). `make deb` builds
@@ -138,8 +162,12 @@ SBINDIR    ?= $(PREFIX)/sbin
 BINDIR     ?= $(PREFIX)/bin
 MANDIR     ?= $(PREFIX)/share/man
 UNITDIR    ?= $(PREFIX)/lib/systemd/system
+SYSUSERSDIR ?= $(PREFIX)/lib/sysusers.d
 SYSCONFDIR ?= /etc/netstreamd
 VERSION    ?= 0.1.0
+# the system user the units run the daemons as (sysusers.d), whose run
+# directory nsctl trusts
+NS_USER    ?= netstreamd
 DAEMONS    := cfgd sampled exportd
 UNIT_IN    := $(wildcard etc/systemd/*.in)
 UNITS      := $(notdir $(UNIT_IN:.in=)) netstreamd.target
@@ -152,13 +180,15 @@ SUBST      := -e 's|@SBINDIR@|$(SBINDIR)|g' -e 's|@BINDIR@|$(BINDIR)|g' \
 install: all
 	install -d $(DESTDIR)$(SBINDIR) $(DESTDIR)$(BINDIR) \
 	    $(DESTDIR)$(UNITDIR) $(DESTDIR)$(MANDIR)/man8 \
-	    $(DESTDIR)$(MANDIR)/man5 $(DESTDIR)$(SYSCONFDIR)
+	    $(DESTDIR)$(MANDIR)/man5 $(DESTDIR)$(SYSCONFDIR) \
+	    $(DESTDIR)$(SYSUSERSDIR)
 	install -m 0755 $(addprefix $(B)/bin/,$(DAEMONS)) $(DESTDIR)$(SBINDIR)
 	install -m 0755 $(B)/bin/nsctl $(DESTDIR)$(BINDIR)
 	for u in $(notdir $(UNIT_IN)); do \
 	    sed $(SUBST) etc/systemd/$$u >$(DESTDIR)$(UNITDIR)/$${u%.in} && \
 	    chmod 0644 $(DESTDIR)$(UNITDIR)/$${u%.in} || exit 1; done
 	install -m 0644 etc/systemd/netstreamd.target $(DESTDIR)$(UNITDIR)
+	install -m 0644 etc/sysusers.d/netstreamd.conf $(DESTDIR)$(SYSUSERSDIR)
 	install -m 0644 $(MAN8) $(DESTDIR)$(MANDIR)/man8
 	install -m 0644 $(MAN5) $(DESTDIR)$(MANDIR)/man5
 	@mkdir -p $(B)
@@ -174,6 +204,7 @@ install: all
 uninstall:
 	rm -f $(addprefix $(DESTDIR)$(SBINDIR)/,$(DAEMONS)) \
 	    $(DESTDIR)$(BINDIR)/nsctl $(addprefix $(DESTDIR)$(UNITDIR)/,$(UNITS)) \
+	    $(DESTDIR)$(SYSUSERSDIR)/netstreamd.conf \
 	    $(addprefix $(DESTDIR)$(MANDIR)/man8/,$(notdir $(MAN8))) \
 	    $(addprefix $(DESTDIR)$(MANDIR)/man5/,$(notdir $(MAN5)))
 	@mkdir -p $(B)

@@ -21,6 +21,7 @@
 #include "conf.h"
 #include "log.h"
 #include "util.h"
+#include "paths.h"
 
 #define REPUBLISH_MS 2000
 
@@ -48,6 +49,7 @@ usage(int code)
 	    "               NETSTREAMD_RUN_DIR)\n"
 	    "  -d DATABASE  the SQLite revisions (default\n"
 	    "               /var/lib/netstreamd/config.db)\n"
+	    "  -V, --version  the version\n"
 	    "  -h, --help   this help\n"
 	    "See cfgd(8).\n");
 	exit(code);
@@ -232,6 +234,7 @@ main(int argc, char **argv)
 	struct stat st;
 	static const struct option longopts[] = {
 		{ "help", no_argument, NULL, 'h' },
+		{ "version", no_argument, NULL, 'V' },
 		{ NULL, 0, NULL, 0 },
 	};
 	struct cfgd c;
@@ -244,9 +247,12 @@ main(int argc, char **argv)
 
 	memset(&c, 0, sizeof(c));
 	log_init("cfgd", getenv("NETSTREAMD_DEBUG") != NULL);
-	while ((ch = getopt_long(argc, argv, "c:r:d:h", longopts, NULL)) !=
+	while ((ch = getopt_long(argc, argv, "c:r:d:hV", longopts, NULL)) !=
 	    -1) {
 		switch (ch) {
+		case 'V':
+			printf("cfgd (netstreamd) %s\n", NS_VERSION);
+			return 0;
 		case 'c':
 			file = optarg;
 			break;

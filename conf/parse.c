@@ -425,3 +425,29 @@ conf_bootstrap(const char *path, char *run_dir, size_t rlen, char *database,
 	config_destroy(&cfg);
 	return 0;
 }
+
+/*
+ * What exportd and sampled take from their -c file (as systemd starts
+ * them): the endpoints and CURVE directory, as the environment the bus
+ * reads, and the run_dir. Returns the run directory flag for
+ * bus_run_dir(): -r, else NETSTREAMD_RUN_DIR (NULL), else the file's.
+ */
+const char *
+conf_daemon_run_dir(const char *path, const char *rflag, char *run_dir,
+    size_t rlen)
+{
+	char database[1024], curve_dir[1024] = "";
+
+	ns_strlcpy(run_dir, DEFAULT_RUN_DIR, rlen);
+	if (path == NULL)
+		return rflag;
+	if (conf_bootstrap(path, run_dir, rlen, database, sizeof(database),
+	    curve_dir, sizeof(curve_dir)) == -1)
+		log_warnx("%s: unreadable or invalid; using the default run_dir "
+		    "and endpoints", path);
+	if (curve_dir[0] != '\0') /* a value already set wins */
+		setenv("NETSTREAMD_CURVE_DIR", curve_dir, 0);
+	if (rflag == NULL && getenv("NETSTREAMD_RUN_DIR") == NULL)
+		return run_dir;
+	return rflag;
+}

@@ -11,12 +11,14 @@
 #include <string.h>
 #include <zmq.h>
 
+#include "conf.h"
 #include "exportd.h"
 #include "handover.h"
 #include "log.h"
 #include "plan.h"
 #include "stats.h"
 #include "util.h"
+#include "paths.h"
 
 #define BATCHES_PER_WAKE 256 /* then timers and sends get their turn */
 #define DRAIN_QUIET_MS 200   /* at exit: the PULL stayed empty this long,
@@ -41,9 +43,11 @@ static _Noreturn void
 usage(int code)
 {
 	fprintf(code ? stderr : stdout,
-	    "usage: exportd [-r RUN_DIR]\n"
-	    "  -r RUN_DIR   the bus sockets (default /run/netstreamd, or\n"
-	    "               NETSTREAMD_RUN_DIR)\n"
+	    "usage: exportd [-c FILE] [-r RUN_DIR]\n"
+	    "  -c FILE      the config whose run_dir and endpoints apply\n"
+	    "  -r RUN_DIR   the bus sockets (default: the config's run_dir,\n"
+	    "               /run/netstreamd, or NETSTREAMD_RUN_DIR)\n"
+	    "  -V, --version  the version\n"
 	    "  -h, --help   this help\n"
 	    "Takes flow batches from sampled and exports NetFlow v9 / IPFIX\n"
 	    "to the hosts of the running plan. See exportd(8).\n");
@@ -385,23 +389,32 @@ main(int argc, char **argv)
 {
 	static const struct option longopts[] = {
 		{ "help", no_argument, NULL, 'h' },
+		{ "version", no_argument, NULL, 'V' },
 		{ NULL, 0, NULL, 0 },
 	};
 	struct exportd xd;
-	const char *rflag = NULL;
+	const char *rflag = NULL, *file = NULL;
+	char run_dir[256];
 	struct sigaction sa;
 	int ch;
 
 	memset(&xd, 0, sizeof(xd));
 	log_init("exportd", getenv("NETSTREAMD_DEBUG") != NULL);
-	while ((ch = getopt_long(argc, argv, "r:h", longopts, NULL)) != -1) {
-		if (ch == 'r')
+	while ((ch = getopt_long(argc, argv, "c:r:hV", longopts, NULL)) !=
+	    -1) {
+		if (ch == 'c')
+			file = optarg;
+		else if (ch == 'r')
 			rflag = optarg;
-		else
+		else if (ch == 'V') {
+			printf("exportd (netstreamd) %s\n", NS_VERSION);
+			return 0;
+		} else
 			usage(ch == 'h' ? 0 : 2);
 	}
 	if (optind != argc)
 		usage(2);
+	rflag = conf_daemon_run_dir(file, rflag, run_dir, sizeof(run_dir));
 	bus_endpoints_init(&xd.ep, bus_run_dir(rflag));
 	params_default(&xd.prm);
 	if (wake_open() == -1)

@@ -4,6 +4,7 @@
 
 #include <stddef.h>
 #include <stdint.h>
+#include <sys/types.h>
 
 #include "netstream.pb-c.h"
 
@@ -53,6 +54,7 @@ const char *bus_run_dir(const char *flag);
 void bus_endpoints_init(struct bus_endpoints *ep, const char *run_dir);
 void bus_slot_endpoint(const struct bus_endpoints *ep, unsigned slot,
     char *buf, size_t len);
+void bus_trust_uid(uid_t uid);
 int bus_check_run_dir(const char *dir, char *errbuf, size_t errlen);
 int bus_check_ipc(const char *endpoint, char *errbuf, size_t errlen);
 int bus_prepare_run_dir(const struct bus_endpoints *ep, char *errbuf,

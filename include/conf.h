@@ -177,6 +177,8 @@ int conf_load_file(const char *path, struct conf *c, struct diags *d);
 void conf_free(struct conf *c);
 int conf_bootstrap(const char *path, char *run_dir, size_t rlen,
     char *database, size_t dlen, char *curve_dir, size_t clen);
+const char *conf_daemon_run_dir(const char *path, const char *rflag,
+    char *run_dir, size_t rlen);
 
 /* validate.c */
 struct config_t;

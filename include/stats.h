@@ -6,7 +6,7 @@
 
 #include "netstream.pb-c.h"
 
-#define STATS_LABELS_MAX 4
+#define STATS_LABELS_MAX 6
 
 /* stats.c */
 void stats_begin(Netstream__Stats *s, const char *process, unsigned slot,

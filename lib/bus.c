@@ -95,6 +95,27 @@ bus_slot_endpoint(const struct bus_endpoints *ep, unsigned slot, char *buf,
  * closed to group and others. An existing one that fails is refused, not
  * repaired: its sockets may already be someone else's.
  */
+/*
+ * A second owner the checks below accept, besides this user: nsctl run by
+ * root or an operator trusts a group that systemd runs as the netstreamd
+ * system user (the owner of its run directory and sockets). Only nsctl
+ * sets it; the daemons accept only themselves.
+ */
+static uid_t trusted_uid = (uid_t)-1;
+
+void
+bus_trust_uid(uid_t uid)
+{
+	trusted_uid = uid;
+}
+
+static int
+owner_ok(uid_t uid)
+{
+	return uid == geteuid() || (trusted_uid != (uid_t)-1 &&
+	    uid == trusted_uid);
+}
+
 int
 bus_check_run_dir(const char *dir, char *errbuf, size_t errlen)
 {
@@ -114,7 +135,7 @@ bus_check_run_dir(const char *dir, char *errbuf, size_t errlen)
 		snprintf(errbuf, errlen, "%s: not a directory", dir);
 		return -1;
 	}
-	if (st.st_uid != geteuid()) {
+	if (!owner_ok(st.st_uid)) {
 		snprintf(errbuf, errlen, "%s: owned by uid %u, not by this "
 		    "user (uid %u): refused as the run directory (whoever owns "
 		    "it can answer in cfgd's place); remove it, or chown %u it "
@@ -152,7 +173,7 @@ bus_check_ipc(const char *endpoint, char *errbuf, size_t errlen)
 		    "refused; remove it", path);
 		return -1;
 	}
-	if (st.st_uid != geteuid()) {
+	if (!owner_ok(st.st_uid)) {
 		snprintf(errbuf, errlen, "%s: a socket owned by uid %u, not by "
 		    "this user (uid %u): refused (another user's process "
 		    "answers there); remove it and check who can write in its "

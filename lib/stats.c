@@ -54,7 +54,7 @@ stats_add(Netstream__Stats *s, const char *name, uint64_t value,
 	s->counters[s->n_counters++] = c;
 }
 
-/* One more label on the counter stats_add added last (up to 4 in all). */
+/* One more label on the counter stats_add added last (up to 6 in all). */
 void
 stats_label(Netstream__Stats *s, const char *k, const char *v)
 {

@@ -4,6 +4,7 @@
  */
 #include <getopt.h>
 #include <libgen.h>
+#include <pwd.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -15,8 +16,9 @@
 #include "log.h"
 #include "nsctl.h"
 #include "util.h"
+#include "paths.h"
 
-#define DEFAULT_CONFIG "etc/netstreamd.conf"
+#define DEFAULT_CONFIG NS_SYSCONFDIR "/netstreamd.conf"
 #define NSCTL_MAX_REPLY (64u << 20)
 
 /* A verb, and its lines of the usage (what `nsctl VERB --help` prints). */
@@ -75,11 +77,12 @@ static const struct verb verbs[] = {
 	    "  keygen DIR                    CURVE keys for tcp:// endpoints\n" },
 };
 
-#define USAGE_HEAD "usage: nsctl [-r RUN_DIR] [-c FILE] VERB ...\n"
+#define USAGE_HEAD "usage: nsctl [-r RUN_DIR] [-c FILE] VERB ...\n" \
+	"       nsctl -V|--version\n"
 #define USAGE_TAIL                                                        \
 	"  -r RUN_DIR   the group's bus (default: the config's run_dir, or\n" \
 	"               NETSTREAMD_RUN_DIR)\n"                                 \
-	"  -c FILE      the config (default etc/netstreamd.conf, or\n"       \
+	"  -c FILE      the config (default " DEFAULT_CONFIG ", or\n"        \
 	"               NETSTREAMD_CONFIG)\n"                                  \
 	"  VERB --help  that verb's usage\n"                                   \
 	"exit codes: 0 ok, 1 invalid config or failed check, 2 usage, "     \
@@ -248,9 +251,11 @@ main(int argc, char **argv)
 {
 	static const struct option longopts[] = {
 		{ "help", no_argument, NULL, 'h' },
+		{ "version", no_argument, NULL, 'V' },
 		{ NULL, 0, NULL, 0 },
 	};
 	struct nsctl n;
+	struct passwd *pw;
 	char run_dir[256] = DEFAULT_RUN_DIR, db[1024], curve_dir[1024] = "";
 	const char *rflag = NULL, *tmo;
 	size_t i;
@@ -258,11 +263,18 @@ main(int argc, char **argv)
 
 	memset(&n, 0, sizeof(n));
 	log_init("nsctl", getenv("NETSTREAMD_DEBUG") != NULL);
+	/* the group systemd runs is this user's (the units' User=) */
+	if ((pw = getpwnam(NS_USER)) != NULL)
+		bus_trust_uid(pw->pw_uid);
 	n.config = default_config();
 	n.timeout_ms = (tmo = getenv("NETSTREAMD_TIMEOUT_MS")) ? atoi(tmo) :
 	    5000;
-	while ((ch = getopt_long(argc, argv, "+r:c:h", longopts, NULL)) != -1) {
+	while ((ch = getopt_long(argc, argv, "+r:c:hV", longopts, NULL)) !=
+	    -1) {
 		switch (ch) {
+		case 'V':
+			printf("nsctl (netstreamd) %s\n", NS_VERSION);
+			return 0;
 		case 'h':
 			usage_print(stdout);
 			return 0;

@@ -2,14 +2,16 @@
  * prometheus.c: the group's stats in the Prometheus text exposition
  * format (version 0.0.4): `nsctl stats --prometheus` prints one scrape,
  * `nsctl metrics --listen ADDR:PORT` serves GET /metrics to a Prometheus
- * server from the latest sample of each process. A tiny HTTP server: one
- * request at a time, its size and time bounded, 404 for other paths.
+ * server from the latest sample of each process, over libmicrohttpd:
+ * connections served at once, each one's size and idle time bounded.
  */
 #include <errno.h>
 #include <getopt.h>
+#include <microhttpd.h>
 #include <netdb.h>
-#include <poll.h>
 #include <signal.h>
+#include <stdarg.h>
+#include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -22,7 +24,8 @@
 #include "util.h"
 
 #define HTTP_MAX_REQUEST 8192 /* a GET with its headers fits in far less */
-#define HTTP_READ_MS 2000     /* a client slower than this is dropped */
+#define HTTP_IDLE_S 2	      /* a connection idle this long is closed */
+#define HTTP_MAX_CONNECTIONS 64
 #define STALE_MIN_MS 5000     /* a process silent this long is left out */
 
 /* The latest sample of each process, and when it came. */
@@ -105,10 +108,15 @@ help_of(const char *name)
 		{ "packets_received", "packets captured by the slot" },
 		{ "packets_ipv6", "IPv6 packets of the slot" },
 		{ "packets_sampled", "packets sampled into the slot's caches" },
-		{ "flows_current", "flows in a cache now" },
+		{ "flows_current", "flows in an interface direction's cache "
+		  "now" },
 		{ "flows_in_cache", "flows in the slot's caches now" },
-		{ "flows_created", "flows created, per record and binding" },
-		{ "flows_aged", "flows aged, per record and end reason" },
+		{ "flows_created", "flows created in an interface direction's "
+		  "cache (interface, direction, record, monitor)" },
+		{ "flows_aged", "flows aged out of an interface direction's "
+		  "cache, by end reason" },
+		{ "cache_full", "flows refused or evicted because the cache "
+		  "was full" },
 		{ "records_pushed", "flow records handed to exportd" },
 		{ "records_lost", "flow records that could not be handed over" },
 		{ "records_in", "flow records exportd took in" },
@@ -209,8 +217,8 @@ psample_make(struct psample *o, const Netstream__Stats *s,
 
 /*
  * The scrape of these samples: families in name order, each with its
- * HELP and TYPE once; samples of one family with the same labels (two
- * caches of one record) are one sample, their sum.
+ * HELP and TYPE once; samples of one family with the same labels (none
+ * today: a process labels each row apart) would be one sample, their sum.
  */
 static void
 render(Netstream__Stats *const *st, size_t nst, struct sbuf *out)
@@ -379,6 +387,13 @@ done:
 
 /* ---- nsctl metrics: GET /metrics ---- */
 
+/* What the request handler reads: the samples and where they come from. */
+struct metrics {
+	struct pstore *ps;
+	void *sub;
+	uint64_t served;
+};
+
 static volatile sig_atomic_t quit;
 
 static void
@@ -429,93 +444,101 @@ listen_on(const char *spec)
 	return fd;
 }
 
-static void
-http_send(int fd, const char *status, const char *type, const char *body,
-    size_t len)
-{
-	char head[256];
-	size_t off = 0;
-	ssize_t w;
-	int n;
-
-	n = snprintf(head, sizeof(head), "HTTP/1.1 %s\r\nContent-Type: %s\r\n"
-	    "Content-Length: %zu\r\nConnection: close\r\n\r\n", status, type,
-	    len);
-	if (send(fd, head, (size_t)n, MSG_NOSIGNAL) != n)
-		return;
-	while (off < len && (w = send(fd, body + off, len - off,
-	    MSG_NOSIGNAL)) > 0)
-		off += (size_t)w;
-}
-
 /*
- * Reads one request head (up to HTTP_MAX_REQUEST bytes, HTTP_READ_MS).
- * Returns its length, 0 when the client left or was too slow, -1 when
- * it is too big.
+ * The HTTP side is libmicrohttpd's, driven from our loop (no thread of
+ * its own): its epoll descriptor sits in the zmq_poll beside the stats
+ * subscription, so the samples and the requests are handled in one
+ * thread and need no lock. It serves every connection at once and drops
+ * each one idle for HTTP_IDLE_S, so a silent client delays no scrape.
  */
-static ssize_t
-http_read(int fd, char *buf, size_t size)
+static enum MHD_Result
+http_reply(struct MHD_Connection *c, unsigned status, const char *type,
+    const char *body, size_t len)
 {
-	int64_t end = mono_ms() + HTTP_READ_MS;
-	struct pollfd p = { fd, POLLIN, 0 };
-	size_t len = 0;
-	ssize_t r;
+	struct MHD_Response *r;
+	enum MHD_Result ret;
 
-	while (!quit) {
-		int64_t left = end - mono_ms();
+	r = MHD_create_response_from_buffer(len, (void *)(uintptr_t)body,
+	    MHD_RESPMEM_MUST_COPY);
+	if (r == NULL)
+		return MHD_NO;
+	MHD_add_response_header(r, MHD_HTTP_HEADER_CONTENT_TYPE, type);
+	ret = MHD_queue_response(c, status, r);
+	MHD_destroy_response(r);
+	return ret;
+}
 
-		if (left <= 0 || poll(&p, 1, (int)left) <= 0)
-			return 0;
-		if ((r = recv(fd, buf + len, size - 1 - len, 0)) <= 0)
-			return 0;
-		len += (size_t)r;
-		buf[len] = '\0';
-		if (strstr(buf, "\r\n\r\n") != NULL ||
-		    strstr(buf, "\n\n") != NULL)
-			return (ssize_t)len;
-		if (len == size - 1)
-			return -1;
+/* The request handler: GET /metrics, 404 and 405 for anything else. */
+static enum MHD_Result
+http_request(void *cls, struct MHD_Connection *c, const char *url,
+    const char *method, const char *version, const char *upload,
+    size_t *upload_len, void **state)
+{
+	struct metrics *m = cls;
+	struct sbuf out;
+	enum MHD_Result ret;
+
+	(void)version;
+	(void)upload;
+	if (*state == NULL) { /* the head came: wait for the body, if any */
+		*state = m;
+		return MHD_YES;
 	}
-	return 0;
+	if (*upload_len != 0) { /* a body we do not read */
+		*upload_len = 0;
+		return MHD_YES;
+	}
+	if (strcmp(url, "/metrics") != 0)
+		return http_reply(c, MHD_HTTP_NOT_FOUND, "text/plain",
+		    "not found: try /metrics\n", 24);
+	if (strcmp(method, MHD_HTTP_METHOD_GET) != 0 &&
+	    strcmp(method, MHD_HTTP_METHOD_HEAD) != 0)
+		return http_reply(c, MHD_HTTP_METHOD_NOT_ALLOWED, "text/plain",
+		    "only GET\n", 9);
+	stats_drain(m->sub, m->ps, -1);
+	sbuf_init(&out);
+	render_store(m->ps, &out);
+	ret = http_reply(c, MHD_HTTP_OK, "text/plain; version=0.0.4; "
+	    "charset=utf-8", out.s ? out.s : "", out.len);
+	sbuf_free(&out);
+	m->served++;
+	return ret;
 }
 
 static void
-http_serve(int fd, const struct pstore *ps, uint64_t *served)
+http_log(void *cls, const char *fmt, va_list ap)
 {
-	static char req[HTTP_MAX_REQUEST];
-	char method[16], path[256];
-	struct sbuf out;
-	ssize_t len;
+	char msg[256];
 
-	if ((len = http_read(fd, req, sizeof(req))) == 0)
-		return;
-	if (len < 0) {
-		http_send(fd, "431 Request Header Fields Too Large",
-		    "text/plain", "request too large\n", 18);
-		return;
-	}
-	if (sscanf(req, "%15s %255s", method, path) != 2) {
-		http_send(fd, "400 Bad Request", "text/plain",
-		    "bad request\n", 12);
-		return;
-	}
-	if (strcmp(method, "GET") != 0) {
-		http_send(fd, "405 Method Not Allowed", "text/plain",
-		    "only GET\n", 9);
-		return;
-	}
-	if (strcmp(path, "/metrics") != 0 &&
-	    strncmp(path, "/metrics?", 9) != 0) {
-		http_send(fd, "404 Not Found", "text/plain",
-		    "not found: try /metrics\n", 24);
-		return;
-	}
-	sbuf_init(&out);
-	render_store(ps, &out);
-	http_send(fd, "200 OK", "text/plain; version=0.0.4; charset=utf-8",
-	    out.s ? out.s : "", out.len);
-	sbuf_free(&out);
-	(*served)++;
+	(void)cls;
+	vsnprintf(msg, sizeof(msg), fmt, ap);
+	msg[strcspn(msg, "\n")] = '\0';
+	log_warnx("metrics: %s", msg);
+}
+
+/* The server on the listening socket lfd (which it then owns). */
+static struct MHD_Daemon *
+http_start(int lfd, struct metrics *m)
+{
+	return MHD_start_daemon(MHD_USE_EPOLL | MHD_USE_ERROR_LOG, 0, NULL,
+	    NULL, http_request, m,
+	    MHD_OPTION_LISTEN_SOCKET, (MHD_socket)lfd,
+	    MHD_OPTION_CONNECTION_TIMEOUT, (unsigned int)HTTP_IDLE_S,
+	    MHD_OPTION_CONNECTION_LIMIT, (unsigned int)HTTP_MAX_CONNECTIONS,
+	    MHD_OPTION_CONNECTION_MEMORY_LIMIT, (size_t)HTTP_MAX_REQUEST,
+	    MHD_OPTION_EXTERNAL_LOGGER, http_log, NULL,
+	    MHD_OPTION_END);
+}
+
+/* How long the loop may sleep: until MHD's next timeout, at most 500 ms. */
+static long
+http_wait_ms(struct MHD_Daemon *d)
+{
+	MHD_UNSIGNED_LONG_LONG t;
+
+	if (MHD_get_timeout(d, &t) == MHD_YES && t < 500)
+		return (long)t;
+	return 500;
 }
 
 /* `nsctl metrics --listen ADDR:PORT`: until SIGINT or SIGTERM. */
@@ -526,13 +549,13 @@ cmd_metrics(struct nsctl *n, int argc, char **argv)
 		{ "listen", required_argument, NULL, 'l' },
 		{ NULL, 0, NULL, 0 },
 	};
-	struct pstore *ps;
+	struct metrics m;
+	struct MHD_Daemon *d;
+	const union MHD_DaemonInfo *ei;
 	const char *spec = NULL;
 	struct sigaction sa;
-	struct timeval tv = { 2, 0 };
-	uint64_t served = 0;
-	void *ctx, *sub;
-	int ch, lfd, cfd;
+	void *ctx;
+	int ch, lfd;
 
 	while ((ch = getopt_long(argc, argv, "l:", longopts, NULL)) != -1) {
 		if (ch == 'l')
@@ -551,33 +574,30 @@ cmd_metrics(struct nsctl *n, int argc, char **argv)
 	sa.sa_handler = on_signal;
 	sigaction(SIGINT, &sa, NULL);
 	sigaction(SIGTERM, &sa, NULL);
-	ps = xcalloc(1, sizeof(*ps));
+	memset(&m, 0, sizeof(m));
+	m.ps = xcalloc(1, sizeof(*m.ps));
 	ctx = zmq_ctx_new();
-	sub = stats_sub(ctx, n);
+	m.sub = stats_sub(ctx, n);
+	if ((d = http_start(lfd, &m)) == NULL ||
+	    (ei = MHD_get_daemon_info(d, MHD_DAEMON_INFO_EPOLL_FD)) == NULL)
+		fatalx("metrics: cannot start the HTTP server on %s", spec);
 	log_info("serving http://%s/metrics from the stats at %s", spec,
 	    n->ep.stats);
 	while (!quit) {
-		zmq_pollitem_t it[2] = { { sub, 0, ZMQ_POLLIN, 0 },
-			{ NULL, lfd, ZMQ_POLLIN, 0 } };
+		zmq_pollitem_t it[2] = { { m.sub, 0, ZMQ_POLLIN, 0 },
+			{ NULL, ei->epoll_fd, ZMQ_POLLIN, 0 } };
 
-		if (zmq_poll(it, 2, 500) <= 0)
+		if (zmq_poll(it, 2, http_wait_ms(d)) < 0)
 			continue;
 		if (it[0].revents & ZMQ_POLLIN)
-			stats_drain(sub, ps, -1);
-		if (!(it[1].revents & ZMQ_POLLIN) ||
-		    (cfd = accept4(lfd, NULL, NULL, SOCK_CLOEXEC)) == -1)
-			continue;
-		/* a client that does not read is not waited on for long */
-		setsockopt(cfd, SOL_SOCKET, SO_SNDTIMEO, &tv, sizeof(tv));
-		stats_drain(sub, ps, -1);
-		http_serve(cfd, ps, &served);
-		close(cfd);
+			stats_drain(m.sub, m.ps, -1);
+		MHD_run(d); /* the ready connections, and the timed out */
 	}
-	log_info("stopped after %llu scrapes", ull(served));
-	close(lfd);
-	pstore_free(ps);
-	free(ps);
-	zmq_close(sub);
+	MHD_stop_daemon(d); /* closes lfd too */
+	log_info("stopped after %llu scrapes", ull(m.served));
+	pstore_free(m.ps);
+	free(m.ps);
+	zmq_close(m.sub);
 	zmq_ctx_term(ctx);
 	return 0;
 }

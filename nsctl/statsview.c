@@ -69,10 +69,24 @@ prev_value(const Netstream__Stats *p, const Netstream__Counter *c)
 	return c->value;
 }
 
+/* NAME{key=value,...}: every label, in the order the process gave them */
+static void
+counter_name(const Netstream__Counter *c, char *out, size_t size)
+{
+	size_t len, j;
+
+	len = (size_t)snprintf(out, size, "%s", c->name);
+	for (j = 0; j < c->n_labels && len < size; j++)
+		len += (size_t)snprintf(out + len, size - len, "%s%s=%s",
+		    j ? "," : "{", c->labels[j]->key, c->labels[j]->value);
+	if (c->n_labels && len < size)
+		snprintf(out + len, size - len, "}");
+}
+
 static void
 print_table(struct seen *v, size_t n, int watch)
 {
-	size_t i, k, j;
+	size_t i, k;
 
 	if (watch)
 		printf("\033[H\033[J");
@@ -85,20 +99,11 @@ print_table(struct seen *v, size_t n, int watch)
 
 		for (k = 0; k < s->n_counters; k++) {
 			const Netstream__Counter *c = s->counters[k];
-			char name[160];
-			size_t len;
+			char name[512];
 
 			if (c->value == 0)
 				continue;
-			len = (size_t)snprintf(name, sizeof(name), "%s",
-			    c->name);
-			for (j = 0; j < c->n_labels && len < sizeof(name); j++)
-				len += (size_t)snprintf(name + len,
-				    sizeof(name) - len, "%s%s=%s",
-				    j ? "," : "{", c->labels[j]->key,
-				    c->labels[j]->value);
-			if (c->n_labels && len < sizeof(name) - 1)
-				strcat(name, "}");
+			counter_name(c, name, sizeof(name));
 			printf("%-10s %-5u %-46s %14llu", s->process, s->slot,
 			    name, (unsigned long long)c->value);
 			if (dt > 0)

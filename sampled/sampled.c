@@ -14,11 +14,13 @@
 #include <zmq.h>
 
 #include "bus.h"
+#include "conf.h"
 #include "log.h"
 #include "plan.h"
 #include "sampled.h"
 #include "stats.h"
 #include "util.h"
+#include "paths.h"
 
 static volatile sig_atomic_t quit;
 
@@ -58,13 +60,16 @@ static _Noreturn void
 usage(int code)
 {
 	fprintf(code ? stderr : stdout,
-	    "usage: sampled --slot N [-r RUN_DIR] [--exit-at-eof] "
+	    "usage: sampled --slot N [-c FILE] [-r RUN_DIR] [--exit-at-eof] "
 	    "[--no-export]\n"
 	    "  -s, --slot N        the slot (0..255) whose interfaces it "
 	    "captures\n"
-	    "  -r RUN_DIR          the bus sockets (default /run/netstreamd, "
-	    "or\n"
-	    "                      NETSTREAMD_RUN_DIR)\n"
+	    "  -c FILE             the config whose run_dir and endpoints "
+	    "apply\n"
+	    "  -r RUN_DIR          the bus sockets (default: the config's "
+	    "run_dir,\n"
+	    "                      /run/netstreamd, or NETSTREAMD_RUN_DIR)\n"
+	    "  -V, --version       the version\n"
 	    "  -x, --exit-at-eof   exit once every capture file has ended\n"
 	    "  -n, --no-export     count and age flows, push nothing\n"
 	    "  -h, --help          this help\n"
@@ -204,6 +209,23 @@ interface_stats(struct slot *s, Netstream__Stats *st)
 	}
 }
 
+/*
+ * A counter of one interface direction's cache, labelled with the
+ * operator's names: they stay when a commit changes the record's fields
+ * (the cache, and its counters, go on), and one interface direction has
+ * one cache, so no two rows are alike. monitor is empty when the
+ * system's or the slot's record applies.
+ */
+static void
+cache_stats(Netstream__Stats *st, const struct binding *b, const char *name,
+    uint64_t v)
+{
+	stats_add(st, name, v, "interface", b->pb->interface, "direction",
+	    direction_name(b->pb->direction));
+	stats_label(st, "record", b->rec != NULL ? b->rec->name : "");
+	stats_label(st, "monitor", b->pb->monitor);
+}
+
 /* A counter of the slot: the main thread's and its workers' together. */
 #define SUM(f) slot_sum(sts, nst, offsetof(struct slot, f))
 static uint64_t
@@ -281,7 +303,6 @@ publish_stats(struct proc *pr)
 		    lens[i], NULL, NULL);
 	for (i = 0; i < s->nb; i++) {
 		uint64_t used = 0, created = 0, full = 0, aged[END_MAX];
-		const char *rec;
 
 		if (s->b[i].cache == NULL)
 			continue;
@@ -298,16 +319,13 @@ publish_stats(struct proc *pr)
 			for (r = END_IDLE; r < END_MAX; r++)
 				aged[r] += c->aged[r];
 		}
-		rec = s->b[i].rec->name;
-		stats_add(&st, "flows_current", used, "record", rec,
-		    "binding", s->b[i].key);
-		stats_add(&st, "flows_created", created, "record", rec,
-		    "binding", s->b[i].key);
-		stats_add(&st, "cache_full", full, "record", rec, "binding",
-		    s->b[i].key);
-		for (r = END_IDLE; r < END_MAX; r++)
-			stats_add(&st, "flows_aged", aged[r], "record", rec,
-			    "reason", reasons[r]);
+		cache_stats(&st, &s->b[i], "flows_current", used);
+		cache_stats(&st, &s->b[i], "flows_created", created);
+		cache_stats(&st, &s->b[i], "cache_full", full);
+		for (r = END_IDLE; r < END_MAX; r++) {
+			cache_stats(&st, &s->b[i], "flows_aged", aged[r]);
+			stats_label(&st, "reason", reasons[r]);
+		}
 	}
 	interface_stats(s, &st);
 	stats_add(&st, "batches_pushed", SUM(batches_pushed), NULL, NULL, NULL,
@@ -598,18 +616,26 @@ main(int argc, char **argv)
 		{ "exit-at-eof", no_argument, NULL, 'x' },
 		{ "no-export", no_argument, NULL, 'n' },
 		{ "help", no_argument, NULL, 'h' },
+		{ "version", no_argument, NULL, 'V' },
 		{ NULL, 0, NULL, 0 },
 	};
 	static struct proc pr;
-	const char *rflag = NULL;
+	const char *rflag = NULL, *file = NULL;
+	char run_dir[256];
 	struct sigaction sa;
 	int ch, slot = -1, exit_at_eof = 0;
 	int64_t stop_end;
 	char name[32];
 
-	while ((ch = getopt_long(argc, argv, "r:s:xnh", longopts, NULL)) !=
+	while ((ch = getopt_long(argc, argv, "c:r:s:xnhV", longopts, NULL)) !=
 	    -1) {
 		switch (ch) {
+		case 'c':
+			file = optarg;
+			break;
+		case 'V':
+			printf("sampled (netstreamd) %s\n", NS_VERSION);
+			return 0;
 		case 's':
 			slot = atoi(optarg);
 			break;
@@ -634,6 +660,7 @@ main(int argc, char **argv)
 	log_init(name, getenv("NETSTREAMD_DEBUG") != NULL);
 	pr.s.id = (unsigned)slot;
 	cache_seed_init(); /* before any cache: a secret the traffic cannot know */
+	rflag = conf_daemon_run_dir(file, rflag, run_dir, sizeof(run_dir));
 	bus_endpoints_init(&pr.ep, bus_run_dir(rflag));
 	if (wake_open() == -1)
 		fatal("pipe");
