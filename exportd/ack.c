@@ -235,38 +235,79 @@ xslot_new_epoch(struct exportd *xd, struct xslot *x, uint64_t epoch)
 	memset(x->ref_rows, 0, sizeof(x->ref_rows));
 }
 
-/* A batch ack_accept() took in its order, refused by batch_check(). */
+static void publish_as(struct exportd *, const struct xslot *, uint64_t,
+    uint64_t, const uint64_t *, const uint64_t *);
+
+/*
+ * A batch refused by batch_check(), acknowledged all the same with the
+ * reason: one ack_accept() took in its sender's order counts in the
+ * slot's acks; the first batches of a new sender (ack_accept noted it,
+ * epoch_starts) are answered apart, in an ack of their own epoch, so
+ * that sender does not wait for ever either. taken: ack_accept's answer.
+ */
 void
 ack_refused(struct exportd *xd, const Netstream__FlowBatch *b,
-    enum xd_bad why)
+    enum xd_bad why, int taken)
 {
 	struct xslot *x = xslot_find(xd, b->slot);
 
 	if (x == NULL || (unsigned)why >= BAD_MAX)
 		return;
-	x->ref_batches[why]++;
-	x->ref_rows[why] += b->n_rows;
-	x->published = UINT64_MAX; /* said at once */
+	if (taken) {
+		x->ref_batches[why]++;
+		x->ref_rows[why] += b->n_rows;
+		x->published = UINT64_MAX; /* said at once */
+	} else if (x->cand_noted) {
+		x->cand_noted = 0;
+		x->cand_batches[why]++;
+		x->cand_rows[why] += b->n_rows;
+		publish_as(xd, x, x->cand_epoch, b->seq, x->cand_batches,
+		    x->cand_rows);
+	} else
+		return; /* a duplicate, or after a gap: not taken */
 	log_warnx("slot %u: batch %llu (%u records) refused: %s", b->slot,
 	    (unsigned long long)b->seq, b->n_rows, bad_name(why));
 }
 
 /*
- * A batch of another epoch than the slot's sender: 1 when it starts a
- * new one. A new sender starts at 1; a slot this exportd never knew (no
- * state file) takes the first batch it sees. A batch that fails
- * batch_check() starts an epoch as a good one would: it is then
- * acknowledged, as refused, and its sender goes on (a sender whose every
- * batch fails would otherwise wait for an ack that never comes).
+ * A batch of another epoch than the slot's sender. One that fails
+ * batch_check() never starts an epoch: anyone could push it, and taking
+ * it would refuse the real sender's next batches as coming after a gap.
+ * It is only noted (and answered apart, ack_refused): a new sender whose
+ * first batches fail goes on with a good one in its order, and that one
+ * starts its epoch. 1 when b starts a new epoch.
  */
 static int
 epoch_starts(struct exportd *xd, struct xslot *x,
     const Netstream__FlowBatch *b)
 {
-	if (!x->known || b->seq == 1 || xd->state_fresh)
-		return 1;
-	xd->gap_batches++;
-	return 0;
+	/* a new sender starts at 1; a slot this exportd never knew (no
+	 * state file) takes the first batch it sees */
+	int first = !x->known || b->seq == 1 || xd->state_fresh ||
+	    (b->epoch == x->cand_epoch && b->seq == x->cand_next);
+
+	if (batch_check(b) != BAD_MAX) {
+		if (b->epoch == x->cand_epoch && b->seq < x->cand_next) {
+			xd->dup_batches++; /* noted already */
+			return 0;
+		}
+		if (first) {
+			x->cand_noted = 1;
+			if (b->epoch != x->cand_epoch) {
+				memset(x->cand_batches, 0,
+				    sizeof(x->cand_batches));
+				memset(x->cand_rows, 0, sizeof(x->cand_rows));
+			}
+			x->cand_epoch = b->epoch;
+			x->cand_next = b->seq + 1;
+		}
+		return 0;
+	}
+	if (!first) {
+		xd->gap_batches++;
+		return 0;
+	}
+	return 1;
 }
 
 /*
@@ -293,6 +334,13 @@ ack_accept(struct exportd *xd, const Netstream__FlowBatch *b)
 			log_info("slot %u: a new sender (%016llx)", x->slot,
 			    (unsigned long long)b->epoch);
 		xslot_new_epoch(xd, x, b->epoch);
+		if (b->epoch == x->cand_epoch) {
+			/* what its acks said it refused goes on counting */
+			memcpy(x->ref_batches, x->cand_batches,
+			    sizeof(x->ref_batches));
+			memcpy(x->ref_rows, x->cand_rows, sizeof(x->ref_rows));
+		}
+		x->cand_epoch = 0;
 		x->expect = b->seq;
 		x->acked = b->seq - 1;
 	}
@@ -399,8 +447,10 @@ slot_acked(struct exportd *xd, const struct xslot *x)
 	return a;
 }
 
+/* An ack of (x's slot, epoch) up to seq, with the refusals it counts. */
 static void
-publish(struct exportd *xd, const struct xslot *x)
+publish_as(struct exportd *xd, const struct xslot *x, uint64_t epoch,
+    uint64_t seq, const uint64_t *ref_batches, const uint64_t *ref_rows)
 {
 	Netstream__Envelope env = NETSTREAM__ENVELOPE__INIT;
 	Netstream__FlowAck a = NETSTREAM__FLOW_ACK__INIT;
@@ -408,23 +458,29 @@ publish(struct exportd *xd, const struct xslot *x)
 	unsigned i;
 
 	a.slot = x->slot;
-	a.epoch = x->epoch;
-	a.acked_seq = x->acked;
+	a.epoch = epoch;
+	a.acked_seq = seq;
 	a.instance = xd->instance;
 	a.refused = rp;
 	for (i = 0; i < BAD_MAX; i++) {
-		if (x->ref_batches[i] == 0)
+		if (ref_batches[i] == 0)
 			continue;
 		netstream__refusal__init(&r[a.n_refused]);
 		r[a.n_refused].reason = (char *)bad_name((enum xd_bad)i);
-		r[a.n_refused].batches = x->ref_batches[i];
-		r[a.n_refused].rows = x->ref_rows[i];
+		r[a.n_refused].batches = ref_batches[i];
+		r[a.n_refused].rows = ref_rows[i];
 		rp[a.n_refused] = &r[a.n_refused];
 		a.n_refused++;
 	}
 	env.msg_case = NETSTREAM__ENVELOPE__MSG_ACK;
 	env.ack = &a;
 	bus_send(xd->acks, HO_ACK_TOPIC, &env, ZMQ_DONTWAIT);
+}
+
+static void
+publish(struct exportd *xd, const struct xslot *x)
+{
+	publish_as(xd, x, x->epoch, x->acked, x->ref_batches, x->ref_rows);
 }
 
 /* Acks that moved, and every slot's every ACK_BEAT_MS. */
@@ -438,6 +494,10 @@ ack_publish(struct exportd *xd, int64_t now)
 		struct xslot *x = xd->xslots[i];
 		uint64_t a;
 
+		/* a new sender refused so far, for one that missed it */
+		if (beat && x->cand_epoch != 0 && x->cand_next > 1)
+			publish_as(xd, x, x->cand_epoch, x->cand_next - 1,
+			    x->cand_batches, x->cand_rows);
 		if (!x->known)
 			continue;
 		a = slot_acked(xd, x);

@@ -106,8 +106,8 @@ batch_take(struct exportd *xd, const Netstream__FlowBatch *b)
 		return ack_accept(xd, b);
 	xd_count_bad(xd, why);
 	if (b->epoch != 0 && b->seq >= 1 && b->seq <= XD_SEQ_MAX &&
-	    b->slot <= XD_SLOT_MAX && ack_accept(xd, b))
-		ack_refused(xd, b, why);
+	    b->slot <= XD_SLOT_MAX)
+		ack_refused(xd, b, why, ack_accept(xd, b));
 	return 0;
 }
 

@@ -207,6 +207,11 @@ struct xslot {
 	/* batches of the epoch taken in order but refused, by reason: the
 	 * acks say so (a negative acknowledgement) */
 	uint64_t ref_batches[BAD_MAX], ref_rows[BAD_MAX];
+	/* a sender whose first batches failed their check (ack.c): not
+	 * the slot's sender yet, answered apart */
+	uint64_t cand_epoch, cand_next;
+	int cand_noted; /* the batch ack_accept just saw was noted so */
+	uint64_t cand_batches[BAD_MAX], cand_rows[BAD_MAX];
 };
 
 /*
@@ -260,7 +265,7 @@ uint64_t mark_make(uint64_t seq, uint32_t rows, int complete);
 struct xslot *xslot_find(struct exportd *xd, uint32_t slot);
 int ack_accept(struct exportd *xd, const Netstream__FlowBatch *b);
 void ack_refused(struct exportd *xd, const Netstream__FlowBatch *b,
-    enum xd_bad why);
+    enum xd_bad why, int taken);
 void ack_dest_init(struct exportd *xd, struct dest *d);
 void ack_out_done(struct exportd *xd, struct out *o);
 void ack_publish(struct exportd *xd, int64_t now);

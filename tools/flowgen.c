@@ -253,6 +253,15 @@ main(int argc, char **argv)
 		    "batches\n", ho.held);
 		rc = 1;
 	}
+	/* acknowledged as refused: never exported (exportd says why) */
+	for (i = 0; i < ho.n_refused; i++) {
+		fprintf(stderr, "flowgen: exportd refused %llu batches (%llu "
+		    "records): %s\n",
+		    (unsigned long long)ho.refused[i].batches,
+		    (unsigned long long)ho.refused[i].rows,
+		    ho.refused[i].reason);
+		rc = 1;
+	}
 	if (ho.resends)
 		fprintf(stderr, "flowgen: pushed %llu batches again after "
 		    "%llu exportd restarts\n",

@@ -316,6 +316,91 @@ test_bad_batch_no_new_epoch(void **state)
 	assert_int_equal(xslot_find(&x->xd, 1)->epoch, 8);
 }
 
+/*
+ * A batch refused by the checks is still answered, with the reason (a
+ * negative ack): in the slot's epoch it counts in the slot's acks; the
+ * first batches of a new sender that fail count apart (it is not the
+ * slot's sender yet), and carry over once its first good batch makes it
+ * the slot's sender.
+ */
+static void
+test_refused_are_counted(void **state)
+{
+	struct fx *x = *state;
+	struct xslot *xs;
+
+	assert_int_equal(offer(x, 7, 1), 1);
+	assert_int_equal(offer_bad(x, 7, 2), 0);
+	xs = xslot_find(&x->xd, 1);
+	assert_int_equal(xs->ref_batches[BAD_TEMPLATE_ID], 1);
+	assert_int_equal(xs->ref_rows[BAD_TEMPLATE_ID], ROWS);
+	assert_int_equal(offer(x, 7, 3), 1);
+	assert_int_equal(flush_and_count(x), 2 * ROWS);
+	assert_int_equal(xs->acked, 3); /* the refused one is answered */
+	/* sender 8: its batches 1 and 2 fail, 3 does not */
+	assert_int_equal(offer_bad(x, 8, 1), 0);
+	assert_int_equal(offer_bad(x, 8, 2), 0);
+	assert_int_equal(xs->epoch, 7);
+	assert_int_equal(xs->cand_epoch, 8);
+	assert_int_equal(xs->cand_batches[BAD_TEMPLATE_ID], 2);
+	assert_int_equal(xs->cand_rows[BAD_TEMPLATE_ID], 2 * ROWS);
+	assert_int_equal(offer_bad(x, 8, 2), 0); /* again: not twice */
+	assert_int_equal(xs->cand_batches[BAD_TEMPLATE_ID], 2);
+	assert_int_equal(offer(x, 8, 3), 1);
+	assert_int_equal(xs->epoch, 8);
+	assert_int_equal(xs->ref_batches[BAD_TEMPLATE_ID], 2);
+	assert_int_equal(flush_and_count(x), ROWS);
+	assert_int_equal(xs->acked, 3);
+}
+
+/*
+ * The sender's side: refusals are cumulative per exportd instance, so a
+ * missed ack loses nothing and one seen twice counts once; a new
+ * instance counts from 0 again.
+ */
+static void
+test_sender_counts_refusals(void **state)
+{
+	Netstream__FlowAck a = NETSTREAM__FLOW_ACK__INIT;
+	Netstream__Refusal r = NETSTREAM__REFUSAL__INIT, *rp = &r;
+	struct handover h;
+
+	(void)state;
+	memset(&h, 0, sizeof(h));
+	h.slot = 1;
+	h.epoch = 7;
+	h.next_seq = 10;
+	a.slot = 1;
+	a.epoch = 7;
+	a.instance = 100;
+	a.n_refused = 1;
+	a.refused = &rp;
+	r.reason = "clock";
+	r.batches = 2;
+	r.rows = 50;
+	a.acked_seq = 3;
+	ho_ack(&h, &a);
+	ho_ack(&h, &a); /* the same ack again */
+	assert_int_equal(ho_refused_records(&h), 50);
+	r.batches = 3;
+	r.rows = 70;
+	a.acked_seq = 5;
+	ho_ack(&h, &a);
+	assert_int_equal(ho_refused_records(&h), 70);
+	a.instance = 200; /* exportd restarted: its count starts again */
+	r.batches = 1;
+	r.rows = 5;
+	a.acked_seq = 6;
+	ho_ack(&h, &a);
+	assert_int_equal(ho_refused_records(&h), 75);
+	assert_int_equal(h.n_refused, 1);
+	assert_int_equal(h.refused[0].batches, 4);
+	a.epoch = 8; /* another sender's: not ours */
+	r.rows = 500;
+	ho_ack(&h, &a);
+	assert_int_equal(ho_refused_records(&h), 75);
+}
+
 /* An ack covers only what left: rows in an open packet hold it back. */
 static void
 test_ack_waits_for_send(void **state)
@@ -418,6 +503,9 @@ main(void)
 		    setup, teardown),
 		cmocka_unit_test_setup_teardown(test_bad_batch_no_new_epoch,
 		    setup, teardown),
+		cmocka_unit_test_setup_teardown(test_refused_are_counted,
+		    setup, teardown),
+		cmocka_unit_test(test_sender_counts_refusals),
 		cmocka_unit_test_setup_teardown(test_ack_waits_for_send, setup,
 		    teardown),
 		cmocka_unit_test_setup_teardown(test_many_slots, setup,

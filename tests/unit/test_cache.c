@@ -405,6 +405,44 @@ inactive_and_active(void **state)
 }
 
 /*
+ * A slot up for more than 49.7 days: flow times are ms since boot mod
+ * 2^32, and the slot clock goes on past 2^32 ms. A flow seen just before
+ * the wrap ages on its inactive timer just after it, and one seen after
+ * the wrap ages on time too (the wheel had stopped, its ticks computed
+ * from the wrapped times).
+ */
+static void
+aging_across_the_wrap(void **state)
+{
+	struct pkt a = pkt(3, 0x10, 100), b = pkt(4, 0x10, 100);
+	const uint64_t wrap = UINT64_C(1) << 32;
+	uint64_t t;
+
+	(void)state;
+	/* the clock runs from 10 s before the wrap, a tick at a time */
+	for (t = wrap - 10000; t < wrap - 9000; t += 100) {
+		slot.now_ms = (int64_t)t;
+		cache_age(&slot, &bnd, t);
+	}
+	cache_packet(&slot, &bnd, &a, (uint32_t)t); /* 9 s before the wrap */
+	for (; t < wrap + 30000; t += 100) {
+		slot.now_ms = (int64_t)t;
+		cache_age(&slot, &bnd, t);
+		if (t == wrap + 5000)
+			cache_packet(&slot, &bnd, &b, (uint32_t)t);
+	}
+	/* a: due 21 s after the wrap, b: 35 s after it, not yet */
+	assert_int_equal(aged[END_IDLE], 1);
+	assert_int_equal(bnd.cache->used, 1);
+	for (; t <= wrap + 36000; t += 100) {
+		slot.now_ms = (int64_t)t;
+		cache_age(&slot, &bnd, t);
+	}
+	assert_int_equal(aged[END_IDLE], 2);
+	assert_int_equal(bnd.cache->used, 0);
+}
+
+/*
  * The active timer ages a busy flow on the timer path too (no packet at
  * the deadline): reason 2, active, not 1 (a survivor of make mutate).
  */
@@ -504,6 +542,8 @@ main(void)
 		    teardown),
 		cmocka_unit_test_setup_teardown(active_timer_without_a_packet,
 		    setup, teardown),
+		cmocka_unit_test_setup_teardown(aging_across_the_wrap, setup,
+		    teardown),
 		cmocka_unit_test_setup_teardown(full_evict_oldest, setup,
 		    teardown),
 		cmocka_unit_test_setup_teardown(full_drop_new, setup, teardown),
