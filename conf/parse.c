@@ -101,75 +101,6 @@ diags_render(struct diags *d, struct sbuf *out)
 }
 
 /*
- * The length of the valid UTF-8 sequence at s (at most len bytes), or 0:
- * no overlong forms, no surrogates, nothing past U+10FFFF (RFC 3629).
- */
-static size_t
-utf8_seq(const unsigned char *s, size_t len)
-{
-	size_t n, i;
-	uint32_t cp;
-
-	if (s[0] < 0x80)
-		return 1;
-	if (s[0] >= 0xc2 && s[0] <= 0xdf)
-		n = 2, cp = s[0] & 0x1f;
-	else if (s[0] >= 0xe0 && s[0] <= 0xef)
-		n = 3, cp = s[0] & 0x0f;
-	else if (s[0] >= 0xf0 && s[0] <= 0xf4)
-		n = 4, cp = s[0] & 0x07;
-	else
-		return 0;
-	if (len < n)
-		return 0;
-	for (i = 1; i < n; i++) {
-		if ((s[i] & 0xc0) != 0x80)
-			return 0;
-		cp = cp << 6 | (s[i] & 0x3f);
-	}
-	if ((n == 3 && cp < 0x800) || (n == 4 && cp < 0x10000) ||
-	    (cp >= 0xd800 && cp <= 0xdfff) || cp > 0x10ffff)
-		return 0;
-	return n;
-}
-
-/*
- * Is s (len bytes) UTF-8? Every string on the bus is a proto3 string,
- * which a protobuf reader refuses unless it is. *bad: the offset of the
- * first byte that is not.
- */
-int
-utf8_valid(const char *s, size_t len, size_t *bad)
-{
-	size_t i = 0, n;
-
-	while (i < len) {
-		if ((n = utf8_seq((const unsigned char *)s + i, len - i)) == 0) {
-			if (bad)
-				*bad = i;
-			return 0;
-		}
-		i += n;
-	}
-	return 1;
-}
-
-/* s with every byte of no valid UTF-8 sequence replaced by '?', in place. */
-void
-utf8_scrub(char *s)
-{
-	size_t len = strlen(s), i = 0, n;
-
-	while (i < len) {
-		if ((n = utf8_seq((unsigned char *)s + i, len - i)) == 0) {
-			s[i++] = '?';
-			continue;
-		}
-		i += n;
-	}
-}
-
-/*
  * A config is text: a NUL or other control byte means a binary file; and
  * UTF-8 text, as its strings (interface names...) go into the plan.
  */
@@ -183,7 +114,7 @@ check_text(const char *text, size_t len, struct diags *d)
 		unsigned char ch = (unsigned char)text[i];
 
 		if (ch >= 0x80) {
-			n = utf8_seq((const unsigned char *)text + i, len - i);
+			n = utf8_seq(text + i, len - i);
 			if (n == 0) {
 				diag_add(d, DIAG_ERROR, line,
 				    "not UTF-8 (byte 0x%02x at offset %zu): "

@@ -292,6 +292,7 @@ make_binding(Netstream__Plan *p, const struct conf *c,
 
 	netstream__binding__init(b);
 	b->interface = pstrdup(ifc->name);
+	b->description = pstrdup(ifc->description);
 	b->slot = ifc->slot;
 	b->direction = (Netstream__Direction)dir;
 	b->monitor = pstrdup("");
@@ -384,6 +385,7 @@ add_interfaces(Netstream__Plan *p, const struct conf *c, struct diags *d)
 		pi->realtime = ifc->realtime;
 		pi->file_direction = (Netstream__Direction)ifc->file_dir;
 		pi->buffer_kb = ifc->buffer_kb;
+		pi->description = pstrdup(ifc->description);
 		/* a device's own index when it exists here, else a stable one */
 		pi->ifindex = ifc->ifindex;
 		if (pi->ifindex == 0 && ifc->device[0])

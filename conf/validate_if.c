@@ -94,7 +94,7 @@ parse_iface(config_setting_t *g, const char *cwd, struct conf *c,
 {
 	static const char *const known[] = { "name", "slot", "ifindex",
 		"device", "file", "replay", "file_direction", "netstream",
-		"monitors", "sampler", "buffer_kb", NULL };
+		"monitors", "sampler", "buffer_kb", "description", NULL };
 	static const char *const replay[] = { "fast", "realtime", NULL };
 	config_setting_t *ns, *x;
 	char file[CONF_PATH_MAX];
@@ -112,6 +112,8 @@ parse_iface(config_setting_t *g, const char *cwd, struct conf *c,
 		    "set slot = N (0..255)",
 		    ifc->name);
 	get_uint(g, "ifindex", 1, 4294967295LL, &ifc->ifindex, d);
+	/* the interface's description (interfaceDescription, 83) */
+	get_str(g, "description", ifc->description, CONF_DESC_MAX, d);
 	ifc->buffer_kb = 4096;
 	get_uint(g, "buffer_kb", 64, 1048576, &ifc->buffer_kb, d);
 	has_dev = get_str(g, "device", ifc->device, sizeof(ifc->device) - 1,

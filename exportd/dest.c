@@ -25,7 +25,7 @@ bad_name(enum xd_bad why)
 		"too-big", "decode", "version", "empty", "frames",
 		"not-a-batch", "template-id", "field-count", "field",
 		"row-len", "n-rows", "rows", "host-count", "address",
-		"port", "dscp", "source", "clock", "seq", "slot",
+		"port", "dscp", "source", "clock", "seq", "slot", "string",
 	};
 
 	return (unsigned)why < BAD_MAX ? names[why] : "unknown";
@@ -154,6 +154,14 @@ batch_check(const Netstream__FlowBatch *b)
 		return BAD_SEQ;
 	if (b->n_hosts < 1 || b->n_hosts > XD_MAX_HOSTS)
 		return BAD_HOSTS;
+	/* strings go into options records: UTF-8 (RFC 7011 6.1.6), bounded */
+	if ((b->interface != NULL && (strlen(b->interface) > XD_IFNAME_MAX ||
+	    !utf8_valid(b->interface, strlen(b->interface), NULL))) ||
+	    (b->interface_description != NULL &&
+	    (strlen(b->interface_description) > XD_IFDESC_MAX ||
+	    !utf8_valid(b->interface_description,
+	    strlen(b->interface_description), NULL))))
+		return BAD_STRING;
 	for (i = 0; i < b->n_hosts; i++)
 		if ((why = host_check(b->hosts[i])) != BAD_MAX)
 			return why;
@@ -570,8 +578,11 @@ dest_add(struct exportd *xd, struct dest *d, const Netstream__FlowBatch *b,
 	d->up = b->export_time_ms - b->sys_boot_ms;
 	d->seq_flow = b->sequence_flow;
 	dt = dtmpl_get(d, t);
-	if (options_note(d, b))
+	if (options_note(d, b)) {
+		/* from its start: the names template may have changed */
+		d->need_options = 0;
 		options_due(d);
+	}
 	timers(xd, d);
 	/* a tracked batch pushed again: its rows an exportd before a
 	 * restart had sent are not sent twice */

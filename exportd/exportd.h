@@ -25,6 +25,8 @@
 #define XD_ERRS 8	       /* distinct errors counted per host */
 #define XD_TMPL_OPT_SAMPLER 256 /* options templates (cfgd starts at 258) */
 #define XD_TMPL_OPT_IFNAME 257
+#define XD_IFNAME_MAX 63	/* bytes of an interface name (the config's) */
+#define XD_IFDESC_MAX 255	/* ... and of its description */
 
 /*
  * Times a batch may carry, unix ms: far past any format (IPFIX's 64-bit
@@ -57,6 +59,7 @@ enum xd_bad {
 	BAD_CLOCK,
 	BAD_SEQ,
 	BAD_SLOT,
+	BAD_STRING, /* an interface name or description: too long, not UTF-8 */
 	BAD_MAX
 };
 
@@ -139,7 +142,8 @@ struct dtmpl {
 /* What options records say about one interface. */
 struct iface {
 	uint32_t ifindex;
-	char name[33];
+	char name[XD_IFNAME_MAX + 1];
+	char desc[XD_IFDESC_MAX + 1];
 	int has_dir[2];
 	unsigned mode[2], value[2], sampler_id[2]; /* per direction */
 };
@@ -304,7 +308,6 @@ unsigned times_row(const struct tmpl *in, const uint8_t *row,
     uint8_t *out);
 
 /* options.c */
-const struct tmpl *options_template(unsigned which);
 size_t options_items(const struct dest *d);
 int options_put(struct xpkt *x, const struct dest *d, size_t i);
 int options_note(struct dest *d, const Netstream__FlowBatch *b);

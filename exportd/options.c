@@ -21,7 +21,7 @@
 #include "util.h"
 #include "wbuf.h"
 
-#define NAME_LEN 32
+#define NAME_LEN 32 /* v9: interfaceName and -Description, fixed */
 
 static const struct tmpl opt_sampler = {
 	.id = XD_TMPL_OPT_SAMPLER,
@@ -32,19 +32,36 @@ static const struct tmpl opt_sampler = {
 	    { F_SAMPLER_INTERVAL, 4 }, { F_DIRECTION, 1 } },
 };
 
-static const struct tmpl opt_ifname = {
-	.id = XD_TMPL_OPT_IFNAME,
-	.n_fields = 3,
-	.n_scope = 1,
-	.rec_len = 4 + NAME_LEN + NAME_LEN,
-	.f = { { F_INPUT_IF, 4 }, { F_IF_NAME, NAME_LEN },
-	    { F_IF_DESC, NAME_LEN } },
-};
-
-const struct tmpl *
-options_template(unsigned which)
+/* some interface of the dest has a description: 83 is in the template */
+static int
+has_desc(const struct dest *d)
 {
-	return which == 0 ? &opt_sampler : &opt_ifname;
+	size_t i;
+
+	for (i = 0; i < d->n_ifs; i++)
+		if (d->ifs[i].desc[0] != '\0')
+			return 1;
+	return 0;
+}
+
+/*
+ * The interface names template of a (host, domain): IPFIX takes the
+ * whole name (and description) as variable-length strings (RFC 7011
+ * section 7); v9 has fixed fields only, 32 bytes each. interfaceDescription
+ * (83) only when some interface of it has one.
+ */
+static void
+ifname_tmpl(const struct dest *d, struct tmpl *t)
+{
+	uint16_t len = d->host->ipfix ? TMPL_VARLEN : NAME_LEN;
+
+	memset(t, 0, sizeof(*t));
+	t->id = XD_TMPL_OPT_IFNAME;
+	t->n_scope = 1;
+	tmpl_add_field(t, F_INPUT_IF, 4);
+	tmpl_add_field(t, F_IF_NAME, len);
+	if (has_desc(d))
+		tmpl_add_field(t, F_IF_DESC, len);
 }
 
 /* a direction whose sampler has a packet interval to announce */
@@ -103,18 +120,40 @@ put_sampler(struct xpkt *x, const struct dest *d, size_t k)
 	return 0; /* the list changed under a resumed refresh: skip */
 }
 
-static int
-put_ifname(struct xpkt *x, const struct iface *f)
+/*
+ * A string into the record: IPFIX, variable length, whole; v9, its 32
+ * bytes cut at a character's end (never in the middle of one: the field
+ * stays UTF-8), NUL-padded.
+ */
+static size_t
+put_str(uint8_t *out, const char *s, int ipfix)
 {
-	uint8_t row[4 + 2 * NAME_LEN];
-	struct wbuf w;
+	size_t len = strlen(s), n;
 
-	wbuf_init(&w, row, sizeof(row));
-	wbuf_put_u32(&w, f->ifindex);
-	wbuf_put_bytes(&w, f->name, strnlen(f->name, NAME_LEN));
-	wbuf_put_zero(&w, NAME_LEN - strnlen(f->name, NAME_LEN));
-	wbuf_put_zero(&w, NAME_LEN); /* no description is configured */
-	return xpkt_add_data(x, &opt_ifname, row);
+	if (ipfix)
+		return xpkt_put_varlen(out, s, len);
+	n = utf8_cut(s, len, NAME_LEN);
+	memcpy(out, s, n);
+	memset(out + n, 0, NAME_LEN - n);
+	return NAME_LEN;
+}
+
+static int
+put_ifname(struct xpkt *x, const struct dest *d, const struct iface *f)
+{
+	uint8_t row[4 + 2 * (3 + XD_IFDESC_MAX)];
+	struct tmpl t;
+	size_t n;
+
+	ifname_tmpl(d, &t);
+	row[0] = (uint8_t)(f->ifindex >> 24);
+	row[1] = (uint8_t)(f->ifindex >> 16);
+	row[2] = (uint8_t)(f->ifindex >> 8);
+	row[3] = (uint8_t)f->ifindex;
+	n = 4 + put_str(row + 4, f->name, d->host->ipfix);
+	if (t.n_fields == 3)
+		n += put_str(row + n, f->desc, d->host->ipfix);
+	return xpkt_add_data_len(x, &t, row, n);
 }
 
 /* Puts item i of the refresh (see the top of the file); -1: no room. */
@@ -123,13 +162,19 @@ options_put(struct xpkt *x, const struct dest *d, size_t i)
 {
 	size_t ns = sampler_records(d);
 
-	if (i < 2)
-		return xpkt_add_template(x, options_template((unsigned)i));
+	struct tmpl t;
+
+	if (i == 0)
+		return xpkt_add_template(x, &opt_sampler);
+	if (i == 1) {
+		ifname_tmpl(d, &t);
+		return xpkt_add_template(x, &t);
+	}
 	i -= 2;
 	if (i < ns)
 		return put_sampler(x, d, i);
 	i -= ns;
-	return i < d->n_ifs ? put_ifname(x, &d->ifs[i]) : 0;
+	return i < d->n_ifs ? put_ifname(x, d, &d->ifs[i]) : 0;
 }
 
 static struct iface *
@@ -156,14 +201,18 @@ options_note(struct dest *d, const Netstream__FlowBatch *b)
 	unsigned mode = s ? s->mode : 0, value = s ? s->value : 0;
 	unsigned id = s ? s->id : 0;
 	const char *name = b->interface ? b->interface : "";
+	const char *desc = b->interface_description ?
+	    b->interface_description : "";
 	struct iface *f;
 	int changed = 0;
 
 	if (b->ifindex == 0 && name[0] == '\0')
 		return 0;
 	f = iface_get(d, b->ifindex, &changed);
-	if (strncmp(f->name, name, sizeof(f->name)) != 0) {
+	if (strncmp(f->name, name, sizeof(f->name)) != 0 ||
+	    strncmp(f->desc, desc, sizeof(f->desc)) != 0) {
 		ns_strlcpy(f->name, name, sizeof(f->name));
+		ns_strlcpy(f->desc, desc, sizeof(f->desc));
 		changed = 1;
 	}
 	if (!f->has_dir[dir] || f->mode[dir] != mode ||

@@ -1,17 +1,43 @@
 /* xpkt.c: export packet builder shared by v9 and IPFIX: sets, padding, MTU. */
+#include <string.h>
+
 #include "xpkt.h"
 
 /* Appends a field and keeps rec_len in step; -1 when the template is full. */
 int
 tmpl_add_field(struct tmpl *t, uint16_t type, uint16_t len)
 {
-	if (t->n_fields >= TMPL_MAX_FIELDS || len > UINT16_MAX - t->rec_len)
+	uint16_t least = len == TMPL_VARLEN ? 1 : len;
+
+	if (t->n_fields >= TMPL_MAX_FIELDS || least > UINT16_MAX - t->rec_len)
 		return -1;
 	t->f[t->n_fields].type = type;
 	t->f[t->n_fields].len = len;
 	t->n_fields++;
-	t->rec_len = (uint16_t)(t->rec_len + len);
+	t->rec_len = (uint16_t)(t->rec_len + least);
 	return 0;
+}
+
+/*
+ * A variable-length value as IPFIX writes it (RFC 7011 section 7): a
+ * length byte, or 255 and two length bytes from 255 on. Returns the bytes
+ * written to out (len + 1 or len + 3); len is at most 65532.
+ */
+size_t
+xpkt_put_varlen(uint8_t *out, const void *val, size_t len)
+{
+	size_t h = 1;
+
+	if (len < 255)
+		out[0] = (uint8_t)len;
+	else {
+		out[0] = 255;
+		out[1] = (uint8_t)(len >> 8);
+		out[2] = (uint8_t)len;
+		h = 3;
+	}
+	memcpy(out + h, val, len);
+	return h + len;
 }
 
 /*
@@ -29,11 +55,11 @@ tmpl_check(const struct tmpl *t)
 	    t->n_fields > TMPL_MAX_FIELDS || t->n_scope >= t->n_fields)
 		return -1;
 	for (unsigned i = 0; i < t->n_fields; i++) {
-		/* 0x8000: enterprise bit; 65535: variable length */
+		/* 0x8000: enterprise bit; a variable length counts 1 */
 		if (t->f[i].type == 0 || t->f[i].type >= 0x8000 ||
-		    t->f[i].len == 0 || t->f[i].len == UINT16_MAX)
+		    t->f[i].len == 0)
 			return -1;
-		sum += t->f[i].len;
+		sum += t->f[i].len == TMPL_VARLEN ? 1 : t->f[i].len;
 	}
 	if (sum != t->rec_len || sum < 4)
 		return -1;
@@ -59,13 +85,19 @@ xpkt_begin(struct xpkt *x, int format, uint8_t *buf, size_t mtu,
 		x->w.overflow = 1; /* no such format: nothing will fit */
 }
 
-/* pads the open set with zeros and writes its Length */
+/*
+ * Pads the open set with zeros and writes its Length. IPFIX template and
+ * options template sets are not padded: padding is optional (RFC 7011
+ * section 3.3.1), and some readers (python3-ipfix) take the 2 bytes
+ * after an options template record for another record.
+ */
 static void
 set_close(struct xpkt *x)
 {
 	if (x->set_id < 0)
 		return;
-	wbuf_pad4(&x->w, x->set_off);
+	if (x->format != XPKT_IPFIX || x->set_id >= XPKT_MIN_DATA_SET_ID)
+		wbuf_pad4(&x->w, x->set_off);
 	wbuf_patch_u16(&x->w, x->set_off + 2,
 		       (uint16_t)(x->w.len - x->set_off));
 	x->set_id = -1;
@@ -96,7 +128,9 @@ set_open(struct xpkt *x, uint16_t id, int alone)
 static int
 commit(struct xpkt *x, const struct xpkt *saved)
 {
-	size_t pad = pad4_len(x->w.len - x->set_off);
+	size_t pad = x->format == XPKT_IPFIX &&
+	    x->set_id < XPKT_MIN_DATA_SET_ID ? 0 :
+	    pad4_len(x->w.len - x->set_off);
 
 	if (!x->w.overflow && pad <= wbuf_left(&x->w))
 		return 0;
@@ -112,6 +146,9 @@ xpkt_add_template(struct xpkt *x, const struct tmpl *t)
 
 	if (tmpl_check(t) < 0 || x->n_records == UINT16_MAX)
 		return -1;
+	for (unsigned i = 0; v9 && i < t->n_fields; i++)
+		if (t->f[i].len == TMPL_VARLEN)
+			return -1; /* v9 has no variable length */
 	/*
 	 * One options template per set: pmacct 1.7 and nfdump 1.7 read only
 	 * the first record of an options template set (RFC 3954 and 7011
@@ -135,13 +172,21 @@ xpkt_add_template(struct xpkt *x, const struct tmpl *t)
 int
 xpkt_add_data(struct xpkt *x, const struct tmpl *t, const uint8_t *row)
 {
+	return xpkt_add_data_len(x, t, row, t->rec_len);
+}
+
+/* A record of len bytes: more than rec_len when it has varlen fields. */
+int
+xpkt_add_data_len(struct xpkt *x, const struct tmpl *t, const uint8_t *row,
+		  size_t len)
+{
 	struct xpkt saved = *x;
 
 	if (t->id < XPKT_MIN_DATA_SET_ID || t->rec_len < 4 ||
-	    x->n_records == UINT16_MAX)
+	    len < t->rec_len || x->n_records == UINT16_MAX)
 		return -1;
 	set_open(x, t->id, 0);
-	wbuf_put_bytes(&x->w, row, t->rec_len);
+	wbuf_put_bytes(&x->w, row, len);
 	if (commit(x, &saved) < 0)
 		return -1;
 	x->n_records++;

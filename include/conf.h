@@ -111,8 +111,11 @@ struct conf_bind {
 	int line;
 };
 
+#define CONF_DESC_MAX 255 /* an interface description, bytes */
+
 struct conf_iface {
 	char name[64];
+	char description[CONF_DESC_MAX + 1]; /* IPFIX 83; empty: none */
 	unsigned slot;
 	unsigned ifindex;
 	char device[64];
@@ -169,8 +172,6 @@ void diags_free(struct diags *d);
 void diag_add(struct diags *d, enum diag_kind kind, int line,
     const char *fmt, ...) __attribute__((format(printf, 4, 5)));
 void diags_render(struct diags *d, struct sbuf *out);
-int utf8_valid(const char *s, size_t len, size_t *bad);
-void utf8_scrub(char *s);
 int conf_load_text(const char *text, size_t len, const char *cwd,
     struct conf *c, struct diags *d);
 int conf_load_file(const char *path, struct conf *c, struct diags *d);

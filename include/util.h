@@ -33,4 +33,10 @@ int wake_open(void);
 void wake_signal(void);
 void wake_drain(void);
 
+/* UTF-8 (RFC 3629): no overlong forms, surrogates or past U+10FFFF */
+size_t utf8_seq(const char *s, size_t len);
+int utf8_valid(const char *s, size_t len, size_t *bad);
+void utf8_scrub(char *s);
+size_t utf8_cut(const char *s, size_t len, size_t max);
+
 #endif

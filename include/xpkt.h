@@ -26,9 +26,11 @@ enum xpkt_format {
 
 #define TMPL_MAX_FIELDS 48
 
+#define TMPL_VARLEN 0xffff /* IPFIX variable length (RFC 7011 section 7) */
+
 struct tmpl_field {
 	uint16_t type; /* IPFIX element id = v9 field type; no enterprise bit */
-	uint16_t len;  /* fixed; variable-length fields are not used */
+	uint16_t len;  /* fixed, or TMPL_VARLEN (IPFIX options only) */
 };
 
 /*
@@ -41,7 +43,8 @@ struct tmpl {
 	uint16_t id; /* >= 256, and the id of its data sets */
 	uint16_t n_fields;
 	uint16_t n_scope;
-	uint16_t rec_len; /* bytes of one data record: the sum of f[].len */
+	uint16_t rec_len; /* bytes of one data record: the sum of f[].len;
+			     a varlen field counts 1, its shortest */
 	struct tmpl_field f[TMPL_MAX_FIELDS];
 };
 
@@ -82,6 +85,9 @@ void xpkt_begin(struct xpkt *x, int format, uint8_t *buf, size_t mtu,
 		uint32_t domain);
 int xpkt_add_template(struct xpkt *x, const struct tmpl *t);
 int xpkt_add_data(struct xpkt *x, const struct tmpl *t, const uint8_t *row);
+int xpkt_add_data_len(struct xpkt *x, const struct tmpl *t,
+		      const uint8_t *row, size_t len);
+size_t xpkt_put_varlen(uint8_t *out, const void *val, size_t len);
 size_t xpkt_finish(struct xpkt *x);
 
 /* v9.c: the v9 wire layout, used by xpkt.c */

@@ -53,7 +53,7 @@ struct zap {
 
 static atomic_uint_fast64_t refused;
 static pthread_mutex_t log_lock = PTHREAD_MUTEX_INITIALIZER;
-static time_t log_second;
+static int64_t log_second;
 static unsigned log_lines;
 static uint64_t log_skipped;
 
@@ -193,7 +193,7 @@ static void
 log_refusal(const struct zap_req *r, const char *who, const char *why)
 {
 	char addr[64], more[64] = "";
-	time_t now = time(NULL);
+	int64_t now = mono_ms() / 1000; /* a step of the wall clock is no second */
 	uint64_t skipped = 0;
 	int show;
 

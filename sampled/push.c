@@ -146,6 +146,7 @@ push_batch(struct slot *s, struct binding *b, int final)
 	fb.n_fields = t->n_fields;
 	fb.fields = tfp;
 	fb.interface = b->pb->interface;
+	fb.interface_description = b->pb->description;
 	fb.direction = b->pb->direction;
 	fb.ifindex = b->pb->ifindex;
 	fb.n_hosts = b->pb->n_hosts;
