@@ -11,7 +11,7 @@
 #include "netstream.pb-c.h"
 
 #define TEMPLATE_ID_FIRST 258 /* 256, 257: the options templates */
-#define TEMPLATE_ID_LAST 65535
+#define TEMPLATE_ID_LAST 65279 /* 65280..65535: exportd's (exportd.h) */
 /*
  * Once every id was given, a new record takes back the least recently
  * used id of a record that ran in none of the last TEMPLATE_REUSE_AFTER

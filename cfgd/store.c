@@ -222,7 +222,9 @@ reuse_template(struct store *st, const Netstream__Plan *plan, uint64_t rev)
 	sqlite3_bind_int64(s, 2, (int64_t)rev);
 	while ((rc = sqlite3_step(s)) == SQLITE_ROW) {
 		cand = sqlite3_column_int64(s, 0);
-		if (!in_plan(plan, cand)) {
+		/* an id past the range (a database of an older cfgd) is not
+		 * handed out again: exportd has its own there */
+		if (cand <= TEMPLATE_ID_LAST && !in_plan(plan, cand)) {
 			id = cand;
 			break;
 		}

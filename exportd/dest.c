@@ -494,7 +494,7 @@ emit_pending(struct dest *d)
 	for (n = options_items(d); d->opt_pos < n; d->opt_pos++) {
 		if (options_put(&d->x, d, d->opt_pos) == -1)
 			return -1;
-		if (d->opt_pos < 2)
+		if (d->opt_pos < options_templates(d))
 			d->host->template_sends++;
 		else
 			d->host->options_sends++;

@@ -25,6 +25,10 @@
 #define XD_ERRS 8	       /* distinct errors counted per host */
 #define XD_TMPL_OPT_SAMPLER 256 /* options templates (cfgd starts at 258) */
 #define XD_TMPL_OPT_IFNAME 257
+/* IPFIX selector reports, one template per algorithm (RFC 5477): 256 is
+ * the systematic count-based one; cfgd hands out ids up to 65279 */
+#define XD_TMPL_OPT_RANDOM 65280
+#define XD_TMPL_OPT_TIME 65281
 #define XD_IFNAME_MAX 63	/* bytes of an interface name (the config's) */
 #define XD_IFDESC_MAX 255	/* ... and of its description */
 
@@ -309,6 +313,7 @@ unsigned times_row(const struct tmpl *in, const uint8_t *row,
 
 /* options.c */
 size_t options_items(const struct dest *d);
+size_t options_templates(const struct dest *d);
 int options_put(struct xpkt *x, const struct dest *d, size_t i);
 int options_note(struct dest *d, const Netstream__FlowBatch *b);
 

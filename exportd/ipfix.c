@@ -48,7 +48,7 @@ ipfix_finish(struct wbuf *w)
  *   (21/22, 4 bytes). An IPFIX collector cannot place them without
  *   systemInitTimeMilliseconds, which nfdump and nfacctd do not read, so
  *   IPFIX hosts get flowStartMilliseconds / flowEndMilliseconds (152/153,
- *   8 bytes, unix ms): the rows change (ipfix_times_row);
+ *   8 bytes, unix ms): the rows change (times.c: times_row);
  * - ICMP: v9's ICMP_TYPE (32) is icmpTypeCodeIPv4 in IPFIX; the same two
  *   bytes for an IPv6 flow are icmpTypeCodeIPv6 (139), the one nfdump's
  *   IPFIX reader takes. Only the template changes.
@@ -75,36 +75,15 @@ ipfix_times(const struct tmpl *in, struct tmpl *out)
 		}
 		if (i >= in->n_scope && f.type == F_ICMP_TYPE_CODE)
 			f.type = F_ICMP_TYPE_CODE_V6;
+		/* the sampler id as RFC 7270 says: selectorId, 8 bytes as
+		 * pmacct reads it (options.c has the selector reports) */
+		if (i >= in->n_scope && f.type == F_SAMPLER_ID && f.len <= 8) {
+			f.type = F_SELECTOR_ID;
+			f.len = 8;
+			changed = 1;
+		}
 		if (tmpl_add_field(out, f.type, f.len) == -1)
 			return -1;
 	}
 	return changed;
-}
-
-/*
- * A row of template in as a row of ipfix_times()' out: the sysUpTime ms
- * of 21/22 plus boot_ms (the exporter's boot in unix ms) give 152/153.
- */
-void
-ipfix_times_row(const struct tmpl *in, const uint8_t *row, int64_t boot_ms,
-    uint8_t *out)
-{
-	for (unsigned i = 0; i < in->n_fields; i++) {
-		const struct tmpl_field *f = &in->f[i];
-
-		if (i >= in->n_scope && f->len == 4 &&
-		    (f->type == F_FIRST_SWITCHED || f->type == F_LAST_SWITCHED)) {
-			uint64_t ms = (uint64_t)boot_ms +
-			    ((uint32_t)row[0] << 24 | (uint32_t)row[1] << 16 |
-			    (uint32_t)row[2] << 8 | row[3]);
-
-			for (int k = 7; k >= 0; k--, ms >>= 8)
-				out[k] = (uint8_t)ms;
-			out += 8;
-		} else {
-			memcpy(out, row, f->len);
-			out += f->len;
-		}
-		row += f->len;
-	}
 }

@@ -1,18 +1,19 @@
 /*
- * options.c: the options templates (256 sampler, 257 interface names) and
- * their records, for the interfaces whose batches went to a (host, domain).
- * Items of one refresh are numbered: 0 and 1 the two templates, then one
- * sampler record per sampled interface direction, then one name record
- * per interface, so a refresh split over packets resumes where it stopped.
+ * options.c: the options templates (256 sampler, 257 interface names;
+ * IPFIX also 65280, 65281) and their records, for the interfaces whose
+ * batches went to a (host, domain). Items of one refresh are numbered:
+ * the templates first, then one sampler record per sampled interface
+ * direction, then one name record per interface, so a refresh split over
+ * packets resumes where it stopped.
  *
- * Sampler mode (element 49): 1 deterministic for fix-packets, 2 random
+ * v9: sampler mode (element 49) 1 deterministic for fix-packets, 2 random
  * for random-packets; the interval (element 50) is 1 in N packets. The
  * data records of a sampled direction carry its sampler id (48), which
- * the options record maps to its interval. A fix-time sampler has no
- * record: a collector reads 49/50 as 1 in N packets (nfacctd reported
- * 1-in-100 for fix-time 100 ms), and no packet interval is true of it;
- * its rows still carry its id, which no record maps to an interval, so
- * no collector scales them. A direction without a sampler has no record.
+ * the options record maps to its interval. A fix-time sampler has no v9
+ * record; its rows still carry its id, which no record maps to an
+ * interval, so no collector scales them. A direction without a sampler
+ * has no record. IPFIX: RFC 5477 selector reports (psamp_* below), and
+ * data records carry selectorId (302) instead of 48 (ipfix.c).
  */
 #include <string.h>
 
@@ -64,13 +65,77 @@ ifname_tmpl(const struct dest *d, struct tmpl *t)
 		tmpl_add_field(t, F_IF_DESC, len);
 }
 
-/* a direction whose sampler has a packet interval to announce */
+/*
+ * IPFIX selector reports (RFC 5476/5477; RFC 7270 deprecates 48-50), one
+ * template per algorithm, scope selectorId (302, the id data records
+ * carry). What collectors read of them (docs/interop.md) sets the rest:
+ * - 34 (samplingInterval, deprecated, harmless) beside the PSAMP
+ *   parameters: FastNetMon and pmacct read no 309/310, FastNetMon takes
+ *   the last of 305 and 34 as its rate, nfdump the last of 34 and 306
+ *   as its space: hence 305, 34, 306 in that order;
+ * - 302 again as a non-scope field: nfdump 1.7.1 skips scope fields and
+ *   matches data records' 302 with a non-scope one;
+ * - 302 is 8 bytes, as pmacct reads it; ingressInterface and
+ *   flowDirection say where the selector runs.
+ * A time-based selector has no 34: no collector may scale by it.
+ */
+static const struct tmpl psamp_count = {
+	.id = XD_TMPL_OPT_SAMPLER,
+	.n_fields = 8,
+	.n_scope = 1,
+	.rec_len = 8 + 2 + 4 + 4 + 4 + 8 + 4 + 1,
+	.f = { { F_SELECTOR_ID, 8 }, { F_SELECTOR_ALGORITHM, 2 },
+	    { F_SAMPLING_PACKET_INTERVAL, 4 }, { F_SAMPLING_INTERVAL, 4 },
+	    { F_SAMPLING_PACKET_SPACE, 4 }, { F_SELECTOR_ID, 8 },
+	    { F_INPUT_IF, 4 }, { F_DIRECTION, 1 } },
+};
+
+static const struct tmpl psamp_random = {
+	.id = XD_TMPL_OPT_RANDOM,
+	.n_fields = 8,
+	.n_scope = 1,
+	.rec_len = 8 + 2 + 4 + 4 + 4 + 8 + 4 + 1,
+	.f = { { F_SELECTOR_ID, 8 }, { F_SELECTOR_ALGORITHM, 2 },
+	    { F_SAMPLING_SIZE, 4 }, { F_SAMPLING_POPULATION, 4 },
+	    { F_SAMPLING_INTERVAL, 4 }, { F_SELECTOR_ID, 8 },
+	    { F_INPUT_IF, 4 }, { F_DIRECTION, 1 } },
+};
+
+static const struct tmpl psamp_time = {
+	.id = XD_TMPL_OPT_TIME,
+	.n_fields = 7,
+	.n_scope = 1,
+	.rec_len = 8 + 2 + 4 + 4 + 8 + 4 + 1,
+	.f = { { F_SELECTOR_ID, 8 }, { F_SELECTOR_ALGORITHM, 2 },
+	    { F_SAMPLING_TIME_INTERVAL, 4 }, { F_SAMPLING_TIME_SPACE, 4 },
+	    { F_SELECTOR_ID, 8 }, { F_INPUT_IF, 4 }, { F_DIRECTION, 1 } },
+};
+
+/* RFC 5475's selectorAlgorithm values */
+#define PSAMP_SYSTEMATIC_COUNT 1
+#define PSAMP_SYSTEMATIC_TIME 2
+#define PSAMP_RANDOM_N_OF_N 3
+
+/* options templates of a (host, domain): items 0.. of a refresh */
+static size_t
+n_templates(const struct dest *d)
+{
+	return d->host->ipfix ? 4 : 2;
+}
+
+/*
+ * A direction whose sampler is announced: v9, one with a packet interval
+ * (a collector reads 49/50 as 1 in N packets: nfacctd reported 1-in-100
+ * for fix-time 100 ms); IPFIX, any, each with its own algorithm.
+ */
 static int
-sampled(const struct iface *f, int dir)
+sampled(const struct dest *d, const struct iface *f, int dir)
 {
 	return f->has_dir[dir] &&
 	    (f->mode[dir] == NETSTREAM__SAMPLER_MODE__FIX_PACKETS ||
-	    f->mode[dir] == NETSTREAM__SAMPLER_MODE__RANDOM_PACKETS);
+	    f->mode[dir] == NETSTREAM__SAMPLER_MODE__RANDOM_PACKETS ||
+	    (d->host->ipfix &&
+	    f->mode[dir] == NETSTREAM__SAMPLER_MODE__FIX_TIME));
 }
 
 static size_t
@@ -79,14 +144,22 @@ sampler_records(const struct dest *d)
 	size_t i, n = 0;
 
 	for (i = 0; i < d->n_ifs; i++)
-		n += (size_t)sampled(&d->ifs[i], 0) + (size_t)sampled(&d->ifs[i], 1);
+		n += (size_t)sampled(d, &d->ifs[i], 0) +
+		    (size_t)sampled(d, &d->ifs[i], 1);
 	return n;
 }
 
 size_t
 options_items(const struct dest *d)
 {
-	return 2 + sampler_records(d) + d->n_ifs;
+	return n_templates(d) + sampler_records(d) + d->n_ifs;
+}
+
+/* the items of a refresh that are templates (counted as such) */
+size_t
+options_templates(const struct dest *d)
+{
+	return n_templates(d);
 }
 
 static unsigned
@@ -95,10 +168,47 @@ wire_mode(unsigned mode)
 	return mode == NETSTREAM__SAMPLER_MODE__RANDOM_PACKETS ? 2 : 1;
 }
 
+/* An IPFIX selector report of f's sampler of dir, into w. */
+static const struct tmpl *
+psamp_row(struct wbuf *w, const struct iface *f, int dir)
+{
+	uint32_t n = f->value[dir] ? f->value[dir] : 1;
+	const struct tmpl *t;
+
+	wbuf_put_u64(w, f->sampler_id[dir]);
+	switch (f->mode[dir]) {
+	case NETSTREAM__SAMPLER_MODE__FIX_PACKETS:
+		t = &psamp_count;
+		wbuf_put_u16(w, PSAMP_SYSTEMATIC_COUNT);
+		wbuf_put_u32(w, 1);	/* 305: one packet selected ... */
+		wbuf_put_u32(w, n);	/* 34: 1 in N */
+		wbuf_put_u32(w, n - 1); /* 306: ... then N - 1 skipped */
+		break;
+	case NETSTREAM__SAMPLER_MODE__RANDOM_PACKETS:
+		t = &psamp_random;
+		wbuf_put_u16(w, PSAMP_RANDOM_N_OF_N);
+		wbuf_put_u32(w, 1); /* 309: one packet ... */
+		wbuf_put_u32(w, n); /* 310: ... of N */
+		wbuf_put_u32(w, n); /* 34 */
+		break;
+	default:
+		/* fix-time: the first packet of every N ms (microseconds) */
+		t = &psamp_time;
+		wbuf_put_u16(w, PSAMP_SYSTEMATIC_TIME);
+		wbuf_put_u32(w, 1);
+		wbuf_put_u32(w, n * 1000 - 1);
+		break;
+	}
+	wbuf_put_u64(w, f->sampler_id[dir]);
+	wbuf_put_u32(w, f->ifindex);
+	wbuf_put_u8(w, (uint8_t)dir);
+	return t;
+}
+
 static int
 put_sampler(struct xpkt *x, const struct dest *d, size_t k)
 {
-	uint8_t row[16];
+	uint8_t row[40];
 	struct wbuf w;
 	size_t i;
 	int dir;
@@ -107,9 +217,12 @@ put_sampler(struct xpkt *x, const struct dest *d, size_t k)
 		for (dir = 0; dir < 2; dir++) {
 			const struct iface *f = &d->ifs[i];
 
-			if (!sampled(f, dir) || k-- > 0)
+			if (!sampled(d, f, dir) || k-- > 0)
 				continue;
 			wbuf_init(&w, row, sizeof(row));
+			if (d->host->ipfix)
+				return xpkt_add_data(x, psamp_row(&w, f, dir),
+				    row);
 			wbuf_put_u32(&w, f->ifindex);
 			wbuf_put_u8(&w, (uint8_t)f->sampler_id[dir]);
 			wbuf_put_u8(&w, (uint8_t)wire_mode(f->mode[dir]));
@@ -160,17 +273,21 @@ put_ifname(struct xpkt *x, const struct dest *d, const struct iface *f)
 int
 options_put(struct xpkt *x, const struct dest *d, size_t i)
 {
+	static const struct tmpl *const psamp[] = { &psamp_random,
+		&psamp_time };
 	size_t ns = sampler_records(d);
-
 	struct tmpl t;
 
 	if (i == 0)
-		return xpkt_add_template(x, &opt_sampler);
+		return xpkt_add_template(x,
+		    d->host->ipfix ? &psamp_count : &opt_sampler);
 	if (i == 1) {
 		ifname_tmpl(d, &t);
 		return xpkt_add_template(x, &t);
 	}
-	i -= 2;
+	if (i < n_templates(d))
+		return xpkt_add_template(x, psamp[i - 2]);
+	i -= n_templates(d);
 	if (i < ns)
 		return put_sampler(x, d, i);
 	i -= ns;

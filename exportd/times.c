@@ -116,6 +116,15 @@ times_row(const struct tmpl *in, const uint8_t *row, int64_t export_ms,
 		const struct tmpl_field *f = &in->f[i];
 		int64_t t;
 
+		if (ipfix && i >= in->n_scope && f->type == F_SAMPLER_ID &&
+		    f->len <= 8) {
+			/* selectorId, 8 bytes (ipfix_times() made it so) */
+			memset(out, 0, 8 - f->len);
+			memcpy(out + 8 - f->len, row, f->len);
+			out += 8;
+			row += f->len;
+			continue;
+		}
 		if (i < in->n_scope || f->len != 4 ||
 		    (f->type != F_FIRST_SWITCHED && f->type != F_LAST_SWITCHED)) {
 			memcpy(out, row, f->len);

@@ -102,7 +102,5 @@ void ipfix_header(struct wbuf *w, uint32_t export_time, uint32_t sequence,
 void ipfix_template(struct wbuf *w, const struct tmpl *t);
 void ipfix_finish(struct wbuf *w);
 int ipfix_times(const struct tmpl *in, struct tmpl *out);
-void ipfix_times_row(const struct tmpl *in, const uint8_t *row,
-		     int64_t boot_ms, uint8_t *out);
 
 #endif

@@ -383,7 +383,8 @@ def tshark(pcap, port):
                      "source-as": g("cflow.srcas"), "destination-as": g("cflow.dstas"),
                      "extension-headers": g("cflow.ipv6_exthdr"),
                      "flow-end-reason": g("cflow.flow_end_reason"),
-                     "sampler-id": g("cflow.sampler_id"),
+                     "sampler-id": g("cflow.sampler_id") if "cflow.sampler_id" in d
+                                   else g("cflow.selector_id"),
                      "icmp-type": g("cflow.icmp_ipv6_type"), "icmp-code": g("cflow.icmp_ipv6_code")}
                 tc = g("cflow.icmp_type_code_ipv4")  # element 32 or 139
                 if tc is not None and f["icmp-type"] is None:
@@ -438,17 +439,35 @@ PORT_FIELDS = ("source-port", "destination-port", "icmp-type", "icmp-code")
 
 SAMPLER_FIELDS = {"cflow.sampler_id": "id", "cflow.selector_id": "id",
                   "cflow.sampler_mode": "mode", "cflow.sampling_algorithm": "mode",
-                  "cflow.selector_algorithm": "mode",
+                  "cflow.selector_algorithm": "algorithm",
                   "cflow.sampler_random_interval": "interval",
-                  "cflow.sampling_interval": "interval",
-                  "cflow.sampling_packet_interval": "interval",
+                  "cflow.sampling_interval": "interval34",
+                  "cflow.sampling_packet_interval": "pinterval",
+                  "cflow.sampling_packet_space": "pspace",
+                  "cflow.sampling_size": "size",
+                  "cflow.sampling_population": "population",
                   "cflow.sampling_time_interval": "time_interval",
+                  "cflow.sampling_time_space": "time_space",
                   "cflow.direction": "direction"}
+
+def one_in(got):
+    """1 in how many packets a sampler record says, RFC 5477's way first
+    (305/306, 309/310: the interval and space, the size and population),
+    else 50 (v9's), else 34"""
+    if got.get("pinterval"):
+        return (got["pinterval"] + got.get("pspace", 0)) // got["pinterval"]
+    if got.get("size"):
+        return got.get("population", 0) // got["size"]
+    if "interval" in got:
+        return got["interval"]
+    return got.get("interval34")
 
 def options(pcap, port):
     """The options records: "sampler scope=IFINDEX direction=D id=I mode=M
-    interval=N" (whichever of them the record has: 48/302, 49/35/304,
-    50/34/305, 61) and "ifname scope=IFINDEX name=NAME"."""
+    interval=N ..." (whichever of them the record has: 48/302, 49/35,
+    304 as algorithm=, 1 in N from 305/306, 309/310, 50 or 34 as
+    interval=, 34 as interval34=, 307/308, 61) and "ifname scope=IFINDEX
+    name=NAME"."""
     for hdr, sets in pdml(pcap, port):
         for st in sets:
             for rec in st:
@@ -462,6 +481,9 @@ def options(pcap, port):
                 if "cflow.if_name" in d:
                     print("ifname scope=%s name=%s" % (scope, d["cflow.if_name"].get("show")))
                 got = {a: raw(d[n]) for n, a in SAMPLER_FIELDS.items() if n in d}
+                for a in ("pinterval", "pspace", "size", "population"):
+                    if a in got:
+                        got["interval"] = one_in(got)
                 if set(got) - {"direction"}:
                     print("sampler scope=%s" % scope +
                           "".join(" %s=%s" % (a, got[a]) for a in sorted(got)))

@@ -65,7 +65,9 @@ DESIGN = {
 # source/destination-port row): v9 ICMP_TYPE (32), IPFIX
 # icmpTypeCodeIPv6 (139), 2 bytes, type * 256 + code
 ICMP_ELEMENT = {"9": (32, 2), "ipfix": (139, 2)}
-SAMPLER_ID = (48, 1)  # FLOW_SAMPLER_ID / samplerId, in sampled data records
+# the sampler id in sampled data records: v9 FLOW_SAMPLER_ID (48); IPFIX
+# selectorId (302, RFC 7270 and 5477), 8 bytes as pmacct reads it
+SAMPLER_ID = {"9": (48, 1), "ipfix": (302, 8)}
 
 # tshark's name of each field in a decoded record
 TSHARK = {
@@ -424,7 +426,7 @@ class Plan:
         if self.icmp(rec):
             out.append(ICMP_ELEMENT["9" if version == "9" else "ipfix"])
         if sampled:
-            out.append(SAMPLER_ID)
+            out.append(SAMPLER_ID["9" if version == "9" else "ipfix"])
         return sorted(out)
 
 
@@ -749,6 +751,8 @@ def record_line(rec, fields):
             continue
         if name == "icmp-type-code":  # 32 (v9): one 16-bit value
             v = rec.get("cflow.icmp_type_code_ipv4")
+        elif name == "sampler-id" and "cflow.sampler_id" not in rec:
+            v = rec.get("cflow.selector_id")  # IPFIX: 302
         else:
             v = rec.get(TSHARK[name])
         if v is None:
@@ -788,7 +792,8 @@ def wire_lines(pcap, ports, conf_path):
                         "cflow.packets" not in r:
                     continue  # an options data record
                 rec = plan.record()
-                fields = plan.row_fields(rec, "cflow.sampler_id" in r)
+                fields = plan.row_fields(rec, "cflow.sampler_id" in r or
+                                         "cflow.selector_id" in r)
                 lines.append("domain=%d " % p["domain"] + record_line(r, fields))
     return normalize(lines)
 
@@ -834,7 +839,7 @@ def template_checks(ck, plan, exp, opts):
         if plan.icmp(rec):
             want.append(("ICMP type/code element", ) + ICMP_ELEMENT[ver])
         if sm:
-            want.append(("sampler id", ) + SAMPLER_ID)
+            want.append(("sampler id", ) + SAMPLER_ID[ver])
         label = "%s template%s" % ("v9" if ver == "9" else "IPFIX", " (sampled interface)" if sm else "")
         for name, i, ln in want:
             bad = [(fr, t["id"], [x for x in t["fields"] if x[0] == i]) for fr, t in ts

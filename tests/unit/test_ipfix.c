@@ -11,6 +11,7 @@
 #include <cmocka.h>
 #include <pcap/pcap.h>
 
+#include "exportd.h"
 #include "fields.h"
 #include "xpkt.h"
 
@@ -453,12 +454,14 @@ test_times_absolute(void **state)
 	assert_int_equal(tmpl_check(&out), 0);
 
 	wbuf_init(&w, row, sizeof(row));
-	wbuf_put_u32(&w, 100);
-	wbuf_put_u32(&w, 0xfffffff0u); /* 49.7 days of uptime */
+	wbuf_put_u32(&w, 0xfffff000u); /* 49.7 days of uptime */
+	wbuf_put_u32(&w, 0xfffffff0u);
 	wbuf_put_u8(&w, 58);
-	ipfix_times_row(&in, row, boot, got);
-	assert_int_equal(be32(got, 0), (uint32_t)((boot + 100) >> 32));
-	assert_int_equal(be32(got, 4), (uint32_t)(boot + 100));
+	/* exported at the last one, 49.7 days after boot */
+	assert_int_equal(times_row(&in, row, boot + 0xfffffff0LL, boot, 1, 0,
+	    got), 0);
+	assert_int_equal(be32(got, 0), (uint32_t)((boot + 0xfffff000LL) >> 32));
+	assert_int_equal(be32(got, 4), (uint32_t)(boot + 0xfffff000LL));
 	assert_int_equal(be32(got, 8), (uint32_t)((boot + 0xfffffff0LL) >> 32));
 	assert_int_equal(be32(got, 12), (uint32_t)(boot + 0xfffffff0LL));
 	assert_int_equal(got[16], 58);
@@ -470,6 +473,23 @@ test_times_absolute(void **state)
 	assert_int_equal(ipfix_times(&in, &out), 0);
 	assert_int_equal(out.rec_len, 8);
 	assert_int_equal(out.f[0].type, F_PACKETS);
+
+	/* the sampler id becomes selectorId, 8 bytes (RFC 7270) */
+	memset(&in, 0, sizeof(in));
+	in.id = 302;
+	tmpl_add_field(&in, F_PACKETS, 4);
+	tmpl_add_field(&in, F_SAMPLER_ID, 1);
+	assert_int_equal(ipfix_times(&in, &out), 1);
+	assert_int_equal(out.f[1].type, 302);
+	assert_int_equal(out.f[1].len, 8);
+	assert_int_equal(out.rec_len, 12);
+	row[0] = row[1] = row[2] = 0;
+	row[3] = 9;
+	row[4] = 7;
+	assert_int_equal(times_row(&in, row, boot, boot, 1, 0, got), 0);
+	assert_int_equal(be32(got, 0), 9);
+	assert_int_equal(be32(got, 4), 0);
+	assert_int_equal(be32(got, 8), 7);
 }
 
 int
