@@ -32,40 +32,44 @@ ts_ms(const struct timespec *ts)
 }
 
 /*
- * The wall clock's offset from the monotonic one, read between two reads
- * of the monotonic clock less than a ms apart: a preemption between the
- * reads would look like a step.
+ * The kernel's own wall clock, past any stand-in a library puts in front
+ * of clock_gettime(): live packets carry its stamps, and their age must
+ * be measured on the clock that stamped them.
  */
-static int64_t
-wall_offset(void)
+static void
+kernel_wall(struct timespec *ts)
+{
+	if (syscall(SYS_clock_gettime, CLOCK_REALTIME, ts) == -1)
+		clock_gettime(CLOCK_REALTIME, ts);
+}
+
+static void
+libc_wall(struct timespec *ts)
+{
+	clock_gettime(CLOCK_REALTIME, ts);
+}
+
+/*
+ * The monotonic clock and a wall clock read together: the wall clock
+ * between two reads of the monotonic one less than a ms apart, so that a
+ * preemption between the reads does not shift one against the other.
+ */
+static void
+clock_pair(void (*wall)(struct timespec *), int64_t *mono, int64_t *real)
 {
 	struct timespec m0, r, m1;
 	int i;
 
 	for (i = 0; i < 4; i++) {
 		clock_gettime(CLOCK_MONOTONIC, &m0);
-		clock_gettime(CLOCK_REALTIME, &r);
+		wall(&r);
 		clock_gettime(CLOCK_MONOTONIC, &m1);
 		if ((m1.tv_sec - m0.tv_sec) * 1000000000L +
 		    (m1.tv_nsec - m0.tv_nsec) < 1000000L)
 			break;
 	}
-	return ts_ms(&r) - ts_ms(&m0);
-}
-
-/*
- * The kernel's own wall clock, past any stand-in a library puts in front
- * of clock_gettime(): live packets carry its stamps, and their age must
- * be measured on the clock that stamped them.
- */
-static int64_t
-kernel_wall_ms(void)
-{
-	struct timespec ts;
-
-	if (syscall(SYS_clock_gettime, CLOCK_REALTIME, &ts) == -1)
-		clock_gettime(CLOCK_REALTIME, &ts);
-	return ts_ms(&ts);
+	*mono = ts_ms(&m0);
+	*real = ts_ms(&r);
 }
 
 /*
@@ -76,7 +80,13 @@ kernel_wall_ms(void)
 void
 clock_live(struct slot *s)
 {
-	int64_t mono = mono_ms(), off = wall_offset(), d;
+	int64_t mono, real, off, d;
+
+	/* the wall clock's offset as this process sees it; a packet's age
+	 * from the kernel's clock, read with the monotonic one */
+	clock_pair(libc_wall, &mono, &real);
+	off = real - mono;
+	clock_pair(kernel_wall, &mono, &real);
 
 	if (!s->clock_set || !s->clock_live) {
 		if (!s->clock_set) {
@@ -89,7 +99,7 @@ clock_live(struct slot *s)
 	}
 	mono += s->mono_shift;
 	s->pkt_mono = mono;
-	s->pkt_real = kernel_wall_ms();
+	s->pkt_real = real;
 	if (mono > s->now_ms)
 		s->now_ms = mono;
 	d = off - s->mono_shift - s->wall_off;
