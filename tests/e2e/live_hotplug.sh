@@ -9,7 +9,8 @@
 #    replayed into its peer, is counted exactly (tshark's flows); $D is
 #    deleted: the capture stops (counted), its flows are aged at once,
 #    forced (4), and exported while the group still runs; made again: it
-#    captures again (started twice, stopped once) and b.pcap is exact;
+#    captures again (started twice, stopped once); down for a second it
+#    stays captured (and sampled does not spin); b.pcap is exact;
 #  - a veth made under another name and renamed to the configured one is
 #    captured (c.pcap);
 #  - a VLAN device $V.10 on a veth (d.pcap, sent tagged by its peer's
@@ -175,6 +176,23 @@ check "sampled logs the stop" [ $? -eq 0 ]
 mkveth $D ${D}p || fail "veth $D again"
 check "$D made again: captured again (started 2, stopped 1)" \
 	capturing GigabitEthernet1/0/0 2 1
+# down for a second: the socket stays (the kernel resumes it at up), and
+# sampled does not spin on the error the kernel leaves on it
+SD1=$(for p in $(ip netns pids "$NS"); do
+	[ "$(cat /proc/$p/comm 2>/dev/null)" = sampled ] &&
+		tr '\0' ' ' </proc/$p/cmdline | grep -q -- '--slot 1 ' && echo $p
+done | head -1)
+[ -n "$SD1" ] || fail "no sampled --slot 1 in $NS"
+cpu() { awk '{ print $14 + $15 }' /proc/${SD1:-self}/stat; }
+ns ip link set $D down
+c0=$(cpu)
+sleep 1
+c1=$(cpu)
+ns ip link set $D up
+check "$D down for a second: sampled used $((c1 - c0)) ticks of CPU, not a spin (< 30)" \
+	[ -n "$SD1" -a $((c1 - c0)) -lt 30 ]
+check "... and it is still captured (started 2, stopped 1)" \
+	is GigabitEthernet1/0/0 'capturing - 2 1'
 sleep 0.3
 replay $T/b.pcap ${D}p
 
