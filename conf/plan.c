@@ -386,10 +386,16 @@ add_interfaces(Netstream__Plan *p, const struct conf *c, struct diags *d)
 		pi->buffer_kb = ifc->buffer_kb;
 		/* a device's own index when it exists here, else a stable one */
 		pi->ifindex = ifc->ifindex;
-		if (pi->ifindex == 0 && ifc->device[0])
+		pi->ifindex_from = pstrdup("config");
+		if (pi->ifindex == 0 && ifc->device[0]) {
 			pi->ifindex = if_nametoindex(ifc->device);
-		if (pi->ifindex == 0)
+			pi->ifindex_from = pstrdup("device");
+		}
+		if (pi->ifindex == 0) {
 			pi->ifindex = 1000 + (unsigned)i;
+			pi->ifindex_from = pstrdup(ifc->device[0] ? "stand-in" :
+			    "file");
+		}
 		PUSH(p->interfaces, p->n_interfaces, pi);
 
 		for (dir = 0; dir < 2; dir++) {

@@ -137,8 +137,9 @@ capture_json(const Netstream__CaptureState *c)
 	    capture_state_name(c->state));
 	json_string(c->error);
 	printf(",\"since\":\"%s\",\"since_ms\":%lld,\"starts\":%llu,"
-	    "\"stops\":%llu}", when, (long long)c->since_ms, ull(c->starts),
-	    ull(c->stops));
+	    "\"stops\":%llu,\"device_ifindex\":%u}", when,
+	    (long long)c->since_ms, ull(c->starts), ull(c->stops),
+	    c->device_ifindex);
 }
 
 /*
@@ -161,6 +162,13 @@ capture_text(const Netstream__Interface *pi, const Netstream__CaptureState *c)
 	if (!pi->file[0])
 		printf(" (starts %llu, stops %llu)",
 		    ull(c->starts), ull(c->stops));
+	/* the index flows carry was fixed at commit; the device's own may
+	 * differ once it came (or came back): said, not hidden */
+	if (c->device_ifindex != 0 && c->device_ifindex != pi->ifindex &&
+	    strcmp(pi->ifindex_from, "config") != 0)
+		printf("\n   The device's ifindex is %u; flows carry %u until "
+		    "a commit (or set ifindex)", c->device_ifindex,
+		    pi->ifindex);
 	printf("\n");
 }
 
@@ -292,8 +300,10 @@ interface_show(const Netstream__Plan *p, const struct slots *sl,
 	if (json) {
 		printf("%s{\"interface\":", first ? "" : ",");
 		json_string(pi->name);
-		printf(",\"slot\":%u,\"ifindex\":%u,\"source\":", pi->slot,
-		    pi->ifindex);
+		printf(",\"slot\":%u,\"ifindex\":%u,\"ifindex_from\":",
+		    pi->slot, pi->ifindex);
+		json_string(pi->ifindex_from);
+		printf(",\"source\":");
 		json_string(pi->file[0] ? pi->file : pi->device);
 		capture_json(capture_of(sl, pi->slot, pi->name));
 		printf(",\"directions\":[");
@@ -302,8 +312,10 @@ interface_show(const Netstream__Plan *p, const struct slots *sl,
 		printf("]}");
 		return;
 	}
-	printf("Interface %s (slot %u, ifindex %u, %s %s)\n", pi->name,
-	    pi->slot, pi->ifindex, pi->file[0] ? "file" : "device",
+	printf("Interface %s (slot %u, ifindex %u%s, %s %s)\n", pi->name,
+	    pi->slot, pi->ifindex, strcmp(pi->ifindex_from, "stand-in") == 0 ?
+	    " stand-in: no device at commit" : "",
+	    pi->file[0] ? "file" : "device",
 	    pi->file[0] ? pi->file : pi->device);
 	capture_text(pi, capture_of(sl, pi->slot, pi->name));
 	for (dir = 0; dir < 2; dir++)

@@ -448,6 +448,7 @@ fill_captures(struct ifanswer *a, struct slot *s, const char *iface)
 		x->since_ms = c[i]->since;
 		x->starts = c[i]->starts;
 		x->stops = c[i]->stops;
+		x->device_ifindex = (uint32_t)live_ifindex(c[i]);
 		a->csp[k++] = x;
 	}
 	a->r.n_captures = k;

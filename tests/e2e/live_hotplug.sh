@@ -135,6 +135,8 @@ check "display interface --json: ... since a time" since_set GigabitEthernet1/0/
 ns "$NSCTL" display interface >$T/iface1.txt 2>>$T/display.log
 check "display interface: $D's capture is waiting, No such device" \
 	grep -A1 "^Interface GigabitEthernet1/0/0 " $T/iface1.txt | grep -q "Capture: waiting since .*: No such device"
+check "display interface: ifindex 1000 is said to be a stand-in" \
+	grep -q "^Interface GigabitEthernet1/0/0 (slot 1, ifindex 1000 stand-in: no device at commit, device $D)" $T/iface1.txt
 check "display interface: $K (two workers) waiting too" \
 	grep -A1 "^Interface GigabitEthernet2/0/0 " $T/iface1.txt | grep -q "Capture: waiting since .*: No such device"
 
@@ -267,6 +269,9 @@ sleep 0.5
 ns "$NSCTL" display interface >$T/iface2.txt 2>>$T/display.log
 check "display interface: every capture capturing (but a VLAN one the kernel cannot make)" \
 	[ "$(grep -c 'Capture: capturing since ' $T/iface2.txt)" = $((4 + VLAN)) ]
+IFX_D=$(ns cat /sys/class/net/$D/ifindex)
+check "display interface: $D's own ifindex ($IFX_D) is not what flows carry (1000): said" \
+	grep -q "The device's ifindex is $IFX_D; flows carry 1000 until a commit" $T/iface2.txt
 stat_of() { # stat_of SLOT NAME IFACE
 	timeout 5 ip netns exec "$NS" "$NSCTL" stats --json --slot "$1" -n 1 2>/dev/null |
 		/usr/bin/python3 -c '
