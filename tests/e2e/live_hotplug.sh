@@ -12,7 +12,7 @@
 #    captures again (started twice, stopped once); down for a second it
 #    stays captured (and sampled does not spin); b.pcap is exact;
 #  - a veth made under another name and renamed to the configured one is
-#    captured (c.pcap);
+#    captured (c.pcap); renamed away, its capture stops;
 #  - a VLAN device $V.10 on a veth (d.pcap, sent tagged by its peer's
 #    VLAN device), where the kernel makes VLAN devices;
 #  - a tun device (no link header, as PPP) made later: g.pcap's IPv6
@@ -206,6 +206,11 @@ ns ip link set $R up
 check "hp$$x renamed to $R: captured" capturing GigabitEthernet1/0/1 1 0
 sleep 0.3
 replay $T/c.pcap hp$$y
+sleep 0.3
+ns ip link set $R down
+ns ip link set $R name hp$$z || fail "rename $R to hp$$z"
+check "$R renamed away: waiting, stopped once, c.pcap's 30 flows aged forced" \
+	wait_for "is GigabitEthernet1/0/1 'waiting No_such_device 1 1 30 0' 2>/dev/null" 20
 
 # 4. a VLAN device, where the kernel makes them
 mkveth $V ${V}p || fail "veth $V"
@@ -267,8 +272,8 @@ replay $T/f.pcap ${K}p
 sleep 0.5
 
 ns "$NSCTL" display interface >$T/iface2.txt 2>>$T/display.log
-check "display interface: every capture capturing (but a VLAN one the kernel cannot make)" \
-	[ "$(grep -c 'Capture: capturing since ' $T/iface2.txt)" = $((4 + VLAN)) ]
+check "display interface: every capture capturing but $R's, renamed away (and a VLAN one the kernel cannot make)" \
+	[ "$(grep -c 'Capture: capturing since ' $T/iface2.txt)" = $((3 + VLAN)) ]
 IFX_D=$(ns cat /sys/class/net/$D/ifindex)
 check "display interface: $D's own ifindex ($IFX_D) is not what flows carry (1000): said" \
 	grep -q "The device's ifindex is $IFX_D; flows carry 1000 until a commit" $T/iface2.txt
