@@ -286,7 +286,7 @@ open_captures(struct slot *s, const Netstream__Plan *p)
 		s->rt_wall0 = 0; /* real time starts again with the new file */
 }
 
-/* The captures open, and the live ones waiting for their device. */
+/* The captures open, and the live ones not (waiting or failed). */
 static size_t
 captures_open(const struct slot *s, size_t *waiting)
 {
@@ -441,10 +441,14 @@ slot_apply(struct slot *s, Netstream__Plan *p)
 	open_captures(s, p);
 	s->resuming = 0; /* files a later plan opens are replayed anew */
 	nopen = captures_open(s, &nwait);
-	log_info("slot %u: running generation %llu: %zu bindings, %zu "
-	    "captures%s", s->id, (unsigned long long)p->generation, s->nb,
-	    nopen, nwait == 0 ? "" : nwait == 1 ?
-	    ", 1 waiting for its device" : ", some waiting for their device");
+	if (nwait == 0)
+		log_info("slot %u: running generation %llu: %zu bindings, %zu "
+		    "captures", s->id, (unsigned long long)p->generation,
+		    s->nb, nopen);
+	else
+		log_info("slot %u: running generation %llu: %zu bindings, %zu "
+		    "captures, %zu waiting for their device or failed", s->id,
+		    (unsigned long long)p->generation, s->nb, nopen, nwait);
 }
 
 /* Shutdown: every flow is aged and handed over. */
