@@ -252,7 +252,7 @@ fuzz_cdecode_SRC  :=
 fuzz_plan_SRC     := exportd/params.c sampled/plan.c sampled/sampler.c \
                      sampled/cache.c sampled/fields.c sampled/push.c \
                      sampled/capture.c sampled/live.c sampled/decode.c \
-                     sampled/workers.c sampled/clock.c
+                     sampled/workers.c sampled/clock.c sampled/devwatch.c
 # batch_check() is declared in exportd.h
 $(FZ)/tests/fuzz/fuzz_envelope.o: FUZZ_CFLAGS += -Iexportd
 $(FZ)/tests/fuzz/fuzz_plan.o: FUZZ_CFLAGS += -Iexportd -Isampled

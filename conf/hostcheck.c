@@ -6,9 +6,12 @@
  * and each export source an address the kernel lets a UDP socket bind, in
  * the VPN instance of the hosts that leave from it. Without these, the
  * commit went through and the mistake showed only as send errors and lost
- * flows. They are warnings, not errors: the config may be written for
- * another machine, and the device or address may come later. The checks
- * see the network namespace of the process that runs them.
+ * flows. Each interface's capture device must be there too: sampled
+ * waits for a missing one and captures from when it appears, so until
+ * then the interface counts nothing. They are warnings, not errors: the
+ * config may be written for another machine, and the device or address
+ * may come later. The checks see the network namespace of the process
+ * that runs them.
  */
 #include <arpa/inet.h>
 #include <errno.h>
@@ -218,6 +221,37 @@ check_view_sources(const struct conf *c, const struct conf_view_export *ex,
 		check_host_source(c, ex, &ex->hosts[i], view, done, ndone, d);
 }
 
+/*
+ * A live interface whose device is not here. Its ifindex is fixed at
+ * commit: without `ifindex`, the stand-in conf/plan.c gives it (1000 +
+ * its place), until a commit after the device exists.
+ */
+static void
+check_devices(const struct conf *c, struct diags *d)
+{
+	const struct conf_iface *ifc;
+	char fix[160] = "";
+	int i;
+
+	for (i = 0; i < c->n_ifaces; i++) {
+		ifc = &c->ifaces[i];
+		if (ifc->device[0] == '\0' || if_nametoindex(ifc->device) != 0)
+			continue;
+		if (ifc->ifindex == 0)
+			snprintf(fix, sizeof(fix), "; its flows carry ifindex "
+			    "%u until a commit after it exists (or set "
+			    "ifindex)", 1000 + (unsigned)i);
+		diag_add(d, DIAG_WARNING, ifc->device_line ? ifc->device_line :
+		    ifc->line, "interface %s: device \"%s\" is not a network "
+		    "device on this host%s: sampled waits for it and captures "
+		    "from when it appears (nsctl display interface shows it "
+		    "waiting)%s", ifc->name, ifc->device,
+		    strlen(ifc->device) >= IFNAMSIZ ?
+			" (a device name has at most 15 characters)" : "",
+		    ifc->ifindex == 0 ? fix : "");
+	}
+}
+
 void
 conf_host_checks(const struct conf *c, struct diags *d)
 {
@@ -225,6 +259,7 @@ conf_host_checks(const struct conf *c, struct diags *d)
 	char view[64];
 	int i, ndone = 0;
 
+	check_devices(c, d);
 	check_vpns(&c->sys, "the system view", d);
 	for (i = 0; i < c->n_slots; i++) {
 		snprintf(view, sizeof(view), "slot %u", c->slots[i].id);

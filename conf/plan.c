@@ -371,6 +371,7 @@ static void
 add_interfaces(Netstream__Plan *p, const struct conf *c, struct diags *d)
 {
 	char item[160];
+	const char *from;
 	int i, dir;
 
 	for (i = 0; i < c->n_ifaces; i++) {
@@ -388,10 +389,16 @@ add_interfaces(Netstream__Plan *p, const struct conf *c, struct diags *d)
 		pi->description = pstrdup(ifc->description);
 		/* a device's own index when it exists here, else a stable one */
 		pi->ifindex = ifc->ifindex;
-		if (pi->ifindex == 0 && ifc->device[0])
+		from = "config";
+		if (pi->ifindex == 0 && ifc->device[0]) {
 			pi->ifindex = if_nametoindex(ifc->device);
-		if (pi->ifindex == 0)
+			from = "device";
+		}
+		if (pi->ifindex == 0) {
 			pi->ifindex = 1000 + (unsigned)i;
+			from = ifc->device[0] ? "stand-in" : "file";
+		}
+		pi->ifindex_from = pstrdup(from);
 		PUSH(p->interfaces, p->n_interfaces, pi);
 
 		for (dir = 0; dir < 2; dir++) {

@@ -118,6 +118,8 @@ parse_iface(config_setting_t *g, const char *cwd, struct conf *c,
 	get_uint(g, "buffer_kb", 64, 1048576, &ifc->buffer_kb, d);
 	has_dev = get_str(g, "device", ifc->device, sizeof(ifc->device) - 1,
 	    d);
+	if (has_dev == 1)
+		ifc->device_line = LINE(get_member(g, "device"));
 	has_file = get_str(g, "file", file, sizeof(file) - 1, d);
 	if (has_file == 1)
 		resolve_path(cwd, file, ifc->file, sizeof(ifc->file));

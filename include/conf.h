@@ -128,6 +128,7 @@ struct conf_iface {
 	int n_binds;
 	struct conf_sampler sampler[2];
 	int line;
+	int device_line; /* of `device`, 0: none */
 };
 
 struct conf {

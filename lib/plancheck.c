@@ -208,6 +208,9 @@ interface_check(const Netstream__Plan *p, size_t i, char *why, size_t len)
 	if (f->buffer_kb > 1048576)
 		BAD(PLAN_BAD_INTERFACE, "interface %s: buffer %u kB", f->name,
 		    f->buffer_kb);
+	if (!str_ok(f->ifindex_from, 16, 1)) /* only shown, as it is */
+		BAD(PLAN_BAD_INTERFACE, "interface %s: ifindex_from",
+		    f->name);
 	return PLAN_OK;
 }
 

@@ -9,6 +9,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <time.h>
 
 #include "display.h"
 #include "plan.h"
@@ -83,6 +84,92 @@ counters_of(const struct slots *sl, unsigned slot, const char *iface, int dir)
 		    strcmp(r->interfaces[i]->interface, iface) == 0)
 			return r->interfaces[i];
 	return NULL;
+}
+
+/* The state of the capture of interface iface, as its slot answered. */
+static const Netstream__CaptureState *
+capture_of(const struct slots *sl, unsigned slot, const char *iface)
+{
+	const Netstream__CacheReply *r;
+	size_t i;
+
+	if (slot > PLAN_SLOT_MAX || sl->env[slot] == NULL)
+		return NULL;
+	r = sl->env[slot]->cache_reply;
+	for (i = 0; i < r->n_captures; i++)
+		if (strcmp(r->captures[i]->interface, iface) == 0)
+			return r->captures[i];
+	return NULL;
+}
+
+static const char *
+capture_state_name(Netstream__CaptureStateKind k)
+{
+	static const char *const names[] = { "capturing", "waiting", "failed",
+		"reading", "ended" };
+
+	return (size_t)k < NELEM(names) ? names[k] : "unknown";
+}
+
+/* unix ms as 2026-12-06T17:50:01Z (UTC, as the logs of a group) */
+static void
+utc(int64_t ms, char *out, size_t len)
+{
+	time_t t = (time_t)(ms / 1000);
+	struct tm tm;
+
+	if (ms <= 0 || gmtime_r(&t, &tm) == NULL ||
+	    strftime(out, len, "%Y-%m-%dT%H:%M:%SZ", &tm) == 0)
+		snprintf(out, len, "-");
+}
+
+static void
+capture_json(const Netstream__CaptureState *c)
+{
+	char when[32];
+
+	if (c == NULL) {
+		printf(",\"capture\":null");
+		return;
+	}
+	utc(c->since_ms, when, sizeof(when));
+	printf(",\"capture\":{\"state\":\"%s\",\"reason\":",
+	    capture_state_name(c->state));
+	json_string(c->error);
+	printf(",\"since\":\"%s\",\"since_ms\":%lld,\"starts\":%llu,"
+	    "\"stops\":%llu,\"device_ifindex\":%u}", when,
+	    (long long)c->since_ms, ull(c->starts), ull(c->stops),
+	    c->device_ifindex);
+}
+
+/*
+ * " Capture: waiting since 2026-12-06T17:50:01Z: No such device (starts
+ * 0, stops 0)"; a file says only what it is doing (no starts, stops).
+ */
+static void
+capture_text(const Netstream__Interface *pi, const Netstream__CaptureState *c)
+{
+	char when[32];
+
+	if (c == NULL) {
+		printf(" Capture: - (no answer from sampled slot %u)\n",
+		    pi->slot);
+		return;
+	}
+	utc(c->since_ms, when, sizeof(when));
+	printf(" Capture: %s since %s%s%s", capture_state_name(c->state), when,
+	    c->error[0] ? ": " : "", c->error);
+	if (!pi->file[0])
+		printf(" (starts %llu, stops %llu)",
+		    ull(c->starts), ull(c->stops));
+	/* the index flows carry was fixed at commit; the device's own may
+	 * differ once it came (or came back): said, not hidden */
+	if (c->device_ifindex != 0 && c->device_ifindex != pi->ifindex &&
+	    strcmp(pi->ifindex_from, "config") != 0)
+		printf("\n   The device's ifindex is %u; flows carry %u until "
+		    "a commit (or set ifindex)", c->device_ifindex,
+		    pi->ifindex);
+	printf("\n");
 }
 
 static uint64_t
@@ -213,18 +300,24 @@ interface_show(const Netstream__Plan *p, const struct slots *sl,
 	if (json) {
 		printf("%s{\"interface\":", first ? "" : ",");
 		json_string(pi->name);
-		printf(",\"slot\":%u,\"ifindex\":%u,\"source\":", pi->slot,
-		    pi->ifindex);
+		printf(",\"slot\":%u,\"ifindex\":%u,\"ifindex_from\":",
+		    pi->slot, pi->ifindex);
+		json_string(pi->ifindex_from);
+		printf(",\"source\":");
 		json_string(pi->file[0] ? pi->file : pi->device);
+		capture_json(capture_of(sl, pi->slot, pi->name));
 		printf(",\"directions\":[");
 		for (dir = 0; dir < 2; dir++)
 			direction_json(p, sl, pi, dir);
 		printf("]}");
 		return;
 	}
-	printf("Interface %s (slot %u, ifindex %u, %s %s)\n", pi->name,
-	    pi->slot, pi->ifindex, pi->file[0] ? "file" : "device",
+	printf("Interface %s (slot %u, ifindex %u%s, %s %s)\n", pi->name,
+	    pi->slot, pi->ifindex, strcmp(pi->ifindex_from, "stand-in") == 0 ?
+	    " stand-in: no device at commit" : "",
+	    pi->file[0] ? "file" : "device",
 	    pi->file[0] ? pi->file : pi->device);
+	capture_text(pi, capture_of(sl, pi->slot, pi->name));
 	for (dir = 0; dir < 2; dir++)
 		direction_text(p, sl, pi, dir);
 	printf("\n");

@@ -82,7 +82,7 @@ is_gauge(const char *name)
 {
 	static const char *const g[] = { "flows_current", "flows_in_cache",
 		"batches_unacked", "captures_done", "capture_failed",
-		"queued" };
+		"capture_waiting", "queued" };
 	size_t i;
 
 	for (i = 0; i < NELEM(g); i++)
@@ -105,6 +105,12 @@ help_of(const char *name)
 		{ "interface_flows_created", "flows created in its cache" },
 		{ "interface_flows_aged", "flows aged out of its cache, by end "
 		  "reason" },
+		{ "capture_starts", "times the interface's device was opened "
+		  "(at a plan, or when it appeared)" },
+		{ "capture_stops", "times the interface's device went away "
+		  "while it was captured" },
+		{ "capture_waiting", "1 while the interface's device is "
+		  "missing or cannot be opened: nothing is captured" },
 		{ "packets_received", "packets captured by the slot" },
 		{ "packets_ipv6", "IPv6 packets of the slot" },
 		{ "packets_sampled", "packets sampled into the slot's caches" },

@@ -42,6 +42,7 @@ capture_open(struct capture *c, const Netstream__Interface *pi, int dir,
 	c->bidx = c->bidx_out = -1;
 	if (!pi->file[0]) {
 		c->dir = dir;
+		c->buffer_kb = pi->buffer_kb;
 		ns_strlcpy(c->source, pi->device, sizeof(c->source));
 		if (live_open(c, pi->device, pi->buffer_kb, ebuf,
 		    sizeof(ebuf)) == 0)
@@ -69,7 +70,68 @@ capture_open(struct capture *c, const Netstream__Interface *pi, int dir,
 		}
 	}
 	snprintf(err, errlen, "%s (%s): %s", pi->name, c->source, ebuf);
+	ns_strlcpy(c->why, ebuf, sizeof(c->why));
 	return -1;
+}
+
+const char *
+capture_state_name(Netstream__CaptureStateKind state)
+{
+	switch (state) {
+	case NETSTREAM__CAPTURE_STATE_KIND__CAPTURE_CAPTURING:
+		return "capturing";
+	case NETSTREAM__CAPTURE_STATE_KIND__CAPTURE_WAITING:
+		return "waiting";
+	case NETSTREAM__CAPTURE_STATE_KIND__CAPTURE_FAILED:
+		return "failed";
+	case NETSTREAM__CAPTURE_STATE_KIND__CAPTURE_READING:
+		return "reading";
+	case NETSTREAM__CAPTURE_STATE_KIND__CAPTURE_ENDED:
+		return "ended";
+	default:
+		return "unknown";
+	}
+}
+
+/*
+ * c is in this state now, for this reason: since when is kept, and each
+ * change is logged once (with workers, by the first: each has a socket of
+ * its own on the device, and they change together).
+ */
+void
+capture_state(struct slot *s, struct capture *c,
+    Netstream__CaptureStateKind state, const char *why)
+{
+	/* a file's failures are logged where they happen */
+	int quiet = c->is_file || (s->role == SLOT_WORKER && s->worker > 0);
+
+	if (why == NULL)
+		why = "";
+	if (c->since != 0 && c->state == state && strcmp(c->why, why) == 0)
+		return;
+	c->state = state;
+	if (c->why != why)
+		ns_strlcpy(c->why, why, sizeof(c->why));
+	c->since = now_ms();
+	if (quiet)
+		return;
+	if (why[0])
+		log_warnx("capture %s (%s): %s: %s", c->name, c->source,
+		    capture_state_name(state), why);
+	else
+		log_info("capture %s (%s): %s", c->name, c->source,
+		    capture_state_name(state));
+}
+
+/* What a capture of the plan before said of itself, on its successor. */
+void
+capture_carry(struct capture *to, const struct capture *from)
+{
+	to->state = from->state;
+	ns_strlcpy(to->why, from->why, sizeof(to->why));
+	to->since = from->since;
+	to->starts = from->starts;
+	to->stops = from->stops;
 }
 
 int
@@ -254,7 +316,11 @@ fill(struct slot *s, struct capture *c)
 			    pcap_geterr(c->pc));
 			log_warnx("%s: %s: %s", c->name, c->source, err);
 			capture_failed(s, c->source, err);
-		}
+			capture_state(s, c,
+			    NETSTREAM__CAPTURE_STATE_KIND__CAPTURE_FAILED, err);
+		} else
+			capture_state(s, c,
+			    NETSTREAM__CAPTURE_STATE_KIND__CAPTURE_ENDED, NULL);
 		c->eof = 1;
 	}
 }

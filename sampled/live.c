@@ -53,6 +53,7 @@ struct live {
 	struct tpacket_req3 req;
 	unsigned cur; /* the next block to read */
 	int ignore_out; /* outgoing packets are not delivered */
+	int ifindex;	/* of the device it was opened on */
 };
 
 /* The filter as kernel code, cut at LIVE_SNAPLEN bytes. */
@@ -133,6 +134,7 @@ open_ring(struct live *lv, const char *device, unsigned ring_kb, int dlt,
 		snprintf(err, errlen, "%s", strerror(errno));
 		return -1;
 	}
+	lv->ifindex = sll.sll_ifindex;
 	/* no protocol until the filter is on: nothing unfiltered queues */
 	if ((lv->fd = socket(AF_PACKET, (dlt == DLT_EN10MB ? SOCK_RAW :
 	    SOCK_DGRAM) | SOCK_CLOEXEC, 0)) == -1) {
@@ -215,6 +217,28 @@ live_directions(struct capture *c)
 	if (setsockopt(c->lv->fd, SOL_PACKET, PACKET_IGNORE_OUTGOING, &ignore,
 	    sizeof(ignore)) == 0)
 		c->lv->ignore_out = ignore;
+}
+
+/* The kernel's index of the device c was opened on, 0: not open. */
+int
+live_ifindex(const struct capture *c)
+{
+	return c->lv != NULL ? c->lv->ifindex : 0;
+}
+
+/*
+ * A device that goes down leaves an error on its packet sockets (the
+ * ring is never read with recv, which would clear it): poll would report
+ * it at once, again and again, and the loop would spin. Reading it
+ * clears it; capture goes on when the device is up again.
+ */
+void
+live_clear_error(int fd)
+{
+	int e = 0;
+	socklen_t len = sizeof(e);
+
+	(void)getsockopt(fd, SOL_SOCKET, SO_ERROR, &e, &len);
 }
 
 int

@@ -7,6 +7,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <net/if.h>
 #include <sys/stat.h>
 
 #include "log.h"
@@ -172,12 +173,67 @@ resume_attach(struct slot *s, struct capture *c)
 		s->rs->cap[i].applied = 0;
 }
 
+/*
+ * A capture the plan names, opened; or, a live device that is not there
+ * (or cannot be opened), kept waiting (failed) for devwatch.c to open
+ * when it comes; a file that cannot be read, kept as failed (nsctl run
+ * names it). Returns 1 when it is a file opened anew.
+ */
+static int
+open_one(struct slot *s, const Netstream__Plan *p,
+    const Netstream__Interface *pi, int dir, struct capture *c,
+    const struct capture *old)
+{
+	char err[512], why[256];
+	int rc = capture_open(c, pi, dir, err, sizeof(err));
+
+	ns_strlcpy(why, c->why, sizeof(why));
+	if (old != NULL)
+		capture_carry(c, old);
+	if (rc == -1 && pi->file[0]) {
+		log_warnx("capture %s", err);
+		capture_failed(s, pi->file, err);
+		c->eof = 1;
+		capture_state(s, c, NETSTREAM__CAPTURE_STATE_KIND__CAPTURE_FAILED,
+		    why);
+		return 0;
+	}
+	if (rc == -1) {
+		if (if_nametoindex(pi->device) == 0)
+			capture_state(s, c,
+			    NETSTREAM__CAPTURE_STATE_KIND__CAPTURE_WAITING, why);
+		else {
+			capture_failed(s, pi->device, err);
+			capture_state(s, c,
+			    NETSTREAM__CAPTURE_STATE_KIND__CAPTURE_FAILED, why);
+		}
+		return 0;
+	}
+	if (pi->file[0]) {
+		resume_attach(s, c);
+		capture_state(s, c, NETSTREAM__CAPTURE_STATE_KIND__CAPTURE_READING,
+		    NULL);
+		return 1;
+	}
+	if (s->role == SLOT_WORKER &&
+	    wk_fanout_join(s->wk, c, p, err, sizeof(err)) == -1) {
+		capture_failed(s, pi->device, err);
+		capture_close(c);
+		capture_state(s, c, NETSTREAM__CAPTURE_STATE_KIND__CAPTURE_FAILED,
+		    err);
+		return 0;
+	}
+	c->starts++;
+	capture_state(s, c, NETSTREAM__CAPTURE_STATE_KIND__CAPTURE_CAPTURING,
+	    NULL);
+	return 0;
+}
+
 static void
 open_captures(struct slot *s, const Netstream__Plan *p)
 {
 	struct capture *nc = xcalloc(2 * p->n_interfaces + 1, sizeof(*nc));
 	size_t i, j, k = 0;
-	char err[512];
 	int live = 0, new_file = 0;
 
 	for (i = 0; i < p->n_interfaces; i++) {
@@ -199,30 +255,15 @@ open_captures(struct slot *s, const Netstream__Plan *p)
 		    binding_index(s, pi->name, 1) < 0)
 			continue;
 		for (j = 0; j < s->ncap; j++)
-			if (capture_is_open(&s->cap[j]) &&
-			    same_capture(&s->cap[j], pi) && s->cap[j].dir == dir)
+			if (same_capture(&s->cap[j], pi) && s->cap[j].dir == dir)
 				break;
-		if (j < s->ncap) {
+		if (j < s->ncap && capture_is_open(&s->cap[j])) {
 			nc[k] = s->cap[j];
 			s->cap[j].pc = NULL;
 			s->cap[j].lv = NULL;
-		} else if (capture_open(&nc[k], pi, dir, err, sizeof(err)) ==
-		    -1) {
-			log_warnx("capture %s", err);
-			capture_failed(s, pi->file[0] ? pi->file : pi->device,
-			    err);
-			continue;
-		} else if (pi->file[0]) {
+		} else if (open_one(s, p, pi, dir, &nc[k],
+		    j < s->ncap ? &s->cap[j] : NULL))
 			new_file = 1;
-			resume_attach(s, &nc[k]);
-		} else if (s->role == SLOT_WORKER &&
-		    wk_fanout_join(s->wk, &nc[k], p, err, sizeof(err)) == -1) {
-			log_warnx("capture %s (%s): %s", pi->name, pi->device,
-			    err);
-			capture_failed(s, pi->device, err);
-			capture_close(&nc[k]);
-			continue;
-		}
 		nc[k].bidx = binding_index(s, pi->name, dir);
 		nc[k].bidx_out = pi->file[0] ? -1 : binding_index(s, pi->name, 1);
 		/* a pcapng packet's direction flag picks its binding */
@@ -243,6 +284,22 @@ open_captures(struct slot *s, const Netstream__Plan *p)
 		s->all_eof = 0;
 	if (new_file)
 		s->rt_wall0 = 0; /* real time starts again with the new file */
+}
+
+/* The captures open, and the live ones not (waiting or failed). */
+static size_t
+captures_open(const struct slot *s, size_t *waiting)
+{
+	size_t i, n = 0;
+
+	*waiting = 0;
+	for (i = 0; i < s->ncap; i++) {
+		if (capture_is_open(&s->cap[i]))
+			n++;
+		else if (!s->cap[i].is_file)
+			(*waiting)++;
+	}
+	return n;
 }
 
 static void
@@ -367,7 +424,7 @@ void
 slot_apply(struct slot *s, Netstream__Plan *p)
 {
 	struct binding *nb, *old = s->b;
-	size_t nn, on = s->nb;
+	size_t nn, on = s->nb, nopen, nwait;
 
 	build_bindings(s, p, &nb, &nn);
 	retire(s, old, on, END_FORCED, nb, nn);
@@ -383,9 +440,15 @@ slot_apply(struct slot *s, Netstream__Plan *p)
 	load_routes(s, p);
 	open_captures(s, p);
 	s->resuming = 0; /* files a later plan opens are replayed anew */
-	log_info("slot %u: running generation %llu: %zu bindings, %zu "
-	    "captures", s->id, (unsigned long long)p->generation, s->nb,
-	    s->ncap);
+	nopen = captures_open(s, &nwait);
+	if (nwait == 0)
+		log_info("slot %u: running generation %llu: %zu bindings, %zu "
+		    "captures", s->id, (unsigned long long)p->generation,
+		    s->nb, nopen);
+	else
+		log_info("slot %u: running generation %llu: %zu bindings, %zu "
+		    "captures, %zu waiting for their device or failed", s->id,
+		    (unsigned long long)p->generation, s->nb, nopen, nwait);
 }
 
 /* Shutdown: every flow is aged and handed over. */

@@ -391,12 +391,70 @@ reset_cache(struct slot *s)
 	return n;
 }
 
+/*
+ * The slot's captures, one per interface: the main thread's (files; every
+ * capture without workers) and the first worker's of each live device
+ * (each worker has a socket of its own on it; they start and stop
+ * together). Call under wk_lock.
+ */
+size_t
+slot_captures(struct slot *s, const struct capture **out, size_t max)
+{
+	struct slot *st[1 + PLAN_WORKERS_MAX];
+	size_t k, i, j, n = 0, ns = wk_states(s, st, NELEM(st));
+
+	for (k = 0; k < ns; k++)
+		for (i = 0; i < st[k]->ncap && n < max; i++) {
+			for (j = 0; j < n; j++)
+				if (strcmp(out[j]->name, st[k]->cap[i].name) == 0)
+					break;
+			if (j == n)
+				out[n++] = &st[k]->cap[i];
+		}
+	return n;
+}
+
 /* What the interface counters of a reply point at, freed after the send. */
 struct ifanswer {
 	Netstream__CacheReply r;
 	Netstream__InterfaceCounters *ic, **icp;
 	uint64_t (*aged)[END_MAX - 1];
+	Netstream__CaptureState *cs, **csp;
 };
+
+static void
+fill_captures(struct ifanswer *a, struct slot *s, const char *iface)
+{
+	struct slot *st[1 + PLAN_WORKERS_MAX];
+	const struct capture **c;
+	size_t i, n = 0, k = 0, ns = wk_states(s, st, NELEM(st));
+
+	for (i = 0; i < ns; i++)
+		n += st[i]->ncap;
+	c = xcalloc(n + 1, sizeof(*c));
+	n = slot_captures(s, c, n);
+	a->cs = xcalloc(n + 1, sizeof(*a->cs));
+	a->csp = xcalloc(n + 1, sizeof(*a->csp));
+	for (i = 0; i < n; i++) {
+		Netstream__CaptureState *x = &a->cs[k];
+
+		if (iface[0] != '\0' && strcmp(c[i]->name, iface) != 0)
+			continue;
+		netstream__capture_state__init(x);
+		x->interface = (char *)c[i]->name;
+		x->source = (char *)c[i]->source;
+		x->state = c[i]->state;
+		x->error = (char *)c[i]->why;
+		x->since_ms = c[i]->since;
+		x->starts = c[i]->starts;
+		x->stops = c[i]->stops;
+		x->device_ifindex = (uint32_t)live_ifindex(c[i]);
+		a->csp[k++] = x;
+	}
+	a->r.n_captures = k;
+	a->r.captures = a->csp;
+	free(c);
+}
 
 static void
 fill_counters(struct ifanswer *a, const struct slot *s, const char *iface)
@@ -452,6 +510,8 @@ answer_counters(void *sock, struct slot *s, const Netstream__CacheRequest *rq)
 
 	memset(&a, 0, sizeof(a));
 	reply_begin(&a.r, s);
+	if (s->plan == NULL)
+		a.r.text = (char *)"no plan yet";
 	wk_lock(s);
 	if (rq->action == NETSTREAM__CACHE_ACTION__RESET_STATISTICS) {
 		slot_reset_statistics(s, rq->interface);
@@ -463,13 +523,14 @@ answer_counters(void *sock, struct slot *s, const Netstream__CacheRequest *rq)
 		    (unsigned long long)a.r.flows_reset);
 	}
 	fill_counters(&a, s, rq->interface);
+	fill_captures(&a, s, rq->interface);
+	reply_send(sock, &a.r); /* it points at the captures' names */
 	wk_unlock(s);
-	if (s->plan == NULL)
-		a.r.text = (char *)"no plan yet";
-	reply_send(sock, &a.r);
 	free(a.ic);
 	free(a.icp);
 	free(a.aged);
+	free(a.cs);
+	free(a.csp);
 }
 
 static void

@@ -11,6 +11,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
 #include <zmq.h>
 
 #include "bus.h"
@@ -31,6 +32,7 @@ struct proc {
 	int privs_dropped;
 	struct bus_endpoints ep;
 	void *ctx, *sub, *stats, *req, *query;
+	int devwatch; /* link messages (devwatch.c), -1: none */
 	int64_t next_stats, next_flush, next_req;
 	int done_told; /* stats went out once the captures' end was acked */
 	uint64_t bad[BUS_ERR_MAX], plans_applied, plans_ignored;
@@ -210,6 +212,35 @@ interface_stats(struct slot *s, Netstream__Stats *st)
 }
 
 /*
+ * Each live capture: how often its device came and went, and whether it
+ * is capturing now (display interface shows why not).
+ */
+static void
+capture_stats(struct slot *s, Netstream__Stats *st)
+{
+	struct slot *sts[1 + PLAN_WORKERS_MAX];
+	const struct capture **c;
+	size_t i, n = 0, nst = wk_states(s, sts, NELEM(sts));
+
+	for (i = 0; i < nst; i++)
+		n += sts[i]->ncap;
+	c = xcalloc(n + 1, sizeof(*c));
+	n = slot_captures(s, c, n);
+	for (i = 0; i < n; i++) {
+		if (c[i]->is_file)
+			continue;
+		stats_add(st, "capture_starts", c[i]->starts, "interface",
+		    c[i]->name, NULL, NULL);
+		stats_add(st, "capture_stops", c[i]->stops, "interface",
+		    c[i]->name, NULL, NULL);
+		stats_add(st, "capture_waiting", c[i]->state !=
+		    NETSTREAM__CAPTURE_STATE_KIND__CAPTURE_CAPTURING,
+		    "interface", c[i]->name, NULL, NULL);
+	}
+	free(c);
+}
+
+/*
  * A counter of one interface direction's cache, labelled with the
  * operator's names: they stay when a commit changes the record's fields
  * (the cache, and its counters, go on), and one interface direction has
@@ -328,6 +359,7 @@ publish_stats(struct proc *pr)
 		}
 	}
 	interface_stats(s, &st);
+	capture_stats(s, &st);
 	stats_add(&st, "batches_pushed", SUM(batches_pushed), NULL, NULL, NULL,
 	    NULL);
 	stats_add(&st, "records_pushed", SUM(records_pushed), NULL, NULL, NULL,
@@ -492,6 +524,10 @@ run(struct proc *pr, int exit_at_eof)
 		ho_poll(&pr->s.ho, 0);
 		wk_take(&pr->s); /* the workers' batches */
 		query_serve(pr->query, &pr->s, pr->bad);
+		/* devices came or went: before their sockets are read */
+		if (pr->devwatch != -1 && pr->s.plan != NULL &&
+		    devwatch_read(pr->devwatch))
+			devwatch_apply(&pr->s);
 		wait = 100;
 		if (pr->s.plan != NULL && !pr->s.all_eof) {
 			wait = capture_run(&pr->s, 4096);
@@ -517,6 +553,9 @@ run(struct proc *pr, int exit_at_eof)
 		if (wk_fd(&pr->s) != -1)
 			it[n++] = (zmq_pollitem_t){ NULL, wk_fd(&pr->s),
 				ZMQ_POLLIN, 0 };
+		if (pr->devwatch != -1)
+			it[n++] = (zmq_pollitem_t){ NULL, pr->devwatch,
+				ZMQ_POLLIN, 0 };
 		/* live: a ring block handed over wakes the loop */
 		nfd = capture_fds(&pr->s, fds, LIVE_POLL_MAX);
 		for (i = 0; i < nfd; i++)
@@ -524,6 +563,9 @@ run(struct proc *pr, int exit_at_eof)
 				0 };
 		if (wait > 0 && !quit)
 			zmq_poll(it, n, wait);
+		for (i = 0; i < nfd; i++) /* a device down: see live.c */
+			if (it[n - nfd + i].revents & ZMQ_POLLERR)
+				live_clear_error(fds[i]);
 		wake_drain();
 	}
 }
@@ -539,6 +581,17 @@ open_bus(struct proc *pr)
 	pr->stats = stats_socket(pr->ctx);
 	bus_connect(pr->stats, pr->ep.stats_in);
 	pr->query = query_open(pr->ctx, &pr->ep, pr->s.id);
+}
+
+/* Link messages, so devices that come later are captured (devwatch.c). */
+static void
+open_devwatch(struct proc *pr)
+{
+	char err[256];
+
+	if ((pr->devwatch = devwatch_open(err, sizeof(err))) == -1)
+		log_warnx("%s: a live device that is missing or goes away is "
+		    "captured again only after a commit", err);
 }
 
 /*
@@ -676,6 +729,7 @@ main(int argc, char **argv)
 	signal(SIGHUP, SIG_IGN);
 	signal(SIGPIPE, SIG_IGN);
 	open_bus(&pr);
+	open_devwatch(&pr);
 	resume_start(&pr);
 	run(&pr, exit_at_eof);
 	/* shutdown ages and exports every flow first, and waits for the
@@ -713,6 +767,8 @@ main(int argc, char **argv)
 	ho_close(&pr.s.ho);
 	zmq_ctx_term(pr.ctx);
 	resume_close(pr.s.rs, pr.ep.run_dir, pr.s.id);
+	if (pr.devwatch != -1)
+		close(pr.devwatch);
 	log_info("exiting");
 	return 0;
 }

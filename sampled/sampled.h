@@ -209,6 +209,20 @@ struct capture {
 	uint64_t applied; /* ... of which every one is accounted */
 	uint64_t skip;	  /* accounted by the sampled before: not again */
 	uint64_t received, ipv6, malformed, dropped;
+	/*
+	 * What the capture is doing, for display interface and the log
+	 * (devwatch.c): a live one is capturing, waiting for its device
+	 * (missing at the start, or gone since) or failed; a file is being
+	 * read, has ended or failed. A state survives plans that keep the
+	 * capture.
+	 */
+	Netstream__CaptureStateKind state;
+	char why[256];		/* why it waits or failed */
+	int64_t since;		/* unix ms of the last change of state */
+	uint64_t starts, stops; /* live: the device opened, gone */
+	unsigned buffer_kb;	/* live: its ring, to open it again */
+	int gone;		/* devwatch.c: it stopped, not yet logged */
+	uint64_t gone_flows;	/* ... and the flows that aged with it */
 };
 
 /* A capture that could not be opened or read to its end. */
@@ -339,11 +353,17 @@ int capture_is_open(const struct capture *c);
 void capture_live_packet(struct slot *s, struct capture *c,
     const struct pcap_pkthdr *h, const u_char *data, int outbound);
 size_t capture_fds(struct slot *s, int *fds, size_t max);
+void capture_state(struct slot *s, struct capture *c,
+    Netstream__CaptureStateKind state, const char *why);
+void capture_carry(struct capture *to, const struct capture *from);
+const char *capture_state_name(Netstream__CaptureStateKind state);
 
 /* live.c */
 int live_open(struct capture *c, const char *device, unsigned ring_kb,
     char *err, size_t errlen);
 void live_close(struct capture *c);
+int live_ifindex(const struct capture *c);
+void live_clear_error(int fd);
 void live_directions(struct capture *c);
 int live_fd(const struct capture *c);
 uint64_t live_drops(struct capture *c);
@@ -353,6 +373,14 @@ int live_fanout(struct capture *c, int create, uint16_t *id, char *err,
 int live_fanout_program(struct capture *c, unsigned fields, char *err,
     size_t errlen);
 void live_drain(struct slot *s);
+
+/* devwatch.c */
+enum devwatch_phase { DW_STOP, DW_START };
+int devwatch_open(char *err, size_t errlen);
+int devwatch_read(int fd);
+void devwatch_rescan(struct slot *s, enum devwatch_phase phase);
+void devwatch_log_stops(struct slot **sts, size_t n);
+void devwatch_apply(struct slot *s);
 
 /* query.c */
 #define QUERY_TOP_DEFAULT 20
@@ -364,6 +392,7 @@ void ifcount_read(const struct binding *b, struct ifcount *out);
 void ifcount_add(struct ifcount *to, const struct ifcount *v);
 void ifcount_sum(struct slot *s, size_t i, struct ifcount *out);
 void slot_reset_statistics(struct slot *s, const char *iface);
+size_t slot_captures(struct slot *s, const struct capture **out, size_t max);
 
 /* workers.c */
 int wk_put(struct workers *wk, Netstream__Envelope *env, uint64_t rows,
@@ -379,6 +408,8 @@ size_t wk_states(struct slot *s, struct slot **out, size_t max);
 int wk_fanout_join(struct workers *wk, struct capture *c,
     const Netstream__Plan *p, char *err, size_t errlen);
 void wk_fanout_program(struct capture *c, const Netstream__Plan *p);
+void wk_fanout_forget(struct workers *wk, const char *device);
+void wk_rescan(struct slot *s);
 
 /* privs.c */
 int privs_drop(char *err, size_t errlen);

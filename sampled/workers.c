@@ -256,6 +256,53 @@ wk_fanout_join(struct workers *wk, struct capture *c,
 	return 0;
 }
 
+/*
+ * The fanout group of a device that went away is gone with its sockets:
+ * the next socket of a device of that name makes a new one.
+ */
+void
+wk_fanout_forget(struct workers *wk, const char *device)
+{
+	size_t i;
+
+	for (i = 0; i < wk->ngroups; i++)
+		if (strcmp(wk->groups[i].device, device) == 0) {
+			wk->groups[i] = wk->groups[--wk->ngroups];
+			return;
+		}
+}
+
+/*
+ * A link message came (devwatch.c): every worker's captures looked at
+ * again, all stopped before any starts (one new fanout group for a
+ * device made again); the flows a stop aged are handed over at once.
+ */
+void
+wk_rescan(struct slot *s)
+{
+	struct slot *sts[1 + PLAN_WORKERS_MAX];
+	uint64_t one = 1;
+	unsigned i;
+	size_t n;
+
+	if (s->wk == NULL)
+		return;
+	wk_lock(s);
+	for (i = 0; i < s->wk->n; i++)
+		devwatch_rescan(&s->wk->w[i].s, DW_STOP);
+	n = wk_states(s, sts, NELEM(sts));
+	devwatch_log_stops(sts + 1, n - 1); /* the workers' */
+	for (i = 0; i < s->wk->n; i++)
+		devwatch_rescan(&s->wk->w[i].s, DW_START);
+	wk_unlock(s);
+	wk_take(s);
+	/* a worker polls its sockets: new ones are polled once it wakes */
+	for (i = 0; i < s->wk->n; i++)
+		if (s->wk->w[i].running &&
+		    write(s->wk->w[i].efd, &one, sizeof(one)) == -1)
+			log_warn("worker wake-up");
+}
+
 static void *
 worker_run(void *arg)
 {
@@ -291,6 +338,9 @@ worker_run(void *arg)
 		pf[n] = (struct pollfd){ w->efd, POLLIN, 0 };
 		if (wait > 0)
 			poll(pf, n + 1, wait);
+		for (i = 0; i < n; i++) /* a device down: see live.c */
+			if (pf[i].revents & POLLERR)
+				live_clear_error(pf[i].fd);
 		if ((pf[n].revents & POLLIN) &&
 		    read(w->efd, &v, sizeof(v)) == -1 && errno != EAGAIN)
 			log_warn("worker wake-up");

@@ -8,8 +8,9 @@
 # exactly; the interface fields say which side the device was on. A second
 # interface on the peer end sees the same traffic the other way round.
 # A third device, slot 2's, does not exist when the group starts: its
-# sampled keeps running, a commit after the device comes opens it, and
-# c.pcap replayed into its peer is counted exactly too.
+# sampled keeps running, opens it when it comes (live_hotplug.sh checks
+# that without a commit), a commit then gives its flows the device's own
+# ifindex, and c.pcap replayed into its peer is counted exactly too.
 # Nothing is sent outside the namespace; it is deleted on exit.
 source "$(dirname "$0")/../lib.sh"
 cd "$ROOT" || exit 1
@@ -40,7 +41,7 @@ IFX_PEER=$(ns cat /sys/class/net/$PEER/ifindex)
 
 # Slot 2's device $LATE does not exist when the group starts: its sampled
 # must not take the missing device for the end of its captures; the device
-# comes, a commit opens it, and it is counted like the others.
+# comes, a commit fixes its ifindex, and it is counted like the others.
 LATE=nsv$$l
 LATEPEER=nsv$$m
 P=$((20000 + RANDOM % 20000))
@@ -87,7 +88,7 @@ ip netns exec "$NS" "$NSCTL" commit -c $T/live2.conf -m "$LATE is there" \
 	>$T/commit.out 2>&1 || fail "commit"
 wait_for "grep -q 'slot 2: running generation 2: 1 bindings, 1 captures' $T/up.log &&
 	grep -q 'slot 1: running generation 2: 4 bindings, 2 captures' $T/up.log" 100 ||
-	fail "the commit did not open $LATE"
+	fail "$LATE is not open after the commit"
 sleep 0.5 # the handles are open; let the first poll run
 
 # inbound on $CAP (outbound on $PEER), then outbound on $CAP (inbound on $PEER)
@@ -129,7 +130,7 @@ check "a.pcap outbound on $PEER: equal to tshark's" same $T/want_a $T/got_a_peer
 check "b.pcap inbound on $PEER: equal to tshark's" same $T/want_b $T/got_b_peer
 tshark_flows $T/c.pcap >$T/want_c
 flows 2001:db8:3: 0 $IFX_LATE 0 >$T/got_c_late
-check "c.pcap inbound on $LATE (missing at start, opened by a commit): equal to tshark's" \
+check "c.pcap inbound on $LATE (missing at start, its ifindex since the commit): equal to tshark's" \
 	same $T/want_c $T/got_c_late
 check "slot 2 did not take its missing device for the end of its captures" \
 	bash -c "! grep -q 'slot 2: captures ended' $T/up.log"

@@ -1,13 +1,15 @@
 #!/usr/bin/env bash
 # Mistakes caught before they run (issue 16, a). cfgd runs in a network
 # namespace of the test's own, where it commits one config four times:
-#  1. the hosts' vpn_instance is no device there and the export source no
-#     address there: each is a warning at its own line (file:line:
-#     warning: ...), the commit still goes ahead; an interface with
+#  1. the hosts' vpn_instance is no device there, the interface's capture
+#     device neither (issue 22) and the export source no address there:
+#     each is a warning at its own line (file:line: warning: ...), the
+#     commit still goes ahead; an interface with
 #     netstream outbound that no record applies to gets a notice at its
 #     netstream line; nsctl validate in the namespace says the same, and
 #     with --no-host-checks only the notice;
-#  2. a device of the VPN instance's name made: its warning is gone;
+#  2. devices of the VPN instance's and the capture device's names
+#     made: their warnings are gone;
 #  3. the source address put on an interface of the namespace (nodad):
 #     no warning is left;
 #  4. other sources: one tentative (DAD held up for a minute on a veth)
@@ -56,9 +58,11 @@ line() { grep -n -- "$1" "$2" | head -1 | cut -d: -f1; }
 L_SRC=$(line 'address = "2001:db8:5a::1"' $T/h.conf)
 L_VPN=$(line "vpn_instance = \"$VPN\"" $T/h.conf)
 L_NS=$(line 'netstream = ' $T/h.conf)
+L_DEV=$(line "device = \"nsdev$$\"" $T/h.conf)
 F=$T/h.conf
 W_VPN="^$F:$L_VPN: warning: host 2001:db8:5a::100 port 9995 in the system view: vpn_instance \"$VPN\" is not a network device on this host"
 W_SRC="^$F:$L_SRC: warning: export source 2001:db8:5a::1 of the system view is not an address of this host"
+W_DEV="^$F:$L_DEV: warning: interface GigabitEthernet1/0/0: device \"nsdev$$\" is not a network device on this host: sampled waits for it"
 N_OUT="^$F:$L_NS: notice: interface GigabitEthernet1/0/0: netstream outbound is enabled but no record applies"
 
 ip netns exec "$NS" "$BIN/cfgd" -d $T/config.db 2>>$T/cfgd.log &
@@ -79,23 +83,26 @@ check "1: the commit goes ahead (exit 0, revision 1)" \
 	bash -c "grep -q '^committed revision 1$' $T/c1.out && grep -q '^exit 0$' $T/c1.out"
 check "1: warning at line $L_VPN: vpn_instance $VPN is no device here" has $T/c1.out "$W_VPN"
 check "1: warning at line $L_SRC: the source is no address here" has $T/c1.out "$W_SRC"
+check "1: warning at line $L_DEV: the capture device is no device here" has $T/c1.out "$W_DEV"
 check "1: notice at line $L_NS: outbound is enabled, no record applies" has $T/c1.out "$N_OUT"
 check "1: no notice for inbound (monitor m1 applies r there)" \
 	hasnt $T/c1.out "notice: interface GigabitEthernet1/0/0: netstream inbound"
-check "1: two warnings, each once" [ "$(grep -c ': warning: ' $T/c1.out)" = 2 ]
+check "1: three warnings, each once" [ "$(grep -c ': warning: ' $T/c1.out)" = 3 ]
 ip netns exec "$NS" "$NSCTL" validate -c $F >$T/v1.out 2>&1
 check "1: nsctl validate in $NS: exit 0" [ $? -eq 0 ]
 check "1: ... the same warnings and notice" \
-	bash -c "grep -qE -- '$W_VPN' $T/v1.out && grep -qE -- '$W_SRC' $T/v1.out && grep -qE -- '$N_OUT' $T/v1.out"
+	bash -c "grep -qE -- '$W_VPN' $T/v1.out && grep -qE -- '$W_SRC' $T/v1.out && grep -qE -- '$W_DEV' $T/v1.out && grep -qE -- '$N_OUT' $T/v1.out"
 ip netns exec "$NS" "$NSCTL" validate --no-host-checks -c $F >$T/v1n.out 2>&1
 check "1: validate --no-host-checks: the notice, no warning" \
 	bash -c "grep -qE -- '$N_OUT' $T/v1n.out && ! grep -q ': warning: ' $T/v1n.out"
 
-# 2. the VPN instance's device exists
+# 2. the VPN instance's device and the capture device exist
 mkdev "$VPN" || fail "device $VPN"
+mkdev "nsdev$$" || fail "device nsdev$$"
 commit 2
 check "2: committed (revision 2)" grep -q '^committed revision 2$' $T/c2.out
 check "2: no warning about the VPN instance" hasnt $T/c2.out "vpn_instance"
+check "2: no warning about the capture device" hasnt $T/c2.out "device \"nsdev$$\""
 check "2: the source is still no address here" has $T/c2.out "$W_SRC"
 
 # 3. the source address on an interface of the namespace

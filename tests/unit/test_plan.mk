@@ -3,4 +3,4 @@
 test_plan_UNITS := sampled/plan.c sampled/sampler.c sampled/cache.c \
                    sampled/fields.c sampled/push.c sampled/capture.c \
                    sampled/live.c sampled/decode.c sampled/workers.c \
-                   sampled/clock.c
+                   sampled/clock.c sampled/devwatch.c
