@@ -160,13 +160,18 @@ wrong_view(struct imp *im, const struct cmd *cmd)
 	char list[128] = "", view[128];
 	size_t k, o = 0;
 
+	size_t n = 0, m = 0;
+
+	for (k = 0; k < NELEM(names); k++)
+		n += (vrp_kind_views[cmd->kind] & names[k].v) != 0;
 	for (k = 0; k < NELEM(names); k++)
 		if (vrp_kind_views[cmd->kind] & names[k].v)
 			o += (size_t)snprintf(list + o, sizeof(list) - o,
-			    "%s%s", o ? ", " : "", names[k].name);
+			    "%s%s", m++ == 0 ? "" : m == n ? " or " : ", ",
+			    names[k].name);
 	im->failed = 0;
 	vrp_perr(im, "this is a command of the %s view%s, not of %s%s", list,
-	    strchr(list, ',') ? "s" : "", view_name(im, view, sizeof(view)),
+	    n > 1 ? "s" : "", view_name(im, view, sizeof(view)),
 	    im->view == V_SYS ? "" : " (quit to the system view first)");
 }
 
@@ -196,8 +201,12 @@ command(struct imp *im, int ext)
 		}
 	}
 	report(im);
-	/* a view that was not entered: its lines are not read */
-	if (cmd.kind >= K_SLOT && cmd.kind <= K_RECORD && !cmd.undo)
+	/*
+	 * a view of this one that could not be entered: its lines are not
+	 * read (a view command of another view leaves the view as it is)
+	 */
+	if (cmd.kind >= K_SLOT && cmd.kind <= K_RECORD && !cmd.undo &&
+	    (vrp_kind_views[cmd.kind] & (unsigned)im->view))
 		im->view = V_BAD;
 }
 
