@@ -163,9 +163,9 @@ wrong_view(struct imp *im, const struct cmd *cmd)
 	size_t n = 0, m = 0;
 
 	for (k = 0; k < NELEM(names); k++)
-		n += (vrp_kind_views[cmd->kind] & names[k].v) != 0;
+		n += (vrp_cmd_views(cmd) & names[k].v) != 0;
 	for (k = 0; k < NELEM(names); k++)
-		if (vrp_kind_views[cmd->kind] & names[k].v)
+		if (vrp_cmd_views(cmd) & names[k].v)
 			o += (size_t)snprintf(list + o, sizeof(list) - o,
 			    "%s%s", m++ == 0 ? "" : m == n ? " or " : ", ",
 			    names[k].name);
@@ -184,6 +184,7 @@ command(struct imp *im, int ext)
 	int rc;
 
 	im->mask = (unsigned)im->view;
+	im->ext = ext;
 	rc = ext ? vrp_parse_ext(im, &cmd) : vrp_parse_cmd(im, &cmd);
 	if (rc == 0 && vrp_apply(im, &cmd) == 0)
 		return;
@@ -193,7 +194,7 @@ command(struct imp *im, int ext)
 		im->failed = 0;
 		im->mask = V_CFG;
 		if ((ext ? vrp_parse_ext(im, &cmd) : vrp_parse_cmd(im, &cmd)) ==
-		    0 && !(vrp_kind_views[cmd.kind] & (unsigned)im->view))
+		    0 && !(vrp_cmd_views(&cmd) & (unsigned)im->view))
 			wrong_view(im, &cmd);
 		else {
 			memcpy(im->err, saved, sizeof(saved));

@@ -99,6 +99,7 @@ struct imp {
 	unsigned mask; /* the views this parse accepts */
 	char err[1024];
 	int failed;
+	int ext; /* a # netstreamd: line */
 };
 
 /* vrp_import.c */
@@ -111,6 +112,7 @@ int vrp_view_error(struct imp *im, const char *fmt, ...)
 int vrp_parse_cmd(struct imp *im, struct cmd *cmd);
 int vrp_parse_ext(struct imp *im, struct cmd *cmd);
 extern const unsigned vrp_kind_views[K_N];
+unsigned vrp_cmd_views(const struct cmd *cmd);
 
 #define VRP_NO_SLOT 0xffffffffu
 

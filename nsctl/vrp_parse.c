@@ -109,6 +109,9 @@ pick(struct imp *im, const struct alt *a, size_t n)
 		im->i++;
 		return found;
 	}
+	if (im->ext && im->i == 0)
+		return vrp_perr(im, "\"# netstreamd: %s\": expected %s", t,
+		    exp);
 	if (im->i == 0 || (im->i == 1 && strcasecmp(im->tok[0], "undo") == 0))
 		return vrp_view_error(im, "unknown command \"%s\"", t);
 	return vrp_perr(im, "\"%s\"%s after \"%s\": expected %s", t,
@@ -645,6 +648,16 @@ ext_endpoint(struct imp *im, struct cmd *cmd)
 	    word(im, "endpoint", BUS_ENDPOINT_MAX - 1, cmd->text) < 0)
 		return -1;
 	return end(im);
+}
+
+/* the views a parsed command is allowed in */
+unsigned
+vrp_cmd_views(const struct cmd *cmd)
+{
+	if (cmd->kind == K_EXT && cmd->ext >= 0 && cmd->ext < X_N)
+		return ext_keys[cmd->ext].views;
+	return cmd->kind > 0 && cmd->kind < K_N ? vrp_kind_views[cmd->kind] :
+	    0;
 }
 
 int
