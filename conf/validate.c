@@ -760,6 +760,9 @@ conf_from_config(config_t *cfg, const char *cwd, struct conf *c,
 	check_known(root, "the top level", known, d);
 	parse_misc(root, cwd, c, d);
 	parse_system(root, c, d);
+	/* no system group at all: the default, not 0 (every flow aged) */
+	if (c->active_seconds == 0)
+		c->active_seconds = 30 * 60;
 	if (c->routes_file[0] != '\0') /* after system: the AS settings */
 		check_routes(c, d);
 	parse_records(root, c, d);
