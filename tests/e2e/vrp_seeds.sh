@@ -197,4 +197,29 @@ check "undo sequence-mode: slot 3 packet" bash -c "grep -q 'id = 3;' $T/undo.con
 check "undo ipv6 netstream outbound" grep -q 'netstream = \[ "inbound" \];' $T/undo.conf
 check "undo sampler outbound; fix-time 50 inbound" \
 	bash -c "grep -q 'inbound = { mode = \"fix-time\"; value = 50; };' $T/undo.conf && ! grep -q 'outbound = {' $T/undo.conf"
+# nsctl.8, section VRP: the whole site example imports and validates,
+# and every field of its record view table is a match or collect that
+# imports (the man page and the importer say the same)
+man -l -Tutf8 man/nsctl.8 2>/dev/null | col -bx >$T/man.txt
+sed -n '/^ *\$ cat site.vrp/,/^ *\$ nsctl vrp import/p' $T/man.txt |
+	sed -e '1d' -e '$d' -e 's/^       //' \
+		-e "s|/etc/netstreamd/routes.txt|$ROOT/etc/routes.txt|" >$T/site.vrp
+: >$T/uplink.pcap
+"$NSCTL" vrp import --no-host-checks --device GigabitEthernet1/0/0=eth0 \
+	--file GigabitEthernet2/0/0=$T/uplink.pcap $T/site.vrp >$T/site.conf 2>$T/err
+check "nsctl.8 site example ($(wc -l <$T/site.vrp) lines) imports: $(head -2 $T/err)" \
+	bash -c "[ -s $T/site.conf ] && [ \$(wc -l <$T/site.vrp) -gt 30 ]"
+awk '/Record view: match FIELD/{p=1;next} /# netstreamd: KEY VALUE/{p=0} p' $T/man.txt |
+	sed -n 's/^ *\([a-z].*[a-z]\)  \+\([a-z].*[a-z)]\)  \+\(match\|collect\|both\)$/\1|\3/p' >$T/fields
+check "the man page lists the record view's fields ($(wc -l <$T/fields))" [ "$(wc -l <$T/fields)" -ge 25 ]
+{
+	echo "ipv6 netstream record all"
+	while IFS='|' read -r words where; do
+		words=${words%%,*} # "icmp type, icmp code": the first
+		[ "$where" = collect ] && echo " collect $words" || echo " match $words"
+	done <$T/fields
+	echo " match icmp code"
+} >$T/fields.vrp
+"$NSCTL" vrp import --no-host-checks $T/fields.vrp >$T/fields.conf 2>$T/err
+check "every field of the man page imports: $(head -3 $T/err)" [ -s $T/fields.conf ]
 finish
