@@ -150,12 +150,25 @@ put_sampler(struct cw *w, const struct conf_sampler s[2], const char *ind)
 	put(w, s[0].value ? s[0].line : s[1].line, "%s};", ind);
 }
 
+/* is every system.export setting the default? */
+static int
+export_default(const struct conf *c)
+{
+	return !c->version_ipfix && !c->export_as && !c->bgp_nexthop &&
+	    c->template_timeout == 30 && c->template_refresh_packets == 20 &&
+	    c->options_timeout == 60 && c->mtu == 1400 &&
+	    !c->compat_extended && !c->interface_32bit &&
+	    !conf_has_source(&c->sys) && c->sys.n_hosts == 0;
+}
+
 static void
 put_export(struct cw *w, const int *lines)
 {
 	static const char *const as[] = { "none", "origin", "peer" };
 	const struct conf *c = w->c;
 
+	if (export_default(c))
+		return;
 	put(w, lines[CW_VERSION], "  export = {");
 	if (c->version_ipfix)
 		put(w, lines[CW_VERSION], "    version = \"ipfix\";");
@@ -190,6 +203,10 @@ put_system(struct cw *w, const int *lines)
 	unsigned act = c->active_seconds ? c->active_seconds : 1800;
 	struct sbuf a;
 
+	if (export_default(c) && !c->apply_record[0] && act == 1800 &&
+	    c->inactive_seconds == 30 && !c->sampler[0].value &&
+	    !c->sampler[1].value)
+		return;
 	sbuf_init(&a);
 	put(w, lines[CW_VERSION], "system = {");
 	put_export(w, lines);
