@@ -44,6 +44,14 @@ for conf in etc/netstreamd.conf etc/demo.conf tests/config/*.conf; do
 	[ "$FAILS" -eq "$before" ] && ok "$conf: fixed point, same plan"
 done
 check "$n configs went round" [ "$n" -gt 50 ]
+# revision 1 was etc/netstreamd.conf (its original text, then C1's)
+"$NSCTL" vrp export -c etc/netstreamd.conf >$T/v1
+"$NSCTL" vrp export --revision 1 >$T/r1 2>$T/err
+check "vrp export --revision 1 is the export of the file committed ($(cat $T/err))" cmp -s $T/v1 $T/r1
+"$NSCTL" vrp export --revision 100000 >$T/r1 2>$T/err
+rc=$?
+check "vrp export --revision of no revision: exit 1 ($rc), nothing on stdout" \
+	bash -c "[ $rc -eq 1 ] && [ ! -s $T/r1 ] && [ -s $T/err ]"
 
 # the seeds' procedures: import, export, import again
 cat >$T/seed.vrp <<'EOF'
