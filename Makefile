@@ -249,6 +249,8 @@ fuzz_envelope_SRC := exportd/dest.c exportd/send.c exportd/options.c \
                      exportd/xpkt.c exportd/v9.c exportd/ipfix.c \
                      exportd/ack.c exportd/times.c
 fuzz_cdecode_SRC  :=
+fuzz_vrp_SRC      := $(CONF_SRC) nsctl/vrp_import.c nsctl/vrp_parse.c \
+                     nsctl/vrp_apply.c nsctl/vrp_ext.c nsctl/vrp_export.c
 fuzz_plan_SRC     := exportd/params.c sampled/plan.c sampled/sampler.c \
                      sampled/cache.c sampled/fields.c sampled/push.c \
                      sampled/capture.c sampled/live.c sampled/decode.c \

@@ -648,7 +648,7 @@ check_routes(struct conf *c, struct diags *d)
  * hosts they run on).
  */
 static void
-check_endpoints(config_setting_t *g, struct diags *d)
+check_endpoints(config_setting_t *g, struct conf *c, struct diags *d)
 {
 	char ep[BUS_ENDPOINT_MAX], dir[CONF_PATH_MAX];
 	const char *name;
@@ -656,6 +656,8 @@ check_endpoints(config_setting_t *g, struct diags *d)
 	size_t i;
 
 	has_dir = get_str(g, "curve_dir", dir, sizeof(dir) - 1, d) == 1;
+	if (has_dir)
+		ns_strlcpy(c->curve_dir, dir, sizeof(c->curve_dir));
 	if (has_dir && dir[0] != '/')
 		diag_add(d, DIAG_ERROR, LINE(get_member(g, "curve_dir")),
 		    "curve_dir \"%s\": must be an absolute path (the "
@@ -663,8 +665,10 @@ check_endpoints(config_setting_t *g, struct diags *d)
 		    dir);
 	for (i = 0; i < BUS_N_ENDPOINTS; i++) {
 		name = bus_endpoint_names[i].key;
-		if (get_str(g, name, ep, sizeof(ep) - 1, d) != 1 ||
-		    strncmp(ep, "ipc://", 6) == 0)
+		if (get_str(g, name, ep, sizeof(ep) - 1, d) != 1)
+			continue;
+		ns_strlcpy(c->endpoints[i], ep, sizeof(c->endpoints[i]));
+		if (strncmp(ep, "ipc://", 6) == 0)
 			continue;
 		if (strncmp(ep, "tcp://", 6) != 0)
 			diag_add(d, DIAG_ERROR, LINE(get_member(g, name)),
@@ -718,8 +722,25 @@ parse_misc(config_setting_t *root, const char *cwd, struct conf *c,
 	}
 	if ((g = get_group(root, "endpoints", d)) != NULL) {
 		check_known(g, "endpoints", kep, d);
-		check_endpoints(g, d);
+		check_endpoints(g, c, d);
 	}
+}
+
+/* What a setting left out means (DESIGN.md's defaults). */
+void
+conf_defaults(struct conf *c)
+{
+	memset(c, 0, sizeof(*c));
+	ns_strlcpy(c->run_dir, DEFAULT_RUN_DIR, sizeof(c->run_dir));
+	ns_strlcpy(c->database, "/var/lib/netstreamd/config.db",
+	    sizeof(c->database));
+	c->template_timeout = 30;
+	c->template_refresh_packets = 20;
+	c->options_timeout = 60;
+	c->mtu = 1400;
+	c->inactive_seconds = 30; /* active: see parse_system() */
+	c->cache_entries = 1048576;
+	c->stats_interval_ms = 1000;
 }
 
 /*
@@ -735,21 +756,13 @@ conf_from_config(config_t *cfg, const char *cwd, struct conf *c,
 		"endpoints", "stats_interval_ms", NULL };
 	config_setting_t *root = config_root_setting(cfg);
 
-	memset(c, 0, sizeof(*c));
-	ns_strlcpy(c->run_dir, DEFAULT_RUN_DIR, sizeof(c->run_dir));
-	ns_strlcpy(c->database, "/var/lib/netstreamd/config.db",
-	    sizeof(c->database));
-	c->template_timeout = 30;
-	c->template_refresh_packets = 20;
-	c->options_timeout = 60;
-	c->mtu = 1400;
-	c->inactive_seconds = 30;
-	c->cache_entries = 1048576;
-	c->stats_interval_ms = 1000;
-
+	conf_defaults(c);
 	check_known(root, "the top level", known, d);
 	parse_misc(root, cwd, c, d);
 	parse_system(root, c, d);
+	/* no system group at all: the default, not 0 (every flow aged) */
+	if (c->active_seconds == 0)
+		c->active_seconds = 30 * 60;
 	if (c->routes_file[0] != '\0') /* after system: the AS settings */
 		check_routes(c, d);
 	parse_records(root, c, d);

@@ -20,8 +20,8 @@ find_monitor(const struct conf *c, const char *name)
 }
 
 /* The first number of an interface name is its slot (GE1/0/0 -> 1). */
-static int
-slot_of_name(const char *name, unsigned *slot)
+int
+conf_slot_of_name(const char *name, unsigned *slot)
 {
 	const char *p = name;
 	unsigned long v;
@@ -106,7 +106,7 @@ parse_iface(config_setting_t *g, const char *cwd, struct conf *c,
 		diag_add(d, DIAG_ERROR, ifc->line,
 		    "interface needs a name (like \"GigabitEthernet1/0/0\")");
 	if (get_uint(g, "slot", 0, CONF_SLOT_MAX, &ifc->slot, d) == 0 && ifc->name[0] &&
-	    slot_of_name(ifc->name, &ifc->slot) == -1)
+	    conf_slot_of_name(ifc->name, &ifc->slot) == -1)
 		diag_add(d, DIAG_ERROR, ifc->line,
 		    "interface %s: no slot, and its name has no slot number: "
 		    "set slot = N (0..255)",

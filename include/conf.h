@@ -7,6 +7,7 @@
 
 #include <stdint.h>
 
+#include "bus.h"
 #include "netstream.pb-c.h"
 #include "util.h"
 
@@ -165,6 +166,9 @@ struct conf {
 	unsigned cache_entries;
 	int cache_drop_new;
 	unsigned stats_interval_ms;
+	/* endpoints = { ... }: kept so a config can be written back whole */
+	char endpoints[BUS_N_ENDPOINTS][BUS_ENDPOINT_MAX];
+	char curve_dir[CONF_PATH_MAX];
 };
 
 /* parse.c */
@@ -188,6 +192,17 @@ int conf_from_config(struct config_t *cfg, const char *cwd, struct conf *c,
     struct diags *d);
 int conf_family(const char *address); /* CONF_IPV4, CONF_IPV6 or -1 */
 int conf_has_source(const struct conf_view_export *ex);
+void conf_defaults(struct conf *c);
+
+/* validate_if.c */
+int conf_slot_of_name(const char *name, unsigned *slot);
+
+/* write.c: struct conf back to libconfig text; map[i]: the line that set
+ * output line i + 1 (what conf_write_lines gives, or the item's own line) */
+enum { CW_VERSION, CW_TEMPLATE, CW_ACTIVE, CW_INACTIVE, CW_MISC, CW_N };
+void conf_write(const struct conf *c, const int *lines, struct sbuf *out,
+    int **map, size_t *n_map);
+void conf_write_string(struct sbuf *out, const char *s);
 
 /* plan.c */
 Netstream__Plan *plan_compile(const struct conf *c, struct diags *d);

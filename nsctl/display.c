@@ -596,6 +596,8 @@ cmd_display(struct nsctl *n, int argc, char **argv)
 
 	if (argc < 2)
 		nsctl_usage();
+	if (strcmp(argv[1], "current-configuration") == 0)
+		return vrp_display_current(n, argc - 1, argv + 1);
 	what = argv[1];
 	argc--;
 	argv++;

@@ -44,6 +44,14 @@ static const struct verb verbs[] = {
 	    "  diff A B                      what changed between revisions\n" },
 	{ "rollback", cmd_rollback,
 	    "  rollback N                    make revision N the running one\n" },
+	{ "vrp", cmd_vrp,
+	    "  vrp import [--file IFNAME=PCAP]... [--device IFNAME=DEV]... "
+	    "FILE|-\n"
+	    "                                vendor (VRP) command lines to "
+	    "netstreamd.conf\n"
+	    "  vrp export [-c FILE | --revision N]\n"
+	    "                                a config as vendor command "
+	    "lines\n" },
 	{ "subscribe", cmd_subscribe,
 	    "  subscribe plan [-n COUNT] [-t MS]   print plans as published\n" },
 	{ "collect", cmd_collect,
@@ -59,6 +67,8 @@ static const struct verb verbs[] = {
 	    "  metrics --listen ADDR:PORT    serve them as GET /metrics for "
 	    "Prometheus\n" },
 	{ "display", cmd_display,
+	    "  display current-configuration   the running revision as "
+	    "vendor lines\n"
 	    "  display statistics [slot N] | template | monitor [NAME] |\n"
 	    "          interface [NAME] | cache slot N [--record R] "
 	    "[--top K]   [--json]\n" },

@@ -31,6 +31,10 @@ int cmd_history(struct nsctl *n, int argc, char **argv);
 int cmd_diff(struct nsctl *n, int argc, char **argv);
 int cmd_rollback(struct nsctl *n, int argc, char **argv);
 
+/* vrp.c */
+int cmd_vrp(struct nsctl *n, int argc, char **argv);
+int vrp_display_current(struct nsctl *n, int argc, char **argv);
+
 /* subscribe.c */
 int cmd_subscribe(struct nsctl *n, int argc, char **argv);
 int cmd_collect(struct nsctl *n, int argc, char **argv);

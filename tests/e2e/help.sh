@@ -27,7 +27,7 @@ usage_err() { # usage_err COMMAND...: exit 2, usage on stderr only
 WANT='-r RUN_DIR.*-c FILE'
 help_ok "$NSCTL" --help
 help_ok "$NSCTL" -h
-for v in validate commit show history diff rollback subscribe collect stats \
+for v in validate commit show history diff rollback vrp subscribe collect stats \
 	metrics display reset up run keygen; do
 	WANT="^  $v( |$)"
 	help_ok "$NSCTL" $v --help
