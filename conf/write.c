@@ -356,6 +356,8 @@ put_iface(struct cw *w, const struct conf_iface *f)
 		    f->ifindex > 2147483647u ? "L" : "");
 	if (f->buffer_kb && f->buffer_kb != 4096)
 		put(w, f->line, "    buffer_kb = %u;", f->buffer_kb);
+	if (f->description[0])
+		put(w, f->line, "    description = %s;", q(&a, f->description));
 	put_capture(w, f);
 	if (f->netstream[0] && f->netstream[1])
 		put(w, f->netstream[0],

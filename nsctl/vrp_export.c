@@ -278,6 +278,9 @@ iface_ext(struct sbuf *o, const struct conf_iface *f)
 		sbuf_printf(o, " # netstreamd: ifindex %u\n", f->ifindex);
 	if (f->buffer_kb && f->buffer_kb != 4096)
 		sbuf_printf(o, " # netstreamd: buffer-kb %u\n", f->buffer_kb);
+	if (f->description[0])
+		sbuf_printf(o, " # netstreamd: description %s\n",
+		    w(&b, f->description));
 	sbuf_free(&b);
 }
 

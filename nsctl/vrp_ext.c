@@ -89,6 +89,9 @@ ext_iface(struct imp *im, const struct cmd *cmd)
 	case X_SLOT:
 		f->slot = cmd->value;
 		break;
+	case X_DESC:
+		ns_strlcpy(f->description, cmd->text, sizeof(f->description));
+		break;
 	}
 	return 0;
 }

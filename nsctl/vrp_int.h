@@ -68,6 +68,7 @@ enum ext_key {
 	X_IFINDEX,
 	X_BUFFER,
 	X_SLOT,
+	X_DESC,
 	X_N
 };
 

@@ -603,7 +603,7 @@ static const struct alt ext_keys[X_N] = {
 	{ "host-pace-pps", V_HOSTS }, { "workers", V_SLOT },
 	{ "device", V_IF }, { "file", V_IF }, { "replay", V_IF },
 	{ "file-direction", V_IF }, { "ifindex", V_IF }, { "buffer-kb", V_IF },
-	{ "slot", V_IF },
+	{ "slot", V_IF }, { "description", V_IF },
 };
 
 /* the ranges of conf/validate.c */
@@ -695,6 +695,9 @@ vrp_parse_ext(struct imp *im, struct cmd *cmd)
 		break;
 	case X_DEVICE:
 		k = 63;
+		break;
+	case X_DESC:
+		k = CONF_DESC_MAX;
 		break;
 	default:
 		k = CONF_PATH_MAX - 1;
