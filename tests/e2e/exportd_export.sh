@@ -76,14 +76,15 @@ check "v9 flow mode: sequence + flow records of the packet before" \
 	awk -F'\t' 'NR > 1 && $1 != p + n { exit 1 } { p = $1; n = ($2 == "" ? 0 : split($2, a, ",")) }' "$T/seq3"
 check "flow mode: first sequence 0, last one + its records = 50000" \
 	awk -F'\t' 'NR == 1 && $1 != 0 { exit 1 } { p = $1; n = split($2, a, ",") } END { exit p + n != 50000 }' "$T/seq3"
-# IPFIX: + the data records (flows and options) of the message before
+# IPFIX: + the data records (flows and options) of the message before;
+# a sampler's options record is a selector report (RFC 5477), one 304 each
 $TSR -Y "udp.dstport == $P2" -T fields -e cflow.sequence -e cflow.srcaddrv6 \
-	-e cflow.sampler_id -e cflow.if_name -E occurrence=a 2>/dev/null >"$T/seq2"
+	-e cflow.selector_algorithm -e cflow.if_name -E occurrence=a 2>/dev/null >"$T/seq2"
 check "IPFIX: sequence + data records of the message before (tshark)" \
 	awk -F'\t' 'NR > 1 && $1 != p + n { exit 1 } { p = $1; n = 0; for (i = 2; i <= 4; i++) if ($i != "") n += split($i, a, ",") }' "$T/seq2"
 # nfdump 1.7 leaves options data records out of the IPFIX sequence that
 # RFC 7011 (3.1) counts them in: one "failure" per options refresh
-o2=$($TSR -Y "udp.dstport == $P2 && cflow.sampler_id" 2>/dev/null | wc -l)
+o2=$($TSR -Y "udp.dstport == $P2 && cflow.selector_algorithm" 2>/dev/null | wc -l)
 f2=$(nf_stat $T/nf$P2 'Sequence failures')
 check "IPFIX: nfdump sequence failures ($f2) are the options refreshes ($o2)" \
 	[ "$f2" -le "$o2" -a "$f2" -ge $((o2 - 1)) ]

@@ -18,7 +18,7 @@ source "$ROOT/tests/interop_lib.sh"
 il_skip_unless tshark tcpreplay nfcapd
 FT=$(ls /usr/lib/*/faketime/libfaketimeMT.so.1 2>/dev/null | head -1)
 [ -n "$FT" ] || { fail "libfaketime is not installed (tools/install-deps)"; finish; }
-watchdog 150
+watchdog 300
 cd "$ROOT" || exit 1
 
 netns_new clk || { fail "ip netns add"; finish; }
@@ -57,7 +57,9 @@ il_wait_ready "$P"
 il_tshark exp "$P"
 
 echo +0 >$T/clock
-FAKETIME_TIMESTAMP_FILE=$T/clock FAKETIME_NO_CACHE=1 \
+# an ASan build wants its runtime first of the preloaded libraries
+ASAN_OPTIONS="${ASAN_OPTIONS:+$ASAN_OPTIONS:}verify_asan_link_order=0" \
+	FAKETIME_TIMESTAMP_FILE=$T/clock FAKETIME_NO_CACHE=1 \
 	FAKETIME_DONT_FAKE_MONOTONIC=1 LD_PRELOAD=$FT \
 	ip netns exec "$NS" "$NSCTL" up -c $T/live.conf >$T/up.out 2>$T/up.log &
 UP=$!

@@ -38,7 +38,7 @@ absent "no expert warnings" "\[expert info .*(warn|error)"
 check "v9 header" "Version: 9"
 check "v9 header Count 5" "^    Count: 5$"
 check "IPFIX header" "Version: 10"
-check "IPFIX header Length 212" "^    Length: 212$"
+check "IPFIX header Length 210 (its options template set unpadded)" "^    Length: 210$"
 check "template flowsets (0, 2)" "FlowSet Id: Data Template" 2
 check "options template flowsets (1, 3)" "FlowSet Id: Options Template" 2
 check "data flowsets of template 256" "FlowSet Id: (Data) (256)" 2
