@@ -106,14 +106,49 @@ recv_plans(struct exportd *xd)
 	}
 }
 
+/*
+ * The state of the hosts labelled as h (one per source socket and
+ * version): failing when one is, since the earliest failing one began,
+ * with its error; else ok since the latest change.
+ */
+static void
+stats_host_state(struct exportd *xd, const struct host *h,
+    Netstream__Stats *st)
+{
+	const struct host *pick = NULL;
+	int64_t now = mono_ms();
+	size_t j;
+
+	for (j = 0; j < xd->n_hosts; j++) {
+		struct host *o = xd->hosts[j];
+
+		if (strcmp(o->label, h->label) != 0)
+			continue;
+		host_check_state(o, now);
+		if (pick == NULL || (o->failing && !pick->failing) ||
+		    (o->failing == pick->failing &&
+		    (o->failing ? o->since_ms < pick->since_ms :
+		    o->since_ms > pick->since_ms)))
+			pick = o;
+	}
+	stats_add(st, "host_failing", (uint64_t)pick->failing, "host",
+	    h->label, "error", pick->failing ? xd_err_name(pick->last_err) :
+	    "");
+	stats_add(st, "host_state_since_seconds",
+	    pick->since_ms > 0 ? (uint64_t)(pick->since_ms / 1000) : 0,
+	    "host", h->label, NULL, NULL);
+}
+
 static void
 stats_hosts(struct exportd *xd, Netstream__Stats *st)
 {
-	/* queued: packets waiting to be sent now (the pacing queue);
+	/* packets, records, bytes: sent, the kernel took them and no error
+	 * came back; failed_*: a send or ICMP error, a full queue.
+	 * queued: packets waiting to be sent now (the pacing queue);
 	 * pace_waits: times the head of a queue waited for its pace */
 	static const char *names[] = { "packets", "records", "bytes",
 		"template_sends", "options_sends", "queued", "pace_waits",
-		"times_clamped" };
+		"times_clamped", "failed_packets", "failed_records" };
 	size_t i, j, k;
 
 	for (i = 0; i < xd->n_hosts; i++) {
@@ -125,6 +160,7 @@ stats_hosts(struct exportd *xd, Netstream__Stats *st)
 				break;
 		if (j < i)
 			continue; /* merged into the first with this label */
+		stats_host_state(xd, h, st);
 		for (j = i; j < xd->n_hosts; j++) {
 			struct host *o = xd->hosts[j];
 
@@ -136,6 +172,7 @@ stats_hosts(struct exportd *xd, Netstream__Stats *st)
 			v[6] += o->pace_waits;
 			/* times its format could not carry (times.c) */
 			v[7] += o->times_clamped;
+			v[8] += o->failed_packets, v[9] += o->failed_records;
 			for (k = 0; k < XD_ERRS && o->errs[k].n; k++)
 				stats_add(st, "send_errors", o->errs[k].n,
 				    "host", h->label, "errno",

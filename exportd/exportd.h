@@ -23,6 +23,11 @@
 #define XD_PKT_TMPLS 8	       /* data templates counted per packet */
 #define XD_TSTATS_MAX 4096     /* (template, record) pairs counted */
 #define XD_ERRS 8	       /* distinct errors counted per host */
+#define XD_SENT_RING 1024     /* packets a host remembers (an ICMP error) */
+#define XD_SENT_KEY 24	       /* bytes of a packet that tell it apart */
+#define XD_SENT_KEEP_MS 30000  /* ... for this long after it left */
+#define XD_HOST_OK_MS 3000     /* a failing host's sends succeeded this
+				  long without an error: ok again */
 #define XD_TMPL_OPT_SAMPLER 256 /* options templates (cfgd starts at 258) */
 #define XD_TMPL_OPT_IFNAME 257
 
@@ -80,6 +85,7 @@ struct out {
 	uint32_t tst[XD_PKT_TMPLS];
 	unsigned n_tst;
 	unsigned n_flows; /* flow records in it */
+	unsigned n_tmpl, n_opt; /* template and options records in it */
 	/* the hand-over (ack.c): the dest whose rows it holds, the mark of
 	 * its last row and the dest's sequence counters after it */
 	struct dest *dest;
@@ -111,6 +117,20 @@ struct errcount {
 #define XD_EQUEUE (-1) /* the host's send queue was full */
 #define XD_ETOOBIG (-2) /* a record larger than the MTU */
 
+/*
+ * A packet the kernel took for a host: an ICMP error that names it later
+ * (the error queue) moves it from sent to failed.
+ */
+struct sent {
+	uint8_t key[XD_SENT_KEY]; /* its first bytes: header and set id */
+	uint8_t klen;
+	uint8_t n_tst;
+	uint16_t tst[XD_PKT_TMPLS];
+	uint16_t n_tmpl, n_opt;
+	uint32_t len, n_flows;
+	int64_t at_ms; /* mono */
+};
+
 struct host {
 	struct sockaddr_storage addr;
 	socklen_t alen;
@@ -123,9 +143,21 @@ struct host {
 	double tokens;
 	int64_t pace_us;    /* when tokens were last added */
 	uint64_t pace_waits; /* times a packet waited for its turn */
+	/* sent: the kernel took them and no error came back for them */
 	uint64_t packets, records, bytes, template_sends, options_sends;
+	uint64_t failed_packets, failed_records; /* a send or ICMP error */
 	uint64_t times_clamped; /* times its format could not carry */
 	struct errcount errs[XD_ERRS];
+	/* state: failing from a packet's failure until its sends succeed
+	 * for XD_HOST_OK_MS; each change logged once */
+	int failing;
+	int last_err;	    /* the error that made it fail, the latest */
+	int64_t since_ms;   /* wall clock: the state began */
+	int64_t ok_from;    /* mono: a failing host's first send after its
+			       last error (0: none yet) */
+	uint64_t fail_pkts0, fail_recs0; /* failed counts when it began */
+	struct sent *ring; /* the last packets sent, XD_SENT_RING */
+	unsigned ring_head, ring_n;
 	struct dest **dests;
 	size_t n_dests;
 };
@@ -169,6 +201,7 @@ struct dest {
 	int64_t opened_ms;
 	int64_t opened_clock; /* the export clock when it opened */
 	unsigned n_flows; /* flow records in it */
+	unsigned n_tmpl, n_opt; /* template and options records in it */
 	/* the hand-over (ack.c): marks of rows put in packets, of rows
 	 * sent, and of rows an earlier exportd had sent */
 	struct xslot *xs;
@@ -288,6 +321,8 @@ void dest_close_all(struct exportd *xd, int64_t domain);
 void dest_free_all(struct exportd *xd);
 int64_t dest_next_deadline(const struct exportd *xd);
 void host_error(struct host *h, int err);
+void host_failed(struct host *h, int err);
+void host_check_state(struct host *h, int64_t now);
 const char *xd_err_name(int err);
 int xd_parse_addr(const char *s, unsigned port, struct sockaddr_storage *ss,
     socklen_t *len);

@@ -5,7 +5,10 @@
  * ENOBUFS keep the packet queued (bounded per host) for a later try, any
  * other error drops that one packet. Sockets are unconnected, so ICMP
  * errors (port or host unreachable) are read from the error queue
- * (IP_RECVERR), which names the host they belong to.
+ * (IP_RECVERR), which names the host they belong to and quotes the
+ * packet: the packet it names, taken by the kernel and counted sent, is
+ * counted failed instead (each host remembers its last packets sent).
+ * A failed packet makes its host failing (dest.c host_failed).
  *
  * Pacing: each host has a token bucket (pace_pps a second, bursts of
  * XD_PACE_BURST), so a burst of export (the end of a replay, a mass
@@ -193,6 +196,90 @@ tstat_count(struct exportd *xd, const struct out *o, int ok)
 	}
 }
 
+/* Remembers a packet sent to its host, for an ICMP error that names it. */
+static void
+sent_note(struct host *h, const struct out *o)
+{
+	struct sent *e;
+	unsigned i;
+
+	if (h->ring == NULL)
+		h->ring = xcalloc(XD_SENT_RING, sizeof(*h->ring));
+	e = &h->ring[(h->ring_head + h->ring_n) % XD_SENT_RING];
+	if (h->ring_n < XD_SENT_RING)
+		h->ring_n++;
+	else
+		h->ring_head = (h->ring_head + 1) % XD_SENT_RING;
+	e->klen = (uint8_t)(o->len < XD_SENT_KEY ? o->len : XD_SENT_KEY);
+	memcpy(e->key, o->buf, e->klen);
+	e->len = (uint32_t)o->len;
+	e->n_flows = o->n_flows;
+	e->n_tmpl = (uint16_t)o->n_tmpl;
+	e->n_opt = (uint16_t)o->n_opt;
+	e->n_tst = (uint8_t)o->n_tst;
+	for (i = 0; i < o->n_tst; i++)
+		e->tst[i] = (uint16_t)o->tst[i];
+	e->at_ms = mono_ms();
+}
+
+/* A packet of h was lost: counted failed, and h is failing. */
+static void
+host_lost(struct host *h, uint64_t n_flows, int err)
+{
+	host_error(h, err);
+	host_failed(h, err); /* before: the counts since it began are new */
+	h->failed_packets++;
+	h->failed_records += n_flows;
+}
+
+/*
+ * An ICMP error came for a packet to h: the packet it quotes (data, its
+ * first bytes), or when the quote is too short to tell (a router may
+ * quote only the UDP header), the oldest one still remembered. That one
+ * is moved from sent to failed; if none is remembered (sent too long
+ * ago), only the error and the state say it.
+ */
+static void
+sent_failed(struct exportd *xd, struct host *h, const uint8_t *data,
+    size_t len, int err)
+{
+	int64_t old = mono_ms() - XD_SENT_KEEP_MS;
+	struct sent *e, *pick = NULL;
+	unsigned i, k;
+
+	for (i = 0; i < h->ring_n && len >= 16; i++) {
+		e = &h->ring[(h->ring_head + i) % XD_SENT_RING];
+		k = e->klen < len ? e->klen : (unsigned)len;
+		if (e->len != 0 && e->at_ms >= old && k >= 16 &&
+		    memcmp(e->key, data, k) == 0) {
+			pick = e;
+			break;
+		}
+	}
+	for (i = 0; pick == NULL && i < h->ring_n; i++) {
+		e = &h->ring[(h->ring_head + i) % XD_SENT_RING];
+		if (e->len != 0 && e->at_ms >= old)
+			pick = e;
+	}
+	if (pick == NULL) {
+		host_error(h, err);
+		host_failed(h, err);
+		return;
+	}
+	h->packets--;
+	h->bytes -= pick->len;
+	h->records -= pick->n_flows;
+	h->template_sends -= pick->n_tmpl;
+	h->options_sends -= pick->n_opt;
+	for (i = 0; i < pick->n_tst; i++)
+		if (pick->tst[i] < xd->n_tstats) {
+			xd->tstats[pick->tst[i]].ok--;
+			xd->tstats[pick->tst[i]].failed++;
+		}
+	host_lost(h, pick->n_flows, err);
+	pick->len = 0; /* taken */
+}
+
 /* Takes the first packet off s's queue: sent (ok) or dropped (err). */
 static void
 sock_pop(struct exportd *xd, struct xsock *s, int ok, int err)
@@ -209,8 +296,13 @@ sock_pop(struct exportd *xd, struct xsock *s, int ok, int err)
 		h->packets++;
 		h->bytes += o->len;
 		h->records += o->n_flows;
+		h->template_sends += o->n_tmpl;
+		h->options_sends += o->n_opt;
+		sent_note(h, o);
+		if (h->failing && h->ok_from == 0)
+			h->ok_from = mono_ms();
 	} else
-		host_error(h, err);
+		host_lost(h, o->n_flows, err);
 	tstat_count(xd, o, ok);
 	ack_out_done(xd, o);
 	out_put(xd, o);
@@ -224,7 +316,7 @@ send_packet(struct exportd *xd, struct out *o)
 
 	/* a bound for memory only: exportd stops pulling long before */
 	if (h->queued >= XD_HOST_QUEUE_MAX) {
-		host_error(h, XD_EQUEUE);
+		host_lost(h, o->n_flows, XD_EQUEUE);
 		tstat_count(xd, o, 0);
 		ack_out_done(xd, o);
 		out_put(xd, o);
@@ -255,6 +347,7 @@ send_errqueue(struct exportd *xd, struct xsock *s)
 	struct iovec iov = { data, sizeof(data) };
 	struct msghdr mh;
 	struct cmsghdr *c;
+	ssize_t got;
 
 	while (s->fd != -1) {
 		memset(&mh, 0, sizeof(mh));
@@ -265,7 +358,8 @@ send_errqueue(struct exportd *xd, struct xsock *s)
 		mh.msg_iovlen = 1;
 		mh.msg_control = ctl.buf;
 		mh.msg_controllen = sizeof(ctl.buf);
-		if (recvmsg(s->fd, &mh, MSG_ERRQUEUE | MSG_DONTWAIT) == -1)
+		if ((got = recvmsg(s->fd, &mh, MSG_ERRQUEUE | MSG_DONTWAIT)) ==
+		    -1)
 			return;
 		for (c = CMSG_FIRSTHDR(&mh); c != NULL; c = CMSG_NXTHDR(&mh, c)) {
 			struct sock_extended_err ee;
@@ -276,7 +370,9 @@ send_errqueue(struct exportd *xd, struct xsock *s)
 				continue;
 			memcpy(&ee, CMSG_DATA(c), sizeof(ee));
 			if ((h = host_by_addr(xd, s, &name)) != NULL)
-				host_error(h, (int)ee.ee_errno);
+				sent_failed(xd, h, (const uint8_t *)data,
+				    (size_t)got < sizeof(data) ? (size_t)got :
+				    sizeof(data), (int)ee.ee_errno);
 		}
 	}
 }

@@ -691,13 +691,14 @@ summary(struct group *g, uint64_t pushed, uint64_t in)
 	for (i = 0; i < g->nc; i++)
 		if (strcmp(g->c[i].name, "exportd") == 0 && g->st[i])
 			printf("  %-8s %-4s flows received %llu of %llu%s, "
-			    "export packets %llu, send errors %llu, times "
-			    "clamped %llu\n",
+			    "export packets %llu sent, %llu failed, send "
+			    "errors %llu, times clamped %llu\n",
 			    "exportd", "", (unsigned long long)in,
 			    (unsigned long long)pushed,
 			    g->exportd_restarts ? " (since its last restart)" :
 			    "",
 			    (unsigned long long)sum(g->st[i], "packets"),
+			    (unsigned long long)sum(g->st[i], "failed_packets"),
 			    (unsigned long long)sum(g->st[i], "send_errors"),
 			    (unsigned long long)sum(g->st[i], "times_clamped"));
 }

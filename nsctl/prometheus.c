@@ -82,7 +82,7 @@ is_gauge(const char *name)
 {
 	static const char *const g[] = { "flows_current", "flows_in_cache",
 		"batches_unacked", "captures_done", "capture_failed",
-		"queued" };
+		"queued", "host_failing", "host_state_since_seconds" };
 	size_t i;
 
 	for (i = 0; i < NELEM(g); i++)
@@ -120,9 +120,17 @@ help_of(const char *name)
 		{ "records_pushed", "flow records handed to exportd" },
 		{ "records_lost", "flow records that could not be handed over" },
 		{ "records_in", "flow records exportd took in" },
-		{ "packets", "export packets sent to the host" },
-		{ "records", "flow records sent to the host" },
+		{ "packets", "export packets sent to the host (the kernel took "
+		  "them, no error came back)" },
+		{ "records", "flow records sent to the host (as packets)" },
 		{ "bytes", "bytes of export packets sent to the host" },
+		{ "failed_packets", "export packets the host did not get: a "
+		  "send error, an ICMP error that names them, a full queue" },
+		{ "failed_records", "flow records the host did not get" },
+		{ "host_failing", "1 while the host's sends fail (error: the "
+		  "latest), 0 once they succeed again" },
+		{ "host_state_since_seconds", "when the host's state (failing "
+		  "or ok) began, unix time" },
 		{ "send_errors", "export packets the host did not get, by "
 		  "errno" },
 		{ "packets_ok", "export packets that carried the template, "

@@ -56,6 +56,10 @@ check "stats: failing host failed_records = 1000 ($v)" [ "$v" = 1000 ]
 v=$(xd_counter failed_packets "host=$H2")
 check "stats: failing host failed_packets = the good host's packets ($v = $pk1)" \
 	[ "$v" = "$pk1" ]
+v=$(xd_counter template_sends "host=$H2")
+check "stats: failing host template_sends = 0: none reached it ($v)" [ "$v" = 0 ]
+v=$(xd_counter template_sends "host=$H1")
+check "stats: good host template_sends > 0 ($v)" [ "${v:-0}" -gt 0 ]
 v=$(xd_counter host_failing "host=$H2 error=ECONNREFUSED")
 check "stats: host_failing{error=ECONNREFUSED} = 1 for the failing host ($v)" [ "$v" = 1 ]
 v=$(xd_counter host_failing "host=$H1")
@@ -134,6 +138,8 @@ check "display: the recovered host is ok" \
 	eval "awk -v h='$H2' '\$1 == h && \$8 == \"ok\"' $T/stats2.txt | grep -q ."
 n=$(grep -c "$R2.*ok again" $T/exportd.log)
 check "log: one line says the host is ok again ($n)" [ "$n" = 1 ]
+check "log: it counts the $pk1 packets and 1000 records lost meanwhile" \
+	grep -q "$R2.*ok again.* $pk1 packets (1000 flow records) were lost to ECONNREFUSED" $T/exportd.log
 n=$(grep -c "$R2.*failing" $T/exportd.log)
 check "log: still one line about failing ($n)" [ "$n" = 1 ]
 finish
