@@ -108,6 +108,20 @@ push_resume_other(struct slot *s)
 	resume_commit(s, s->ho.next_seq, 0, 0);
 }
 
+/*
+ * A live packet was counted into a cache: stored at once. A live
+ * capture is not read again after a kill, so its packets are not
+ * accounted when a batch leaves, as a file's are, but as they come:
+ * the cache that dies with a sampled holds every one counted, and the
+ * one that takes over counts them lost, no fewer.
+ */
+void
+push_resume_counted(struct slot *s)
+{
+	if (s->rs != NULL)
+		resume_commit(s, 0, 0, 0);
+}
+
 static void
 settle(struct slot *s, uint64_t rows, uint64_t packets)
 {

@@ -314,6 +314,7 @@ void push_batch(struct slot *s, struct binding *b, int final);
 void push_all(struct slot *s, int final);
 void push_due(struct slot *s);
 void push_resume_other(struct slot *s);
+void push_resume_counted(struct slot *s);
 
 /* clock.c */
 void clock_live(struct slot *s);
