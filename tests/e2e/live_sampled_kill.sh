@@ -15,7 +15,8 @@
 # one loss message, and its flows = the 5-tuples nfdump has fewer packets
 # of than the wire (a's, every one of which the dead cache held). No
 # other message gives another number (nsctl up's "lost the N flows of its
-# cache" did, from a stale sample).
+# cache" did, from a stale sample). With WORKERS=N (live_sampled_kill_
+# workers.sh) the slot captures with N workers, whose caches count too.
 source "$(dirname "$0")/../lib.sh"
 cd "$ROOT" || exit 1
 export LC_ALL=C
@@ -45,6 +46,7 @@ interfaces = ( { name = "GigabitEthernet1/0/0"; device = "$CAP";
                  buffer_kb = 16384; netstream = [ "inbound" ]; } );
 stats_interval_ms = 200;
 CONF
+[ -n "${WORKERS:-}" ] && echo "slots = ( { id = 1; workers = $WORKERS; } );" >>$T/live.conf
 mkdir -p $T/nf
 ip netns exec "$NS" nfcapd -p $P -b 127.0.0.1 -w $T/nf -t 3600 -B 4194304 >$T/nfcapd.out 2>&1 &
 NF=$!
@@ -58,6 +60,8 @@ UP=$!
 PIDS="$PIDS $UP"
 wait_for "grep -q 'slot 1: running generation 1: 1 bindings, 1 captures' $T/up.log" 100 ||
 	fail "sampled did not open $CAP"
+[ -z "${WORKERS:-}" ] || wait_for "grep -q 'fanout group .* over $WORKERS workers' $T/up.log" 100 ||
+	fail "sampled did not start $WORKERS workers"
 sleep 0.5
 
 # interface_packets: what the current sampled counted on the device
@@ -80,8 +84,8 @@ sleep 0.5 # the reset's flows are acknowledged by now
 sd=$(pgrep -P $UP -x sampled)
 kill -9 "$sd" || fail "kill sampled"
 check "nsctl up restarted sampled" \
-	wait_for "grep -q 'sampled slot 1 died: killed by signal 9' $T/up.log &&
-		[ \$(grep -c 'slot 1: running generation 1: 1 bindings, 1 captures' $T/up.log) -ge 2 ]" 100
+	wait_for "sed -n '/sampled slot 1 died: killed by signal 9/,\$p' $T/up.log |
+		grep -q 'slot 1: running generation 1: 1 bindings, 1 captures'" 100
 sleep 1 # the new one captures
 replay $T/a.pcap
 replay $T/b.pcap
