@@ -202,7 +202,7 @@ void
 host_failed(struct host *h, int err)
 {
 	h->last_err = err;
-	h->ok_from = 0;
+	h->last_err_ms = mono_ms();
 	if (h->failing)
 		return;
 	h->failing = 1;
@@ -215,21 +215,19 @@ host_failed(struct host *h, int err)
 }
 
 /*
- * A failing host is ok again once its sends have succeeded for
- * XD_HOST_OK_MS with no error: an ICMP error comes a round trip after
- * the send (a failed neighbour resolution, 3 s), so one packet taken by
- * the kernel says nothing yet.
+ * A packet sent at sent_at (mono) had no error in XD_CONFIRM_MS: a
+ * failing host whose packet left after its last failure is ok again.
  */
 void
-host_check_state(struct host *h, int64_t now)
+host_sent_ok(struct host *h, int64_t sent_at)
 {
-	if (!h->failing || h->ok_from == 0 || now - h->ok_from < XD_HOST_OK_MS)
+	if (!h->failing || sent_at <= h->last_err_ms)
 		return;
 	h->failing = 0;
-	h->since_ms = now_ms() - (now - h->ok_from);
-	log_info("export host %s ok again: sends succeed since %lld ms; %llu "
-	    "packets (%llu flow records) were lost to %s meanwhile", h->label,
-	    (long long)(now - h->ok_from),
+	h->since_ms = now_ms() - (mono_ms() - sent_at);
+	log_info("export host %s ok again: it gets its packets since %lld ms; "
+	    "%llu packets (%llu flow records) were lost to %s meanwhile",
+	    h->label, (long long)(mono_ms() - sent_at),
 	    (unsigned long long)(h->failed_packets - h->fail_pkts0),
 	    (unsigned long long)(h->failed_records - h->fail_recs0),
 	    xd_err_name(h->last_err));

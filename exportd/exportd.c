@@ -24,6 +24,7 @@
 #define DRAIN_QUIET_MS 200   /* at exit: the PULL stayed empty this long,
 				 unless every sender said it ended */
 #define EXIT_SEND_MS 2000    /* at exit: how long blocked sends may retry */
+#define EXIT_ERRORS_MS 100   /* at exit: how long ICMP errors may come */
 #define POLL_UDP 5 /* the first UDP socket's item; before: PULL, SUB,
 			  the XPUBs, the signals' pipe */
 #define MAX_POLL (POLL_UDP + 64)
@@ -116,7 +117,6 @@ stats_host_state(struct exportd *xd, const struct host *h,
     Netstream__Stats *st)
 {
 	const struct host *pick = NULL;
-	int64_t now = mono_ms();
 	size_t j;
 
 	for (j = 0; j < xd->n_hosts; j++) {
@@ -124,7 +124,6 @@ stats_host_state(struct exportd *xd, const struct host *h,
 
 		if (strcmp(o->label, h->label) != 0)
 			continue;
-		host_check_state(o, now);
 		if (pick == NULL || (o->failing && !pick->failing) ||
 		    (o->failing == pick->failing &&
 		    (o->failing ? o->since_ms < pick->since_ms :
@@ -143,13 +142,19 @@ static void
 stats_hosts(struct exportd *xd, Netstream__Stats *st)
 {
 	/* packets, records, bytes: sent, the kernel took them and no error
-	 * came back; failed_*: a send or ICMP error, a full queue.
+	 * came back in XD_CONFIRM_MS; failed_*: a send or ICMP error, a
+	 * full queue; packets_in_flight: taken by the kernel, not yet sent.
 	 * queued: packets waiting to be sent now (the pacing queue);
 	 * pace_waits: times the head of a queue waited for its pace */
 	static const char *names[] = { "packets", "records", "bytes",
 		"template_sends", "options_sends", "queued", "pace_waits",
-		"times_clamped", "failed_packets", "failed_records" };
+		"times_clamped", "failed_packets", "failed_records",
+		"packets_in_flight" };
+	int64_t now = mono_ms();
 	size_t i, j, k;
+
+	for (i = 0; i < xd->n_hosts; i++)
+		send_confirm(xd, xd->hosts[i], now, xd->confirm_all);
 
 	for (i = 0; i < xd->n_hosts; i++) {
 		struct host *h = xd->hosts[i];
@@ -173,6 +178,7 @@ stats_hosts(struct exportd *xd, Netstream__Stats *st)
 			/* times its format could not carry (times.c) */
 			v[7] += o->times_clamped;
 			v[8] += o->failed_packets, v[9] += o->failed_records;
+			v[10] += o->in_flight;
 			for (k = 0; k < XD_ERRS && o->errs[k].n; k++)
 				stats_add(st, "send_errors", o->errs[k].n,
 				    "host", h->label, "errno",
@@ -340,6 +346,17 @@ errqueue_fd(struct exportd *xd, int fd)
 			send_errqueue(xd, xd->socks[i]);
 }
 
+/* Packets in flight long enough with no error: sent (send.c). */
+static void
+confirm_old(struct exportd *xd)
+{
+	int64_t now = mono_ms();
+	size_t i;
+
+	for (i = 0; i < xd->n_hosts; i++)
+		send_confirm(xd, xd->hosts[i], now, 0);
+}
+
 static void
 run(struct exportd *xd)
 {
@@ -375,6 +392,7 @@ run(struct exportd *xd)
 				errqueue_fd(xd, it[i].fd);
 		dest_close_old(xd, mono_ms());
 		send_flush_all(xd);
+		confirm_old(xd);
 		if (xd->stats_now) {
 			/* a final batch: the count goes out before its ack,
 			 * so whoever ends on the ack has it */
@@ -383,6 +401,22 @@ run(struct exportd *xd)
 		}
 		ack_publish(xd, mono_ms());
 	}
+}
+
+/*
+ * At exit the packets in flight are not waited for XD_CONFIRM_MS: the
+ * errors that came (on loopback, at once) are read, a moment is left
+ * for more, and the rest is taken as sent.
+ */
+static void
+confirm_at_exit(struct exportd *xd)
+{
+	size_t i;
+
+	poll(NULL, 0, EXIT_ERRORS_MS);
+	for (i = 0; i < xd->n_socks; i++)
+		send_errqueue(xd, xd->socks[i]);
+	xd->confirm_all = 1;
 }
 
 /* SIGINT/SIGTERM: what already waits on the PULL is exported too. */
@@ -418,6 +452,7 @@ drain_and_flush(struct exportd *xd)
 	} while (mono_ms() < end);
 	xd->next_beat = 0;
 	ack_publish(xd, mono_ms());
+	confirm_at_exit(xd);
 	stats_send(xd);
 }
 

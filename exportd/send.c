@@ -6,9 +6,10 @@
  * other error drops that one packet. Sockets are unconnected, so ICMP
  * errors (port or host unreachable) are read from the error queue
  * (IP_RECVERR), which names the host they belong to and quotes the
- * packet: the packet it names, taken by the kernel and counted sent, is
- * counted failed instead (each host remembers its last packets sent).
- * A failed packet makes its host failing (dest.c host_failed).
+ * packet. So a packet the kernel took is in flight first: sent once
+ * XD_CONFIRM_MS pass with no error for it, failed when an error names
+ * it; the host's counters only go up. A failed packet makes its host
+ * failing (dest.c host_failed).
  *
  * Pacing: each host has a token bucket (pace_pps a second, bursts of
  * XD_PACE_BURST), so a burst of export (the end of a replay, a mass
@@ -196,20 +197,48 @@ tstat_count(struct exportd *xd, const struct out *o, int ok)
 	}
 }
 
-/* Remembers a packet sent to its host, for an ICMP error that names it. */
+/* The i-th packet in flight to h, oldest first. */
+static struct sent *
+flight(struct host *h, unsigned i)
+{
+	return &h->ring[(h->ring_head + i) % h->ring_cap];
+}
+
+static void flight_pop(struct exportd *xd, struct host *h);
+
+/* Room for one more packet in flight: grown, or the oldest taken as sent. */
 static void
-sent_note(struct host *h, const struct out *o)
+flight_room(struct exportd *xd, struct host *h)
+{
+	struct sent *r;
+	unsigned i, cap;
+
+	if (h->ring_n < h->ring_cap)
+		return;
+	if (h->ring_cap >= XD_SENT_MAX) {
+		flight_pop(xd, h); /* sent early: no room to wait */
+		return;
+	}
+	cap = h->ring_cap ? h->ring_cap * 2 : XD_SENT_MIN;
+	r = xcalloc(cap, sizeof(*r));
+	for (i = 0; i < h->ring_n; i++)
+		r[i] = *flight(h, i);
+	free(h->ring);
+	h->ring = r;
+	h->ring_cap = cap;
+	h->ring_head = 0;
+}
+
+/* A packet the kernel took for its host: in flight until confirmed. */
+static void
+flight_add(struct exportd *xd, struct host *h, const struct out *o)
 {
 	struct sent *e;
 	unsigned i;
 
-	if (h->ring == NULL)
-		h->ring = xcalloc(XD_SENT_RING, sizeof(*h->ring));
-	e = &h->ring[(h->ring_head + h->ring_n) % XD_SENT_RING];
-	if (h->ring_n < XD_SENT_RING)
-		h->ring_n++;
-	else
-		h->ring_head = (h->ring_head + 1) % XD_SENT_RING;
+	flight_room(xd, h);
+	e = flight(h, h->ring_n++);
+	h->in_flight++;
 	e->klen = (uint8_t)(o->len < XD_SENT_KEY ? o->len : XD_SENT_KEY);
 	memcpy(e->key, o->buf, e->klen);
 	e->len = (uint32_t)o->len;
@@ -220,6 +249,42 @@ sent_note(struct host *h, const struct out *o)
 	for (i = 0; i < o->n_tst; i++)
 		e->tst[i] = (uint16_t)o->tst[i];
 	e->at_ms = mono_ms();
+}
+
+/*
+ * The oldest packet in flight to h leaves the ring: sent, unless it
+ * failed. One sent after the host's last failure makes a failing host
+ * ok again.
+ */
+static void
+flight_pop(struct exportd *xd, struct host *h)
+{
+	struct sent *e = flight(h, 0);
+	unsigned i;
+
+	if (e->len != 0) {
+		h->packets++;
+		h->bytes += e->len;
+		h->records += e->n_flows;
+		h->template_sends += e->n_tmpl;
+		h->options_sends += e->n_opt;
+		for (i = 0; i < e->n_tst; i++)
+			if (e->tst[i] < xd->n_tstats)
+				xd->tstats[e->tst[i]].ok++;
+		h->in_flight--;
+		host_sent_ok(h, e->at_ms);
+	}
+	h->ring_head = (h->ring_head + 1) % h->ring_cap;
+	h->ring_n--;
+}
+
+/* Packets in flight to h for XD_CONFIRM_MS (or all) with no error: sent. */
+void
+send_confirm(struct exportd *xd, struct host *h, int64_t now, int all)
+{
+	while (h->ring_n > 0 && (all || flight(h, 0)->len == 0 ||
+	    now - flight(h, 0)->at_ms >= XD_CONFIRM_MS))
+		flight_pop(xd, h);
 }
 
 /* A packet of h was lost: counted failed, and h is failing. */
@@ -233,51 +298,41 @@ host_lost(struct host *h, uint64_t n_flows, int err)
 }
 
 /*
- * An ICMP error came for a packet to h: the packet it quotes (data, its
- * first bytes), or when the quote is too short to tell (a router may
- * quote only the UDP header), the oldest one still remembered. That one
- * is moved from sent to failed; if none is remembered (sent too long
- * ago), only the error and the state say it.
+ * An ICMP error came for a packet to h: the packet in flight it quotes
+ * (data, its first bytes), or when the quote is too short to tell (a
+ * router may quote only the UDP header), the oldest one in flight. That
+ * one failed. If none is in flight (confirmed already), only the error
+ * and the state say it.
  */
 static void
 sent_failed(struct exportd *xd, struct host *h, const uint8_t *data,
     size_t len, int err)
 {
-	int64_t old = mono_ms() - XD_SENT_KEEP_MS;
 	struct sent *e, *pick = NULL;
 	unsigned i, k;
 
 	for (i = 0; i < h->ring_n && len >= 16; i++) {
-		e = &h->ring[(h->ring_head + i) % XD_SENT_RING];
+		e = flight(h, i);
 		k = e->klen < len ? e->klen : (unsigned)len;
-		if (e->len != 0 && e->at_ms >= old && k >= 16 &&
-		    memcmp(e->key, data, k) == 0) {
+		if (e->len != 0 && k >= 16 && memcmp(e->key, data, k) == 0) {
 			pick = e;
 			break;
 		}
 	}
-	for (i = 0; pick == NULL && i < h->ring_n; i++) {
-		e = &h->ring[(h->ring_head + i) % XD_SENT_RING];
-		if (e->len != 0 && e->at_ms >= old)
-			pick = e;
-	}
+	for (i = 0; pick == NULL && i < h->ring_n; i++)
+		if (flight(h, i)->len != 0)
+			pick = flight(h, i);
 	if (pick == NULL) {
 		host_error(h, err);
 		host_failed(h, err);
 		return;
 	}
-	h->packets--;
-	h->bytes -= pick->len;
-	h->records -= pick->n_flows;
-	h->template_sends -= pick->n_tmpl;
-	h->options_sends -= pick->n_opt;
 	for (i = 0; i < pick->n_tst; i++)
-		if (pick->tst[i] < xd->n_tstats) {
-			xd->tstats[pick->tst[i]].ok--;
+		if (pick->tst[i] < xd->n_tstats)
 			xd->tstats[pick->tst[i]].failed++;
-		}
 	host_lost(h, pick->n_flows, err);
-	pick->len = 0; /* taken */
+	pick->len = 0; /* failed: no longer in flight */
+	h->in_flight--;
 }
 
 /* Takes the first packet off s's queue: sent (ok) or dropped (err). */
@@ -292,18 +347,12 @@ sock_pop(struct exportd *xd, struct xsock *s, int ok, int err)
 		s->tail = NULL;
 	s->n_out--;
 	h->queued--;
-	if (ok) {
-		h->packets++;
-		h->bytes += o->len;
-		h->records += o->n_flows;
-		h->template_sends += o->n_tmpl;
-		h->options_sends += o->n_opt;
-		sent_note(h, o);
-		if (h->failing && h->ok_from == 0)
-			h->ok_from = mono_ms();
-	} else
+	if (ok)
+		flight_add(xd, h, o); /* counted when confirmed */
+	else {
 		host_lost(h, o->n_flows, err);
-	tstat_count(xd, o, ok);
+		tstat_count(xd, o, 0);
+	}
 	ack_out_done(xd, o);
 	out_put(xd, o);
 }

@@ -257,10 +257,10 @@ stats_export_hosts(const Netstream__Stats *xd, int json)
 {
 	static const char *const cols[] = { "packets", "records", "bytes",
 		"template_sends", "failed_packets", "failed_records",
-		"send_errors" };
+		"packets_in_flight", "send_errors" };
 	static const char *const heads[] = { "Export host", "Packets",
 		"Flows", "Bytes", "Templates", "Failed packets", "Failed flows",
-		"State", "Since (UTC)", "Error" };
+		"In flight", "State", "Since (UTC)", "Error" };
 	struct table t;
 	const char *h, *err;
 	uint64_t since;
@@ -311,8 +311,9 @@ stats_export_hosts(const Netstream__Stats *xd, int json)
 		tbl_free(&t);
 		return;
 	}
-	printf("Exported by host (exportd%s; packets and flows the host was "
-	       "sent, those that failed):\n", xd ? "" : ": no stats");
+	printf("Exported by host (exportd%s; packets and flows sent, failed, "
+	       "and packets in flight, waiting 5 s for an error):\n",
+	    xd ? "" : ": no stats");
 	tbl_print(&t, "   ");
 }
 

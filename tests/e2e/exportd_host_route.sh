@@ -40,6 +40,7 @@ timeout 30 "$FLOWGEN" -n 1000 -b 100 --slot 1 --final \
 check "exportd exported the final batch of slot 1" wait_finals 1 1
 sleep 0.3
 stop_nfcapd $P1
+check "stats: no export packet in flight any more" wait_sent
 check "nfcapd got the 1000 flows" [ "$(nf_stat $T/nf1 Flows)" = 1000 ]
 pk1=$(xd_counter packets "host=$H1")
 check "stats: good host: 1000 records, nothing failed, ok" \
@@ -61,7 +62,8 @@ timeout 30 "$FLOWGEN" -n 500 -b 50 --rate 20 --slot 2 --final \
 	-H 192.0.2.1:$P2 >/dev/null
 check "exportd exported the final batch of slot 2" wait_finals 2 1
 check "the host is ok again" \
-	wait_for '[ "$(xd_counter host_failing "host=$H2" 2>/dev/null)" = 0 ]' 100
+	wait_for '[ "$(xd_counter host_failing "host=$H2" 2>/dev/null)" = 0 ]' 150
+check "stats: no export packet in flight any more" wait_sent
 stop_nfcapd $P2
 check "nfcapd on 192.0.2.1 got the 500 flows" [ "$(nf_stat $T/nf2 Flows)" = 500 ]
 check "stats: 500 records sent, 1000 failed as before" \

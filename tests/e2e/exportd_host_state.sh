@@ -39,6 +39,7 @@ timeout 30 "$FLOWGEN" -n 1000 -b 100 --slot 1 --final \
 check "exportd exported the final batch of slot 1" wait_finals 1 1
 sleep 0.5
 stop_nfcapd $P1
+check "stats: no export packet in flight any more (5 s for an error)" wait_sent
 got1=$(nf_stat $T/nf1 Flows)
 check "nfcapd on the good host got the 1000 flows ($got1)" [ "$got1" = 1000 ]
 pk1=$(xd_counter packets "host=$H1")
@@ -73,9 +74,9 @@ check "stats: the failing host's state is since a time of this test ($since, now
 "$NSCTL" display statistics >$T/stats.txt 2>>$T/nsctl.log
 row() { awk -v h="$1" '$1 == h' $T/stats.txt; }
 check "display: good host row: ok, $pk1 packets, 1000 flows, 0 failed" \
-	[ "$(row "$H1" | awk '{ print $2, $3, $6, $7, $8 }')" = "$pk1 1000 0 0 ok" ]
+	[ "$(row "$H1" | awk '{ print $2, $3, $6, $7, $8, $9 }')" = "$pk1 1000 0 0 0 ok" ]
 check "display: failing host row: 0 packets, 0 flows, $pk1 and 1000 failed, failing" \
-	[ "$(row "$H2" | awk '{ print $2, $3, $6, $7, $8 }')" = "0 0 $pk1 1000 failing" ]
+	[ "$(row "$H2" | awk '{ print $2, $3, $6, $7, $8, $9 }')" = "0 0 $pk1 1000 0 failing" ]
 check "display: failing host row names ECONNREFUSED and since when" \
 	eval "row '$H2' | grep -E 'failing +[0-9]{4}-[0-9]{2}-[0-9]{2} [0-9:]{8} +ECONNREFUSED'"
 
@@ -120,13 +121,17 @@ check "log: that line names the error" grep -q "$R2.*failing.*ECONNREFUSED" $T/e
 n=$(grep -c "$R1.*failing" $T/exportd.log)
 check "log: nothing about the good host failing ($n)" [ "$n" = 0 ]
 
-# the collector comes: the host recovers once its sends go on
+check "prometheus: packets_in_flight is a gauge" \
+	grep -q '^# TYPE netstreamd_exportd_packets_in_flight gauge' $T/prom.txt
+# the collector comes: the host recovers once its packets go on with no
+# error for 5 s
 start_nfcapd $P2 "$T/nf2"
 timeout 30 "$FLOWGEN" -n 500 -b 50 --rate 20 --slot 2 --final \
 	-H 127.0.0.1:$P2 >/dev/null
 check "exportd exported the final batch of slot 2" wait_finals 2 1
 check "the host is ok again (stats)" \
-	wait_for '[ "$(xd_counter host_failing "host=$H2" 2>/dev/null)" = 0 ]' 100
+	wait_for '[ "$(xd_counter host_failing "host=$H2" 2>/dev/null)" = 0 ]' 150
+check "stats: no export packet in flight any more" wait_sent
 stop_nfcapd $P2
 check "nfcapd on the recovered host got the 500 flows" [ "$(nf_stat $T/nf2 Flows)" = 500 ]
 v=$(xd_counter records "host=$H2")
@@ -135,7 +140,7 @@ v=$(xd_counter failed_records "host=$H2")
 check "stats: recovered host failed_records still 1000 ($v)" [ "$v" = 1000 ]
 "$NSCTL" display statistics >$T/stats2.txt 2>>$T/nsctl.log
 check "display: the recovered host is ok" \
-	eval "awk -v h='$H2' '\$1 == h && \$8 == \"ok\"' $T/stats2.txt | grep -q ."
+	eval "awk -v h='$H2' '\$1 == h && \$9 == \"ok\"' $T/stats2.txt | grep -q ."
 n=$(grep -c "$R2.*ok again" $T/exportd.log)
 check "log: one line says the host is ok again ($n)" [ "$n" = 1 ]
 check "log: it counts the $pk1 packets and 1000 records lost meanwhile" \
