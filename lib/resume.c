@@ -68,8 +68,8 @@ resume_open(const char *run_dir, unsigned slot, struct rs_dead *dead,
 		return NULL;
 	}
 	rs = p;
-	if (fresh || memcmp(rs->magic, RS_MAGIC, 8) != 0 || rs->version != RS_VERSION ||
-	    rs->slot != slot) {
+	if (fresh || memcmp(rs->magic, RS_MAGIC, 8) != 0 ||
+	    rs->version != RS_VERSION || rs->slot != slot) {
 		memset(rs, 0, offsetof(struct rs_file, ring));
 		memcpy(rs->magic, RS_MAGIC, 8);
 		rs->version = RS_VERSION;

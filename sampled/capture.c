@@ -208,7 +208,7 @@ capture_live_packet(struct slot *s, struct capture *c,
 	    ts);
 	if (b != NULL) {
 		cache_packet(s, b, &pk, (uint32_t)(ts - s->boot_ms));
-		push_resume_counted(s); /* the workers' have no resume state */
+		push_resume_counted(s); /* stored at once (push.c) */
 	}
 	tick(s, ts);
 }
