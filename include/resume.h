@@ -48,7 +48,7 @@ struct rs_file {
 	char magic[8];
 	uint32_t version, slot;
 	uint32_t alive; /* a sampled runs on it; 0: it exited cleanly */
-	uint32_t pad;
+	uint32_t live; /* it counted packets of a live device */
 	uint64_t epoch; /* its hand-over sender */
 	uint64_t acked; /* the last seq exportd acknowledged to it */
 	struct rs_totals counted; /* into its caches (flows created) */
@@ -66,6 +66,7 @@ struct rs_file {
 /* what resume_take found of a dead sampled */
 struct rs_dead {
 	int found;
+	int live; /* it counted packets of a live device */
 	uint64_t epoch, acked;
 	struct rs_totals counted, settled, lost_before; /* with its workers' */
 };

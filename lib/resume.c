@@ -76,6 +76,7 @@ resume_open(const char *run_dir, unsigned slot, struct rs_dead *dead,
 		rs->slot = slot;
 	} else if (rs->alive) {
 		dead->found = 1;
+		dead->live = rs->live != 0;
 		dead->epoch = rs->epoch;
 		dead->acked = rs->acked;
 		dead->counted = rs->counted;
@@ -156,6 +157,7 @@ resume_begin(struct rs_file *rs, uint64_t epoch,
 	memset(&rs->settled, 0, sizeof(rs->settled));
 	memset(&rs->pushed, 0, sizeof(rs->pushed));
 	memset(rs->wk, 0, sizeof(rs->wk));
+	rs->live = 0;
 	rs->lost = *lost_total;
 	rs->acked = 0;
 	rs->epoch = epoch;

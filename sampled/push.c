@@ -113,7 +113,10 @@ resume_commit(struct slot *s, uint64_t seq, uint64_t rows, uint64_t packets)
 void
 push_resume_counted(struct slot *s)
 {
-	if (s->rs != NULL || s->rs_wk != NULL)
+	if (s->rs != NULL) {
+		s->rs->live = 1;
+		resume_commit(s, 0, 0, 0);
+	} else if (s->rs_wk != NULL)
 		resume_commit(s, 0, 0, 0);
 }
 

@@ -421,6 +421,7 @@ workers_new(struct slot *s, unsigned n, char *sig)
 		if (s->rs != NULL && i < RS_WORKERS) {
 			memset(&s->rs->wk[i], 0, sizeof(s->rs->wk[i]));
 			w->s.rs_wk = &s->rs->wk[i];
+			s->rs->live = 1;
 		}
 		clock_copy(&w->s, s);
 	}

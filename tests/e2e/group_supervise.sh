@@ -53,6 +53,8 @@ for child in exportd sampled cfgd; do
 		check "the new sampled says what the killed one's cache held" \
 			wait_for "grep -q 'flows were never exported: lost' $T/up.log" 100
 		check "... once" [ "$(grep -c 'were never exported' $T/up.log)" = 1 ]
+		check "... a replay: no word of packets no one captured" \
+			bash -c "! grep -q 'counted by no one' $T/up.log"
 		check "... and nsctl up gives no other count" \
 			bash -c "! grep -q 'lost the' $T/up.log"
 		lost=$(sed -n 's/.* \([0-9]*\) flows were never exported.*/\1/p' $T/up.log)

@@ -118,6 +118,8 @@ read -r mp mf <<<"$(sed -n 's/.* \([0-9]*\) packets in \([0-9]*\) flows were nev
 check "its packets and flows = what the collector lacks ($mp $mf = $lack_p $lack_f)" \
 	[ "$mp $mf" = "$lack_p $lack_f" ]
 check "it is exact (no 'at most')" bash -c "! grep -q 'at most' $T/loss"
+check "it says, once, that what came while no sampled captured is counted by no one" \
+	[ "$(grep -c 'until this one captures them are counted by no one' $T/up.log)" = 1 ]
 check "no other message counts a loss" \
 	[ "$(grep -v 'were never exported' $T/loss | grep -cE '[0-9]+ (flows|packets)')" = 0 ]
 finish
