@@ -202,6 +202,45 @@ host_error(struct host *h, int err)
 	h->errs[i].n++;
 }
 
+/*
+ * A packet to h was lost (a send error, an ICMP error, a full queue):
+ * an ok host starts failing, and the log says so once.
+ */
+void
+host_failed(struct host *h, int err)
+{
+	h->last_err = err;
+	h->last_err_ms = mono_ms();
+	if (h->failing)
+		return;
+	h->failing = 1;
+	h->since_ms = now_ms();
+	h->fail_pkts0 = h->failed_packets;
+	h->fail_recs0 = h->failed_records;
+	log_warnx("export host %s failing: %s (%s); its packets are counted "
+	    "failed, not sent, until it gets them again", h->label,
+	    err > 0 ? strerror(err) : xd_err_name(err), xd_err_name(err));
+}
+
+/*
+ * A packet sent at sent_at (mono) had no error in XD_CONFIRM_MS: a
+ * failing host whose packet left after its last failure is ok again.
+ */
+void
+host_sent_ok(struct host *h, int64_t sent_at)
+{
+	if (!h->failing || sent_at <= h->last_err_ms)
+		return;
+	h->failing = 0;
+	h->since_ms = now_ms() - (mono_ms() - sent_at);
+	log_info("export host %s ok again: it gets its packets since %lld ms; "
+	    "%llu packets (%llu flow records) were lost to %s meanwhile",
+	    h->label, (long long)(mono_ms() - sent_at),
+	    (unsigned long long)(h->failed_packets - h->fail_pkts0),
+	    (unsigned long long)(h->failed_records - h->fail_recs0),
+	    xd_err_name(h->last_err));
+}
+
 static void
 host_label(struct host *h)
 {
@@ -276,6 +315,7 @@ host_get(struct exportd *xd, const Netstream__Host *m)
 	h->sock = s;
 	h->tokens = XD_PACE_BURST;
 	h->pace_us = mono_us();
+	h->since_ms = now_ms();
 	host_pace(h, m);
 	host_label(h);
 	xd->hosts = xrealloc(xd->hosts, (xd->n_hosts + 1) * sizeof(*xd->hosts));
@@ -430,7 +470,7 @@ pkt_open(struct exportd *xd, struct dest *d)
 	struct out *o = out_get(xd, xd->prm.mtu);
 
 	o->host = d->host;
-	o->n_tst = o->n_flows = 0;
+	o->n_tst = o->n_flows = o->n_tmpl = o->n_opt = 0;
 	o->dest = NULL;
 	d->o = o;
 	/* xpkt writes the header; dest_close() rewrites it with the clock */
@@ -487,7 +527,7 @@ emit_pending(struct dest *d)
 		if (xpkt_add_template(&d->x, &d->tmpls[i].t) == -1)
 			return -1;
 		d->tmpls[i].need = 0;
-		d->host->template_sends++;
+		d->o->n_tmpl++; /* the host's count once it is sent */
 	}
 	if (!d->need_options)
 		return 0;
@@ -495,9 +535,9 @@ emit_pending(struct dest *d)
 		if (options_put(&d->x, d, d->opt_pos) == -1)
 			return -1;
 		if (d->opt_pos < options_templates(d))
-			d->host->template_sends++;
+			d->o->n_tmpl++;
 		else
-			d->host->options_sends++;
+			d->o->n_opt++;
 	}
 	d->need_options = 0;
 	d->opt_pos = 0;
@@ -533,7 +573,9 @@ add_row(struct exportd *xd, struct dest *d, const struct tmpl *t,
 			break; /* not even alone in a packet */
 		dest_close(xd, d);
 	}
+	/* the host never gets it; the host itself is not at fault */
 	host_error(d->host, XD_ETOOBIG);
+	d->host->failed_records++;
 }
 
 /* How many of b's rows the persisted mark says were sent (ack.c). */
@@ -720,6 +762,7 @@ dest_free_all(struct exportd *xd)
 			free(h->dests[j]);
 		}
 		free(h->dests);
+		free(h->ring);
 		free(h);
 	}
 	free(xd->hosts);

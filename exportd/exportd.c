@@ -24,6 +24,7 @@
 #define DRAIN_QUIET_MS 200   /* at exit: the PULL stayed empty this long,
 				 unless every sender said it ended */
 #define EXIT_SEND_MS 2000    /* at exit: how long blocked sends may retry */
+#define EXIT_ERRORS_MS 100   /* at exit: how long ICMP errors may come */
 #define POLL_UDP 5 /* the first UDP socket's item; before: PULL, SUB,
 			  the XPUBs, the signals' pipe */
 #define MAX_POLL (POLL_UDP + 64)
@@ -106,15 +107,54 @@ recv_plans(struct exportd *xd)
 	}
 }
 
+/*
+ * The state of the hosts labelled as h (one per source socket and
+ * version): failing when one is, since the earliest failing one began,
+ * with its error; else ok since the latest change.
+ */
+static void
+stats_host_state(struct exportd *xd, const struct host *h,
+    Netstream__Stats *st)
+{
+	const struct host *pick = NULL;
+	size_t j;
+
+	for (j = 0; j < xd->n_hosts; j++) {
+		struct host *o = xd->hosts[j];
+
+		if (strcmp(o->label, h->label) != 0)
+			continue;
+		if (pick == NULL || (o->failing && !pick->failing) ||
+		    (o->failing == pick->failing &&
+		    (o->failing ? o->since_ms < pick->since_ms :
+		    o->since_ms > pick->since_ms)))
+			pick = o;
+	}
+	stats_add(st, "host_failing", (uint64_t)pick->failing, "host",
+	    h->label, "error", pick->failing ? xd_err_name(pick->last_err) :
+	    "");
+	stats_add(st, "host_state_since_seconds",
+	    pick->since_ms > 0 ? (uint64_t)(pick->since_ms / 1000) : 0,
+	    "host", h->label, NULL, NULL);
+}
+
 static void
 stats_hosts(struct exportd *xd, Netstream__Stats *st)
 {
-	/* queued: packets waiting to be sent now (the pacing queue);
+	/* packets, records, bytes: sent, the kernel took them and no error
+	 * came back in XD_CONFIRM_MS; failed_*: a send or ICMP error, a
+	 * full queue; packets_in_flight: taken by the kernel, not yet sent.
+	 * queued: packets waiting to be sent now (the pacing queue);
 	 * pace_waits: times the head of a queue waited for its pace */
 	static const char *names[] = { "packets", "records", "bytes",
 		"template_sends", "options_sends", "queued", "pace_waits",
-		"times_clamped" };
+		"times_clamped", "failed_packets", "failed_records",
+		"packets_in_flight" };
+	int64_t now = mono_ms();
 	size_t i, j, k;
+
+	for (i = 0; i < xd->n_hosts; i++)
+		send_confirm(xd, xd->hosts[i], now, xd->confirm_all);
 
 	for (i = 0; i < xd->n_hosts; i++) {
 		struct host *h = xd->hosts[i];
@@ -125,6 +165,7 @@ stats_hosts(struct exportd *xd, Netstream__Stats *st)
 				break;
 		if (j < i)
 			continue; /* merged into the first with this label */
+		stats_host_state(xd, h, st);
 		for (j = i; j < xd->n_hosts; j++) {
 			struct host *o = xd->hosts[j];
 
@@ -136,6 +177,8 @@ stats_hosts(struct exportd *xd, Netstream__Stats *st)
 			v[6] += o->pace_waits;
 			/* times its format could not carry (times.c) */
 			v[7] += o->times_clamped;
+			v[8] += o->failed_packets, v[9] += o->failed_records;
+			v[10] += o->in_flight;
 			for (k = 0; k < XD_ERRS && o->errs[k].n; k++)
 				stats_add(st, "send_errors", o->errs[k].n,
 				    "host", h->label, "errno",
@@ -303,6 +346,17 @@ errqueue_fd(struct exportd *xd, int fd)
 			send_errqueue(xd, xd->socks[i]);
 }
 
+/* Packets in flight long enough with no error: sent (send.c). */
+static void
+confirm_old(struct exportd *xd)
+{
+	int64_t now = mono_ms();
+	size_t i;
+
+	for (i = 0; i < xd->n_hosts; i++)
+		send_confirm(xd, xd->hosts[i], now, 0);
+}
+
 static void
 run(struct exportd *xd)
 {
@@ -338,6 +392,7 @@ run(struct exportd *xd)
 				errqueue_fd(xd, it[i].fd);
 		dest_close_old(xd, mono_ms());
 		send_flush_all(xd);
+		confirm_old(xd);
 		if (xd->stats_now) {
 			/* a final batch: the count goes out before its ack,
 			 * so whoever ends on the ack has it */
@@ -346,6 +401,22 @@ run(struct exportd *xd)
 		}
 		ack_publish(xd, mono_ms());
 	}
+}
+
+/*
+ * At exit the packets in flight are not waited for XD_CONFIRM_MS: the
+ * errors that came (on loopback, at once) are read, a moment is left
+ * for more, and the rest is taken as sent.
+ */
+static void
+confirm_at_exit(struct exportd *xd)
+{
+	size_t i;
+
+	poll(NULL, 0, EXIT_ERRORS_MS);
+	for (i = 0; i < xd->n_socks; i++)
+		send_errqueue(xd, xd->socks[i]);
+	xd->confirm_all = 1;
 }
 
 /* SIGINT/SIGTERM: what already waits on the PULL is exported too. */
@@ -381,6 +452,7 @@ drain_and_flush(struct exportd *xd)
 	} while (mono_ms() < end);
 	xd->next_beat = 0;
 	ack_publish(xd, mono_ms());
+	confirm_at_exit(xd);
 	stats_send(xd);
 }
 

@@ -23,6 +23,14 @@
 #define XD_PKT_TMPLS 8	       /* data templates counted per packet */
 #define XD_TSTATS_MAX 4096     /* (template, record) pairs counted */
 #define XD_ERRS 8	       /* distinct errors counted per host */
+#define XD_SENT_KEY 24	       /* bytes of a packet that tell it apart */
+#define XD_CONFIRM_MS 5000     /* a packet no error came back for in this
+				  long is sent: an ICMP error comes a round
+				  trip after, a failed neighbour resolution
+				  3 s after */
+#define XD_SENT_MIN 256	       /* packets in flight a host remembers, */
+#define XD_SENT_MAX 32768      /* ... growing to this; past it, the oldest
+				  is taken as sent early */
 #define XD_TMPL_OPT_SAMPLER 256 /* options templates (cfgd starts at 258) */
 #define XD_TMPL_OPT_IFNAME 257
 /* IPFIX selector reports, one template per algorithm (RFC 5477): 256 is
@@ -87,6 +95,7 @@ struct out {
 	uint32_t tst[XD_PKT_TMPLS];
 	unsigned n_tst;
 	unsigned n_flows; /* flow records in it */
+	unsigned n_tmpl, n_opt; /* template and options records in it */
 	/* the hand-over (ack.c): the dest whose rows it holds, the mark of
 	 * its last row and the dest's sequence counters after it */
 	struct dest *dest;
@@ -118,6 +127,21 @@ struct errcount {
 #define XD_EQUEUE (-1) /* the host's send queue was full */
 #define XD_ETOOBIG (-2) /* a record larger than the MTU */
 
+/*
+ * A packet the kernel took for a host, in flight: sent once XD_CONFIRM_MS
+ * pass with no error for it; an ICMP error that names it (the error
+ * queue) makes it failed instead. So a host's counters only go up.
+ */
+struct sent {
+	uint8_t key[XD_SENT_KEY]; /* its first bytes: header and set id */
+	uint8_t klen;
+	uint8_t n_tst;
+	uint16_t tst[XD_PKT_TMPLS];
+	uint16_t n_tmpl, n_opt;
+	uint32_t len, n_flows; /* len 0: failed, no longer in flight */
+	int64_t at_ms; /* mono */
+};
+
 struct host {
 	struct sockaddr_storage addr;
 	socklen_t alen;
@@ -130,9 +154,21 @@ struct host {
 	double tokens;
 	int64_t pace_us;    /* when tokens were last added */
 	uint64_t pace_waits; /* times a packet waited for its turn */
+	/* sent: the kernel took them and no error came back for them in
+	 * XD_CONFIRM_MS; failed: a send error, an ICMP error, a full queue */
 	uint64_t packets, records, bytes, template_sends, options_sends;
+	uint64_t failed_packets, failed_records;
 	uint64_t times_clamped; /* times its format could not carry */
 	struct errcount errs[XD_ERRS];
+	/* state: failing from a packet's failure until a packet sent after
+	 * its last error is sent; each change logged once */
+	int failing;
+	int last_err;	     /* the error that made it fail, the latest */
+	int64_t since_ms;    /* wall clock: the state began */
+	int64_t last_err_ms; /* mono: the latest failure */
+	uint64_t fail_pkts0, fail_recs0; /* failed counts when it began */
+	struct sent *ring; /* in flight, oldest first */
+	unsigned ring_cap, ring_head, ring_n, in_flight;
 	struct dest **dests;
 	size_t n_dests;
 };
@@ -177,6 +213,7 @@ struct dest {
 	int64_t opened_ms;
 	int64_t opened_clock; /* the export clock when it opened */
 	unsigned n_flows; /* flow records in it */
+	unsigned n_tmpl, n_opt; /* template and options records in it */
 	/* the hand-over (ack.c): marks of rows put in packets, of rows
 	 * sent, and of rows an earlier exportd had sent */
 	struct xslot *xs;
@@ -254,6 +291,7 @@ struct exportd {
 	uint64_t bad_plans[PLAN_BAD_MAX];
 	int stats_now; /* publish at once (a final batch was exported) */
 	int untracked; /* batches without a hand-over epoch came */
+	int confirm_all; /* exiting: every packet in flight is sent */
 	struct out *spare; /* free packet buffers */
 	/* the hand-over (ack.c) */
 	void *acks;
@@ -296,6 +334,8 @@ void dest_close_all(struct exportd *xd, int64_t domain);
 void dest_free_all(struct exportd *xd);
 int64_t dest_next_deadline(const struct exportd *xd);
 void host_error(struct host *h, int err);
+void host_failed(struct host *h, int err);
+void host_sent_ok(struct host *h, int64_t sent_at);
 const char *xd_err_name(int err);
 int xd_parse_addr(const char *s, unsigned port, struct sockaddr_storage *ss,
     socklen_t *len);
@@ -330,6 +370,7 @@ int send_backlogged(const struct exportd *xd);
 int64_t send_next_us(const struct exportd *xd);
 uint32_t tstat_get(struct exportd *xd, uint16_t id, const char *record);
 void tstat_count(struct exportd *xd, const struct out *o, int ok);
+void send_confirm(struct exportd *xd, struct host *h, int64_t now, int all);
 void send_free_all(struct exportd *xd);
 
 #endif

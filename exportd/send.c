@@ -5,7 +5,11 @@
  * ENOBUFS keep the packet queued (bounded per host) for a later try, any
  * other error drops that one packet. Sockets are unconnected, so ICMP
  * errors (port or host unreachable) are read from the error queue
- * (IP_RECVERR), which names the host they belong to.
+ * (IP_RECVERR), which names the host they belong to and quotes the
+ * packet. So a packet the kernel took is in flight first: sent once
+ * XD_CONFIRM_MS pass with no error for it, failed when an error names
+ * it; the host's counters only go up. A failed packet makes its host
+ * failing (dest.c host_failed).
  *
  * Pacing: each host has a token bucket (pace_pps a second, bursts of
  * XD_PACE_BURST), so a burst of export (the end of a replay, a mass
@@ -193,6 +197,144 @@ tstat_count(struct exportd *xd, const struct out *o, int ok)
 	}
 }
 
+/* The i-th packet in flight to h, oldest first. */
+static struct sent *
+flight(struct host *h, unsigned i)
+{
+	return &h->ring[(h->ring_head + i) % h->ring_cap];
+}
+
+static void flight_pop(struct exportd *xd, struct host *h);
+
+/* Room for one more packet in flight: grown, or the oldest taken as sent. */
+static void
+flight_room(struct exportd *xd, struct host *h)
+{
+	struct sent *r;
+	unsigned i, cap;
+
+	if (h->ring_n < h->ring_cap)
+		return;
+	if (h->ring_cap >= XD_SENT_MAX) {
+		flight_pop(xd, h); /* sent early: no room to wait */
+		return;
+	}
+	cap = h->ring_cap ? h->ring_cap * 2 : XD_SENT_MIN;
+	r = xcalloc(cap, sizeof(*r));
+	for (i = 0; i < h->ring_n; i++)
+		r[i] = *flight(h, i);
+	free(h->ring);
+	h->ring = r;
+	h->ring_cap = cap;
+	h->ring_head = 0;
+}
+
+/* A packet the kernel took for its host: in flight until confirmed. */
+static void
+flight_add(struct exportd *xd, struct host *h, const struct out *o)
+{
+	struct sent *e;
+	unsigned i;
+
+	flight_room(xd, h);
+	e = flight(h, h->ring_n++);
+	h->in_flight++;
+	e->klen = (uint8_t)(o->len < XD_SENT_KEY ? o->len : XD_SENT_KEY);
+	memcpy(e->key, o->buf, e->klen);
+	e->len = (uint32_t)o->len;
+	e->n_flows = o->n_flows;
+	e->n_tmpl = (uint16_t)o->n_tmpl;
+	e->n_opt = (uint16_t)o->n_opt;
+	e->n_tst = (uint8_t)o->n_tst;
+	for (i = 0; i < o->n_tst; i++)
+		e->tst[i] = (uint16_t)o->tst[i];
+	e->at_ms = mono_ms();
+}
+
+/*
+ * The oldest packet in flight to h leaves the ring: sent, unless it
+ * failed. One sent after the host's last failure makes a failing host
+ * ok again.
+ */
+static void
+flight_pop(struct exportd *xd, struct host *h)
+{
+	struct sent *e = flight(h, 0);
+	unsigned i;
+
+	if (e->len != 0) {
+		h->packets++;
+		h->bytes += e->len;
+		h->records += e->n_flows;
+		h->template_sends += e->n_tmpl;
+		h->options_sends += e->n_opt;
+		for (i = 0; i < e->n_tst; i++)
+			if (e->tst[i] < xd->n_tstats)
+				xd->tstats[e->tst[i]].ok++;
+		h->in_flight--;
+		host_sent_ok(h, e->at_ms);
+	}
+	h->ring_head = (h->ring_head + 1) % h->ring_cap;
+	h->ring_n--;
+}
+
+/* Packets in flight to h for XD_CONFIRM_MS (or all) with no error: sent. */
+void
+send_confirm(struct exportd *xd, struct host *h, int64_t now, int all)
+{
+	while (h->ring_n > 0 && (all || flight(h, 0)->len == 0 ||
+	    now - flight(h, 0)->at_ms >= XD_CONFIRM_MS))
+		flight_pop(xd, h);
+}
+
+/* A packet of h was lost: counted failed, and h is failing. */
+static void
+host_lost(struct host *h, uint64_t n_flows, int err)
+{
+	host_error(h, err);
+	host_failed(h, err); /* before: the counts since it began are new */
+	h->failed_packets++;
+	h->failed_records += n_flows;
+}
+
+/*
+ * An ICMP error came for a packet to h: the packet in flight it quotes
+ * (data, its first bytes), or when the quote is too short to tell (a
+ * router may quote only the UDP header), the oldest one in flight. That
+ * one failed. If none is in flight (confirmed already), only the error
+ * and the state say it.
+ */
+static void
+sent_failed(struct exportd *xd, struct host *h, const uint8_t *data,
+    size_t len, int err)
+{
+	struct sent *e, *pick = NULL;
+	unsigned i, k;
+
+	for (i = 0; i < h->ring_n && len >= 16; i++) {
+		e = flight(h, i);
+		k = e->klen < len ? e->klen : (unsigned)len;
+		if (e->len != 0 && k >= 16 && memcmp(e->key, data, k) == 0) {
+			pick = e;
+			break;
+		}
+	}
+	for (i = 0; pick == NULL && i < h->ring_n; i++)
+		if (flight(h, i)->len != 0)
+			pick = flight(h, i);
+	if (pick == NULL) {
+		host_error(h, err);
+		host_failed(h, err);
+		return;
+	}
+	for (i = 0; i < pick->n_tst; i++)
+		if (pick->tst[i] < xd->n_tstats)
+			xd->tstats[pick->tst[i]].failed++;
+	host_lost(h, pick->n_flows, err);
+	pick->len = 0; /* failed: no longer in flight */
+	h->in_flight--;
+}
+
 /* Takes the first packet off s's queue: sent (ok) or dropped (err). */
 static void
 sock_pop(struct exportd *xd, struct xsock *s, int ok, int err)
@@ -205,13 +347,12 @@ sock_pop(struct exportd *xd, struct xsock *s, int ok, int err)
 		s->tail = NULL;
 	s->n_out--;
 	h->queued--;
-	if (ok) {
-		h->packets++;
-		h->bytes += o->len;
-		h->records += o->n_flows;
-	} else
-		host_error(h, err);
-	tstat_count(xd, o, ok);
+	if (ok)
+		flight_add(xd, h, o); /* counted when confirmed */
+	else {
+		host_lost(h, o->n_flows, err);
+		tstat_count(xd, o, 0);
+	}
 	ack_out_done(xd, o);
 	out_put(xd, o);
 }
@@ -224,7 +365,7 @@ send_packet(struct exportd *xd, struct out *o)
 
 	/* a bound for memory only: exportd stops pulling long before */
 	if (h->queued >= XD_HOST_QUEUE_MAX) {
-		host_error(h, XD_EQUEUE);
+		host_lost(h, o->n_flows, XD_EQUEUE);
 		tstat_count(xd, o, 0);
 		ack_out_done(xd, o);
 		out_put(xd, o);
@@ -255,6 +396,7 @@ send_errqueue(struct exportd *xd, struct xsock *s)
 	struct iovec iov = { data, sizeof(data) };
 	struct msghdr mh;
 	struct cmsghdr *c;
+	ssize_t got;
 
 	while (s->fd != -1) {
 		memset(&mh, 0, sizeof(mh));
@@ -265,7 +407,8 @@ send_errqueue(struct exportd *xd, struct xsock *s)
 		mh.msg_iovlen = 1;
 		mh.msg_control = ctl.buf;
 		mh.msg_controllen = sizeof(ctl.buf);
-		if (recvmsg(s->fd, &mh, MSG_ERRQUEUE | MSG_DONTWAIT) == -1)
+		if ((got = recvmsg(s->fd, &mh, MSG_ERRQUEUE | MSG_DONTWAIT)) ==
+		    -1)
 			return;
 		for (c = CMSG_FIRSTHDR(&mh); c != NULL; c = CMSG_NXTHDR(&mh, c)) {
 			struct sock_extended_err ee;
@@ -276,7 +419,9 @@ send_errqueue(struct exportd *xd, struct xsock *s)
 				continue;
 			memcpy(&ee, CMSG_DATA(c), sizeof(ee));
 			if ((h = host_by_addr(xd, s, &name)) != NULL)
-				host_error(h, (int)ee.ee_errno);
+				sent_failed(xd, h, (const uint8_t *)data,
+				    (size_t)got < sizeof(data) ? (size_t)got :
+				    sizeof(data), (int)ee.ee_errno);
 		}
 	}
 }

@@ -18,6 +18,8 @@
 #define RS_RING 65536	 /* batches held unacknowledged, at most */
 #define RS_NAME 64
 #define RS_SOURCE 1024
+#define RS_WORKERS 64	 /* capture workers of a slot (CONF_WORKERS_MAX) */
+#define RS_VERSION 2
 
 /* a capture file: identity, and how far its packets are accounted */
 struct rs_cap {
@@ -37,11 +39,16 @@ struct rs_totals {
 	uint64_t packets, flows;
 };
 
+/* a capture worker's (workers.c): stored by its thread, as it counts */
+struct rs_worker {
+	struct rs_totals counted, settled;
+};
+
 struct rs_file {
 	char magic[8];
 	uint32_t version, slot;
 	uint32_t alive; /* a sampled runs on it; 0: it exited cleanly */
-	uint32_t pad;
+	uint32_t live; /* it counted packets of a live device */
 	uint64_t epoch; /* its hand-over sender */
 	uint64_t acked; /* the last seq exportd acknowledged to it */
 	struct rs_totals counted; /* into its caches (flows created) */
@@ -49,6 +56,9 @@ struct rs_file {
 				   * counted lost already (records_lost) */
 	struct rs_totals pushed;  /* handed over, through the last seq */
 	struct rs_totals lost;	  /* of the sampleds before, carried */
+	/* the running capture workers' own counts; their batches are in
+	 * pushed once the main thread hands them over */
+	struct rs_worker wk[RS_WORKERS];
 	struct rs_cap cap[RS_CAPS];
 	struct rs_ent ring[RS_RING]; /* by seq % RS_RING */
 };
@@ -56,8 +66,9 @@ struct rs_file {
 /* what resume_take found of a dead sampled */
 struct rs_dead {
 	int found;
+	int live; /* it counted packets of a live device */
 	uint64_t epoch, acked;
-	struct rs_totals counted, settled, lost_before;
+	struct rs_totals counted, settled, lost_before; /* with its workers' */
 };
 
 /* resume.c */
@@ -69,6 +80,8 @@ void resume_begin(struct rs_file *rs, uint64_t epoch,
     const struct rs_totals *lost_total);
 int resume_cap(struct rs_file *rs, const char *name, const char *source,
     const struct stat *st);
+void resume_worker_fold(struct rs_file *rs, unsigned i,
+    struct rs_totals *counted, struct rs_totals *settled);
 void resume_close(struct rs_file *rs, const char *run_dir, unsigned slot);
 
 #endif

@@ -36,6 +36,7 @@ resume_open(const char *run_dir, unsigned slot, struct rs_dead *dead,
 	struct rs_file *rs;
 	struct stat st;
 	int fd, fresh;
+	size_t i;
 	void *p;
 
 	memset(dead, 0, sizeof(*dead));
@@ -67,19 +68,26 @@ resume_open(const char *run_dir, unsigned slot, struct rs_dead *dead,
 		return NULL;
 	}
 	rs = p;
-	if (fresh || memcmp(rs->magic, RS_MAGIC, 8) != 0 || rs->version != 1 ||
-	    rs->slot != slot) {
+	if (fresh || memcmp(rs->magic, RS_MAGIC, 8) != 0 ||
+	    rs->version != RS_VERSION || rs->slot != slot) {
 		memset(rs, 0, offsetof(struct rs_file, ring));
 		memcpy(rs->magic, RS_MAGIC, 8);
-		rs->version = 1;
+		rs->version = RS_VERSION;
 		rs->slot = slot;
 	} else if (rs->alive) {
 		dead->found = 1;
+		dead->live = rs->live != 0;
 		dead->epoch = rs->epoch;
 		dead->acked = rs->acked;
 		dead->counted = rs->counted;
 		dead->settled = rs->settled;
 		dead->lost_before = rs->lost;
+		for (i = 0; i < RS_WORKERS; i++) {
+			dead->counted.packets += rs->wk[i].counted.packets;
+			dead->counted.flows += rs->wk[i].counted.flows;
+			dead->settled.packets += rs->wk[i].settled.packets;
+			dead->settled.flows += rs->wk[i].settled.flows;
+		}
 	}
 	return rs;
 }
@@ -148,6 +156,8 @@ resume_begin(struct rs_file *rs, uint64_t epoch,
 	memset(&rs->counted, 0, sizeof(rs->counted));
 	memset(&rs->settled, 0, sizeof(rs->settled));
 	memset(&rs->pushed, 0, sizeof(rs->pushed));
+	memset(rs->wk, 0, sizeof(rs->wk));
+	rs->live = 0;
 	rs->lost = *lost_total;
 	rs->acked = 0;
 	rs->epoch = epoch;
@@ -197,6 +207,27 @@ resume_cap(struct rs_file *rs, const char *name, const char *source,
 	rs->cap[free_at].applied = 0;
 	rs->cap[free_at].used = 1;
 	return free_at;
+}
+
+/*
+ * A capture worker's counts go on in the main thread's (its flows were
+ * handed over or settled there first): the worker's entry is free for
+ * the next one. A kill between the two stores counts them twice (an
+ * upper bound for a few instructions).
+ */
+void
+resume_worker_fold(struct rs_file *rs, unsigned i, struct rs_totals *counted,
+    struct rs_totals *settled)
+{
+	if (rs == NULL || i >= RS_WORKERS)
+		return;
+	counted->packets += rs->wk[i].counted.packets;
+	counted->flows += rs->wk[i].counted.flows;
+	settled->packets += rs->wk[i].settled.packets;
+	settled->flows += rs->wk[i].settled.flows;
+	rs->counted = *counted;
+	rs->settled = *settled;
+	memset(&rs->wk[i], 0, sizeof(rs->wk[i]));
 }
 
 /* A clean exit: nothing is left to resume; the next sampled starts anew. */

@@ -5,6 +5,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <time.h>
 
 #include "display.h"
 #include "fields.h"
@@ -220,26 +221,67 @@ stats_export_records(const Netstream__Plan *p, const struct samples *sm,
 	tbl_print(&t, "   ");
 }
 
+/* exportd's state of host h: failing (1) or ok, since (unix s), error */
+static int
+host_state(const Netstream__Stats *xd, const char *h, uint64_t *since,
+    const char **err)
+{
+	const Netstream__Counter *c;
+	const char *v;
+	int failing = 0;
+	size_t i;
+
+	*since = 0;
+	*err = "";
+	for (i = 0; i < xd->n_counters; i++) {
+		c = xd->counters[i];
+		if ((v = label_of(c, "host")) == NULL || strcmp(v, h) != 0)
+			continue;
+		if (strcmp(c->name, "host_failing") == 0 && c->value) {
+			failing = 1;
+			if ((v = label_of(c, "error")) != NULL)
+				*err = v;
+		} else if (strcmp(c->name, "host_state_since_seconds") == 0)
+			*since = c->value;
+	}
+	return failing;
+}
+
+/*
+ * Per host: what it was sent (the kernel took it and no error came
+ * back) and what failed, and its state: never "exported" for packets
+ * that an ICMP error or a send error says it did not get.
+ */
 static void
 stats_export_hosts(const Netstream__Stats *xd, int json)
 {
 	static const char *const cols[] = { "packets", "records", "bytes",
-		"template_sends", "send_errors" };
+		"template_sends", "failed_packets", "failed_records",
+		"packets_in_flight", "send_errors" };
+	static const char *const heads[] = { "Export host", "Packets",
+		"Flows", "Bytes", "Templates", "Failed packets", "Failed flows",
+		"In flight", "State", "Since (UTC)", "Error" };
 	struct table t;
-	const char *h;
+	const char *h, *err;
+	uint64_t since;
 	size_t i, k, n = 0;
+	int failing;
 
-	tbl_init(&t, 6, 1);
-	tbl_cell(&t, "Export host");
-	tbl_cell(&t, "Packets");
-	tbl_cell(&t, "Flows");
-	tbl_cell(&t, "Bytes");
-	tbl_cell(&t, "Templates");
-	tbl_cell(&t, "Send errors");
+	tbl_init(&t, NELEM(heads), 1);
+	for (k = 0; k < NELEM(heads); k++)
+		tbl_cell(&t, "%s", heads[k]);
 	for (i = 0; xd != NULL && i < xd->n_counters; i++) {
+		char when[32] = "-";
+		time_t tt;
+		struct tm tm;
+
 		if (strcmp(xd->counters[i]->name, "packets") != 0 ||
 		    (h = label_of(xd->counters[i], "host")) == NULL)
 			continue;
+		failing = host_state(xd, h, &since, &err);
+		tt = (time_t)since;
+		if (since != 0 && gmtime_r(&tt, &tm) != NULL)
+			strftime(when, sizeof(when), "%Y-%m-%d %H:%M:%S", &tm);
 		tbl_cell(&t, "%s", h);
 		if (json) {
 			printf("%s{\"host\":", n ? "," : "");
@@ -249,19 +291,29 @@ stats_export_hosts(const Netstream__Stats *xd, int json)
 			uint64_t v = stats_sum(xd, cols[k], "host", h, NULL,
 			    NULL);
 
-			tbl_cell(&t, "%llu", ull(v));
+			if (k + 1 < NELEM(cols)) /* send_errors: JSON only */
+				tbl_cell(&t, "%llu", ull(v));
 			if (json)
 				printf(",\"%s\":%llu", cols[k], ull(v));
 		}
-		if (json)
+		tbl_cell(&t, "%s", failing ? "failing" : "ok");
+		tbl_cell(&t, "%s", when);
+		tbl_cell(&t, "%s", failing ? err : "-");
+		if (json) {
+			printf(",\"state\":\"%s\",\"since\":%llu,\"error\":",
+			    failing ? "failing" : "ok", ull(since));
+			json_string(failing ? err : "");
 			printf("}");
+		}
 		n++;
 	}
 	if (json) {
 		tbl_free(&t);
 		return;
 	}
-	printf("Exported by host (exportd%s):\n", xd ? "" : ": no stats");
+	printf("Exported by host (exportd%s; packets and flows sent, failed, "
+	       "and packets in flight, waiting 5 s for an error):\n",
+	    xd ? "" : ": no stats");
 	tbl_print(&t, "   ");
 }
 

@@ -43,7 +43,6 @@ struct child {
 struct group {
 	struct nsctl *n;
 	void *pub;		 /* the group's own stats */
-	uint64_t lost[MAX_CHILDREN]; /* flows lost with a dead sampled */
 	uint64_t restarts[MAX_CHILDREN];
 	int64_t next_stats;
 	char bindir[1024];
@@ -234,17 +233,22 @@ reap(struct group *g)
 				log_warnx("%s%s%s exited with status %d", c->name,
 				    c->slot[0] ? " slot " : "", c->slot,
 				    WEXITSTATUS(status));
-			if (strcmp(c->name, "sampled") == 0 && g->st[i] != NULL &&
+			/*
+			 * What its cache held is not told here: the sampled
+			 * that takes its place counts it from the state the
+			 * dead one left (resume.h), exactly, and says it, once.
+			 * The last stats sample was an estimate, and a second
+			 * account that could only contradict that one.
+			 */
+			if (strcmp(c->name, "sampled") == 0 &&
 			    (WIFSIGNALED(status) || WEXITSTATUS(status) != 0)) {
-				uint64_t n = stats_get(g->st[i], "flows_in_cache",
-				    NULL, NULL);
-
-				/* its cache died with it: say how many flows */
-				g->lost[i] += n;
-				log_warnx("sampled slot %s lost the %llu flows of "
-				    "its cache", c->slot, (unsigned long long)n);
 				netstream__stats__free_unpacked(g->st[i], NULL);
 				g->st[i] = NULL;
+				if (!c->wanted || stop_flag)
+					log_warnx("sampled slot %s is not "
+					    "restarted: the next sampled of slot "
+					    "%s will say what it held", c->slot,
+					    c->slot);
 			}
 			if (!c->wanted || stop_flag)
 				break;
@@ -686,18 +690,20 @@ summary(struct group *g, uint64_t pushed, uint64_t in)
 		    (unsigned long long)sum(s, "packets_ipv6"),
 		    (unsigned long long)sum(s, "packets_sampled"),
 		    (unsigned long long)sum(s, "records_pushed"),
-		    (unsigned long long)sum(s, "records_lost"));
+		    (unsigned long long)(sum(s, "records_lost") +
+		    sum(s, "restart_lost_flows")));
 	}
 	for (i = 0; i < g->nc; i++)
 		if (strcmp(g->c[i].name, "exportd") == 0 && g->st[i])
 			printf("  %-8s %-4s flows received %llu of %llu%s, "
-			    "export packets %llu, send errors %llu, times "
-			    "clamped %llu\n",
+			    "export packets %llu sent, %llu failed, send "
+			    "errors %llu, times clamped %llu\n",
 			    "exportd", "", (unsigned long long)in,
 			    (unsigned long long)pushed,
 			    g->exportd_restarts ? " (since its last restart)" :
 			    "",
 			    (unsigned long long)sum(g->st[i], "packets"),
+			    (unsigned long long)sum(g->st[i], "failed_packets"),
 			    (unsigned long long)sum(g->st[i], "send_errors"),
 			    (unsigned long long)sum(g->st[i], "times_clamped"));
 }
@@ -716,7 +722,9 @@ lost(struct group *g)
 	for (i = 0; i < g->nc; i++) {
 		l += sum(g->st[i], "records_lost") +
 		    sum(g->st[i], "records_refused") +
-		    sum(g->st[i], "records_unconfirmed") + g->lost[i];
+		    sum(g->st[i], "records_unconfirmed") +
+		    sum(g->st[i], "restart_lost_flows") +
+		    sum(g->st[i], "restart_lost_packets");
 		if (strcmp(g->c[i].name, "exportd") == 0)
 			l += sum(g->st[i], "send_errors") +
 			    sum(g->st[i], "bad_batches");
@@ -784,7 +792,10 @@ refusals(struct group *g)
 	}
 }
 
-/* The supervisor's own counters: restarts, and flows lost with a slot. */
+/*
+ * The supervisor's own counters: restarts. What a dead sampled held is
+ * the next one's restart_lost_packets and restart_lost_flows.
+ */
 static void
 publish_group(struct group *g)
 {
@@ -798,9 +809,6 @@ publish_group(struct group *g)
 	for (i = 0; i < g->nc; i++) {
 		stats_add(&st, "restarts", g->restarts[i], "process",
 		    g->c[i].name, "slot", g->c[i].slot);
-		if (strcmp(g->c[i].name, "sampled") == 0)
-			stats_add(&st, "flows_lost", g->lost[i], "slot",
-			    g->c[i].slot, NULL, NULL);
 	}
 	stats_publish(g->pub, &st);
 	stats_clear(&st);

@@ -82,7 +82,8 @@ is_gauge(const char *name)
 {
 	static const char *const g[] = { "flows_current", "flows_in_cache",
 		"batches_unacked", "captures_done", "capture_failed",
-		"capture_waiting", "queued" };
+		"capture_waiting", "queued", "host_failing",
+		"host_state_since_seconds", "packets_in_flight" };
 	size_t i;
 
 	for (i = 0; i < NELEM(g); i++)
@@ -126,9 +127,20 @@ help_of(const char *name)
 		{ "records_pushed", "flow records handed to exportd" },
 		{ "records_lost", "flow records that could not be handed over" },
 		{ "records_in", "flow records exportd took in" },
-		{ "packets", "export packets sent to the host" },
-		{ "records", "flow records sent to the host" },
+		{ "packets", "export packets sent to the host (the kernel took "
+		  "them, no error came back in 5 s)" },
+		{ "packets_in_flight", "export packets the kernel took for the "
+		  "host, not yet counted sent or failed (5 s for an ICMP "
+		  "error)" },
+		{ "records", "flow records sent to the host (as packets)" },
 		{ "bytes", "bytes of export packets sent to the host" },
+		{ "failed_packets", "export packets the host did not get: a "
+		  "send error, an ICMP error that names them, a full queue" },
+		{ "failed_records", "flow records the host did not get" },
+		{ "host_failing", "1 while the host's sends fail (error: the "
+		  "latest), 0 once they succeed again" },
+		{ "host_state_since_seconds", "when the host's state (failing "
+		  "or ok) began, unix time" },
 		{ "send_errors", "export packets the host did not get, by "
 		  "errno" },
 		{ "packets_ok", "export packets that carried the template, "

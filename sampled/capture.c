@@ -268,8 +268,10 @@ capture_live_packet(struct slot *s, struct capture *c,
 	ts = clock_live_packet(s, h);
 	b = classify(s, c, outbound ? c->bidx_out : c->bidx, h, data, &pk,
 	    ts);
-	if (b != NULL)
+	if (b != NULL) {
 		cache_packet(s, b, &pk, (uint32_t)(ts - s->boot_ms));
+		push_resume_counted(s); /* stored at once (push.c) */
+	}
 	tick(s, ts);
 }
 

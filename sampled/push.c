@@ -80,8 +80,14 @@ resume_commit(struct slot *s, uint64_t seq, uint64_t rows, uint64_t packets)
 	struct rs_ent *e;
 	size_t i;
 
-	if (rs == NULL)
+	if (rs == NULL) {
+		/* a capture worker: its own counts, by its own thread */
+		if (s->rs_wk != NULL) {
+			s->rs_wk->counted = s->counted;
+			s->rs_wk->settled = s->settled;
+		}
 		return;
+	}
 	for (i = 0; i < s->ncap; i++)
 		if (s->cap[i].rs_idx >= 0)
 			rs->cap[s->cap[i].rs_idx].applied = s->cap[i].applied;
@@ -98,14 +104,20 @@ resume_commit(struct slot *s, uint64_t seq, uint64_t rows, uint64_t packets)
 }
 
 /*
- * A batch of the workers (live, not resumable) about to be handed over:
- * its seq gets the file totals as they stand, so the acks that reach it
- * still tell a sampled taking over how far the files' batches went.
+ * A live packet was counted into a cache: stored at once. A live
+ * capture is not read again after a kill, so its packets are not
+ * accounted when a batch leaves, as a file's are, but as they come:
+ * the cache that dies with a sampled holds every one counted, and the
+ * one that takes over counts them lost, no fewer.
  */
 void
-push_resume_other(struct slot *s)
+push_resume_counted(struct slot *s)
 {
-	resume_commit(s, s->ho.next_seq, 0, 0);
+	if (s->rs != NULL) {
+		s->rs->live = 1;
+		resume_commit(s, 0, 0, 0);
+	} else if (s->rs_wk != NULL)
+		resume_commit(s, 0, 0, 0);
 }
 
 static void
@@ -114,6 +126,24 @@ settle(struct slot *s, uint64_t rows, uint64_t packets)
 	s->settled.flows += rows;
 	s->settled.packets += packets;
 	resume_commit(s, 0, 0, 0);
+}
+
+/*
+ * A batch of the workers about to be handed over (sent 0), and then
+ * handed over (sent 1) or lost (-1): its rows go into the totals its seq
+ * gets, as a batch of the main thread's does, so a sampled taking over
+ * knows how far the workers' flows went, as the files'.
+ */
+void
+push_resume_worker(struct slot *s, uint64_t rows, uint64_t packets, int sent)
+{
+	if (sent == 0)
+		resume_commit(s, s->ho.next_seq, rows, packets);
+	else if (sent > 0) {
+		s->pushed.flows += rows;
+		s->pushed.packets += packets;
+	} else
+		settle(s, rows, packets); /* counted: lost */
 }
 
 void
@@ -175,6 +205,7 @@ push_batch(struct slot *s, struct binding *b, int final)
 		    -1) {
 			s->batches_lost++;
 			s->records_lost += b->batch.n;
+			settle(s, b->batch.n, b->batch.packets);
 		}
 		b->batch.n = 0;
 		return;

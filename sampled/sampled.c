@@ -654,6 +654,11 @@ resume_start(struct proc *pr)
 		    (unsigned long long)lost.packets,
 		    (unsigned long long)lost.flows, exact ? "" :
 		    " (at most: exportd did not say how far it took them)");
+		/* what no process saw cannot be counted: said, not guessed */
+		if (dead.live)
+			log_warnx("slot %u: packets that reached its live "
+			    "devices from its death until this one captures "
+			    "them are counted by no one", s->id);
 		s->resuming = 1;
 	}
 	s->restart_lost.packets = dead.lost_before.packets + lost.packets;

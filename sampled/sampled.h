@@ -284,6 +284,7 @@ struct slot {
 	struct handover ho; /* to exportd, acknowledged */
 	/* what a sampled that dies leaves for the next one (resume.h) */
 	struct rs_file *rs;
+	struct rs_worker *rs_wk; /* a worker's own entry in the main's rs */
 	int resuming;	       /* until the first plan's captures are open */
 	struct rs_totals counted, settled, pushed;
 	uint64_t *cur_applied; /* the packet being counted: its capture's */
@@ -327,7 +328,9 @@ void push_row(struct slot *s, struct binding *b, struct flow *f, int reason);
 void push_batch(struct slot *s, struct binding *b, int final);
 void push_all(struct slot *s, int final);
 void push_due(struct slot *s);
-void push_resume_other(struct slot *s);
+void push_resume_worker(struct slot *s, uint64_t rows, uint64_t packets,
+    int sent);
+void push_resume_counted(struct slot *s);
 
 /* clock.c */
 void clock_live(struct slot *s);

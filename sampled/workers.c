@@ -210,14 +210,17 @@ wk_take(struct slot *s)
 			/* made by this process: never, but counted if so */
 			s->batches_lost++;
 			s->records_lost += b->rows;
+			push_resume_worker(s, b->rows, b->packets, -1);
 		} else {
-			push_resume_other(s);
+			push_resume_worker(s, b->rows, b->packets, 0);
 			if (ho_send(&s->ho, env, 0) == 0) {
 				s->batches_pushed++;
 				s->records_pushed += b->rows;
+				push_resume_worker(s, b->rows, b->packets, 1);
 			} else {
 				s->batches_lost++;
 				s->records_lost += b->rows;
+				push_resume_worker(s, b->rows, b->packets, -1);
 			}
 			bus_free(env);
 		}
@@ -413,6 +416,9 @@ workers_free(struct slot *s)
 					    END_FORCED);
 			push_all(&w->s, 0);
 			fold(s, &w->s);
+			if (w->s.rs_wk != NULL)
+				resume_worker_fold(s->rs, i, &s->counted,
+				    &s->settled);
 			slot_close(&w->s, END_FORCED);
 		}
 		pthread_mutex_unlock(&w->mu);
@@ -461,6 +467,12 @@ workers_new(struct slot *s, unsigned n, char *sig)
 		w->s.worker = i;
 		w->s.nworkers = n;
 		w->s.wk = wk;
+		/* what it counts is stored as it counts (resume.h) */
+		if (s->rs != NULL && i < RS_WORKERS) {
+			memset(&s->rs->wk[i], 0, sizeof(s->rs->wk[i]));
+			w->s.rs_wk = &s->rs->wk[i];
+			s->rs->live = 1;
+		}
 		clock_copy(&w->s, s);
 	}
 	return wk;

@@ -129,6 +129,28 @@ finish() {
 	exit 0
 }
 
+# exportd_sent: waits (bounded) until exportd has no export packet in
+# flight: one the kernel took counts as sent (or failed) only after 5 s
+# without an ICMP error for it (exportd(8), HOSTS THAT FAIL). Only a
+# sample exportd made after the call counts (the proxy may hand an older
+# one to a new subscriber).
+exportd_sent() {
+	EXPORTD_SENT_FROM=$(date +%s%3N)
+	wait_for '[ "$(_exportd_in_flight)" = 0 ]' 150
+}
+_exportd_in_flight() {
+	timeout 5 "$NSCTL" stats --json -n 4 2>/dev/null | grep '"process":"exportd"' |
+		python3 -c '
+import json, sys
+for line in sys.stdin:
+    d = json.loads(line)
+    # not nsctl up, whose sample has labels process="exportd" too
+    if d["process"] == "exportd" and d["time_ms"] >= int(sys.argv[1]):
+        print(sum(c["value"] for c in d["counters"]
+                  if c["name"] == "packets_in_flight"))
+        break' "$EXPORTD_SENT_FROM" 2>/dev/null
+}
+
 # Independent ground truth: per IPv6 5-tuple packets and bytes (payload
 # length + 40) of a capture, as tshark decodes it; only packets whose
 # first network header is IPv6, as a NetStream exporter counts them.

@@ -97,6 +97,8 @@ check "options records of the sampler ($opt packets)" [ "$opt" -ge 1 ]
 
 # stats
 h="host=[127.0.0.1]:$P1"
+check "stats: no export packet in flight any more" wait_sent
+check "stats: nothing failed to $h" [ "$(xd_counter failed_packets "$h")" = 0 ]
 check "stats: records $h = 100000" [ "$(xd_counter records "$h")" = 100000 ]
 check "stats: packets $h = $d1" [ "$(xd_counter packets "$h")" = "$d1" ]
 check "stats: template_sends $h > 0" [ "$(xd_counter template_sends "$h")" -gt 0 ]

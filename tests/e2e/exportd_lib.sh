@@ -113,6 +113,11 @@ _xd_at_least() { # NAME LABELS MIN: the counter is there and >= MIN
 	v=$(xd_counter "$1" "$2" 2>/dev/null) && [ "$v" -ge "$3" ]
 }
 
+# wait_sent: no export packet in flight (tests/lib.sh exportd_sent)
+wait_sent() {
+	exportd_sent
+}
+
 # flowgen_field OUTPUT KEY: a total that flowgen printed
 flowgen_field() {
 	echo "$1" | awk -v k="$2" '{ for (i = 1; i < NF; i++) if ($i == k) print $(i + 1) }'

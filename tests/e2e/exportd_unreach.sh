@@ -27,6 +27,7 @@ check "listening host: flows = 50000" [ "$(nf_stat $T/nf Flows)" = 50000 ]
 check "listening host: packets = $(flowgen_field "$G" packets)" \
 	[ "$(nf_stat $T/nf Packets)" = "$(flowgen_field "$G" packets)" ]
 check "listening host: no sequence failure" [ "$(nf_stat $T/nf 'Sequence failures')" = 0 ]
+check "stats: no export packet in flight any more" wait_sent
 check "stats: records host=[127.0.0.1]:$P1 = 50000" \
 	[ "$(xd_counter records "host=[127.0.0.1]:$P1")" = 50000 ]
 n=$(xd_counter send_errors "host=[127.0.0.1]:$P2 errno=ECONNREFUSED")

@@ -121,7 +121,7 @@ check "tshark on $XA (blue's slave) sees the export packets, from its address, d
 check "... and nothing else" [ "$(wc -l <$T/wire.txt)" -eq 1 ]
 check "without the VPN instance every packet fails (network unreachable), so nsctl run says flows were lost" \
 	bash -c "grep -q 'nsctl run: exit 1' $T/run.out &&
-		grep -Eq 'export packets ([1-9][0-9]*), send errors \\1, ' $T/run.out"
+		grep -Eq 'export packets [0-9]+ sent, ([1-9][0-9]*) failed, send errors \\1,' $T/run.out"
 check "without the VPN instance: nothing reaches the collector" \
 	bash -c "! grep -q '^data\|^template' $T/c2.txt"
 check "... and nothing is on the wire to its port" bash -c "! grep -q '	9996	' $T/wire.txt"

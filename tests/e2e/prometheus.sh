@@ -52,6 +52,7 @@ wait_for "grep -q 'slot 1: captures ended' $T/up.log 2>/dev/null &&
 	grep -q 'slot 2: captures ended' $T/up.log" 150 || fail "the replays did not end"
 check "the collector got the $FLOWS flows tshark reads" \
 	wait_for '[ "$(grep -c "^data " $T/c.txt)" = "$FLOWS" ]' 50
+check "exportd counts every export packet sent (none in flight)" exportd_sent
 
 # parse FILE: the checks on one scrape, by the real parser; prints
 # "ok: ..." or "FAIL: ..." lines

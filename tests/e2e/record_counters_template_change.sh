@@ -73,6 +73,7 @@ P2=$(grep -c . $T/ids2.txt)
 check "revision 2: tshark sees one data template ($T2), another than $T1, in $P2 packets" \
 	[ "$(echo "$T2" | wc -l)" = 1 -a "$T2" != "$T1" -a "$P2" -gt 0 ]
 sleep 0.5 # a stats interval after the last packet
+check "exportd counts every export packet sent (none in flight)" exportd_sent
 
 "$NSCTL" display statistics --json >$T/stats.json 2>>$T/display.log
 "$NSCTL" display template --json >$T/template.json 2>>$T/display.log

@@ -89,6 +89,51 @@ dead_found_and_settled(void **state)
 	resume_close(rs, dir, 3);
 }
 
+/*
+ * Capture workers store their own counts: a dead one's loss counts them
+ * with the main thread's; a worker that ended is folded into the main
+ * thread's counts once, its entry free.
+ */
+static void
+workers_counted(void **state)
+{
+	struct rs_dead dead;
+	struct rs_totals lost, none = { 0, 0 };
+	struct rs_totals counted = { 100, 10 }, settled = { 0, 0 };
+	struct rs_file *rs;
+
+	(void)state;
+	rs = open_state(&dead);
+	resume_begin(rs, 0x3333, &none);
+	rs->counted = counted;
+	rs->wk[0].counted = (struct rs_totals){ 500, 40 };
+	rs->wk[0].settled = (struct rs_totals){ 5, 1 };
+	rs->wk[3].counted = (struct rs_totals){ 300, 30 };
+	/* worker 3 ends: its counts go on in the main thread's */
+	resume_worker_fold(rs, 3, &counted, &settled);
+	assert_int_equal(counted.packets, 400);
+	assert_int_equal(rs->counted.flows, 40);
+	assert_int_equal(rs->wk[3].counted.packets, 0);
+	/* out of range: nothing */
+	resume_worker_fold(rs, RS_WORKERS, &counted, &settled);
+	assert_int_equal(counted.packets, 400);
+	/* seq 1 took 600 packets in 50 flows of them */
+	rs->ring[1] = (struct rs_ent){ 1, 50, 600 };
+	die(rs);
+	rs = open_state(&dead);
+	assert_int_equal(dead.found, 1);
+	assert_int_equal(dead.counted.packets, 900);
+	assert_int_equal(dead.counted.flows, 80);
+	assert_int_equal(dead.settled.flows, 1);
+	assert_int_equal(resume_settle(rs, &dead, 1, &lost), 0);
+	assert_int_equal(lost.packets, 900 - 600 - 5);
+	assert_int_equal(lost.flows, 80 - 50 - 1);
+	/* the next sender starts with every worker entry free */
+	resume_begin(rs, 0x4444, &lost);
+	assert_int_equal(rs->wk[0].counted.packets, 0);
+	resume_close(rs, dir, 3);
+}
+
 static void
 capture_identity(void **state)
 {
@@ -131,6 +176,7 @@ main(void)
 {
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(dead_found_and_settled),
+		cmocka_unit_test(workers_counted),
 		cmocka_unit_test(capture_identity),
 	};
 	int rc;
