@@ -247,7 +247,7 @@ fuzz_decode_SRC   := sampled/decode.c
 fuzz_config_SRC   := $(CONF_SRC)
 fuzz_envelope_SRC := exportd/dest.c exportd/send.c exportd/options.c \
                      exportd/xpkt.c exportd/v9.c exportd/ipfix.c \
-                     exportd/ack.c exportd/times.c
+                     exportd/ack.c exportd/times.c exportd/stream.c
 fuzz_cdecode_SRC  :=
 fuzz_vrp_SRC      := $(CONF_SRC) nsctl/vrp_import.c nsctl/vrp_parse.c \
                      nsctl/vrp_apply.c nsctl/vrp_ext.c nsctl/vrp_export.c

@@ -121,6 +121,8 @@ make_host(const struct conf *c, const struct conf_host *h,
 	ph->ipfix = h->ipfix && c->compat_extended;
 	ph->dscp = h->dscp;
 	ph->pace_pps = h->pace_pps;
+	ph->tcp = h->tcp;
+	ph->file = pstrdup(h->file);
 	ph->vpn_instance = pstrdup(h->vpn);
 	ph->source_address = pstrdup(src != NULL ? src->address : "");
 	ph->source_port = src != NULL ? src->port : 0;

@@ -34,15 +34,17 @@ addr_family(const char *a)
 	return 0;
 }
 
+static void parse_host_opts(config_setting_t *, int, struct conf_host *,
+    struct diags *);
+
 static void
 parse_host(config_setting_t *h, const char *view, int version_ipfix,
     struct conf_host *out, struct diags *d)
 {
 	static const char *const known[] = { "address", "port", "version",
-		"dscp", "vpn_instance", "pace_pps", NULL };
-	static const char *const versions[] = { "9", "ipfix", NULL };
-	config_setting_t *v;
-	int ver;
+		"dscp", "vpn_instance", "pace_pps", "transport", "file", NULL };
+	static const char *const transports[] = { "udp", "tcp", NULL };
+	int tr;
 
 	memset(out, 0, sizeof(*out));
 	out->line = LINE(h);
@@ -53,9 +55,26 @@ parse_host(config_setting_t *h, const char *view, int version_ipfix,
 		return;
 	}
 	check_known(h, "a host", known, d);
+	/* a file host: IPFIX messages written to a file (RFC 5655) */
+	if (get_str(h, "file", out->file, sizeof(out->file) - 1, d) == 1) {
+		if (get_member(h, "address") != NULL ||
+		    get_member(h, "port") != NULL ||
+		    get_member(h, "transport") != NULL)
+			diag_add(d, DIAG_ERROR, LINE(h),
+			    "host in %s: a file host has no address, port or "
+			    "transport", view);
+		parse_host_opts(h, version_ipfix, out, d);
+		if (!out->ipfix)
+			diag_add(d, DIAG_ERROR, LINE(get_member(h, "file")),
+			    "host in %s: a file holds IPFIX (RFC 5655): set "
+			    "version = \"ipfix\"", view);
+		return;
+	}
+	if (get_enum(h, "transport", transports, &tr, d) == 1)
+		out->tcp = tr == 1;
 	if (get_str(h, "address", out->address, CONF_ADDR_MAX - 1, d) == 0)
 		diag_add(d, DIAG_ERROR, LINE(h),
-		    "host in %s needs an address", view);
+		    "host in %s needs an address (or a file)", view);
 	else if (out->address[0] && addr_family(out->address) == 0)
 		diag_add(d, DIAG_ERROR, LINE(get_member(h, "address")),
 		    "host address \"%s\" is not an IPv4 or IPv6 address",
@@ -63,6 +82,24 @@ parse_host(config_setting_t *h, const char *view, int version_ipfix,
 	if (get_uint(h, "port", 1, 65535, &out->port, d) == 0)
 		diag_add(d, DIAG_ERROR, LINE(h),
 		    "host in %s needs a port (1..65535)", view);
+	parse_host_opts(h, version_ipfix, out, d);
+	if (out->tcp && !out->ipfix)
+		diag_add(d, DIAG_ERROR, LINE(get_member(h, "transport")),
+		    "host %s port %u in %s: transport \"tcp\" is IPFIX's "
+		    "(RFC 7011 10.4): set version = \"ipfix\"", out->address,
+		    out->port, view);
+}
+
+/* version, dscp, vpn_instance, pace_pps: of any host */
+static void
+parse_host_opts(config_setting_t *h, int version_ipfix,
+    struct conf_host *out, struct diags *d)
+{
+	static const char *const versions[] = { "9", "ipfix", NULL };
+	config_setting_t *v;
+	int ver;
+
+	out->ipfix = version_ipfix;
 	if ((v = get_member(h, "version")) != NULL &&
 	    config_setting_type(v) == CONFIG_TYPE_INT) {
 		if (config_setting_get_int(v) == 9)
@@ -195,6 +232,13 @@ parse_hosts(config_setting_t *g, const char *view, int version_ipfix,
 
 		parse_host(config_setting_get_elem(l, i), view, version_ipfix,
 		    h, d);
+		for (j = 0; j < i; j++)
+			if (h->file[0] &&
+			    strcmp(ex->hosts[j].file, h->file) == 0)
+				diag_add(d, DIAG_ERROR, h->line,
+				    "duplicate file host %s in %s (first at "
+				    "line %d)", h->file, view,
+				    ex->hosts[j].line);
 		for (j = 0; j < i; j++)
 			if (h->address[0] && h->port &&
 			    strcmp(ex->hosts[j].address, h->address) == 0 &&
@@ -726,6 +770,21 @@ parse_misc(config_setting_t *root, const char *cwd, struct conf *c,
 	}
 }
 
+/* File hosts' paths, relative to the config's directory as captures are. */
+static void
+resolve_host_files(struct conf_view_export *ex, const char *cwd)
+{
+	char in[CONF_PATH_MAX];
+	int i;
+
+	for (i = 0; i < ex->n_hosts; i++)
+		if (ex->hosts[i].file[0] != '\0') {
+			ns_strlcpy(in, ex->hosts[i].file, sizeof(in));
+			resolve_path(cwd, in, ex->hosts[i].file,
+			    sizeof(ex->hosts[i].file));
+		}
+}
+
 /* What a setting left out means (DESIGN.md's defaults). */
 void
 conf_defaults(struct conf *c)
@@ -755,6 +814,7 @@ conf_from_config(config_t *cfg, const char *cwd, struct conf *c,
 		"records", "monitors", "slots", "interfaces", "routes", "cache",
 		"endpoints", "stats_interval_ms", NULL };
 	config_setting_t *root = config_root_setting(cfg);
+	int i;
 
 	conf_defaults(c);
 	check_known(root, "the top level", known, d);
@@ -769,6 +829,11 @@ conf_from_config(config_t *cfg, const char *cwd, struct conf *c,
 	parse_monitors(root, c, d);
 	parse_slots(root, c, d);
 	parse_interfaces(root, cwd, c, d);
+	resolve_host_files(&c->sys, cwd);
+	for (i = 0; i < c->n_monitors; i++)
+		resolve_host_files(&c->monitors[i].ex, cwd);
+	for (i = 0; i < c->n_slots; i++)
+		resolve_host_files(&c->slots[i].ex, cwd);
 	check_references(c, d);
 	if (c->n_ifaces == 0)
 		diag_add(d, DIAG_NOTICE, 0,

@@ -86,8 +86,13 @@ put_host(struct cw *w, const struct conf_host *h, int last)
 	if (h->vpn[0])
 		snprintf(vpn, sizeof(vpn), " vpn_instance = %s;",
 		    q(&v, h->vpn));
-	put(w, h->line, "      { address = %s; port = %u;%s%s%s%s }%s",
-	    q(&a, h->address), h->port, vpn, ver, dscp, pace, last ? "" : ",");
+	if (h->file[0]) /* a file host: IPFIX, no address */
+		put(w, h->line, "      { file = %s; version = \"ipfix\";%s }%s",
+		    q(&a, h->file), pace, last ? "" : ",");
+	else
+		put(w, h->line, "      { address = %s; port = %u;%s%s%s%s%s }%s",
+		    q(&a, h->address), h->port, vpn, ver, dscp, pace,
+		    h->tcp ? " transport = \"tcp\";" : "", last ? "" : ",");
 	sbuf_free(&a);
 	sbuf_free(&v);
 }

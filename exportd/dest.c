@@ -63,6 +63,12 @@ host_check(const Netstream__Host *h)
 	struct sockaddr_storage a, s;
 	socklen_t len;
 
+	/* a file host: an absolute path, IPFIX only, nothing else */
+	if (h->file != NULL && h->file[0] != '\0')
+		return h->file[0] != '/' || strlen(h->file) >= XD_PATH_MAX ||
+		    h->tcp || !h->ipfix ? BAD_ADDRESS : BAD_MAX;
+	if (h->tcp && !h->ipfix)
+		return BAD_ADDRESS; /* TCP is IPFIX's (RFC 7011 10.4) */
 	if (xd_parse_addr(h->address, h->port, &a, &len) == -1)
 		return BAD_ADDRESS;
 	if (h->port < 1 || h->port > 65535)
@@ -258,7 +264,11 @@ host_label(struct host *h)
 		inet_ntop(AF_INET, &s4->sin_addr, a, sizeof(a));
 		port = ntohs(s4->sin_port);
 	}
-	snprintf(h->label, sizeof(h->label), "[%s]:%u", a, port);
+	if (h->sock->stream == XS_FILE)
+		snprintf(h->label, sizeof(h->label), "file:%.72s", h->sock->path);
+	else
+		snprintf(h->label, sizeof(h->label), "%s[%s]:%u",
+		    h->sock->stream == XS_TCP ? "tcp:" : "", a, port);
 }
 
 struct host *
@@ -293,10 +303,14 @@ host_get(struct exportd *xd, const Netstream__Host *m)
 	struct sockaddr_storage a;
 	struct xsock *s;
 	struct host *h;
-	socklen_t len;
+	socklen_t len = 0;
 	size_t i;
 
-	xd_parse_addr(m->address, m->port, &a, &len); /* checked */
+	/* checked; a file host has no address (its socket is its file) */
+	if (xd_parse_addr(m->address, m->port, &a, &len) == -1) {
+		memset(&a, 0, sizeof(a));
+		len = 0;
+	}
 	s = sock_get(xd, m, a.ss_family);
 	for (i = 0; i < xd->n_hosts; i++) {
 		h = xd->hosts[i];
@@ -378,6 +392,9 @@ dtmpl_get(struct dest *d, const struct tmpl *t)
 		if (!tmpl_same(&dt->t, t)) {
 			dt->t = *t;
 			dt->need = 1;
+			/* over a stream, an id is withdrawn before it is
+			 * given another definition (RFC 7011 8.1) */
+			dt->withdraw = d->host->sock->stream != 0;
 		}
 		return dt;
 	}
@@ -385,6 +402,7 @@ dtmpl_get(struct dest *d, const struct tmpl *t)
 	dt = &d->tmpls[d->n_tmpls++];
 	dt->t = *t;
 	dt->need = 1;
+	dt->withdraw = 0;
 	return dt;
 }
 
@@ -421,6 +439,9 @@ timers(const struct exportd *xd, struct dest *d)
 	int64_t tmo = (int64_t)xd->prm.tmpl_timeout_min * 60000;
 	int64_t otmo = (int64_t)xd->prm.opt_timeout_s * 1000;
 
+	/* templates go once per connection to a stream host (stream.c) */
+	if (d->host->sock->stream)
+		tmo = INT64_MAX / 2;
 	if (d->up < d->tmpl_up - XD_UP_BACK_MS || d->up - d->tmpl_up >= tmo)
 		refresh_all(d);
 	else if (d->up < d->opt_up - XD_UP_BACK_MS ||
@@ -479,7 +500,7 @@ pkt_open(struct exportd *xd, struct dest *d)
 	d->opened_ms = mono_ms();
 	d->opened_clock = d->clock;
 	d->pboot = times_pkt_boot(d->clock, d->boot);
-	if (n > 0 && d->pkts_since_tmpl >= n)
+	if (n > 0 && d->pkts_since_tmpl >= n && !d->host->sock->stream)
 		refresh_all(d);
 }
 
@@ -524,6 +545,11 @@ emit_pending(struct dest *d)
 	for (i = 0; i < d->n_tmpls; i++) {
 		if (!d->tmpls[i].need)
 			continue;
+		if (d->tmpls[i].withdraw) {
+			if (xpkt_add_withdrawal(&d->x, d->tmpls[i].t.id, 0) == -1)
+				return -1;
+			d->tmpls[i].withdraw = 0;
+		}
 		if (xpkt_add_template(&d->x, &d->tmpls[i].t) == -1)
 			return -1;
 		d->tmpls[i].need = 0;
@@ -769,4 +795,84 @@ dest_free_all(struct exportd *xd)
 	free(xd->finals);
 	xd->hosts = NULL;
 	xd->n_hosts = 0;
+}
+
+/*
+ * The sequence number a message of d's put before its queue carries: that
+ * of the first message of d queued, or the next one when none is.
+ */
+static uint32_t
+restart_seq(const struct dest *d)
+{
+	const struct out *o;
+
+	for (o = d->host->sock->head; o != NULL; o = o->next)
+		if (o->dest == d && o->len >= IPFIX_HDR_LEN)
+			return (uint32_t)o->buf[8] << 24 | (uint32_t)o->buf[9] << 16 |
+			    (uint32_t)o->buf[10] << 8 | o->buf[11];
+	return dest_seq(d);
+}
+
+/* The open restart message of d goes out (before the queue). */
+static void
+restart_close(struct exportd *xd, struct dest *d, uint32_t seq)
+{
+	struct out *o = d->o;
+	struct wbuf w;
+	int c;
+
+	d->o = NULL;
+	if (xpkt_records(&d->x) == 0) {
+		out_put(xd, o);
+		return;
+	}
+	wbuf_init(&w, o->buf, IPFIX_HDR_LEN);
+	ipfix_header(&w, times_header_secs(d->clock, 1, &c), seq, d->domain);
+	o->len = xpkt_finish(&d->x);
+	o->n_flows = 0;
+	o->dest = NULL; /* no rows: nothing of the hand-over to mark */
+	send_packet(xd, o);
+}
+
+/*
+ * A stream host's new connection (or file): before anything queued, a
+ * message with every template of each of its domains (no data record,
+ * so the sequence numbers of the queue hold); the options records follow
+ * in the next message built. Its open messages are closed first.
+ */
+void
+dest_restart(struct exportd *xd, struct host *h)
+{
+	size_t i, k, n;
+
+	for (i = 0; i < h->n_dests; i++)
+		dest_close(xd, h->dests[i]);
+	xd->front = h->sock;
+	xd->front_last = NULL;
+	for (i = 0; i < h->n_dests; i++) {
+		struct dest *d = h->dests[i];
+		uint32_t seq = restart_seq(d);
+
+		n = options_templates(d);
+		pkt_open(xd, d);
+		for (k = 0; k < d->n_tmpls + n; k++) {
+			int r = k < d->n_tmpls ?
+			    xpkt_add_template(&d->x, &d->tmpls[k].t) :
+			    options_put(&d->x, d, k - d->n_tmpls);
+
+			if (r == -1 && xpkt_records(&d->x) > 0) {
+				restart_close(xd, d, seq);
+				pkt_open(xd, d);
+				k--; /* again, in a message of its own */
+			} else
+				d->o->n_tmpl += r == 0;
+		}
+		restart_close(xd, d, seq);
+		for (k = 0; k < d->n_tmpls; k++)
+			d->tmpls[k].need = d->tmpls[k].withdraw = 0;
+		d->need_options = 0;
+		options_due(d);
+	}
+	xd->front = NULL;
+	xd->front_last = NULL;
 }

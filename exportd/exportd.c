@@ -149,7 +149,8 @@ stats_hosts(struct exportd *xd, Netstream__Stats *st)
 	static const char *names[] = { "packets", "records", "bytes",
 		"template_sends", "options_sends", "queued", "pace_waits",
 		"times_clamped", "failed_packets", "failed_records",
-		"packets_in_flight" };
+		"packets_in_flight", "stream_waits", "stream_connects",
+		"stream_breaks", "stream_held_bytes" };
 	int64_t now = mono_ms();
 	size_t i, j, k;
 
@@ -179,6 +180,9 @@ stats_hosts(struct exportd *xd, Netstream__Stats *st)
 			v[7] += o->times_clamped;
 			v[8] += o->failed_packets, v[9] += o->failed_records;
 			v[10] += o->in_flight;
+			/* a TCP or file host (stream.c) */
+			v[11] += o->stream_waits, v[12] += o->stream_connects;
+			v[13] += o->stream_breaks, v[14] += o->stream_held_bytes;
 			for (k = 0; k < XD_ERRS && o->errs[k].n; k++)
 				stats_add(st, "send_errors", o->errs[k].n,
 				    "host", h->label, "errno",
@@ -309,9 +313,13 @@ poll_items(struct exportd *xd, zmq_pollitem_t *it)
 
 		if (s->fd == -1)
 			continue;
+		/* a TCP host: its connection made, and the collector
+		 * going away (readable: closed or reset) */
 		it[n++] = (zmq_pollitem_t){ NULL, s->fd,
-			(short)(ZMQ_POLLERR | (s->blocked ? ZMQ_POLLOUT : 0)),
-			0 };
+			(short)(ZMQ_POLLERR |
+			(s->blocked || s->connecting ? ZMQ_POLLOUT : 0) |
+			(s->stream == XS_TCP && !s->connecting ?
+			ZMQ_POLLIN : 0)), 0 };
 	}
 	return n;
 }
@@ -342,8 +350,18 @@ errqueue_fd(struct exportd *xd, int fd)
 	size_t i;
 
 	for (i = 0; i < xd->n_socks; i++)
-		if (xd->socks[i]->fd == fd)
+		if (xd->socks[i]->fd == fd && !xd->socks[i]->stream)
 			send_errqueue(xd, xd->socks[i]);
+}
+
+static void
+readable_fd(struct exportd *xd, int fd)
+{
+	size_t i;
+
+	for (i = 0; i < xd->n_socks; i++)
+		if (xd->socks[i]->fd == fd && xd->socks[i]->stream)
+			stream_readable(xd, xd->socks[i]);
 }
 
 /* Packets in flight long enough with no error: sent (send.c). */
@@ -387,9 +405,12 @@ run(struct exportd *xd)
 		for (i = 0; i < BATCHES_PER_WAKE && !send_backlogged(xd) &&
 		    recv_batch(xd); i++)
 			;
-		for (i = POLL_UDP; i < n; i++)
+		for (i = POLL_UDP; i < n; i++) {
 			if (it[i].revents & ZMQ_POLLERR)
 				errqueue_fd(xd, it[i].fd);
+			if (it[i].revents & (ZMQ_POLLIN | ZMQ_POLLERR))
+				readable_fd(xd, it[i].fd);
+		}
 		dest_close_old(xd, mono_ms());
 		send_flush_all(xd);
 		confirm_old(xd);

@@ -38,6 +38,7 @@
 #define XD_TMPL_OPT_RANDOM 65280
 #define XD_TMPL_OPT_TIME 65281
 #define XD_IFNAME_MAX 63	/* bytes of an interface name (the config's) */
+#define XD_PATH_MAX 1024	/* a file host's path */
 #define XD_IFDESC_MAX 255	/* ... and of its description */
 
 /*
@@ -117,7 +118,19 @@ struct xsock {
 	unsigned n_out;
 	int blocked; /* the last send said EAGAIN/ENOBUFS */
 	int64_t paced_until_us; /* the head waits for its host's pace */
+	/* a stream host's own (stream.c): TCP or a file */
+	int stream;		      /* 0: UDP; XS_TCP, XS_FILE */
+	struct sockaddr_storage dst;  /* TCP: the collector */
+	socklen_t dlen;
+	char path[1024];	      /* a file */
+	size_t off;		      /* bytes of the head written */
+	int connecting, fresh, waiting;
+	int64_t retry_ms, backoff_ms; /* a closed one is tried again */
+	int outq;		      /* TCP: bytes the kernel held, last */
 };
+
+#define XS_TCP 1
+#define XS_FILE 2
 
 struct errcount {
 	int err; /* errno, or one of XD_E* below */
@@ -159,6 +172,9 @@ struct host {
 	uint64_t packets, records, bytes, template_sends, options_sends;
 	uint64_t failed_packets, failed_records;
 	uint64_t times_clamped; /* times its format could not carry */
+	/* a stream host (stream.c): waits, connections, breaks */
+	uint64_t stream_waits, stream_connects, stream_breaks;
+	uint64_t stream_held_bytes; /* what broken connections may have held */
 	struct errcount errs[XD_ERRS];
 	/* state: failing from a packet's failure until a packet sent after
 	 * its last error is sent; each change logged once */
@@ -177,6 +193,7 @@ struct host {
 struct dtmpl {
 	struct tmpl t;
 	int need; /* to be (re)sent before the next data record */
+	int withdraw; /* a stream host: the old one withdrawn first */
 };
 
 /* What options records say about one interface. */
@@ -291,6 +308,10 @@ struct exportd {
 	uint64_t bad_plans[PLAN_BAD_MAX];
 	int stats_now; /* publish at once (a final batch was exported) */
 	int untracked; /* batches without a hand-over epoch came */
+	/* dest_restart: its packets go before the queue of this socket,
+	 * in order, after front_last */
+	struct xsock *front;
+	struct out *front_last;
 	int confirm_all; /* exiting: every packet in flight is sent */
 	struct out *spare; /* free packet buffers */
 	/* the hand-over (ack.c) */
@@ -332,6 +353,7 @@ void dest_batch(struct exportd *xd, const Netstream__FlowBatch *b);
 void dest_close_old(struct exportd *xd, int64_t now);
 void dest_close_all(struct exportd *xd, int64_t domain);
 void dest_free_all(struct exportd *xd);
+void dest_restart(struct exportd *xd, struct host *h);
 int64_t dest_next_deadline(const struct exportd *xd);
 void host_error(struct host *h, int err);
 void host_failed(struct host *h, int err);
@@ -357,7 +379,15 @@ size_t options_templates(const struct dest *d);
 int options_put(struct xpkt *x, const struct dest *d, size_t i);
 int options_note(struct dest *d, const Netstream__FlowBatch *b);
 
+/* stream.c */
+struct xsock *stream_get(struct exportd *xd, const Netstream__Host *m,
+    int family);
+void stream_flush(struct exportd *xd, struct xsock *s);
+void stream_readable(struct exportd *xd, struct xsock *s);
+int64_t stream_next_ms(const struct exportd *xd);
+
 /* send.c */
+void send_pop_sent(struct exportd *xd, struct xsock *s);
 struct xsock *sock_get(struct exportd *xd, const Netstream__Host *h,
     int family);
 struct out *out_get(struct exportd *xd, size_t cap);

@@ -100,6 +100,9 @@ sock_get(struct exportd *xd, const Netstream__Host *h, int family)
 	socklen_t len;
 	size_t i;
 
+	if (h->tcp || (h->file != NULL && h->file[0] != '\0'))
+		return stream_get(xd, h, family);
+
 	if (h->source_address != NULL && h->source_address[0] != '\0')
 		xd_parse_addr(h->source_address, h->source_port, &src, &len);
 	else {
@@ -357,6 +360,13 @@ sock_pop(struct exportd *xd, struct xsock *s, int ok, int err)
 	out_put(xd, o);
 }
 
+/* The head of a stream's queue was written whole (stream.c). */
+void
+send_pop_sent(struct exportd *xd, struct xsock *s)
+{
+	sock_pop(xd, s, 1, 0);
+}
+
 void
 send_packet(struct exportd *xd, struct out *o)
 {
@@ -372,14 +382,26 @@ send_packet(struct exportd *xd, struct out *o)
 		return;
 	}
 	o->next = NULL;
-	if (s->tail != NULL)
-		s->tail->next = o;
-	else
-		s->head = o;
-	s->tail = o;
+	if (xd->front == s) {
+		/* a stream's restart: before what was queued, in order */
+		struct out **at = xd->front_last ? &xd->front_last->next :
+		    &s->head;
+
+		o->next = *at;
+		*at = o;
+		if (o->next == NULL)
+			s->tail = o;
+		xd->front_last = o;
+	} else {
+		if (s->tail != NULL)
+			s->tail->next = o;
+		else
+			s->head = o;
+		s->tail = o;
+	}
 	s->n_out++;
 	h->queued++;
-	if (s->n_out >= XD_SEND_BATCH && !s->blocked)
+	if (s->n_out >= XD_SEND_BATCH && !s->blocked && !s->stream)
 		send_flush_all(xd);
 }
 
@@ -525,6 +547,10 @@ sock_flush(struct exportd *xd, struct xsock *s)
 {
 	int n, r, e, retried = 0;
 
+	if (s->stream) {
+		stream_flush(xd, s);
+		return;
+	}
 	if (s->fd == -1) {
 		sock_broken(xd, s);
 		return;
@@ -604,6 +630,9 @@ send_next_us(const struct exportd *xd)
 		    s->paced_until_us < t)
 			t = s->paced_until_us;
 	}
+	/* a stream host's connection tried again (stream.c) */
+	if (stream_next_ms(xd) != INT64_MAX && stream_next_ms(xd) * 1000 < t)
+		t = stream_next_ms(xd) * 1000;
 	return t;
 }
 

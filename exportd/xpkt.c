@@ -169,6 +169,28 @@ xpkt_add_template(struct xpkt *x, const struct tmpl *t)
 	return 0;
 }
 
+/*
+ * A template withdrawal (IPFIX over a stream, RFC 7011 8.1): the id with
+ * a field count of 0, in a template set (options: an options template
+ * set), before the id is given another definition.
+ */
+int
+xpkt_add_withdrawal(struct xpkt *x, uint16_t id, int options)
+{
+	struct xpkt saved = *x;
+
+	if (x->format != XPKT_IPFIX || id < XPKT_MIN_DATA_SET_ID ||
+	    x->n_records == UINT16_MAX)
+		return -1;
+	set_open(x, options ? IPFIX_SET_OPTIONS : IPFIX_SET_TEMPLATE, 0);
+	wbuf_put_u16(&x->w, id);
+	wbuf_put_u16(&x->w, 0);
+	if (commit(x, &saved) < 0)
+		return -1;
+	x->n_records++;
+	return 0;
+}
+
 int
 xpkt_add_data(struct xpkt *x, const struct tmpl *t, const uint8_t *row)
 {

@@ -50,6 +50,8 @@ struct conf_host {
 	char vpn[CONF_NAME_MAX + 1];
 	int vpn_line;
 	unsigned pace_pps; /* export packets a second to this host */
+	int tcp;	   /* transport = "tcp" (IPFIX only) */
+	char file[CONF_PATH_MAX]; /* a file host: IPFIX written there */
 	int line;
 };
 

@@ -85,6 +85,7 @@ void xpkt_begin(struct xpkt *x, int format, uint8_t *buf, size_t mtu,
 		uint32_t domain);
 int xpkt_add_template(struct xpkt *x, const struct tmpl *t);
 int xpkt_add_data(struct xpkt *x, const struct tmpl *t, const uint8_t *row);
+int xpkt_add_withdrawal(struct xpkt *x, uint16_t id, int options);
 int xpkt_add_data_len(struct xpkt *x, const struct tmpl *t,
 		      const uint8_t *row, size_t len);
 size_t xpkt_put_varlen(uint8_t *out, const void *val, size_t len);

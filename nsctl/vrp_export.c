@@ -55,6 +55,11 @@ hosts(struct sbuf *o, const struct conf *c, const struct conf_view_export *ex,
 	for (i = 0; i < ex->n_hosts; i++) {
 		const struct conf_host *h = &ex->hosts[i];
 
+		if (h->file[0]) { /* no vendor command: netstreamd's */
+			sbuf_printf(o, "%s# netstreamd: host-file %s\n", ind,
+			    w(&b, h->file));
+			continue;
+		}
 		sbuf_printf(o, "%sipv6 netstream export host %s%s %u", ind,
 		    addr(h->address), h->address, h->port);
 		if (h->vpn[0])
@@ -68,6 +73,9 @@ hosts(struct sbuf *o, const struct conf *c, const struct conf_view_export *ex,
 			sbuf_printf(o, "%s# netstreamd: host-pace-pps %s%s %u "
 			    "%u\n", ind, addr(h->address), h->address,
 			    h->port, h->pace_pps);
+		if (h->tcp)
+			sbuf_printf(o, "%s# netstreamd: host-tcp %s%s %u\n", ind,
+			    addr(h->address), h->address, h->port);
 	}
 	sbuf_free(&b);
 }

@@ -7,6 +7,7 @@
 #include <stdio.h>
 #include <string.h>
 
+#include "plan.h"
 #include "util.h"
 #include "vrp_int.h"
 
@@ -96,19 +97,47 @@ ext_iface(struct imp *im, const struct cmd *cmd)
 	return 0;
 }
 
-/* host-pace-pps [ipv6] ADDRESS PORT PPS: of a host of this view */
+static struct conf_view_export *
+ext_view(struct imp *im)
+{
+	return im->view == V_SLOT ? &im->c->slots[im->cur].ex :
+	    im->view == V_MON ? &im->c->monitors[im->cur].ex : &im->c->sys;
+}
+
+/* host-file PATH: a file host of this view (IPFIX, RFC 5655) */
+static int
+ext_host_file(struct imp *im, const struct cmd *cmd)
+{
+	struct conf_view_export *ex = ext_view(im);
+	struct conf_host *h;
+
+	if (ex->n_hosts >= CONF_MAX_HOSTS)
+		return vrp_perr(im, "at most %d export hosts in a view",
+		    CONF_MAX_HOSTS);
+	h = &ex->hosts[ex->n_hosts++];
+	memset(h, 0, sizeof(*h));
+	h->line = im->line;
+	h->ipfix = 1;
+	h->pace_pps = PLAN_PACE_DEFAULT;
+	ns_strlcpy(h->file, cmd->text, sizeof(h->file));
+	return 0;
+}
+
+/* host-pace-pps [ipv6] ADDRESS PORT PPS, host-tcp [ipv6] ADDRESS PORT:
+ * of a host of this view */
 static int
 ext_pace(struct imp *im, const struct cmd *cmd)
 {
-	struct conf_view_export *ex = im->view == V_SLOT ?
-	    &im->c->slots[im->cur].ex : im->view == V_MON ?
-	    &im->c->monitors[im->cur].ex : &im->c->sys;
+	struct conf_view_export *ex = ext_view(im);
 	int i;
 
 	for (i = 0; i < ex->n_hosts; i++)
 		if (strcmp(ex->hosts[i].address, cmd->host.address) == 0 &&
 		    ex->hosts[i].port == cmd->host.port) {
-			ex->hosts[i].pace_pps = cmd->value;
+			if (cmd->ext == X_HOST_TCP)
+				ex->hosts[i].tcp = 1;
+			else
+				ex->hosts[i].pace_pps = cmd->value;
 			return 0;
 		}
 	return vrp_perr(im, "no export host %s port %u in this view (the "
@@ -118,8 +147,10 @@ ext_pace(struct imp *im, const struct cmd *cmd)
 int
 vrp_apply_ext(struct imp *im, const struct cmd *cmd)
 {
-	if (cmd->ext == X_PACE)
+	if (cmd->ext == X_PACE || cmd->ext == X_HOST_TCP)
 		return ext_pace(im, cmd);
+	if (cmd->ext == X_HOST_FILE)
+		return ext_host_file(im, cmd);
 	if (cmd->ext == X_WORKERS) {
 		im->c->slots[im->cur].workers = cmd->value;
 		im->c->slots[im->cur].workers_line = im->line;

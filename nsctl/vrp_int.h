@@ -69,6 +69,8 @@ enum ext_key {
 	X_BUFFER,
 	X_SLOT,
 	X_DESC,
+	X_HOST_TCP,
+	X_HOST_FILE,
 	X_N
 };
 

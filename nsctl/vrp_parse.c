@@ -604,6 +604,7 @@ static const struct alt ext_keys[X_N] = {
 	{ "device", V_IF }, { "file", V_IF }, { "replay", V_IF },
 	{ "file-direction", V_IF }, { "ifindex", V_IF }, { "buffer-kb", V_IF },
 	{ "slot", V_IF }, { "description", V_IF },
+	{ "host-tcp", V_HOSTS }, { "host-file", V_HOSTS },
 };
 
 /* the ranges of conf/validate.c */
@@ -671,9 +672,12 @@ vrp_parse_ext(struct imp *im, struct cmd *cmd)
 	im->i = 0;
 	if ((key = cmd->ext = pick(im, ext_keys, X_N)) < 0)
 		return -1;
-	if (key == X_PACE && (address(im, cmd->host.address, &fam) < 0 ||
+	if ((key == X_PACE || key == X_HOST_TCP) &&
+	    (address(im, cmd->host.address, &fam) < 0 ||
 	    number(im, "port", 1, 65535, &cmd->host.port) < 0))
 		return -1;
+	if (key == X_HOST_TCP)
+		return end(im);
 	for (k = 0; k < NELEM(ext_ranges); k++)
 		if (ext_ranges[k].key == key) {
 			if (number(im, ext_keys[key].kw, ext_ranges[k].lo,

@@ -5,6 +5,7 @@
  *   flowgen [-r RUN_DIR] -n RECORDS [-b BATCH] [-H host:port[,...]]
  *	     [--ipfix] [--slot N] [--seq-flow] [--final] [--rate BATCHES/S]
  *	     [--first N] [--template ID] [--vpn NAME] [--dscp N] [--pace PPS]
+ *	     [--tcp] [--file PATH]   (IPFIX over TCP; or into a file alone)
  */
 #include <arpa/inet.h>
 #include <getopt.h>
@@ -36,7 +37,8 @@ struct gen {
 	uint64_t n, batch, first;
 	unsigned slot, tmpl, rate, dscp, pace;
 	char *vpn;
-	int ipfix, seq_flow, final;
+	int ipfix, seq_flow, final, tcp;
+	char *file;
 	Netstream__Host hosts[MAX_HOSTS];
 	Netstream__Host *hostp[MAX_HOSTS];
 	char *addrs[MAX_HOSTS];
@@ -51,7 +53,8 @@ usage(void)
 	    "[-H host:port[,host:port...]] [--ipfix] [--slot N]\n"
 	    "               [--seq-flow] [--final] [--rate BATCHES_PER_S] "
 	    "[--first N] [--template ID]\n"
-	    "               [--vpn NAME] [--dscp N] [--pace PPS]\n");
+	    "               [--vpn NAME] [--dscp N] [--pace PPS] [--tcp] "
+	    "[--file PATH]\n");
 	exit(2);
 }
 
@@ -78,6 +81,7 @@ add_host(struct gen *g, char *s)
 	h->ipfix = g->ipfix;
 	h->dscp = g->dscp;
 	h->pace_pps = g->pace; /* 0: exportd's default */
+	h->tcp = g->tcp;
 	if (g->vpn != NULL)
 		h->vpn_instance = g->vpn;
 	g->hostp[g->n_hosts] = h;
@@ -198,6 +202,8 @@ parse_args(struct gen *g, int argc, char **argv, const char **rdir)
 		{ "vpn", required_argument, NULL, 'V' },
 		{ "dscp", required_argument, NULL, 'D' },
 		{ "pace", required_argument, NULL, 'P' },
+		{ "tcp", no_argument, NULL, 'C' },
+		{ "file", required_argument, NULL, 'W' },
 		{ NULL, 0, NULL, 0 },
 	};
 	const char *hosts = "127.0.0.1:9995";
@@ -219,11 +225,23 @@ parse_args(struct gen *g, int argc, char **argv, const char **rdir)
 		case 'V': g->vpn = optarg; break;
 		case 'D': g->dscp = (unsigned)atoi(optarg); break;
 		case 'P': g->pace = (unsigned)atoi(optarg); break;
+		case 'C': g->tcp = 1; break;
+		case 'W': g->file = optarg; break;
 		default: usage();
 		}
 	}
 	if (optind != argc || g->n == 0 || g->batch == 0 || g->batch > 100000)
 		usage();
+	if (g->file != NULL) { /* a file host only (IPFIX, RFC 5655) */
+		Netstream__Host *h = &g->hosts[0];
+
+		netstream__host__init(h);
+		h->ipfix = 1;
+		h->file = g->file;
+		g->hostp[0] = h;
+		g->n_hosts = 1;
+		return;
+	}
 	parse_hosts(g, hosts);
 }
 
