@@ -570,6 +570,28 @@ il_fields() {
 	done
 }
 
+# il_ipfixdump WHO PCAP PORT: CERT libfixbuf's ipfixDump, a strict RFC
+# 7011/7012 reader, reads the IPFIX messages sent to PORT in PCAP one
+# after the other (an RFC 5655 file): no complaint, and as many data
+# records (flows and options) as tshark decodes there
+il_ipfixdump() {
+	local who=$1 pcap=$2 port=$3 f=$T/ipfixdump.$3 want got
+	if ! command -v ipfixDump >/dev/null; then
+		fail "$who: ipfixDump is not installed (tools/install-deps)"
+		return
+	fi
+	tshark -r "$pcap" -Y "udp.dstport == $port" -T fields -e udp.payload \
+		2>/dev/null | xxd -r -p >"$f"
+	ipfixDump --in "$f" >"$f.txt" 2>"$f.err"
+	check "$who: ipfixDump reads every message (exit 0), no complaint" \
+		[ $? -eq 0 -a -s "$f" -a ! -s "$f.err" ]
+	want=$(il_py packets "$pcap" "$port" | grep -o 'data=[0-9]*' |
+		awk -F= '{ n += $2 } END { print n + 0 }')
+	got=$(sed -n 's/.*File Stats: .* \([0-9]*\) Data Records.*/\1/p' "$f.txt")
+	check "$who: ipfixDump reads the $want data records tshark does ($got)" \
+		[ -n "$got" -a "$got" = "$want" -a "$want" -gt 0 ]
+}
+
 # lib.sh's EXIT trap kills what the test started with SIGKILL; nfacctd's
 # plugin processes are children of its core process, so take them too.
 il_cleanup() {

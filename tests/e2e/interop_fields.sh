@@ -91,6 +91,9 @@ il_wait_ready $NF9 $PM9 $NF10 $PM10
 check "nsctl run exits 0 (nothing lost)" [ $? -eq 0 ]
 sleep 0.5
 il_stop nf9 nf10 pm9 pm10 wire
+# the IPFIX export, read by a strict reader too
+il_ipfixdump "IPFIX to nfcapd" $T/wire.pcapng $NF10
+il_ipfixdump "IPFIX to nfacctd" $T/wire.pcapng $PM10
 
 il_py expect $T/a.pcap $T/routes.txt 7 0 >$T/want
 check "the capture holds 5 flows, 10 packets (tshark)" \

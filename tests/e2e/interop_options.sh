@@ -101,6 +101,9 @@ rc=$?
 check "nsctl up stops cleanly (exit $rc)" [ $rc -eq 0 ]
 sleep 0.5
 il_stop nf9 nf10 pm9 pm10 wire
+# the IPFIX export, read by a strict reader too
+il_ipfixdump "IPFIX to nfcapd" $T/wire.pcapng $NF10
+il_ipfixdump "IPFIX to nfacctd" $T/wire.pcapng $PM10
 
 # Which flows are whose: a.pcap's sources are 2001:db8:1::/48, b.pcap's
 # 2001:db8:2::/48 (pcapgen --seed); the kernel's own packets are not.
