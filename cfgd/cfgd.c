@@ -20,6 +20,7 @@
 #include "cfgd.h"
 #include "conf.h"
 #include "log.h"
+#include "monitor.h"
 #include "util.h"
 #include "paths.h"
 
@@ -217,13 +218,18 @@ run(struct cfgd *c)
 		}
 		if (items[0].revents & ZMQ_POLLIN)
 			control_handle(c);
-		if (items[1].revents & ZMQ_POLLIN)
+		if (items[1].revents & ZMQ_POLLIN) {
+			char topic[64];
+
 			stats_forward(c->xsub, c->xpub,
-			    &c->counters[C_STATS_FORWARDED]);
+			    &c->counters[C_STATS_FORWARDED], topic,
+			    sizeof(topic));
+			slots_seen(c, topic);
+		}
 		if (items[2].revents & ZMQ_POLLIN) {
 			uint64_t subs = 0;
 
-			stats_forward(c->xpub, c->xsub, &subs);
+			stats_forward(c->xpub, c->xsub, &subs, NULL, 0);
 		}
 	}
 }
@@ -247,6 +253,7 @@ main(int argc, char **argv)
 
 	memset(&c, 0, sizeof(c));
 	log_init("cfgd", getenv("NETSTREAMD_DEBUG") != NULL);
+	monitor_enable();
 	while ((ch = getopt_long(argc, argv, "c:r:d:hV", longopts, NULL)) !=
 	    -1) {
 		switch (ch) {

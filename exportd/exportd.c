@@ -15,6 +15,7 @@
 #include "exportd.h"
 #include "handover.h"
 #include "log.h"
+#include "monitor.h"
 #include "plan.h"
 #include "stats.h"
 #include "util.h"
@@ -233,6 +234,7 @@ stats_send(struct exportd *xd)
 		stats_add(&st, "packets_failed", xd->tstats[i].failed,
 		    "template", buf, "record", xd->tstats[i].record);
 	}
+	monitor_stats(&st); /* the tcp:// sockets, lib/monitor.c */
 	stats_publish(xd->pub, &st);
 	stats_clear(&st);
 }
@@ -493,6 +495,7 @@ main(int argc, char **argv)
 
 	memset(&xd, 0, sizeof(xd));
 	log_init("exportd", getenv("NETSTREAMD_DEBUG") != NULL);
+	monitor_enable();
 	while ((ch = getopt_long(argc, argv, "c:r:hV", longopts, NULL)) !=
 	    -1) {
 		if (ch == 'c')

@@ -16,6 +16,7 @@
 #include "bus.h"
 #include "curve.h"
 #include "log.h"
+#include "monitor.h"
 #include "util.h"
 
 const char *
@@ -214,6 +215,7 @@ bus_socket(void *ctx, int type, size_t maxmsg)
 	if (s == NULL)
 		fatalx("zmq_socket: %s", zmq_strerror(zmq_errno()));
 	curve_note_socket(ctx, s);
+	monitor_note_socket(ctx, s);
 	/* tcp:// endpoints may be IPv6 addresses (and IPv4 still works) */
 	zmq_setsockopt(s, ZMQ_IPV6, &(int){ 1 }, sizeof(int));
 	if (maxmsg > 0 && type != ZMQ_PUSH && type != ZMQ_PUB)
@@ -242,6 +244,8 @@ bus_bind(void *sock, const char *ep)
 	if (strncmp(ep, "tcp://", 6) == 0 &&
 	    curve_apply(sock, CURVE_SERVER, err, sizeof(err)) == -1)
 		fatalx("%s: %s", ep, err);
+	if (strncmp(ep, "tcp://", 6) == 0)
+		monitor_start(sock, ep, 1);
 	if (zmq_bind(sock, ep) == -1) {
 		log_warnx("bind %s: %s", ep, zmq_strerror(zmq_errno()));
 		return -1;
@@ -257,6 +261,8 @@ bus_connect(void *sock, const char *ep)
 	if (strncmp(ep, "tcp://", 6) == 0 &&
 	    curve_apply(sock, CURVE_CLIENT, err, sizeof(err)) == -1)
 		fatalx("%s: %s", ep, err);
+	if (strncmp(ep, "tcp://", 6) == 0)
+		monitor_start(sock, ep, 0);
 	if (zmq_connect(sock, ep) == -1) {
 		log_warnx("connect %s: %s", ep, zmq_strerror(zmq_errno()));
 		return -1;

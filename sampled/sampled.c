@@ -17,6 +17,7 @@
 #include "bus.h"
 #include "conf.h"
 #include "log.h"
+#include "monitor.h"
 #include "plan.h"
 #include "sampled.h"
 #include "stats.h"
@@ -419,6 +420,7 @@ publish_stats(struct proc *pr)
 		stats_add(&st, "bad_messages", pr->bad[r], "reason",
 		    bus_err_name((enum bus_err)r), NULL, NULL);
 	plan_bad_stats(&st, pr->bad_plans);
+	monitor_stats(&st); /* the tcp:// sockets, lib/monitor.c */
 	stats_publish(pr->stats, &st);
 	stats_clear(&st);
 }
@@ -716,6 +718,7 @@ main(int argc, char **argv)
 		usage(2);
 	snprintf(name, sizeof(name), "sampled[%d]", slot);
 	log_init(name, getenv("NETSTREAMD_DEBUG") != NULL);
+	monitor_enable();
 	pr.s.id = (unsigned)slot;
 	cache_seed_init(); /* before any cache: a secret the traffic cannot know */
 	rflag = conf_daemon_run_dir(file, rflag, run_dir, sizeof(run_dir));
