@@ -28,6 +28,18 @@ struct store {
 	ino_t ino;
 };
 
+/* slots.c: a slot whose sampled published no stats this long is not
+ * connected (so a sample late by an interval or two on a loaded host is
+ * no disconnection) */
+#define SLOT_SILENT_INTERVALS 3
+#define SLOT_SILENT_MIN_MS 3000
+
+struct slot_live {
+	int64_t mono_ms; /* the last sample came (monotonic) */
+	int64_t wall_ms; /* the same, as the wall clock read it; 0: never */
+	int connected;
+};
+
 struct cfgd {
 	struct store st;
 	struct bus_endpoints ep;
@@ -42,6 +54,7 @@ struct cfgd {
 	int lock_fd; /* RUN_DIR/cfgd.lock, flock'ed while we run */
 	uint64_t gen_high; /* highest generation ever published here */
 	const char *config_file; /* -c: committed again on SIGHUP; or NULL */
+	struct slot_live live[256]; /* by slot id (PLAN_SLOT_MAX) */
 };
 
 #define CFGD_LOCK_FILE "cfgd.lock"
@@ -83,7 +96,13 @@ void cfgd_publish(struct cfgd *c);
 void cfgd_reload(struct cfgd *c);
 
 /* stats_proxy.c */
-void stats_forward(void *from, void *to, uint64_t *count);
+void stats_forward(void *from, void *to, uint64_t *count, char *first,
+    size_t firstlen);
 void cfgd_publish_stats(struct cfgd *c);
+
+/* slots.c */
+void slots_seen(struct cfgd *c, const char *topic);
+void slots_check(struct cfgd *c);
+void slots_stats(struct cfgd *c, Netstream__Stats *s);
 
 #endif

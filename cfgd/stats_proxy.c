@@ -3,20 +3,28 @@
  * through, so users watch one endpoint; and cfgd's own counters.
  */
 #include <stdio.h>
+#include <string.h>
 #include <zmq.h>
 
 #include "cfgd.h"
 #include "curve.h"
+#include "monitor.h"
 #include "stats.h"
 
-/* Forwards one whole multipart message (or subscription) from -> to. */
+/*
+ * Forwards one whole multipart message (or subscription) from -> to; its
+ * first frame (a sample's topic) into first, NUL-terminated, when given.
+ */
 void
-stats_forward(void *from, void *to, uint64_t *count)
+stats_forward(void *from, void *to, uint64_t *count, char *first,
+    size_t firstlen)
 {
 	zmq_msg_t m;
-	int more;
-	size_t sz = sizeof(more);
+	int more, part = 0;
+	size_t sz = sizeof(more), len;
 
+	if (first != NULL && firstlen > 0)
+		first[0] = '\0';
 	do {
 		zmq_msg_init(&m);
 		if (zmq_msg_recv(&m, from, ZMQ_DONTWAIT) == -1) {
@@ -24,6 +32,12 @@ stats_forward(void *from, void *to, uint64_t *count)
 			return;
 		}
 		zmq_getsockopt(from, ZMQ_RCVMORE, &more, &sz);
+		if (part++ == 0 && first != NULL && firstlen > 0) {
+			len = zmq_msg_size(&m) < firstlen - 1 ?
+			    zmq_msg_size(&m) : firstlen - 1;
+			memcpy(first, zmq_msg_data(&m), len);
+			first[len] = '\0';
+		}
 		zmq_msg_send(&m, to, more ? ZMQ_SNDMORE : 0);
 		zmq_msg_close(&m);
 	} while (more);
@@ -44,6 +58,9 @@ cfgd_publish_stats(struct cfgd *c)
 		stats_add(&s, names[i], c->counters[i], NULL, NULL, NULL, NULL);
 	/* tcp:// clients the ZAP handler turned away (lib/zap.c) */
 	stats_add(&s, "curve_refused", zap_refused(), NULL, NULL, NULL, NULL);
+	/* which slots of the plan are alive (slots.c), the tcp:// sockets */
+	slots_stats(c, &s);
+	monitor_stats(&s);
 	for (i = BUS_TOO_BIG; i < BUS_ERR_MAX; i++)
 		stats_add(&s, "bad_requests", c->bad[i], "reason",
 		    bus_err_name((enum bus_err)i), NULL, NULL);
