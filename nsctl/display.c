@@ -163,6 +163,10 @@ samples_complete(const struct samples *sm, const Netstream__Plan *p, int slot)
 {
 	size_t i;
 
+	if (sm->want_cfgd && sample_of(sm, "cfgd", 0) == NULL)
+		return 0;
+	if (slot == -2) /* cfgd's alone */
+		return sm->want_cfgd;
 	if (sample_of(sm, "exportd", 0) == NULL)
 		return 0;
 	for (i = 0; i < p->n_slots; i++)
@@ -194,7 +198,9 @@ display_collect(struct nsctl *n, const Netstream__Plan *p, int slot,
 			continue;
 		if (env->msg_case == NETSTREAM__ENVELOPE__MSG_STATS &&
 		    (strcmp(env->stats->process, "exportd") == 0 ||
-		    strcmp(env->stats->process, "sampled") == 0)) {
+		    strcmp(env->stats->process, "sampled") == 0 ||
+		    (sm->want_cfgd &&
+		    strcmp(env->stats->process, "cfgd") == 0))) {
 			sample_keep(sm, env->stats);
 			env->stats = NULL;
 			env->msg_case = NETSTREAM__ENVELOPE__MSG__NOT_SET;
@@ -622,7 +628,16 @@ cmd_display(struct nsctl *n, int argc, char **argv)
 		}
 	}
 	operands(argc, argv, &o, strcmp(what, "monitor") == 0 ||
-	    strcmp(what, "interface") == 0);
+	    strcmp(what, "interface") == 0 || strcmp(what, "slot") == 0);
+	if (strcmp(what, "slot") == 0) { /* display slot [N] */
+		if (o.name != NULL) {
+			o.slot = (int)strtol(o.name, &end, 10);
+			if (*end != '\0' || o.name[0] == '\0' || o.slot < 0 ||
+			    o.slot > 255)
+				nsctl_usage();
+		}
+		return display_slot(n, &o);
+	}
 	if (strcmp(what, "statistics") == 0)
 		return display_statistics(n, &o);
 	if (strcmp(what, "template") == 0 && o.slot < 0)

@@ -24,6 +24,14 @@ struct dopts {
 struct samples {
 	Netstream__Stats *s[MAX_PROCS];
 	size_t n;
+	int want_cfgd; /* cfgd's too (display_collect waits for it) */
+};
+
+/* A slot as cfgd's sample says (display_slot.c). */
+struct liveness {
+	int known, connected;
+	int64_t last_s; /* unix seconds of its last sample; 0: never */
+	int64_t at_ms;	/* of cfgd's sample */
 };
 
 /* Cells row-major; the first row is the header. Printed and freed at once. */
@@ -70,5 +78,14 @@ int display_cache(struct nsctl *n, const struct dopts *o);
 
 /* display_iface.c */
 int display_interface(struct nsctl *n, const struct dopts *o);
+
+/* display_slot.c */
+void liveness_of(const Netstream__Stats *cfgd, unsigned id,
+    struct liveness *l);
+const char *liveness_state(const struct liveness *l);
+void liveness_text(const struct liveness *l, char *out, size_t len);
+void stats_slots_print(const Netstream__Stats *cfgd);
+int display_slot(struct nsctl *n, const struct dopts *o);
+void slot_liveness_note(struct nsctl *n, unsigned id);
 
 #endif

@@ -58,6 +58,7 @@ slot_ask(struct nsctl *n, Netstream__CacheRequest *rq,
 			return rc;
 		fprintf(stderr, "nsctl: no sampled for slot %u at %s (is the "
 		    "slot in the running plan?)\n", rq->slot, ep);
+		slot_liveness_note(n, rq->slot);
 		return EXIT_INVALID;
 	}
 	env.msg_case = NETSTREAM__ENVELOPE__MSG_CACHE_REQUEST;
@@ -80,6 +81,8 @@ slot_ask(struct nsctl *n, Netstream__CacheRequest *rq,
 		return rc;
 	fprintf(stderr, "nsctl: %s from sampled slot %u at %s\n",
 	    e == BUS_AGAIN ? "no answer" : "bad reply", rq->slot, ep);
+	/* a slot on another host: is it there at all? cfgd knows */
+	slot_liveness_note(n, rq->slot);
 	return EXIT_INVALID;
 }
 

@@ -22,6 +22,10 @@ static const char *const aged_names[] = { "idle", "active", "end-of-flow",
 struct slots {
 	Netstream__Envelope *env[PLAN_SLOT_MAX + 1];
 	int asked[PLAN_SLOT_MAX + 1];
+	/* a slot without word of an interface: what cfgd says of it */
+	char note[PLAN_SLOT_MAX + 1][128];
+	struct samples cf; /* cfgd's sample, read once when needed */
+	int cf_read;
 };
 
 static const Netstream__Interface *
@@ -147,13 +151,16 @@ capture_json(const Netstream__CaptureState *c)
  * 0, stops 0)"; a file says only what it is doing (no starts, stops).
  */
 static void
-capture_text(const Netstream__Interface *pi, const Netstream__CaptureState *c)
+capture_text(const struct slots *sl, const Netstream__Interface *pi,
+    const Netstream__CaptureState *c)
 {
 	char when[32];
 
 	if (c == NULL) {
-		printf(" Capture: - (no answer from sampled slot %u)\n",
-		    pi->slot);
+		printf(" Capture: - (%s sampled slot %u%s%s)\n",
+		    pi->slot <= PLAN_SLOT_MAX && sl->env[pi->slot] != NULL ?
+		    "no word of it from" : "no answer from", pi->slot,
+		    sl->note[pi->slot][0] ? "; " : "", sl->note[pi->slot]);
 		return;
 	}
 	utc(c->since_ms, when, sizeof(when));
@@ -306,6 +313,10 @@ interface_show(const Netstream__Plan *p, const struct slots *sl,
 		printf(",\"source\":");
 		json_string(pi->file[0] ? pi->file : pi->device);
 		capture_json(capture_of(sl, pi->slot, pi->name));
+		if (sl->note[pi->slot][0]) {
+			printf(",\"slot_liveness\":");
+			json_string(sl->note[pi->slot]);
+		}
 		printf(",\"directions\":[");
 		for (dir = 0; dir < 2; dir++)
 			direction_json(p, sl, pi, dir);
@@ -317,7 +328,7 @@ interface_show(const Netstream__Plan *p, const struct slots *sl,
 	    " stand-in: no device at commit" : "",
 	    pi->file[0] ? "file" : "device",
 	    pi->file[0] ? pi->file : pi->device);
-	capture_text(pi, capture_of(sl, pi->slot, pi->name));
+	capture_text(sl, pi, capture_of(sl, pi->slot, pi->name));
 	for (dir = 0; dir < 2; dir++)
 		direction_text(p, sl, pi, dir);
 	printf("\n");
@@ -330,6 +341,34 @@ slots_free(struct slots *sl)
 
 	for (i = 0; i <= PLAN_SLOT_MAX; i++)
 		bus_free(sl->env[i]);
+	samples_free(&sl->cf);
+}
+
+/*
+ * The slot of pi said nothing of it (no answer, or not captured there):
+ * "slot N: not connected, last seen T" or the like, from cfgd's stats.
+ */
+static void
+slot_note(struct nsctl *n, struct slots *sl, const Netstream__Interface *pi)
+{
+	Netstream__Plan none = NETSTREAM__PLAN__INIT;
+	struct liveness l;
+	char text[96];
+
+	if (pi->slot > PLAN_SLOT_MAX || sl->note[pi->slot][0] != '\0' ||
+	    capture_of(sl, pi->slot, pi->name) != NULL)
+		return;
+	if (!sl->cf_read) {
+		sl->cf.want_cfgd = 1;
+		display_collect(n, &none, -2, &sl->cf);
+		sl->cf_read = 1;
+	}
+	liveness_of(sample_of(&sl->cf, "cfgd", 0), pi->slot, &l);
+	if (!l.known)
+		return;
+	liveness_text(&l, text, sizeof(text));
+	snprintf(sl->note[pi->slot], sizeof(sl->note[pi->slot]), "slot %u: %s",
+	    pi->slot, text);
 }
 
 int
@@ -366,6 +405,7 @@ display_interface(struct nsctl *n, const struct dopts *o)
 			    o->name, &sl.env[pi->slot]) != 0)
 				rc = EXIT_INVALID;
 		}
+		slot_note(n, &sl, pi);
 		interface_show(p, &sl, pi, o->json, shown++ == 0);
 	}
 	if (o->json)

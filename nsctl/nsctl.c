@@ -71,7 +71,8 @@ static const struct verb verbs[] = {
 	    "vendor lines\n"
 	    "  display statistics [slot N] | template | monitor [NAME] |\n"
 	    "          interface [NAME] | cache slot N [--record R] "
-	    "[--top K]   [--json]\n" },
+	    "[--top K] |\n"
+	    "          slot [N]   [--json]\n" },
 	{ "reset", cmd_reset,
 	    "  reset statistics [slot N | interface NAME]   counters from "
 	    "zero again\n"

@@ -83,7 +83,8 @@ is_gauge(const char *name)
 	static const char *const g[] = { "flows_current", "flows_in_cache",
 		"batches_unacked", "captures_done", "capture_failed",
 		"capture_waiting", "queued", "host_failing",
-		"host_state_since_seconds", "packets_in_flight" };
+		"host_state_since_seconds", "packets_in_flight",
+		"slot_connected", "slot_last_seen_seconds" };
 	size_t i;
 
 	for (i = 0; i < NELEM(g); i++)
@@ -149,6 +150,17 @@ help_of(const char *name)
 		{ "packets_failed", "export packets with the template that "
 		  "failed, labelled with its record" },
 		{ "commits", "revisions committed" },
+		{ "slot_connected", "1 while the slot's stats reach cfgd, 0 "
+		  "once none came for 3 stats intervals (at least 3 s), or "
+		  "never" },
+		{ "slot_last_seen_seconds", "when cfgd last received a stats "
+		  "sample of the slot, unix time; 0: never since cfgd "
+		  "started" },
+		{ "bus_handshake_failures", "ZMTP/CURVE handshakes that failed "
+		  "on the tcp:// endpoint, by reason (no-detail, protocol, "
+		  "auth)" },
+		{ "bus_disconnects", "established connections of the tcp:// "
+		  "endpoint that ended" },
 		{ "bad_messages", "bus messages refused, by reason" },
 	};
 	size_t i;

@@ -101,7 +101,10 @@ print_table(struct seen *v, size_t n, int watch)
 			const Netstream__Counter *c = s->counters[k];
 			char name[512];
 
-			if (c->value == 0)
+			/* the slots' states: in words below the table */
+			if (c->value == 0 ||
+			    strcmp(c->name, "slot_connected") == 0 ||
+			    strcmp(c->name, "slot_last_seen_seconds") == 0)
 				continue;
 			counter_name(c, name, sizeof(name));
 			printf("%-10s %-5u %-46s %14llu", s->process, s->slot,
@@ -113,6 +116,9 @@ print_table(struct seen *v, size_t n, int watch)
 			printf("\n");
 		}
 	}
+	for (i = 0; i < n; i++)
+		if (strcmp(v[i].key, "cfgd.0") == 0)
+			stats_slots_print(v[i].last);
 	fflush(stdout);
 }
 
