@@ -303,6 +303,8 @@ publish_stats(struct proc *pr)
 	    NULL);
 	stats_add(&st, "gso_unsplit", SUM(gso_unsplit), NULL, NULL, NULL,
 	    NULL);
+	stats_add(&st, "truncated_headers", SUM(truncated_headers), NULL,
+	    NULL, NULL, NULL);
 	stats_add(&st, "packets_ipv6", SUM(ipv6), NULL, NULL, NULL, NULL);
 	stats_add(&st, "packets_ipv4", SUM(ipv4), NULL, NULL, NULL, NULL);
 	stats_add(&st, "packets_other", SUM(other), NULL, NULL, NULL, NULL);

@@ -297,6 +297,7 @@ struct slot {
 	/* live: GSO/GRO super-packets split into the segments they stand
 	 * for, and those that could not be (counted as one packet) */
 	uint64_t gso_frames, gso_segments, gso_unsplit;
+	uint64_t truncated_headers; /* counted without what the cut hid */
 	uint64_t malformed[DEC_NRESULTS];
 	uint64_t lenhist[7];
 	uint64_t batches_pushed, records_pushed, batches_lost, records_lost;
