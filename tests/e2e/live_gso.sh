@@ -212,6 +212,9 @@ frames=$(stats gso_frames)
 segs=$(stats gso_segments)
 check "super-packets came (gso_frames $frames, gso_segments $segs)" \
 	[ "${frames:-0}" -gt 0 -a "${segs:-0}" -gt "${frames:-0}" ]
+"$NSCTL" display statistics >$T/display.txt 2>&1
+check "display statistics shows them on its Offloads line" \
+	grep -q "^ Offloads: gso_frames $frames, gso_segments $segs, gso_unsplit 0, truncated_headers 0$" $T/display.txt
 
 kill -TERM $UP
 wait $UP
