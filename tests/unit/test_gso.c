@@ -3,6 +3,7 @@
 #include <stdarg.h>
 #include <stddef.h>
 #include <stdint.h>
+#include <stdlib.h>
 #include <string.h>
 
 #include <cmocka.h>
@@ -163,6 +164,39 @@ test_unsplit(void **state)
 	assert_int_equal(nseg, 0);
 }
 
+/* Whatever the header and the capture say, nothing is read or written
+ * beyond caplen (the sanitizer build checks), and segments are bounded. */
+static void
+test_any_header(void **state)
+{
+	uint8_t f[256];
+	struct slot s;
+	struct capture c = { .dlt = DLT_EN10MB };
+	struct virtio_net_hdr v = { .flags = 1, .gso_size = 1 };
+	struct pcap_pkthdr h;
+	uint32_t l4, cap, cs, t;
+
+	(void)state;
+	memset(&s, 0, sizeof(s));
+	for (t = 0; t < 8; t++)
+		for (cap = 0; cap <= 196; cap += 7)
+			for (cs = 0; cs < 210; cs += 3) {
+				uint8_t *b = malloc(cap ? cap : 1);
+
+				frame(f, t & 1, t & 2, 0, 0, &l4);
+				memcpy(b, f, cap);
+				v.gso_type = (uint8_t)(t & 4 ? 0x84 : 5);
+				v.gso_size = (uint16_t)(t & 4 ? 1 : 0xffff);
+				v.csum_start = (uint16_t)cs;
+				h.caplen = cap;
+				h.len = cap + 50;
+				nseg = 0;
+				live_gso(&s, &c, &h, b, 0, &v, (int)(t & 1) * 4);
+				assert_true(nseg <= 50);
+				free(b);
+			}
+}
+
 int
 main(void)
 {
@@ -170,6 +204,7 @@ main(void)
 		cmocka_unit_test(test_tcp6),
 		cmocka_unit_test(test_udp_and_big_tcp),
 		cmocka_unit_test(test_unsplit),
+		cmocka_unit_test(test_any_header),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);
