@@ -8,7 +8,8 @@
  * header starts (csum_start); the segments are then rebuilt as
  * tcp_gso_segment() and __udp_gso_segment() cut them: the same headers,
  * each segment's own IP length (UDP length), FIN and PSH only on the
- * last segment, CWR only on the first.
+ * last segment, CWR only on the first; BIG TCP's hop-by-hop jumbo
+ * header (IPv6 payload length 0) is in none of them.
  */
 #include <linux/virtio_net.h>
 #include <string.h>
@@ -97,36 +98,50 @@ gso_plan(int dlt, const uint8_t *p, uint32_t caplen, uint32_t len,
 	if (l4 < (uint32_t)l3 + (v == 6 ? 40 : 20) ||
 	    l4 + (g->proto == 6 ? 14 : 8) > caplen)
 		return -1;
-	/* a jumbo payload option would not be in the segments */
-	if (v == 6 && p[l3 + 6] == 0 && rd16(p + l3 + 4) == 0)
-		return -1;
+	/* BIG TCP: a hop-by-hop header with only the jumbo payload option,
+	 * which the segments do not carry (ipv6_gso_segment) */
+	if (v == 6 && p[l3 + 6] == 0 && rd16(p + l3 + 4) == 0) {
+		if (l4 != (uint32_t)l3 + 48 || p[l3 + 41] != 0 ||
+		    p[l3 + 42] != 0xc2 || p[l3 + 43] != 4)
+			return -1;
+		g->jumbo = 8;
+	}
 	if (g->proto == 6 && ((thl = (uint32_t)(p[l4 + 12] >> 4) * 4) < 20))
 		return -1;
 	g->l3 = (uint32_t)l3;
-	g->l4 = l4;
+	g->l4 = l4 - g->jumbo; /* in a segment */
 	g->v6 = v == 6;
-	g->hdrs = l4 + (g->proto == 6 ? thl : 8);
-	if (len <= g->hdrs)
+	g->hdrs = g->l4 + (g->proto == 6 ? thl : 8);
+	if (len <= g->hdrs + g->jumbo)
 		return -1;
-	g->payload = len - g->hdrs;
+	g->payload = len - g->jumbo - g->hdrs;
 	g->size = gso_size;
 	g->nseg = (g->payload + gso_size - 1) / gso_size;
 	return 0;
 }
 
 /*
- * Segment i of the plan, its captured part rebuilt in seg (the frame's
- * caplen bytes, at most LIVE_SNAPLEN + 4); its length on the wire.
+ * Segment i of the plan, its captured part rebuilt in seg (at most the
+ * frame's caplen bytes, at most LIVE_SNAPLEN + 4; *segcap of them); its
+ * length on the wire.
  */
 uint32_t
 gso_segment(const struct gso_plan *g, const uint8_t *p, uint32_t caplen,
-    uint32_t i, uint8_t *seg)
+    uint32_t i, uint8_t *seg, uint32_t *segcap)
 {
 	uint32_t n = i + 1 < g->nseg ? g->size : g->payload - i * g->size;
-	uint32_t wire = g->hdrs + n;
+	uint32_t wire = g->hdrs + n, ip = g->l3 + 40;
 	uint8_t fl;
 
-	memcpy(seg, p, caplen);
+	if (g->jumbo) { /* without the hop-by-hop header */
+		memcpy(seg, p, ip);
+		memcpy(seg + ip, p + ip + g->jumbo, caplen - ip - g->jumbo);
+		seg[g->l3 + 6] = p[ip];
+		caplen -= g->jumbo;
+		p = seg;
+	} else
+		memcpy(seg, p, caplen);
+	*segcap = caplen;
 	if (g->v6)
 		wr16(seg + g->l3 + 4, wire - g->l3 - 40);
 	else
@@ -157,7 +172,7 @@ live_gso(struct slot *s, struct capture *c, const struct pcap_pkthdr *h,
 	struct gso_plan g;
 	struct pcap_pkthdr sh = *h;
 	uint8_t seg[LIVE_SNAPLEN + 4];
-	uint32_t i, cap = h->caplen;
+	uint32_t i, cap = h->caplen, segcap;
 
 	memcpy(&v, vh, sizeof(v)); /* host order: a legacy header */
 	if (cap > sizeof(seg) || !(v.flags & VIRTIO_NET_HDR_F_NEEDS_CSUM) ||
@@ -169,8 +184,8 @@ live_gso(struct slot *s, struct capture *c, const struct pcap_pkthdr *h,
 	s->gso_frames++;
 	s->gso_segments += g.nseg;
 	for (i = 0; i < g.nseg; i++) {
-		sh.len = gso_segment(&g, frame, cap, i, seg);
-		sh.caplen = cap < sh.len ? cap : sh.len;
+		sh.len = gso_segment(&g, frame, cap, i, seg, &segcap);
+		sh.caplen = segcap < sh.len ? segcap : sh.len;
 		capture_live_packet(s, c, &sh, seg, out);
 	}
 	return 0;

@@ -386,13 +386,14 @@ struct gso_plan {
 	uint32_t l3, l4; /* offsets of the IP and L4 headers */
 	uint32_t hdrs;	 /* bytes of headers each segment carries */
 	uint32_t payload, size, nseg;
+	uint32_t jumbo; /* 8: a BIG TCP jumbo header the segments lack */
 	uint8_t proto, v6;
 };
 int gso_plan(int dlt, const uint8_t *p, uint32_t caplen, uint32_t len,
     uint8_t gso_type, uint16_t gso_size, uint16_t csum_start, int shift,
     struct gso_plan *g);
 uint32_t gso_segment(const struct gso_plan *g, const uint8_t *p,
-    uint32_t caplen, uint32_t i, uint8_t *seg);
+    uint32_t caplen, uint32_t i, uint8_t *seg, uint32_t *segcap);
 int live_gso(struct slot *s, struct capture *c, const struct pcap_pkthdr *h,
     const uint8_t *frame, int out, const void *vh, int shift);
 

@@ -12,7 +12,7 @@
 #include "../../sampled/sampled.h"
 
 /* what capture_live_packet got: each segment, decoded */
-#define SEG_MAX 128
+#define SEG_MAX 160
 static struct {
 	uint32_t len, caplen, ip_len, udp_len;
 	uint8_t flags;
@@ -148,6 +148,45 @@ test_udp_and_big_tcp(void **state)
 	assert_int_equal(seg[71].ip_len, 40 + 16 + 32 + 100000 - 71 * 1400);
 }
 
+/* BIG TCP as Linux 6.18 hands it over: payload length 0, a hop-by-hop
+ * header with only the jumbo option; no segment carries it */
+static void
+test_big_tcp_jumbo_header(void **state)
+{
+	uint8_t f[256] = { 0 };
+	struct slot s;
+	struct capture c = { .dlt = DLT_EN10MB };
+	struct virtio_net_hdr v = { .flags = 1,
+		.gso_type = VIRTIO_NET_HDR_GSO_TCPV6, .gso_size = 1428,
+		.csum_start = 14 + 48, .csum_offset = 16 };
+	struct pcap_pkthdr h;
+	uint32_t payload = 184306 - 14 - 48 - 32, i;
+
+	(void)state;
+	f[12] = 0x86, f[13] = 0xdd, f[14] = 0x60;
+	f[20] = 0, f[21] = 64; /* next header hop-by-hop */
+	f[22] = 0x20, f[23] = 0x01, f[37] = 1, f[38] = 0x20, f[39] = 0x01;
+	f[53] = 2;
+	f[54] = 6, f[55] = 0, f[56] = 0xc2, f[57] = 4; /* jumbo payload */
+	f[58] = (uint8_t)((payload + 40) >> 16), f[59] = (uint8_t)((payload + 40) >> 8);
+	f[60] = (uint8_t)(payload + 40);
+	f[62] = 0x03, f[63] = 0xe8, f[65] = 80, f[74] = 8 << 4, f[75] = 0x10;
+	h.len = 184306;
+	h.caplen = 192;
+	memset(&s, 0, sizeof(s));
+	nseg = 0;
+	assert_int_equal(live_gso(&s, &c, &h, f, 0, &v, 0), 0);
+	assert_int_equal(nseg, (payload + 1427) / 1428);
+	for (i = 0; i < nseg; i++) {
+		uint32_t n = i + 1 < nseg ? 1428 : payload - i * 1428;
+
+		assert_int_equal(seg[i].r, DEC_IPV6);
+		assert_int_equal(seg[i].ip_len, 40 + 32 + n);
+		assert_int_equal(seg[i].len, 14 + 40 + 32 + n);
+		assert_int_equal(seg[i].sport, 1000);
+	}
+}
+
 static void
 test_unsplit(void **state)
 {
@@ -203,6 +242,7 @@ main(void)
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(test_tcp6),
 		cmocka_unit_test(test_udp_and_big_tcp),
+		cmocka_unit_test(test_big_tcp_jumbo_header),
 		cmocka_unit_test(test_unsplit),
 		cmocka_unit_test(test_any_header),
 	};
