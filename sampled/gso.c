@@ -78,7 +78,7 @@ gso_plan(int dlt, const uint8_t *p, uint32_t caplen, uint32_t len,
     struct gso_plan *g)
 {
 	int l3, v;
-	uint32_t l4, thl;
+	uint32_t l4, thl = 8; /* UDP's */
 
 	memset(g, 0, sizeof(*g));
 	switch (gso_type & ~VIRTIO_NET_HDR_GSO_ECN) {
@@ -111,7 +111,7 @@ gso_plan(int dlt, const uint8_t *p, uint32_t caplen, uint32_t len,
 	g->l3 = (uint32_t)l3;
 	g->l4 = l4 - g->jumbo; /* in a segment */
 	g->v6 = v == 6;
-	g->hdrs = g->l4 + (g->proto == 6 ? thl : 8);
+	g->hdrs = g->l4 + thl;
 	if (len <= g->hdrs + g->jumbo)
 		return -1;
 	g->payload = len - g->jumbo - g->hdrs;
