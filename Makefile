@@ -253,7 +253,7 @@ fuzz_vrp_SRC      := $(CONF_SRC) nsctl/vrp_import.c nsctl/vrp_parse.c \
                      nsctl/vrp_apply.c nsctl/vrp_ext.c nsctl/vrp_export.c
 fuzz_plan_SRC     := exportd/params.c sampled/plan.c sampled/sampler.c \
                      sampled/cache.c sampled/fields.c sampled/push.c \
-                     sampled/capture.c sampled/live.c sampled/decode.c \
+                     sampled/capture.c sampled/live.c sampled/gso.c sampled/decode.c \
                      sampled/workers.c sampled/clock.c sampled/devwatch.c
 # batch_check() is declared in exportd.h
 $(FZ)/tests/fuzz/fuzz_envelope.o: FUZZ_CFLAGS += -Iexportd

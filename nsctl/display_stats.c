@@ -53,6 +53,32 @@ stats_lengths(const Netstream__Stats *s, int json)
 	tbl_print(&t, "   ");
 }
 
+/*
+ * Live: GSO/GRO super-packets the kernel handed over, counted above as
+ * the segments they stand for; and packets whose headers ran past the
+ * capture (counted by what they prove). A line only when there are.
+ */
+static void
+stats_offloads(const Netstream__Stats *s, int json)
+{
+	static const char *const names[] = { "gso_frames", "gso_segments",
+		"gso_unsplit", "truncated_headers" };
+	uint64_t v[NELEM(names)], any = 0;
+	size_t i;
+
+	for (i = 0; i < NELEM(names); i++) {
+		v[i] = stats_sum(s, names[i], NULL, NULL, NULL, NULL);
+		any |= v[i];
+		if (json)
+			printf(",\"%s\":%llu", names[i], ull(v[i]));
+	}
+	if (json || any == 0)
+		return;
+	printf(" Offloads: gso_frames %llu, gso_segments %llu, gso_unsplit "
+	    "%llu, truncated_headers %llu\n", ull(v[0]), ull(v[1]), ull(v[2]),
+	    ull(v[3]));
+}
+
 static void
 stats_packets(const Netstream__Stats *s, int json)
 {
@@ -74,6 +100,7 @@ stats_packets(const Netstream__Stats *s, int json)
 	}
 	if (!json)
 		printf("\n");
+	stats_offloads(s, json);
 }
 
 /* The records a slot's sample names, in order, each once. */

@@ -115,6 +115,14 @@ help_of(const char *name)
 		  "missing or cannot be opened: nothing is captured" },
 		{ "packets_received", "packets captured by the slot" },
 		{ "packets_ipv6", "IPv6 packets of the slot" },
+		{ "gso_frames", "GSO/GRO super-packets of live captures, "
+		  "counted as the segments they stand for" },
+		{ "gso_segments", "segments those super-packets stood for" },
+		{ "gso_unsplit", "super-packets whose segments could not be "
+		  "told (counted as one packet each)" },
+		{ "truncated_headers", "IPv6 packets whose extension headers "
+		  "or L4 header ran past the capture: counted with the key "
+		  "fields they prove" },
 		{ "packets_sampled", "packets sampled into the slot's caches" },
 		{ "flows_current", "flows in an interface direction's cache "
 		  "now" },

@@ -190,6 +190,25 @@ count_len(struct slot *s, uint32_t len)
 }
 
 /*
+ * Extension headers or an L4 header that a live capture's snaplen cut
+ * after a valid IPv6 header: the packet is counted by its IPv6 length,
+ * with the addresses and the protocol it shows, no ports
+ * (truncated_headers). The same cut in a frame captured whole is a
+ * broken packet, and in a file one its snaplen made (the file's rule,
+ * DESIGN.md): malformed.
+ */
+static int
+cut_headers(struct slot *s, const struct capture *c, int r,
+    const struct pcap_pkthdr *h)
+{
+	if ((r != DEC_MALFORMED_EXT_TRUNC && r != DEC_MALFORMED_L4_TRUNC) ||
+	    h->caplen >= h->len || c->lv == NULL)
+		return 0;
+	s->truncated_headers++;
+	return 1;
+}
+
+/*
  * Counts and decodes one packet of capture c, at t on the slot's
  * timeline (clock.c), and runs its sampler. The binding whose cache
  * takes it, or NULL.
@@ -221,7 +240,7 @@ classify(struct slot *s, struct capture *c, int bidx,
 		s->other++;
 		return NULL;
 	}
-	if (r != DEC_IPV6) {
+	if (r != DEC_IPV6 && !cut_headers(s, c, r, h)) {
 		s->malformed[r]++;
 		/* malformed after an IPv6 header was recognised */
 		if (r >= DEC_MALFORMED_IP6_HDR)

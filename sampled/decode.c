@@ -11,11 +11,14 @@
  * Ethernet padding is never taken for a header.
  *
  * An L4 header that the capture cut short (caplen) after a valid IPv6
- * header and chain is DEC_MALFORMED_L4_TRUNC, not a port-less DEC_IPV6: a
- * flow keyed on ports would otherwise get packets with ports 0 depending on
- * the snaplen. We ask for the fixed part of the header (TCP 20, UDP and
- * UDP-Lite 8, SCTP 12, ICMPv6 4 bytes); sampled captures 128 bytes, enough
- * for Ethernet + 2 tags + IPv6 + 40 bytes of extension headers + TCP.
+ * header and chain is DEC_MALFORMED_L4_TRUNC, not a port-less DEC_IPV6,
+ * and a chain it cut is DEC_MALFORMED_EXT_TRUNC: the caller tells a
+ * snaplen's cut (it then counts the packet by what it proves: addresses,
+ * the protocol as the last next header the capture shows, no ports) from
+ * a broken packet. We ask for the fixed part of the header (TCP 20, UDP
+ * and UDP-Lite 8, SCTP 12, ICMPv6 4 bytes); sampled captures 192 bytes,
+ * enough for Ethernet + 2 tags + IPv6 + 110 bytes of extension headers +
+ * TCP.
  */
 
 #define ETH_P_IPV4 0x0800
@@ -218,9 +221,14 @@ decode_ip6(const uint8_t *p, uint32_t caplen, uint32_t off, struct pkt *out)
 
 		if (++n > DEC_MAX_EXT_HEADERS)
 			return DEC_MALFORMED_EXT_CHAIN;
+		/* cut by the capture: the protocol is the last next header
+		 * it shows (the caller may count the packet with it) */
+		out->proto = nh;
 		if ((r = room(h, nh == NH_FRAGMENT ? 8 : 2, end, avail,
 			      DEC_MALFORMED_EXT_TRUNC)))
 			return r;
+		if (nh != NH_FRAGMENT)
+			out->proto = ip[h];
 
 		if (nh == NH_FRAGMENT) {
 			fo = be16(ip + h + 2) & 0xfff8;

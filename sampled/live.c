@@ -12,6 +12,7 @@
 #include <errno.h>
 #include <linux/filter.h>
 #include <linux/if_packet.h>
+#include <linux/virtio_net.h>
 #include <net/ethernet.h>
 #include <net/if.h>
 #include <net/if_arp.h>
@@ -54,6 +55,7 @@ struct live {
 	unsigned cur; /* the next block to read */
 	int ignore_out; /* outgoing packets are not delivered */
 	int ifindex;	/* of the device it was opened on */
+	int vnet;	/* a virtio-net header before each frame (gso.c) */
 };
 
 /* The filter as kernel code, cut at LIVE_SNAPLEN bytes. */
@@ -123,6 +125,23 @@ link_dlt(const char *device)
 	    DLT_EN10MB : DLT_RAW;
 }
 
+/*
+ * A virtio-net header before each frame says which is a GSO/GRO
+ * super-packet (gso.c). Without it (a kernel that refuses it) such a
+ * frame counts as one packet: logged at each open.
+ */
+static void
+vnet_header(struct live *lv, const char *device)
+{
+	int one = 1;
+
+	lv->vnet = setsockopt(lv->fd, SOL_PACKET, PACKET_VNET_HDR, &one,
+	    sizeof(one)) == 0;
+	if (!lv->vnet)
+		log_warn("%s: PACKET_VNET_HDR (GSO super-packets will count as "
+		    "one packet each)", device);
+}
+
 static int
 open_ring(struct live *lv, const char *device, unsigned ring_kb, int dlt,
     char *err, size_t errlen)
@@ -148,6 +167,7 @@ open_ring(struct live *lv, const char *device, unsigned ring_kb, int dlt,
 		snprintf(err, errlen, "TPACKET_V3: %s", strerror(errno));
 		return -1;
 	}
+	vnet_header(lv, device);
 	ring_geometry(&lv->req, ring_kb);
 	if (setsockopt(lv->fd, SOL_PACKET, PACKET_RX_RING, &lv->req,
 	    sizeof(lv->req)) == -1) {
@@ -261,6 +281,11 @@ live_drops(struct capture *c)
 	return st.tp_drops;
 }
 
+/* the virtio-net header's gso_type, just before the frame */
+#define VNET_GSO(h)                                                          \
+	(((const struct virtio_net_hdr *)((const uint8_t *)(h) + (h)->tp_mac) - \
+	    1)->gso_type != VIRTIO_NET_HDR_GSO_NONE)
+
 /*
  * One packet of a block: the VLAN tag the kernel took into metadata is
  * put back after the MAC addresses, so decoding sees the frame as sent.
@@ -273,7 +298,7 @@ one_packet(struct slot *s, struct capture *c, const struct tpacket3_hdr *h)
 	const uint8_t *mac = (const uint8_t *)h + h->tp_mac;
 	uint8_t frame[LIVE_SNAPLEN + 4];
 	struct pcap_pkthdr ph;
-	int out = sll->sll_pkttype == PACKET_OUTGOING;
+	int out = sll->sll_pkttype == PACKET_OUTGOING, tag = 0;
 
 	if ((out ? c->bidx_out : c->bidx) < 0)
 		return; /* a direction that is not enabled */
@@ -295,7 +320,13 @@ one_packet(struct slot *s, struct capture *c, const struct tpacket3_hdr *h)
 		ph.caplen += 4;
 		ph.len += 4;
 		mac = frame;
+		tag = 4;
 	}
+	/* a super-packet: the rare way, as its segments */
+	if (c->lv->vnet && VNET_GSO(h) && live_gso(s, c, &ph, mac, out,
+	    (const uint8_t *)h + h->tp_mac - sizeof(struct virtio_net_hdr),
+	    tag) == 0)
+		return;
 	capture_live_packet(s, c, &ph, mac, out);
 }
 

@@ -298,6 +298,14 @@ publish_stats(struct proc *pr)
 	/* live: what the kernel could not put in a full ring */
 	stats_add(&st, "packets_dropped", SUM(dropped), NULL, NULL, NULL,
 	    NULL);
+	/* live: GSO/GRO super-packets, counted as their segments above */
+	stats_add(&st, "gso_frames", SUM(gso_frames), NULL, NULL, NULL, NULL);
+	stats_add(&st, "gso_segments", SUM(gso_segments), NULL, NULL, NULL,
+	    NULL);
+	stats_add(&st, "gso_unsplit", SUM(gso_unsplit), NULL, NULL, NULL,
+	    NULL);
+	stats_add(&st, "truncated_headers", SUM(truncated_headers), NULL,
+	    NULL, NULL, NULL);
 	stats_add(&st, "packets_ipv6", SUM(ipv6), NULL, NULL, NULL, NULL);
 	stats_add(&st, "packets_ipv4", SUM(ipv4), NULL, NULL, NULL, NULL);
 	stats_add(&st, "packets_other", SUM(other), NULL, NULL, NULL, NULL);

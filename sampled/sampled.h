@@ -294,6 +294,10 @@ struct slot {
 	/* counters */
 	uint64_t received, ipv6, ipv4, other, sampled_pkts, unbound;
 	uint64_t dropped; /* live: by the kernel, the ring being full */
+	/* live: GSO/GRO super-packets split into the segments they stand
+	 * for, and those that could not be (counted as one packet) */
+	uint64_t gso_frames, gso_segments, gso_unsplit;
+	uint64_t truncated_headers; /* counted without what the cut hid */
 	uint64_t malformed[DEC_NRESULTS];
 	uint64_t lenhist[7];
 	uint64_t batches_pushed, records_pushed, batches_lost, records_lost;
@@ -376,6 +380,22 @@ int live_fanout(struct capture *c, int create, uint16_t *id, char *err,
 int live_fanout_program(struct capture *c, unsigned fields, char *err,
     size_t errlen);
 void live_drain(struct slot *s);
+
+/* gso.c */
+struct gso_plan {
+	uint32_t l3, l4; /* offsets of the IP and L4 headers */
+	uint32_t hdrs;	 /* bytes of headers each segment carries */
+	uint32_t payload, size, nseg;
+	uint32_t jumbo; /* 8: a BIG TCP jumbo header the segments lack */
+	uint8_t proto, v6;
+};
+int gso_plan(int dlt, const uint8_t *p, uint32_t caplen, uint32_t len,
+    uint8_t gso_type, uint16_t gso_size, uint16_t csum_start, int shift,
+    struct gso_plan *g);
+uint32_t gso_segment(const struct gso_plan *g, const uint8_t *p,
+    uint32_t caplen, uint32_t i, uint8_t *seg, uint32_t *segcap);
+int live_gso(struct slot *s, struct capture *c, const struct pcap_pkthdr *h,
+    const uint8_t *frame, int out, const void *vh, int shift);
 
 /* devwatch.c */
 enum devwatch_phase { DW_STOP, DW_START };
