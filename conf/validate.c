@@ -666,6 +666,13 @@ parse_remote(config_setting_t *s, const struct conf *c, struct conf_slot *sl,
 		    "slot %u is remote and has no endpoint: `nsctl display` "
 		    "cannot ask its sampled (set endpoint = \"tcp://...\")",
 		    sl->id);
+	else if (sl->server_key[0] == '\0')
+		diag_add(d, DIAG_NOTICE, line,
+		    "slot %u is remote and has no server_key: nsctl expects "
+		    "its sampled to bind with the key of cfgd's host, which "
+		    "its host should not hold (give it keys of its own with "
+		    "`nsctl keygen` there, and set server_key to its "
+		    "server.pub)", sl->id);
 }
 
 static void
