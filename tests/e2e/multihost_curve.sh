@@ -13,7 +13,8 @@
 #     expecting A's key gets no answer from it (and one expecting B's
 #     key does, so the key is the only difference);
 #   - nsctl on A asks each slot's query socket with that slot's own
-#     public key (display interface, display cache);
+#     public key (display interface, display cache), and reads both
+#     slots' counters (nsctl stats);
 #   - the flows of both captures reach nfcapd: packets and bytes per
 #     5-tuple equal tshark's reading of the two captures.
 # exportd's acknowledgements do not reach a remote sampled yet (issue 25,
@@ -184,6 +185,12 @@ for s in 1 2; do
 done
 check "display cache: each slot's sampled answers for itself" \
 	bash -c "grep -q '^Slot 1: ' $T/cache1.out && grep -q '^Slot 2: ' $T/cache2.out"
+# their counters, through cfgd's stats endpoint on A
+for s in 1 2; do
+	check "nsctl stats on A: sampled of slot $s, from its host" \
+		bash -c "ip netns exec $NA timeout 20 '$NSCTL' -c $T/a.conf stats --json --slot $s -n 1 -t 15000 |
+			grep -q '^{\"process\":\"sampled\",\"slot\":$s,'"
+done
 # a wrong key for a slot: nsctl gets no answer from it
 in_a env NETSTREAMD_SLOT_2_SERVER_KEY="$(pub b server)" NETSTREAMD_TIMEOUT_MS=2000 \
 	"$NSCTL" -c $T/a.conf display cache slot 2 >$T/cache-wrong.out 2>&1
