@@ -142,6 +142,8 @@ check "C, not authorized on A, is refused and A logs its key" \
 check "B, authorized, gets its plan and replays its capture" \
 	wait_for "grep -q 'slot 1: captures ended' $T/b.log" 600
 check "C got no plan while refused" bash -c "! grep -q 'running generation' $T/c.log"
+check "display slot on A: slot 2, refused, never seen" \
+	bash -c "ip netns exec $NA '$NSCTL' -c $T/a.conf display slot 2 | grep -q '^2 *not connected, never seen'"
 
 # --- a slot host's key cannot serve as cfgd's: a cfgd on B with B's keys
 fake_env="NETSTREAMD_CONTROL_ENDPOINT=tcp://10.25.0.2:$CP NETSTREAMD_PLAN_ENDPOINT=tcp://10.25.0.2:$((CP + 1))
@@ -171,6 +173,10 @@ PIDS="$PIDS $SC"
 check "C, authorized, gets its plan and replays its capture" \
 	wait_for "grep -q 'slot 2: captures ended' $T/c.log" 600
 check "B kept running meanwhile" kill -0 $SB
+for s in 1 2; do
+	check "display slot on A: slot $s connected" \
+		wait_for "ip netns exec $NA '$NSCTL' -c $T/a.conf display slot $s | grep -q '^$s *connected, last seen'" 100
+done
 
 # --- nsctl on A asks each slot with that slot's own public key
 in_a "$NSCTL" -c $T/a.conf display interface >$T/disp.out 2>&1
