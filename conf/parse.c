@@ -297,24 +297,52 @@ conf_free(struct conf *c)
 	memset(c, 0, sizeof(*c));
 }
 
+/* A variable from a string setting of the file, unless it is set. */
+static void
+setting_env(const config_setting_t *g, const char *name, const char *env,
+    size_t max)
+{
+	const char *s;
+
+	if (g != NULL && config_setting_lookup_string(g, name, &s) ==
+	    CONFIG_TRUE && s[0] != '\0' && strlen(s) < max)
+		setenv(env, s, 0);
+}
+
 /*
  * The file's endpoints become NETSTREAMD_<NAME>_ENDPOINT, which
  * bus_endpoints_init() reads, and which the processes `nsctl up` starts
- * inherit. A variable already set wins, as on the command line.
+ * inherit; endpoints.server_key NETSTREAMD_SERVER_KEY, and a slot's
+ * endpoint and server_key NETSTREAMD_SLOT_<N>_ENDPOINT and _SERVER_KEY
+ * (lib/bus.c, lib/curve.c). A variable already set wins, as on the
+ * command line. The file is not validated here: `nsctl validate` does.
  */
 static void
 endpoints_env(const config_t *cfg)
 {
-	char key[64];
-	const char *s;
-	size_t i;
+	const config_setting_t *g, *l, *s;
+	char env[64];
+	int i, n, id;
 
-	for (i = 0; i < BUS_N_ENDPOINTS; i++) {
-		snprintf(key, sizeof(key), "endpoints.%s",
-		    bus_endpoint_names[i].key);
-		if (config_lookup_string(cfg, key, &s) == CONFIG_TRUE &&
-		    s[0] != '\0' && strlen(s) < BUS_ENDPOINT_MAX)
-			setenv(bus_endpoint_names[i].env, s, 0);
+	g = config_lookup(cfg, "endpoints");
+	for (i = 0; i < BUS_N_ENDPOINTS; i++)
+		setting_env(g, bus_endpoint_names[i].key,
+		    bus_endpoint_names[i].env, BUS_ENDPOINT_MAX);
+	setting_env(g, "server_key", "NETSTREAMD_SERVER_KEY",
+	    CURVE_Z85_LEN + 8);
+	if ((l = config_lookup(cfg, "slots")) == NULL)
+		return;
+	n = config_setting_length(l);
+	for (i = 0; i < n; i++) {
+		s = config_setting_get_elem(l, (unsigned)i);
+		if (config_setting_type(s) != CONFIG_TYPE_GROUP ||
+		    config_setting_lookup_int(s, "id", &id) != CONFIG_TRUE ||
+		    id < 0 || id > CONF_SLOT_MAX)
+			continue;
+		snprintf(env, sizeof(env), "NETSTREAMD_SLOT_%d_ENDPOINT", id);
+		setting_env(s, "endpoint", env, BUS_ENDPOINT_MAX);
+		snprintf(env, sizeof(env), "NETSTREAMD_SLOT_%d_SERVER_KEY", id);
+		setting_env(s, "server_key", env, CURVE_Z85_LEN + 8);
 	}
 }
 

@@ -461,6 +461,7 @@ add_slots(Netstream__Plan *p, const struct conf *c, struct diags *d)
 		ps->id = c->ifaces[i].slot;
 		ps->sequence_flow = sl != NULL && sl->sequence_flow;
 		ps->workers = sl != NULL && sl->workers > 1 ? sl->workers : 1;
+		ps->remote = sl != NULL && sl->remote;
 		PUSH(p->slots, p->n_slots, ps);
 	}
 	for (i = 0; i < c->n_slots; i++) {

@@ -563,11 +563,123 @@ parse_workers(config_setting_t *s, struct conf_slot *sl, struct diags *d)
 		    sl->workers, cores);
 }
 
+/*
+ * ipc:// or tcp://; tcp:// only with curve_dir, the keys of `nsctl keygen`
+ * (the processes check the key files themselves when they start, on the
+ * hosts they run on).
+ */
+static void
+check_url(const struct conf *c, const char *what, const char *ep, int line,
+    struct diags *d)
+{
+	if (strncmp(ep, "ipc://", 6) == 0)
+		return;
+	if (strncmp(ep, "tcp://", 6) != 0)
+		diag_add(d, DIAG_ERROR, line,
+		    "endpoint %s \"%s\": only ipc:// and tcp:// endpoints "
+		    "are supported",
+		    what, ep);
+	else if (c->curve_dir[0] == '\0')
+		diag_add(d, DIAG_ERROR, line,
+		    "endpoint %s \"%s\": tcp:// needs CURVE keys: make them "
+		    "with `nsctl keygen DIR` and set endpoints.curve_dir = "
+		    "\"DIR\"",
+		    what, ep);
+}
+
+/*
+ * A public key as `nsctl keygen` prints it: 40 characters of Z85. A
+ * client expects it of the server it connects to, so a server with any
+ * other key (another host's) is not taken for it.
+ */
+static void
+get_key(config_setting_t *g, const char *name, char out[CURVE_Z85_LEN + 1],
+    struct diags *d)
+{
+	config_setting_t *s = get_member(g, name);
+	const char *v;
+
+	if (s == NULL)
+		return;
+	if (config_setting_type(s) != CONFIG_TYPE_STRING) {
+		diag_add(d, DIAG_ERROR, LINE(s), "%s must be a string", name);
+		return;
+	}
+	v = config_setting_get_string(s);
+	if (curve_parse_key(v, strlen(v), out) == -1) {
+		out[0] = '\0';
+		diag_add(d, DIAG_ERROR, LINE(s),
+		    "%s \"%.48s%s\": not a CURVE public key (40 characters "
+		    "of Z85: the server.pub that `nsctl keygen` writes on the "
+		    "host that binds)",
+		    name, v, strlen(v) > 48 ? "..." : "");
+	}
+}
+
+/*
+ * Where a slot's sampled answers nsctl (its query socket), the public key
+ * its host binds that socket with, and remote = true: it runs on another
+ * host, so `nsctl up` here starts none, and what it connects to must be
+ * reachable from there: every endpoint it uses on tcp://.
+ */
+static void
+parse_remote(config_setting_t *s, const struct conf *c, struct conf_slot *sl,
+    struct diags *d)
+{
+	static const int used[] = { 0, 1, 2, 3, 4 }; /* control..stats_in */
+	char what[64], local[256] = "";
+	size_t i, n = 0;
+	int line;
+
+	if (get_str(s, "endpoint", sl->endpoint, sizeof(sl->endpoint) - 1, d) ==
+	    1) {
+		snprintf(what, sizeof(what), "of slot %u", sl->id);
+		check_url(c, what, sl->endpoint,
+		    LINE(get_member(s, "endpoint")), d);
+	}
+	get_key(s, "server_key", sl->server_key, d);
+	if (get_bool(s, "remote", &sl->remote, d) != 1 || !sl->remote)
+		return;
+	line = LINE(get_member(s, "remote"));
+	for (i = 0; i < NELEM(used); i++) {
+		const char *ep = c->endpoints[used[i]];
+
+		if (strncmp(ep, "tcp://", 6) == 0)
+			continue;
+		n += (size_t)snprintf(local + n, sizeof(local) - n, "%s%s",
+		    n ? ", " : "", bus_endpoint_names[used[i]].key);
+		if (n >= sizeof(local))
+			n = sizeof(local) - 1;
+	}
+	if (local[0] != '\0')
+		diag_add(d, DIAG_ERROR, line,
+		    "slot %u is remote, but its sampled could not reach "
+		    "endpoints %s from its host: they are ipc:// (this host "
+		    "only); set them to tcp://", sl->id, local);
+	if (strncmp(sl->endpoint, "ipc://", 6) == 0)
+		diag_add(d, DIAG_ERROR, LINE(get_member(s, "endpoint")),
+		    "slot %u is remote: its endpoint \"%s\" is a socket of "
+		    "its own host, nsctl here cannot reach it; use tcp://",
+		    sl->id, sl->endpoint);
+	else if (sl->endpoint[0] == '\0')
+		diag_add(d, DIAG_NOTICE, line,
+		    "slot %u is remote and has no endpoint: `nsctl display` "
+		    "cannot ask its sampled (set endpoint = \"tcp://...\")",
+		    sl->id);
+	else if (sl->server_key[0] == '\0')
+		diag_add(d, DIAG_NOTICE, line,
+		    "slot %u is remote and has no server_key: nsctl expects "
+		    "its sampled to bind with the key of cfgd's host, which "
+		    "its host should not hold (give it keys of its own with "
+		    "`nsctl keygen` there, and set server_key to its "
+		    "server.pub)", sl->id);
+}
+
 static void
 parse_slots(config_setting_t *root, struct conf *c, struct diags *d)
 {
 	static const char *const known[] = { "id", "sequence_mode", "hosts",
-		"workers", NULL };
+		"workers", "remote", "endpoint", "server_key", NULL };
 	static const char *const modes[] = { "packet", "flow", NULL };
 	config_setting_t *l = get_list(root, "slots", 0, d), *s;
 	struct keyidx ids;
@@ -596,6 +708,7 @@ parse_slots(config_setting_t *root, struct conf *c, struct diags *d)
 		if (get_enum(s, "sequence_mode", modes, &mode, d) == 1)
 			sl->sequence_flow = mode == 1;
 		parse_workers(s, sl, d);
+		parse_remote(s, c, sl, d);
 		snprintf(view, sizeof(view), "slot %u", sl->id);
 		parse_hosts(s, view, c->version_ipfix, &sl->ex, d);
 		if ((j = keyidx_num(&ids, sl->id, c->n_slots)) >= 0)
@@ -686,11 +799,6 @@ check_routes(struct conf *c, struct diags *d)
 	routes_free(&rt);
 }
 
-/*
- * ipc:// or tcp://; tcp:// only with curve_dir, the keys of `nsctl keygen`
- * (the processes check the key files themselves when they start, on the
- * hosts they run on).
- */
 static void
 check_endpoints(config_setting_t *g, struct conf *c, struct diags *d)
 {
@@ -707,24 +815,13 @@ check_endpoints(config_setting_t *g, struct conf *c, struct diags *d)
 		    "curve_dir \"%s\": must be an absolute path (the "
 		    "processes do not run in the directory of the file)",
 		    dir);
+	get_key(g, "server_key", c->server_key, d);
 	for (i = 0; i < BUS_N_ENDPOINTS; i++) {
 		name = bus_endpoint_names[i].key;
 		if (get_str(g, name, ep, sizeof(ep) - 1, d) != 1)
 			continue;
 		ns_strlcpy(c->endpoints[i], ep, sizeof(c->endpoints[i]));
-		if (strncmp(ep, "ipc://", 6) == 0)
-			continue;
-		if (strncmp(ep, "tcp://", 6) != 0)
-			diag_add(d, DIAG_ERROR, LINE(get_member(g, name)),
-			    "endpoint %s \"%s\": only ipc:// and tcp:// "
-			    "endpoints are supported",
-			    name, ep);
-		else if (!has_dir)
-			diag_add(d, DIAG_ERROR, LINE(get_member(g, name)),
-			    "endpoint %s \"%s\": tcp:// needs CURVE keys: "
-			    "make them with `nsctl keygen DIR` and set "
-			    "endpoints.curve_dir = \"DIR\"",
-			    name, ep);
+		check_url(c, name, ep, LINE(get_member(g, name)), d);
 	}
 }
 
@@ -734,7 +831,7 @@ parse_misc(config_setting_t *root, const char *cwd, struct conf *c,
 {
 	static const char *const kroutes[] = { "file", NULL };
 	static const char *const kcache[] = { "entries", "full", NULL };
-	const char *kep[BUS_N_ENDPOINTS + 2];
+	const char *kep[BUS_N_ENDPOINTS + 3];
 	static const char *const full[] = { "evict-oldest", "drop-new", NULL };
 	config_setting_t *g;
 	char path[CONF_PATH_MAX];
@@ -745,6 +842,7 @@ parse_misc(config_setting_t *root, const char *cwd, struct conf *c,
 	for (i = 0; i < BUS_N_ENDPOINTS; i++)
 		kep[i] = bus_endpoint_names[i].key;
 	kep[i++] = "curve_dir";
+	kep[i++] = "server_key";
 	kep[i] = NULL;
 	get_str(root, "run_dir", c->run_dir, sizeof(c->run_dir) - 1, d);
 	get_str(root, "database", c->database, sizeof(c->database) - 1, d);

@@ -307,10 +307,12 @@ static void
 put_slots(struct cw *w)
 {
 	const struct conf *c = w->c;
+	struct sbuf a;
 	int i;
 
 	if (c->n_slots == 0)
 		return;
+	sbuf_init(&a);
 	put(w, c->slots[0].line, "slots = (");
 	for (i = 0; i < c->n_slots; i++) {
 		const struct conf_slot *s = &c->slots[i];
@@ -321,10 +323,18 @@ put_slots(struct cw *w)
 		if (s->workers > 1)
 			put(w, s->workers_line ? s->workers_line : s->line,
 			    "    workers = %u;", s->workers);
+		if (s->remote)
+			put(w, s->line, "    remote = true;");
+		if (s->endpoint[0])
+			put(w, s->line, "    endpoint = %s;", q(&a, s->endpoint));
+		if (s->server_key[0])
+			put(w, s->line, "    server_key = %s;",
+			    q(&a, s->server_key));
 		put_view(w, &s->ex, s->line);
 		put(w, s->line, "  }%s", i + 1 < c->n_slots ? "," : "");
 	}
 	put(w, c->slots[0].line, ");");
+	sbuf_free(&a);
 }
 
 static void
@@ -427,7 +437,7 @@ put_misc(struct cw *w, const int *lines)
 		    c->cache_drop_new ? "drop-new" : "evict-oldest");
 	for (i = 0; i < BUS_N_ENDPOINTS; i++)
 		any |= c->endpoints[i][0] != '\0';
-	if (!any && c->curve_dir[0] == '\0') {
+	if (!any && c->curve_dir[0] == '\0' && c->server_key[0] == '\0') {
 		sbuf_free(&a);
 		return;
 	}
@@ -438,6 +448,9 @@ put_misc(struct cw *w, const int *lines)
 			    bus_endpoint_names[i].key, q(&a, c->endpoints[i]));
 	if (c->curve_dir[0])
 		put(w, lines[CW_MISC], "  curve_dir = %s;", q(&a, c->curve_dir));
+	if (c->server_key[0])
+		put(w, lines[CW_MISC], "  server_key = %s;",
+		    q(&a, c->server_key));
 	put(w, lines[CW_MISC], "};");
 	sbuf_free(&a);
 }

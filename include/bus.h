@@ -62,6 +62,7 @@ int bus_prepare_run_dir(const struct bus_endpoints *ep, char *errbuf,
 void *bus_socket(void *ctx, int type, size_t maxmsg);
 int bus_bind(void *sock, const char *endpoint);
 int bus_connect(void *sock, const char *endpoint);
+int bus_connect_slot(void *sock, const char *endpoint, unsigned slot);
 int bus_send(void *sock, const char *topic, Netstream__Envelope *env,
     int flags);
 uint8_t *bus_pack(Netstream__Envelope *env, size_t *len);

@@ -8,6 +8,7 @@
 #include <stdint.h>
 
 #include "bus.h"
+#include "curve.h"
 #include "netstream.pb-c.h"
 #include "util.h"
 
@@ -106,6 +107,11 @@ struct conf_slot {
 	int workers_line;
 	struct conf_view_export ex;
 	int line;
+	/* a slot on another host (docs/multihost.md): `nsctl up` starts
+	 * none; its query socket and the public key its host binds it with */
+	int remote;
+	char endpoint[BUS_ENDPOINT_MAX];
+	char server_key[CURVE_Z85_LEN + 1];
 };
 
 struct conf_bind {
@@ -171,6 +177,7 @@ struct conf {
 	/* endpoints = { ... }: kept so a config can be written back whole */
 	char endpoints[BUS_N_ENDPOINTS][BUS_ENDPOINT_MAX];
 	char curve_dir[CONF_PATH_MAX];
+	char server_key[CURVE_Z85_LEN + 1]; /* of cfgd's and exportd's host */
 };
 
 /* parse.c */

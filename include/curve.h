@@ -22,6 +22,7 @@ const char *curve_dir(void);
 void curve_note_socket(void *ctx, void *sock);
 int curve_apply(void *sock, enum curve_role role, char *errbuf,
     size_t errlen);
+int curve_apply_slot(void *sock, unsigned slot, char *errbuf, size_t errlen);
 int curve_parse_key(const char *text, size_t len,
     char z85[CURVE_Z85_LEN + 1]);
 int curve_read_key(const char *path, int secret, char z85[CURVE_Z85_LEN + 1],

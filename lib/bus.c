@@ -76,7 +76,8 @@ bus_endpoints_init(struct bus_endpoints *ep, const char *run_dir)
 
 /*
  * The query socket of sampled --slot N (REP): ipc://RUN_DIR/slot-N, or
- * NETSTREAMD_SLOT_N_ENDPOINT when a slot runs on another host.
+ * NETSTREAMD_SLOT_N_ENDPOINT (the slot's endpoint in the config) when a
+ * slot runs on another host.
  */
 void
 bus_slot_endpoint(const struct bus_endpoints *ep, unsigned slot, char *buf,
@@ -263,6 +264,24 @@ bus_connect(void *sock, const char *ep)
 		fatalx("%s: %s", ep, err);
 	if (strncmp(ep, "tcp://", 6) == 0)
 		monitor_start(sock, ep, 0);
+	if (zmq_connect(sock, ep) == -1) {
+		log_warnx("connect %s: %s", ep, zmq_strerror(zmq_errno()));
+		return -1;
+	}
+	return 0;
+}
+
+/* To the query socket of a slot, which its own host binds with its key. */
+int
+bus_connect_slot(void *sock, const char *ep, unsigned slot)
+{
+	char err[1024];
+
+	if (strncmp(ep, "tcp://", 6) == 0 &&
+	    curve_apply_slot(sock, slot, err, sizeof(err)) == -1) {
+		log_warnx("%s: %s", ep, err);
+		return -1;
+	}
 	if (zmq_connect(sock, ep) == -1) {
 		log_warnx("connect %s: %s", ep, zmq_strerror(zmq_errno()));
 		return -1;

@@ -1,9 +1,10 @@
 /*
  * curve.c: CURVE for tcp:// bus endpoints. A socket bound on tcp:// becomes
- * a CURVE server with the group's server key and the ZAP handler of zap.c;
- * a socket connecting to tcp:// a CURVE client with the group's client
- * keypair. The keys are the files `nsctl keygen` makes in the CURVE
- * directory. ipc:// endpoints are left as they are (the run dir is 0700).
+ * a CURVE server with this host's server key and the ZAP handler of zap.c;
+ * a socket connecting to tcp:// a CURVE client with the host's client
+ * keypair, expecting the public key of the host that binds (each host has
+ * keys of its own, docs/multihost.md). The keys are the files `nsctl
+ * keygen` makes in the CURVE directory. ipc:// endpoints are left as they are (the run dir is 0700).
  */
 #include <errno.h>
 #include <fcntl.h>
@@ -220,16 +221,52 @@ done:
 	return rc;
 }
 
+/*
+ * The public key a client expects of the server it connects to: a slot's
+ * query socket is bound by its own host, with that host's key
+ * (NETSTREAMD_SLOT_<N>_SERVER_KEY, a slot's server_key in the config);
+ * the others by cfgd's and exportd's host (NETSTREAMD_SERVER_KEY,
+ * endpoints.server_key). Without either, server.pub of the key directory:
+ * the key of this host's own servers, as when one host runs the group.
+ * A server with any other key fails the handshake: no host can answer
+ * in another's place.
+ */
+static int
+expected_key(int slot, const char *dir, char z85[CURVE_Z85_LEN + 1],
+    char *errbuf, size_t errlen)
+{
+	char env[64] = "";
+	const char *v = NULL;
+
+	if (slot >= 0) {
+		snprintf(env, sizeof(env), "NETSTREAMD_SLOT_%d_SERVER_KEY",
+		    slot);
+		v = getenv(env);
+	}
+	if (v == NULL || v[0] == '\0') {
+		snprintf(env, sizeof(env), "NETSTREAMD_SERVER_KEY");
+		v = getenv(env);
+	}
+	if (v == NULL || v[0] == '\0')
+		return load_key(dir, CURVE_SERVER_PUBLIC, 0, z85, errbuf,
+		    errlen);
+	if (curve_parse_key(v, strlen(v), z85) == 0)
+		return 0;
+	snprintf(errbuf, errlen, "%s (or the config's server_key): not a "
+	    "CURVE public key (40 characters of Z85, a server.pub)", env);
+	return -1;
+}
+
 /* The public key is derived from client.key; client.pub is for sharing. */
 static int
-apply_client(void *sock, const char *dir, char *errbuf, size_t errlen)
+apply_client(void *sock, const char *dir, int slot, char *errbuf,
+    size_t errlen)
 {
 	char secret[CURVE_Z85_LEN + 1], public[CURVE_Z85_LEN + 1];
 	char server[CURVE_Z85_LEN + 1];
 	int rc = -1;
 
-	if (load_key(dir, CURVE_SERVER_PUBLIC, 0, server, errbuf, errlen) ==
-	    -1 ||
+	if (expected_key(slot, dir, server, errbuf, errlen) == -1 ||
 	    load_key(dir, CURVE_CLIENT_SECRET, 1, secret, errbuf, errlen) ==
 	    -1)
 		goto done;
@@ -248,20 +285,34 @@ done:
 	return rc;
 }
 
+static int
+have_curve(char *errbuf, size_t errlen)
+{
+	if (zmq_has("curve"))
+		return 1;
+	snprintf(errbuf, errlen,
+	    "this libzmq has no CURVE (zmq_has(\"curve\") is false): "
+	    "tcp:// endpoints cannot be secured; use a libzmq built with "
+	    "libsodium, or ipc:// endpoints");
+	return 0;
+}
+
 /* Makes sock a CURVE server or client before it binds or connects. */
 int
 curve_apply(void *sock, enum curve_role role, char *errbuf, size_t errlen)
 {
-	const char *dir = curve_dir();
-
-	if (!zmq_has("curve")) {
-		snprintf(errbuf, errlen,
-		    "this libzmq has no CURVE (zmq_has(\"curve\") is false): "
-		    "tcp:// endpoints cannot be secured; use a libzmq built "
-		    "with libsodium, or ipc:// endpoints");
+	if (!have_curve(errbuf, errlen))
 		return -1;
-	}
 	if (role == CURVE_SERVER)
-		return apply_server(sock, dir, errbuf, errlen);
-	return apply_client(sock, dir, errbuf, errlen);
+		return apply_server(sock, curve_dir(), errbuf, errlen);
+	return apply_client(sock, curve_dir(), -1, errbuf, errlen);
+}
+
+/* A client of the query socket of sampled --slot N, on the slot's host. */
+int
+curve_apply_slot(void *sock, unsigned slot, char *errbuf, size_t errlen)
+{
+	if (!have_curve(errbuf, errlen))
+		return -1;
+	return apply_client(sock, curve_dir(), (int)slot, errbuf, errlen);
 }

@@ -116,6 +116,8 @@ plan_render(const Netstream__Plan *p, struct sbuf *out)
 		    p->slots[i]->sequence_flow ? "flow" : "packet");
 		if (p->slots[i]->workers > 1) /* live capture threads */
 			sbuf_printf(out, " workers %u", p->slots[i]->workers);
+		if (p->slots[i]->remote) /* its sampled runs on another host */
+			sbuf_printf(out, " remote");
 		sbuf_printf(out, "\n");
 	}
 	sbuf_printf(out, "interfaces:\n");

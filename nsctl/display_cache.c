@@ -68,7 +68,8 @@ slot_ask(struct nsctl *n, Netstream__CacheRequest *rq,
 	zmq_setsockopt(s, ZMQ_RCVTIMEO, &n->timeout_ms, sizeof(int));
 	zmq_setsockopt(s, ZMQ_SNDTIMEO, &n->timeout_ms, sizeof(int));
 	e = BUS_AGAIN;
-	if (bus_connect(s, ep) == 0 && bus_send(s, NULL, &env, 0) == 0)
+	if (bus_connect_slot(s, ep, rq->slot) == 0 &&
+	    bus_send(s, NULL, &env, 0) == 0)
 		e = bus_recv(s, BUS_MAX_CONTROL, 0, 0, reply);
 	zmq_close(s);
 	zmq_ctx_term(ctx);

@@ -345,7 +345,7 @@ start_due(struct group *g)
 	}
 }
 
-/* One sampled per slot of the plan; others are stopped. */
+/* One sampled per slot of the plan but remote ones; others are stopped. */
 static void
 follow_plan(struct group *g, Netstream__Plan *p)
 {
@@ -372,6 +372,12 @@ follow_plan(struct group *g, Netstream__Plan *p)
 		if (strcmp(g->c[k].name, "sampled") == 0)
 			g->c[k].wanted = 0;
 	for (i = 0; i < p->n_slots; i++) {
+		/* its sampled runs on its own host (netstreamd-sampled@) */
+		if (p->slots[i]->remote) {
+			log_info("slot %u is remote: no sampled started here",
+			    p->slots[i]->id);
+			continue;
+		}
 		snprintf(slot, sizeof(slot), "%u", p->slots[i]->id);
 		child_want(g, "sampled", slot);
 	}

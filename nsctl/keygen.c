@@ -1,7 +1,8 @@
 /*
- * keygen.c: nsctl keygen DIR, the CURVE keys a group needs for tcp://
- * endpoints: the bus server's keypair, the clients' keypair, and authorized/
- * with the clients' public key (README, Security).
+ * keygen.c: nsctl keygen DIR, the CURVE keys of one host for tcp://
+ * endpoints: the keypair of the sockets it binds, the keypair of those it
+ * connects, and authorized/ with its own client key. Every host makes its
+ * own; only public keys travel (docs/multihost.md).
  */
 #include <errno.h>
 #include <fcntl.h>
@@ -131,13 +132,20 @@ cmd_keygen(struct nsctl *n, int argc, char **argv)
 	    write_key(dir, CURVE_CLIENT_PUBLIC, cpub, 0644) == -1 ||
 	    write_key(dir, AUTHORIZED_CLIENT, cpub, 0644) == -1)
 		goto done;
-	printf("CURVE keys in %s: server.key/.pub for the sockets that bind,\n"
-	       "client.key/.pub for those that connect; authorized/ lists the "
-	       "client keys let in.\n"
-	       "Copy the directory to every host of the group and point "
-	       "NETSTREAMD_CURVE_DIR\n"
-	       "or endpoints.curve_dir at it.\n",
-	    dir);
+	/* what the other hosts' configs and authorized/ need of this one */
+	printf("CURVE keys of this host in %s (run keygen on every host: no "
+	       "host holds another's secret key).\n"
+	       "server.key/.pub: the sockets this host binds; its public "
+	       "key, for the config\n"
+	       "  (endpoints.server_key on cfgd's and exportd's host, a "
+	       "slot's server_key on a slot's):\n"
+	       "    server_key = \"%s\";\n"
+	       "client.key/.pub: the sockets this host connects; copy "
+	       "client.pub into authorized/\n"
+	       "  of every host it connects to (docs/multihost.md):\n"
+	       "    %s\n"
+	       "Point endpoints.curve_dir (or NETSTREAMD_CURVE_DIR) at %s.\n",
+	    dir, spub, cpub, dir);
 	rc = 0;
 done:
 	explicit_bzero(ssec, sizeof(ssec));

@@ -153,6 +153,9 @@ system_ext(struct sbuf *o, const struct conf *c)
 	if (c->curve_dir[0])
 		sbuf_printf(o, "# netstreamd: curve-dir %s\n",
 		    w(&b, c->curve_dir));
+	if (c->server_key[0])
+		sbuf_printf(o, "# netstreamd: server-key %s\n",
+		    w(&b, c->server_key));
 	sbuf_free(&b);
 }
 
@@ -249,8 +252,10 @@ monitors(struct sbuf *o, const struct conf *c)
 static void
 slots(struct sbuf *o, const struct conf *c)
 {
+	struct sbuf b;
 	int i;
 
+	sbuf_init(&b);
 	for (i = 0; i < c->n_slots; i++) {
 		const struct conf_slot *s = &c->slots[i];
 
@@ -262,7 +267,16 @@ slots(struct sbuf *o, const struct conf *c)
 		if (s->workers > 1)
 			sbuf_printf(o, " # netstreamd: workers %u\n",
 			    s->workers);
+		if (s->remote)
+			sbuf_printf(o, " # netstreamd: remote\n");
+		if (s->endpoint[0])
+			sbuf_printf(o, " # netstreamd: query-endpoint %s\n",
+			    w(&b, s->endpoint));
+		if (s->server_key[0])
+			sbuf_printf(o, " # netstreamd: server-key %s\n",
+			    w(&b, s->server_key));
 	}
+	sbuf_free(&b);
 }
 
 static void

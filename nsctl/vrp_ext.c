@@ -59,6 +59,9 @@ ext_system(struct imp *im, const struct cmd *cmd)
 	case X_CURVE_DIR:
 		ns_strlcpy(c->curve_dir, cmd->text, sizeof(c->curve_dir));
 		break;
+	case X_SERVER_KEY:
+		ns_strlcpy(c->server_key, cmd->text, sizeof(c->server_key));
+		break;
 	}
 	return 0;
 }
@@ -144,6 +147,21 @@ ext_pace(struct imp *im, const struct cmd *cmd)
 	    "host's line comes first)", cmd->host.address, cmd->host.port);
 }
 
+/* a slot on another host: remote, query-endpoint URL, server-key KEY */
+static int
+ext_slot(struct imp *im, const struct cmd *cmd)
+{
+	struct conf_slot *s = &im->c->slots[im->cur];
+
+	if (cmd->ext == X_REMOTE)
+		s->remote = 1;
+	else if (cmd->ext == X_SLOT_ENDPOINT)
+		ns_strlcpy(s->endpoint, cmd->text, sizeof(s->endpoint));
+	else
+		ns_strlcpy(s->server_key, cmd->text, sizeof(s->server_key));
+	return 0;
+}
+
 int
 vrp_apply_ext(struct imp *im, const struct cmd *cmd)
 {
@@ -151,6 +169,9 @@ vrp_apply_ext(struct imp *im, const struct cmd *cmd)
 		return ext_pace(im, cmd);
 	if (cmd->ext == X_HOST_FILE)
 		return ext_host_file(im, cmd);
+	if (im->view == V_SLOT && (cmd->ext == X_SERVER_KEY ||
+	    cmd->ext == X_REMOTE || cmd->ext == X_SLOT_ENDPOINT))
+		return ext_slot(im, cmd);
 	if (cmd->ext == X_WORKERS) {
 		im->c->slots[im->cur].workers = cmd->value;
 		im->c->slots[im->cur].workers_line = im->line;

@@ -71,6 +71,9 @@ enum ext_key {
 	X_DESC,
 	X_HOST_TCP,
 	X_HOST_FILE,
+	X_SERVER_KEY,
+	X_REMOTE,
+	X_SLOT_ENDPOINT,
 	X_N
 };
 

@@ -13,6 +13,7 @@
 #include <strings.h>
 
 #include "bus.h"
+#include "curve.h"
 #include "plan.h"
 #include "util.h"
 #include "vrp_int.h"
@@ -605,6 +606,8 @@ static const struct alt ext_keys[X_N] = {
 	{ "file-direction", V_IF }, { "ifindex", V_IF }, { "buffer-kb", V_IF },
 	{ "slot", V_IF }, { "description", V_IF },
 	{ "host-tcp", V_HOSTS }, { "host-file", V_HOSTS },
+	{ "server-key", V_SYS | V_SLOT }, { "remote", V_SLOT },
+	{ "query-endpoint", V_SLOT },
 };
 
 /* the ranges of conf/validate.c */
@@ -676,7 +679,7 @@ vrp_parse_ext(struct imp *im, struct cmd *cmd)
 	    (address(im, cmd->host.address, &fam) < 0 ||
 	    number(im, "port", 1, 65535, &cmd->host.port) < 0))
 		return -1;
-	if (key == X_HOST_TCP)
+	if (key == X_HOST_TCP || key == X_REMOTE)
 		return end(im);
 	for (k = 0; k < NELEM(ext_ranges); k++)
 		if (ext_ranges[k].key == key) {
@@ -702,6 +705,12 @@ vrp_parse_ext(struct imp *im, struct cmd *cmd)
 		break;
 	case X_DESC:
 		k = CONF_DESC_MAX;
+		break;
+	case X_SERVER_KEY:
+		k = CURVE_Z85_LEN;
+		break;
+	case X_SLOT_ENDPOINT:
+		k = BUS_ENDPOINT_MAX - 1;
 		break;
 	default:
 		k = CONF_PATH_MAX - 1;

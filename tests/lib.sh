@@ -33,16 +33,21 @@ trap cleanup EXIT
 # A network namespace of the test's own, NS (ns-PID-TAG): `ns CMD` runs
 # in it; at exit whatever still runs there (started by the test) is
 # killed and the namespace deleted.
+# Called again, it makes one more (NS is the newest; NS_ALL has them all).
 netns_new() { # netns_new TAG
 	NS=ns-$$-$1
+	NS_ALL="${NS_ALL:-} $NS"
 	trap netns_cleanup EXIT
 	ip netns add "$NS" && ip netns exec "$NS" ip link set lo up
 }
 ns() { ip netns exec "$NS" "$@"; }
 netns_cleanup() {
-	for p in $(ip netns pids "$NS" 2>/dev/null); do kill -9 "$p" 2>/dev/null; done
+	local n p
+	for n in $NS_ALL; do
+		for p in $(ip netns pids "$n" 2>/dev/null); do kill -9 "$p" 2>/dev/null; done
+	done
 	cleanup
-	ip netns del "$NS" 2>/dev/null
+	for n in $NS_ALL; do ip netns del "$n" 2>/dev/null; done
 }
 # A veth pair in NS, CAP (the captured end) and PEER, IPv6 off on both
 # (the kernel sends nothing of its own there), up. IFNAMSIZ: the names

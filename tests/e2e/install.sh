@@ -81,6 +81,10 @@ units() { # units ROOT UNITDIR SBINDIR [SYSCONFDIR]: each service runs an instal
 	done
 	check "netstreamd-sampled@.service: the instance is the slot" \
 		grep -q "^ExecStart=$3/sampled --slot %i " "$1$2/netstreamd-sampled@.service"
+	check "netstreamd-sampled@.service pulls in no cfgd or exportd (a slot-only host)" \
+		bash -c "! grep -Eq '^(Wants|Requires|BindsTo|Requisite)=.*(netstreamd.target|cfgd|exportd)' '$1$2/netstreamd-sampled@.service'"
+	check "netstreamd-sampled@.service waits for the network (a tcp:// query socket)" \
+		grep -qx "Wants=network-online.target" "$1$2/netstreamd-sampled@.service"
 	check "netstreamd.target wants cfgd and exportd" \
 		grep -qx "Wants=netstreamd-cfgd.service netstreamd-exportd.service" "$1$2/netstreamd.target"
 }

@@ -168,9 +168,12 @@ make_keys(const char *dir, const char *server_pub, const char *server_sec,
 		put(sub, "client.pub", line, 0644);
 }
 
-/* One request with a 1 s timeout; returns 0 when the reply came. */
+/*
+ * One request with a 1 s timeout; returns 0 when the reply came. slot -1:
+ * a client of cfgd's host, else of that slot's query socket.
+ */
 static int
-ask(void *ctx, const char *dir, const char *ep, void *server)
+ask_as(void *ctx, const char *dir, const char *ep, void *server, int slot)
 {
 	char err[2048], buf[8];
 	int tmo = 1000, got = -1;
@@ -180,7 +183,12 @@ ask(void *ctx, const char *dir, const char *ep, void *server)
 	c = bus_socket(ctx, ZMQ_REQ, 0);
 	zmq_setsockopt(c, ZMQ_RCVTIMEO, &tmo, sizeof(tmo));
 	zmq_setsockopt(server, ZMQ_RCVTIMEO, &tmo, sizeof(tmo));
-	assert_int_equal(curve_apply(c, CURVE_CLIENT, err, sizeof(err)), 0);
+	if (slot < 0)
+		assert_int_equal(curve_apply(c, CURVE_CLIENT, err,
+		    sizeof(err)), 0);
+	else
+		assert_int_equal(curve_apply_slot(c, (unsigned)slot, err,
+		    sizeof(err)), 0);
 	assert_int_equal(zmq_connect(c, ep), 0);
 	assert_int_equal(zmq_send(c, "ping", 4, 0), 4);
 	if (zmq_recv(server, buf, sizeof(buf), 0) == 4) {
@@ -189,6 +197,12 @@ ask(void *ctx, const char *dir, const char *ep, void *server)
 	}
 	zmq_close(c);
 	return got;
+}
+
+static int
+ask(void *ctx, const char *dir, const char *ep, void *server)
+{
+	return ask_as(ctx, dir, ep, server, -1);
 }
 
 static void
@@ -223,6 +237,65 @@ test_zap_lets_in_authorized_only(void **state)
 	assert_int_equal(zmq_ctx_term(ctx), 0);
 }
 
+/*
+ * Each host its own keys (issue 25, 4): a server bound with a slot
+ * host's key is not taken for cfgd by a client that expects cfgd's host's
+ * key (NETSTREAMD_SERVER_KEY, endpoints.server_key); the slot's own key
+ * (NETSTREAMD_SLOT_<N>_SERVER_KEY) is what a client of its query socket
+ * expects; a variable that holds no key stops the client.
+ */
+static void
+test_client_expects_the_server_key(void **state)
+{
+	char apub[41], asec[41], bpub[41], bsec[41], cpa[41], cpb[41];
+	char a[300], b[300], err[2048], ep[128], line[64], sub[512];
+	size_t len = sizeof(ep);
+	void *ctx, *server, *c;
+
+	(void)state;
+	assert_int_equal(zmq_curve_keypair(apub, asec), 0);
+	assert_int_equal(zmq_curve_keypair(bpub, bsec), 0);
+	snprintf(a, sizeof(a), "%s/central", tmp);
+	snprintf(b, sizeof(b), "%s/slot", tmp);
+	make_keys(a, apub, asec, cpa, 0);
+	make_keys(b, bpub, bsec, cpb, 0);
+	/* the slot host lets in the central host's client (nsctl) */
+	snprintf(sub, sizeof(sub), "%s/authorized", b);
+	snprintf(line, sizeof(line), "%s\n", cpa);
+	put(sub, "central.pub", line, 0644);
+	unsetenv("NETSTREAMD_SERVER_KEY");
+	unsetenv("NETSTREAMD_SLOT_2_SERVER_KEY");
+	setenv("NETSTREAMD_CURVE_DIR", b, 1);
+	ctx = zmq_ctx_new();
+	server = bus_socket(ctx, ZMQ_REP, 0);
+	assert_int_equal(curve_apply(server, CURVE_SERVER, err, sizeof(err)),
+	    0);
+	assert_int_equal(zmq_bind(server, "tcp://127.0.0.1:*"), 0);
+	assert_int_equal(zmq_getsockopt(server, ZMQ_LAST_ENDPOINT, ep, &len),
+	    0);
+	/* the central host's own server.pub: not the slot's server */
+	assert_int_equal(ask(ctx, a, ep, server), -1);
+	/* cfgd's key named: still not the slot's server */
+	setenv("NETSTREAMD_SERVER_KEY", apub, 1);
+	assert_int_equal(ask(ctx, a, ep, server), -1);
+	assert_int_equal(ask_as(ctx, a, ep, server, 2), -1);
+	/* the slot's own key for its query socket: answered */
+	setenv("NETSTREAMD_SLOT_2_SERVER_KEY", bpub, 1);
+	assert_int_equal(ask_as(ctx, a, ep, server, 2), 0);
+	/* ... and only for that slot */
+	assert_int_equal(ask_as(ctx, a, ep, server, 3), -1);
+	/* a variable that holds no key: the client is not made */
+	setenv("NETSTREAMD_SERVER_KEY", "not a key", 1);
+	c = bus_socket(ctx, ZMQ_REQ, 0);
+	assert_int_equal(curve_apply(c, CURVE_CLIENT, err, sizeof(err)), -1);
+	assert_non_null(strstr(err, "NETSTREAMD_SERVER_KEY"));
+	zmq_close(c);
+	unsetenv("NETSTREAMD_SERVER_KEY");
+	unsetenv("NETSTREAMD_SLOT_2_SERVER_KEY");
+	zmq_close(server);
+	assert_int_equal(zmq_ctx_term(ctx), 0);
+}
+
 int
 main(void)
 {
@@ -235,6 +308,8 @@ main(void)
 	    cmocka_unit_test_setup_teardown(test_apply_without_keys, setup,
 		teardown),
 	    cmocka_unit_test_setup_teardown(test_zap_lets_in_authorized_only,
+		setup, teardown),
+	    cmocka_unit_test_setup_teardown(test_client_expects_the_server_key,
 		setup, teardown),
 	};
 
