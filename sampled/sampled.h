@@ -187,6 +187,7 @@ struct capture {
 	char source[1024];	/* file path or device */
 	int dir;	/* for a file */
 	int is_file, realtime, eof;
+	int settled;	/* a file at its end: its flows ended with it */
 	int ts32;	/* a pcap file: 32-bit seconds without sign */
 	pcap_t *pc;	/* a file */
 	struct live *lv; /* a live device: both directions (live.c) */
@@ -300,6 +301,7 @@ struct slot {
 	uint64_t lost_at_exit;
 	uint64_t records_unconfirmed; /* held at exit, never acknowledged */
 	int all_eof;
+	int cap_ended; /* a capture file ended: its flows to settle */
 	struct capfail capfail[CAPFAIL_MAX];
 	unsigned n_capfail;
 	uint64_t capture_errors; /* all of them, past CAPFAIL_MAX too */
