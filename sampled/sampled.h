@@ -38,7 +38,9 @@ enum end_reason {
 	END_IDLE = 1,
 	END_ACTIVE = 2,
 	END_FLOW = 3,	/* TCP FIN or RST */
-	END_FORCED = 4, /* end of file, shutdown, plan change, byte overflow */
+	/* a capture's end (its file, its device gone), a step back,
+	 * shutdown, plan change, reset cache, byte overflow */
+	END_FORCED = 4,
 	END_RESOURCES = 5, /* cache full, evict-oldest */
 	END_MAX
 };
