@@ -343,7 +343,48 @@ fill(struct slot *s, struct capture *c)
 			capture_state(s, c,
 			    NETSTREAM__CAPTURE_STATE_KIND__CAPTURE_ENDED, NULL);
 		c->eof = 1;
+		s->cap_ended = 1; /* its flows end with it: settle() */
 	}
+}
+
+/*
+ * The captures that ended since the last call: the flows of their
+ * interfaces end now, forced (4), on the clock of their last packet, and
+ * are handed over at once; the other captures' flows age on as their
+ * timers say. Each interface has caches of its own, so a flow key seen in
+ * several captures is a flow in each, ending with its own capture. When
+ * the last one ends in a slot with no live device, at_eof (sampled.c)
+ * ends them all, as it would.
+ */
+static void
+settle(struct slot *s)
+{
+	size_t i;
+	int k, j;
+
+	s->cap_ended = 0;
+	for (i = 0; i < s->ncap && s->cap[i].is_file &&
+	    (s->cap[i].eof || s->cap[i].pc == NULL); i++)
+		;
+	if (i == s->ncap && !s->live)
+		return;
+	for (i = 0; i < s->ncap; i++) {
+		struct capture *c = &s->cap[i];
+		int bx[3] = { c->bidx, c->bidx_dir[0], c->bidx_dir[1] };
+
+		if (!c->eof || c->settled)
+			continue;
+		c->settled = 1;
+		for (k = 0; k < 3; k++) {
+			for (j = 0; j < k && bx[j] != bx[k]; j++)
+				;
+			if (j < k || bx[k] < 0 || (size_t)bx[k] >= s->nb ||
+			    s->b[bx[k]].cache == NULL)
+				continue;
+			cache_flush(s, &s->b[bx[k]], END_FORCED);
+		}
+	}
+	push_all(s, 0);
 }
 
 static struct capture *
@@ -428,8 +469,14 @@ burst(struct slot *s, int *wait)
 
 	while (n < BURST && (c = earliest(s)) != NULL) {
 		struct burst_item *x = &it[n];
+		int64_t pt;
 
-		int64_t pt = clock_capture_ms(c, c->hdr);
+		if (s->cap_ended) {
+			if (n > 0)
+				break; /* the burst so far first */
+			settle(s);
+		}
+		pt = clock_capture_ms(c, c->hdr);
 
 		if (c->realtime && (*wait = realtime_wait(s, c)) > 0) {
 			if (*wait > 50)
@@ -478,6 +525,8 @@ burst(struct slot *s, int *wait)
 		}
 		tick(s, it[k].ts);
 	}
+	if (s->cap_ended)
+		settle(s);
 	return n;
 }
 

@@ -38,7 +38,9 @@ enum end_reason {
 	END_IDLE = 1,
 	END_ACTIVE = 2,
 	END_FLOW = 3,	/* TCP FIN or RST */
-	END_FORCED = 4, /* end of file, shutdown, plan change, byte overflow */
+	/* a capture's end (its file, its device gone), a step back,
+	 * shutdown, plan change, reset cache, byte overflow */
+	END_FORCED = 4,
 	END_RESOURCES = 5, /* cache full, evict-oldest */
 	END_MAX
 };
@@ -187,6 +189,7 @@ struct capture {
 	char source[1024];	/* file path or device */
 	int dir;	/* for a file */
 	int is_file, realtime, eof;
+	int settled;	/* a file at its end: its flows ended with it */
 	int ts32;	/* a pcap file: 32-bit seconds without sign */
 	pcap_t *pc;	/* a file */
 	struct live *lv; /* a live device: both directions (live.c) */
@@ -304,6 +307,7 @@ struct slot {
 	uint64_t lost_at_exit;
 	uint64_t records_unconfirmed; /* held at exit, never acknowledged */
 	int all_eof;
+	int cap_ended; /* a capture file ended: its flows to settle */
 	struct capfail capfail[CAPFAIL_MAX];
 	unsigned n_capfail;
 	uint64_t capture_errors; /* all of them, past CAPFAIL_MAX too */

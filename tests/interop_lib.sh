@@ -124,7 +124,8 @@ il_stop() {
 #                     of the input capture, the routes file and the config
 #   nfdump DIR        nfdump's reading of an nfcapd directory (-o json)
 #   nfacctd FILE      nfacctd's print plugin output (print_output: json)
-#   tshark PCAP PORT  tshark's decode of the export sent to PORT
+#   tshark PCAP PORT  tshark's decode of the export sent to PORT (and
+#                     export-ms: its export packet's header time)
 #   options PCAP PORT the sampler and interface-name options records
 #   packets PCAP PORT one line per export packet: version, domain,
 #                     sequence, count, data records, templates per set
@@ -407,6 +408,8 @@ def tshark(pcap, port):
                         f[n] = "uptime+%d" % raw(node)
                 sp, dp = g("cflow.srcport") or 0, g("cflow.dstport") or 0
                 f["source-port"], f["destination-port"] = sp, dp
+                # the export packet's header time (whole seconds), as ms
+                f["export-ms"] = secs * 1000
                 src = d["cflow.srcaddrv6"].get("show")
                 dst = d["cflow.dstaddrv6"].get("show")
                 out(key(src, dst, proto, sp, dp), {n: v for n, v in f.items() if v is not None})
