@@ -1,8 +1,26 @@
 /*
- * privs.c: once its captures are open, sampled keeps only the two
- * capabilities a live capture needs (a later plan may add a device) and
- * can never gain more: everything it parses comes from the network.
+ * privs.c: sampled keeps only the two capabilities a live capture needs
+ * (any plan may add a device) and can never gain more: everything it
+ * parses comes from the network.
+ *
+ * capset(2), PR_CAPBSET_DROP and PR_SET_NO_NEW_PRIVS change the calling
+ * thread only: a thread that exists at the drop keeps all it had. So the
+ * drop comes first, while sampled is one thread, before the bus (libzmq
+ * starts its I/O and reaper threads, which parse what the network sends,
+ * with the context's first socket; lib/monitor.c a thread per tcp://
+ * socket), the workers and anything else; every thread made after it
+ * inherits the reduced sets. The other way, broadcasting the drop to
+ * every thread by a signal (as glibc does for setuid, libpsx for
+ * capabilities), cannot reach libzmq's threads: they block every signal
+ * (sigfillset) for their whole life, and only glibc's own internal
+ * signals get through that; libpsx, besides, knows only the threads made
+ * through its wrapped pthread_create, which libzmq's are not. The price
+ * of dropping first: the first plan's capture files are opened, like any
+ * later plan's, without CAP_DAC_OVERRIDE (readable by sampled's user).
+ * privs_drop refuses to say it dropped anything while another thread
+ * exists.
  */
+#include <dirent.h>
 #include <errno.h>
 #include <linux/capability.h>
 #include <stdint.h>
@@ -17,13 +35,41 @@
 
 #define KEEP_CAPS ((1ULL << CAP_NET_RAW) | (1ULL << CAP_NET_ADMIN))
 
+/* The threads of the process (/proc/self/task), -1 when unknown. */
+static int
+threads(void)
+{
+	DIR *d;
+	struct dirent *e;
+	int n = 0;
+
+	if ((d = opendir("/proc/self/task")) == NULL)
+		return -1;
+	while ((e = readdir(d)) != NULL)
+		if (e->d_name[0] != '.')
+			n++;
+	closedir(d);
+	return n;
+}
+
 int
 privs_drop(char *err, size_t errlen)
 {
 	struct __user_cap_header_struct h = { _LINUX_CAPABILITY_VERSION_3, 0 };
 	struct __user_cap_data_struct d[2];
 	unsigned cap;
+	int n;
 
+	/* what another thread holds, this one cannot take from it */
+	if ((n = threads()) != 1) {
+		if (n == -1)
+			snprintf(err, errlen, "/proc/self/task: %s",
+			    strerror(errno));
+		else
+			snprintf(err, errlen, "%d threads already run: they "
+			    "would keep every capability", n);
+		return -1;
+	}
 	if (prctl(PR_SET_NO_NEW_PRIVS, 1, 0, 0, 0) == -1) {
 		snprintf(err, errlen, "no_new_privs: %s", strerror(errno));
 		return -1;
@@ -48,6 +94,14 @@ privs_drop(char *err, size_t errlen)
 	d[1].effective = d[1].permitted = d[1].inheritable = 0;
 	if (syscall(SYS_capset, &h, d) == -1) {
 		snprintf(err, errlen, "capset: %s", strerror(errno));
+		return -1;
+	}
+	/* lowering the inheritable set empties it already; said, not assumed
+	 * (EINVAL: a kernel before 4.3 has no ambient set) */
+	if (prctl(PR_CAP_AMBIENT, PR_CAP_AMBIENT_CLEAR_ALL, 0, 0, 0) == -1 &&
+	    errno != EINVAL) {
+		snprintf(err, errlen, "clear ambient capabilities: %s",
+		    strerror(errno));
 		return -1;
 	}
 	return 0;

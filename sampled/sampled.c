@@ -30,7 +30,6 @@ struct proc {
 	struct slot s;
 	int64_t t_first, t_eof; /* wall ms: first plan applied, captures done */
 	uint64_t peak_flows;
-	int privs_dropped;
 	struct bus_endpoints ep;
 	void *ctx, *sub, *stats, *req, *query;
 	int devwatch; /* link messages (devwatch.c), -1: none */
@@ -98,17 +97,6 @@ offer_plan(struct proc *pr, Netstream__Plan *p)
 	if (pr->t_first == 0)
 		pr->t_first = mono_ms();
 	wk_apply(&pr->s, p);
-	if (!pr->privs_dropped) {
-		char err[256];
-
-		/* the first plan's captures are open: keep what live needs */
-		if (privs_drop(err, sizeof(err)) == -1)
-			log_warnx("cannot drop privileges: %s", err);
-		else
-			log_info("capabilities: only net_raw and net_admin "
-			    "kept, no new privileges");
-		pr->privs_dropped = 1;
-	}
 	wk_start(&pr->s); /* threads after the drop: they inherit it */
 }
 
@@ -580,6 +568,19 @@ run(struct proc *pr, int exit_at_eof)
 	}
 }
 
+/* Keeps what a live capture needs, before any thread exists (privs.c). */
+static void
+drop_privs(void)
+{
+	char err[256];
+
+	if (privs_drop(err, sizeof(err)) == -1)
+		log_warnx("cannot drop privileges: %s", err);
+	else
+		log_info("capabilities: only net_raw and net_admin kept, "
+		    "no new privileges");
+}
+
 static void
 open_bus(struct proc *pr)
 {
@@ -744,6 +745,11 @@ main(int argc, char **argv)
 	 */
 	signal(SIGHUP, SIG_IGN);
 	signal(SIGPIPE, SIG_IGN);
+	/*
+	 * while it is the only thread (privs.c): libzmq's threads, the
+	 * monitors and the workers all come later and inherit the drop
+	 */
+	drop_privs();
 	open_bus(&pr);
 	open_devwatch(&pr);
 	resume_start(&pr);

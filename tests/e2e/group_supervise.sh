@@ -26,9 +26,9 @@ stats_pid() { # the pid in the latest stats of a process
 	timeout 5 "$NSCTL" stats --json -n 6 2>/dev/null | grep "\"process\":\"$1\"" |
 		tail -1 | sed 's/.*"pid":\([0-9]*\).*/\1/'
 }
-# sampled keeps only net_raw and net_admin once its captures are open
-# (nsctl logs the start at fork: the captures open, and the privileges go,
-# once sampled has its plan; a sanitizer build takes a while to get there)
+# sampled keeps only net_raw and net_admin, from its start on (nsctl logs
+# the start at fork: a sanitizer build takes a while to get to the drop;
+# every thread's sets: privs_threads.sh)
 sp=$(pid_of sampled)
 wait_for "grep -q '^NoNewPrivs:.*1' /proc/$sp/status" 100
 check "sampled runs with no new privileges" grep -q '^NoNewPrivs:.*1' /proc/$sp/status
