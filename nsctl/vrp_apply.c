@@ -69,17 +69,6 @@ find_monitor(const struct conf *c, const char *name)
 }
 
 static int
-find_record(const struct conf *c, const char *name)
-{
-	int i;
-
-	for (i = 0; i < c->n_records; i++)
-		if (strcmp(c->records[i].name, name) == 0)
-			return i;
-	return -1;
-}
-
-static int
 a_slot(struct imp *im, const struct cmd *cmd)
 {
 	struct conf *c = im->c;
@@ -193,7 +182,7 @@ static int
 a_record(struct imp *im, const struct cmd *cmd)
 {
 	struct conf *c = im->c;
-	int i = find_record(c, cmd->name);
+	int i = conf_find_record(c, cmd->name);
 
 	if (cmd->undo) {
 		if (i < 0)
