@@ -209,8 +209,8 @@ a_record(struct imp *im, const struct cmd *cmd)
 }
 
 /* the export settings of the view the line is in */
-static struct conf_view_export *
-view_ex(struct imp *im)
+struct conf_view_export *
+vrp_view_ex(struct imp *im)
 {
 	switch (im->view) {
 	case V_SLOT:
@@ -222,8 +222,9 @@ view_ex(struct imp *im)
 	}
 }
 
-static int
-find_host(const struct conf_view_export *ex, const char *addr, unsigned port)
+int
+vrp_find_host(const struct conf_view_export *ex, const char *addr,
+    unsigned port)
 {
 	int i;
 
@@ -237,8 +238,8 @@ find_host(const struct conf_view_export *ex, const char *addr, unsigned port)
 static int
 a_host(struct imp *im, const struct cmd *cmd)
 {
-	struct conf_view_export *ex = view_ex(im);
-	int i = find_host(ex, cmd->host.address, cmd->host.port);
+	struct conf_view_export *ex = vrp_view_ex(im);
+	int i = vrp_find_host(ex, cmd->host.address, cmd->host.port);
 
 	if (cmd->undo) {
 		if (i < 0)
@@ -264,7 +265,7 @@ a_host(struct imp *im, const struct cmd *cmd)
 static int
 a_source(struct imp *im, const struct cmd *cmd)
 {
-	struct conf_view_export *ex = view_ex(im);
+	struct conf_view_export *ex = vrp_view_ex(im);
 
 	if (cmd->undo) {
 		if (cmd->fam != CONF_IPV6)
