@@ -35,6 +35,15 @@ drop(void *base, int *n, int i, size_t size)
 	(*n)--;
 }
 
+/* a view command's view, entered: the lines that follow are its */
+static int
+enter(struct imp *im, int view, int i)
+{
+	im->view = view;
+	im->cur = i;
+	return 0;
+}
+
 static int
 find_slot(const struct conf *c, unsigned id)
 {
@@ -86,9 +95,7 @@ a_slot(struct imp *im, const struct cmd *cmd)
 		c->slots[i].workers = 1;
 		c->slots[i].line = im->line;
 	}
-	im->view = V_SLOT;
-	im->cur = i;
-	return 0;
+	return enter(im, V_SLOT, i);
 }
 
 static int
@@ -115,9 +122,7 @@ a_iface(struct imp *im, const struct cmd *cmd)
 		if (conf_slot_of_name(f->name, &f->slot) == -1)
 			f->slot = VRP_NO_SLOT;
 	}
-	im->view = V_IF;
-	im->cur = i;
-	return 0;
+	return enter(im, V_IF, i);
 }
 
 /* a monitor or record that something still uses cannot be undone */
@@ -173,9 +178,7 @@ a_monitor(struct imp *im, const struct cmd *cmd)
 		    sizeof(c->monitors[i].name));
 		c->monitors[i].line = im->line;
 	}
-	im->view = V_MON;
-	im->cur = i;
-	return 0;
+	return enter(im, V_MON, i);
 }
 
 static int
@@ -203,9 +206,7 @@ a_record(struct imp *im, const struct cmd *cmd)
 		    sizeof(c->records[i].name));
 		c->records[i].line = im->line;
 	}
-	im->view = V_REC;
-	im->cur = i;
-	return 0;
+	return enter(im, V_REC, i);
 }
 
 /* the export settings of the view the line is in */
@@ -245,9 +246,7 @@ a_host(struct imp *im, const struct cmd *cmd)
 		if (i < 0)
 			return vrp_perr(im, "no export host %s port %u in this "
 			    "view", cmd->host.address, cmd->host.port);
-		memmove(&ex->hosts[i], &ex->hosts[i + 1],
-		    (size_t)(ex->n_hosts - i - 1) * sizeof(ex->hosts[0]));
-		ex->n_hosts--;
+		drop(ex->hosts, &ex->n_hosts, i, sizeof(ex->hosts[0]));
 		return 0;
 	}
 	if (i < 0 && ex->n_hosts == CONF_MAX_HOSTS)
@@ -399,11 +398,8 @@ a_field(struct imp *im, const struct cmd *cmd)
 	int i = has_field(v, *n, f->id);
 
 	if (cmd->undo) {
-		if (i >= 0) {
-			memmove(&v[i], &v[i + 1],
-			    (size_t)(*n - i - 1) * sizeof(v[0]));
-			(*n)--;
-		}
+		if (i >= 0)
+			drop(v, n, i, sizeof(v[0]));
 		return 0;
 	}
 	if (!(f->where & (key ? FIELD_KEY : FIELD_COLLECT)))
