@@ -157,15 +157,14 @@ wrong_view(struct imp *im, const struct cmd *cmd)
 	} names[] = { { V_SYS, "system" }, { V_SLOT, "slot" },
 		{ V_IF, "interface" }, { V_MON, "monitor" },
 		{ V_REC, "record" } };
+	unsigned views = vrp_cmd_views(cmd);
 	char list[128] = "", view[128];
-	size_t k, o = 0;
-
-	size_t n = 0, m = 0;
+	size_t k, o = 0, n = 0, m = 0;
 
 	for (k = 0; k < NELEM(names); k++)
-		n += (vrp_cmd_views(cmd) & names[k].v) != 0;
+		n += (views & names[k].v) != 0;
 	for (k = 0; k < NELEM(names); k++)
-		if (vrp_cmd_views(cmd) & names[k].v)
+		if (views & names[k].v)
 			o += (size_t)snprintf(list + o, sizeof(list) - o,
 			    "%s%s", m++ == 0 ? "" : m == n ? " or " : ", ",
 			    names[k].name);
