@@ -720,8 +720,9 @@ parse_slots(config_setting_t *root, struct conf *c, struct diags *d)
 	keyidx_free(&ids);
 }
 
-static int
-find_record(const struct conf *c, const char *name)
+/* the index of the record of that name, or -1 */
+int
+conf_find_record(const struct conf *c, const char *name)
 {
 	int i;
 
@@ -738,13 +739,13 @@ check_references(struct conf *c, struct diags *d)
 {
 	int i;
 
-	if (c->apply_record[0] && find_record(c, c->apply_record) < 0)
+	if (c->apply_record[0] && conf_find_record(c, c->apply_record) < 0)
 		diag_add(d, DIAG_ERROR, c->apply_line,
 		    "system apply_record: no record named %s", c->apply_record);
 	for (i = 0; i < c->n_monitors; i++) {
 		struct conf_monitor *m = &c->monitors[i];
 
-		if (m->record[0] && find_record(c, m->record) < 0)
+		if (m->record[0] && conf_find_record(c, m->record) < 0)
 			diag_add(d, DIAG_ERROR, m->record_line,
 			    "monitor %s: apply_record: no record named %s",
 			    m->name, m->record);

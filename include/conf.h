@@ -201,6 +201,7 @@ int conf_from_config(struct config_t *cfg, const char *cwd, struct conf *c,
     struct diags *d);
 int conf_family(const char *address); /* CONF_IPV4, CONF_IPV6 or -1 */
 int conf_has_source(const struct conf_view_export *ex);
+int conf_find_record(const struct conf *c, const char *name); /* or -1 */
 void conf_defaults(struct conf *c);
 
 /* validate_if.c */

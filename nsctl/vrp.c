@@ -76,43 +76,57 @@ read_input(const char *path, char **text, size_t *len)
 	return 0;
 }
 
-/* --device/--file IFNAME=VALUE onto the interface of that name */
+/* the interface named by the len bytes of name, or -1 */
+static int
+iface_named(const struct conf *c, const char *name, size_t len)
+{
+	int i;
+
+	for (i = 0; i < c->n_ifaces; i++)
+		if (strlen(c->ifaces[i].name) == len &&
+		    strncmp(c->ifaces[i].name, name, len) == 0)
+			return i;
+	return -1;
+}
+
+/* one --device/--file IFNAME=VALUE onto the interface of that name */
+static void
+apply_flag(struct conf *c, const struct capflag *f, struct diags *d)
+{
+	const char *opt = f->is_file ? "--file" : "--device";
+	const char *eq = strchr(f->arg, '=');
+	struct conf_iface *ifc;
+	int i;
+
+	if (eq == NULL || eq[1] == '\0') {
+		diag_add(d, DIAG_ERROR, 0, "%s %s: give IFNAME=%s", opt, f->arg,
+		    f->is_file ? "PCAP" : "DEV");
+		return;
+	}
+	if ((i = iface_named(c, f->arg, (size_t)(eq - f->arg))) < 0) {
+		diag_add(d, DIAG_ERROR, 0, "%s %s: no interface %.*s in this "
+		    "file", opt, f->arg, (int)(eq - f->arg), f->arg);
+		return;
+	}
+	ifc = &c->ifaces[i];
+	ifc->device[0] = ifc->file[0] = '\0';
+	if (f->is_file)
+		ns_strlcpy(ifc->file, eq + 1, sizeof(ifc->file));
+	else {
+		ns_strlcpy(ifc->device, eq + 1, sizeof(ifc->device));
+		ifc->realtime = ifc->file_dir = 0;
+	}
+}
+
+/* the flags, then: every interface needs a capture source */
 static void
 apply_flags(struct conf *c, const struct capflag *f, int n,
     struct diags *d)
 {
-	const char *eq;
 	int i, k;
 
-	for (k = 0; k < n; k++) {
-		const char *opt = f[k].is_file ? "--file" : "--device";
-
-		eq = strchr(f[k].arg, '=');
-		for (i = 0; eq != NULL && i < c->n_ifaces; i++)
-			if (strlen(c->ifaces[i].name) == (size_t)(eq - f[k].arg) &&
-			    strncmp(c->ifaces[i].name, f[k].arg,
-			    (size_t)(eq - f[k].arg)) == 0)
-				break;
-		if (eq == NULL || eq[1] == '\0') {
-			diag_add(d, DIAG_ERROR, 0, "%s %s: give IFNAME=%s", opt,
-			    f[k].arg, f[k].is_file ? "PCAP" : "DEV");
-			continue;
-		}
-		if (i == c->n_ifaces) {
-			diag_add(d, DIAG_ERROR, 0, "%s %s: no interface %.*s "
-			    "in this file", opt, f[k].arg,
-			    (int)(eq - f[k].arg), f[k].arg);
-			continue;
-		}
-		struct conf_iface *ifc = &c->ifaces[i];
-		ifc->device[0] = ifc->file[0] = '\0';
-		if (f[k].is_file)
-			ns_strlcpy(ifc->file, eq + 1, sizeof(ifc->file));
-		else {
-			ns_strlcpy(ifc->device, eq + 1, sizeof(ifc->device));
-			ifc->realtime = ifc->file_dir = 0;
-		}
-	}
+	for (k = 0; k < n; k++)
+		apply_flag(c, &f[k], d);
 	for (i = 0; i < c->n_ifaces; i++)
 		if (!c->ifaces[i].device[0] && !c->ifaces[i].file[0])
 			diag_add(d, DIAG_ERROR, c->ifaces[i].line,

@@ -35,6 +35,15 @@ drop(void *base, int *n, int i, size_t size)
 	(*n)--;
 }
 
+/* a view command's view, entered: the lines that follow are its */
+static int
+enter(struct imp *im, int view, int i)
+{
+	im->view = view;
+	im->cur = i;
+	return 0;
+}
+
 static int
 find_slot(const struct conf *c, unsigned id)
 {
@@ -69,17 +78,6 @@ find_monitor(const struct conf *c, const char *name)
 }
 
 static int
-find_record(const struct conf *c, const char *name)
-{
-	int i;
-
-	for (i = 0; i < c->n_records; i++)
-		if (strcmp(c->records[i].name, name) == 0)
-			return i;
-	return -1;
-}
-
-static int
 a_slot(struct imp *im, const struct cmd *cmd)
 {
 	struct conf *c = im->c;
@@ -97,9 +95,7 @@ a_slot(struct imp *im, const struct cmd *cmd)
 		c->slots[i].workers = 1;
 		c->slots[i].line = im->line;
 	}
-	im->view = V_SLOT;
-	im->cur = i;
-	return 0;
+	return enter(im, V_SLOT, i);
 }
 
 static int
@@ -126,9 +122,7 @@ a_iface(struct imp *im, const struct cmd *cmd)
 		if (conf_slot_of_name(f->name, &f->slot) == -1)
 			f->slot = VRP_NO_SLOT;
 	}
-	im->view = V_IF;
-	im->cur = i;
-	return 0;
+	return enter(im, V_IF, i);
 }
 
 /* a monitor or record that something still uses cannot be undone */
@@ -184,16 +178,14 @@ a_monitor(struct imp *im, const struct cmd *cmd)
 		    sizeof(c->monitors[i].name));
 		c->monitors[i].line = im->line;
 	}
-	im->view = V_MON;
-	im->cur = i;
-	return 0;
+	return enter(im, V_MON, i);
 }
 
 static int
 a_record(struct imp *im, const struct cmd *cmd)
 {
 	struct conf *c = im->c;
-	int i = find_record(c, cmd->name);
+	int i = conf_find_record(c, cmd->name);
 
 	if (cmd->undo) {
 		if (i < 0)
@@ -214,14 +206,12 @@ a_record(struct imp *im, const struct cmd *cmd)
 		    sizeof(c->records[i].name));
 		c->records[i].line = im->line;
 	}
-	im->view = V_REC;
-	im->cur = i;
-	return 0;
+	return enter(im, V_REC, i);
 }
 
 /* the export settings of the view the line is in */
-static struct conf_view_export *
-view_ex(struct imp *im)
+struct conf_view_export *
+vrp_view_ex(struct imp *im)
 {
 	switch (im->view) {
 	case V_SLOT:
@@ -233,8 +223,9 @@ view_ex(struct imp *im)
 	}
 }
 
-static int
-find_host(const struct conf_view_export *ex, const char *addr, unsigned port)
+int
+vrp_find_host(const struct conf_view_export *ex, const char *addr,
+    unsigned port)
 {
 	int i;
 
@@ -248,16 +239,14 @@ find_host(const struct conf_view_export *ex, const char *addr, unsigned port)
 static int
 a_host(struct imp *im, const struct cmd *cmd)
 {
-	struct conf_view_export *ex = view_ex(im);
-	int i = find_host(ex, cmd->host.address, cmd->host.port);
+	struct conf_view_export *ex = vrp_view_ex(im);
+	int i = vrp_find_host(ex, cmd->host.address, cmd->host.port);
 
 	if (cmd->undo) {
 		if (i < 0)
 			return vrp_perr(im, "no export host %s port %u in this "
 			    "view", cmd->host.address, cmd->host.port);
-		memmove(&ex->hosts[i], &ex->hosts[i + 1],
-		    (size_t)(ex->n_hosts - i - 1) * sizeof(ex->hosts[0]));
-		ex->n_hosts--;
+		drop(ex->hosts, &ex->n_hosts, i, sizeof(ex->hosts[0]));
 		return 0;
 	}
 	if (i < 0 && ex->n_hosts == CONF_MAX_HOSTS)
@@ -275,7 +264,7 @@ a_host(struct imp *im, const struct cmd *cmd)
 static int
 a_source(struct imp *im, const struct cmd *cmd)
 {
-	struct conf_view_export *ex = view_ex(im);
+	struct conf_view_export *ex = vrp_view_ex(im);
 
 	if (cmd->undo) {
 		if (cmd->fam != CONF_IPV6)
@@ -409,11 +398,8 @@ a_field(struct imp *im, const struct cmd *cmd)
 	int i = has_field(v, *n, f->id);
 
 	if (cmd->undo) {
-		if (i >= 0) {
-			memmove(&v[i], &v[i + 1],
-			    (size_t)(*n - i - 1) * sizeof(v[0]));
-			(*n)--;
-		}
+		if (i >= 0)
+			drop(v, n, i, sizeof(v[0]));
 		return 0;
 	}
 	if (!(f->where & (key ? FIELD_KEY : FIELD_COLLECT)))

@@ -100,18 +100,11 @@ ext_iface(struct imp *im, const struct cmd *cmd)
 	return 0;
 }
 
-static struct conf_view_export *
-ext_view(struct imp *im)
-{
-	return im->view == V_SLOT ? &im->c->slots[im->cur].ex :
-	    im->view == V_MON ? &im->c->monitors[im->cur].ex : &im->c->sys;
-}
-
 /* host-file PATH: a file host of this view (IPFIX, RFC 5655) */
 static int
 ext_host_file(struct imp *im, const struct cmd *cmd)
 {
-	struct conf_view_export *ex = ext_view(im);
+	struct conf_view_export *ex = vrp_view_ex(im);
 	struct conf_host *h;
 
 	if (ex->n_hosts >= CONF_MAX_HOSTS)
@@ -131,18 +124,16 @@ ext_host_file(struct imp *im, const struct cmd *cmd)
 static int
 ext_pace(struct imp *im, const struct cmd *cmd)
 {
-	struct conf_view_export *ex = ext_view(im);
-	int i;
+	struct conf_view_export *ex = vrp_view_ex(im);
+	int i = vrp_find_host(ex, cmd->host.address, cmd->host.port);
 
-	for (i = 0; i < ex->n_hosts; i++)
-		if (strcmp(ex->hosts[i].address, cmd->host.address) == 0 &&
-		    ex->hosts[i].port == cmd->host.port) {
-			if (cmd->ext == X_HOST_TCP)
-				ex->hosts[i].tcp = 1;
-			else
-				ex->hosts[i].pace_pps = cmd->value;
-			return 0;
-		}
+	if (i >= 0) {
+		if (cmd->ext == X_HOST_TCP)
+			ex->hosts[i].tcp = 1;
+		else
+			ex->hosts[i].pace_pps = cmd->value;
+		return 0;
+	}
 	return vrp_perr(im, "no export host %s port %u in this view (the "
 	    "host's line comes first)", cmd->host.address, cmd->host.port);
 }

@@ -157,15 +157,14 @@ wrong_view(struct imp *im, const struct cmd *cmd)
 	} names[] = { { V_SYS, "system" }, { V_SLOT, "slot" },
 		{ V_IF, "interface" }, { V_MON, "monitor" },
 		{ V_REC, "record" } };
+	unsigned views = vrp_cmd_views(cmd);
 	char list[128] = "", view[128];
-	size_t k, o = 0;
-
-	size_t n = 0, m = 0;
+	size_t k, o = 0, n = 0, m = 0;
 
 	for (k = 0; k < NELEM(names); k++)
-		n += (vrp_cmd_views(cmd) & names[k].v) != 0;
+		n += (views & names[k].v) != 0;
 	for (k = 0; k < NELEM(names); k++)
-		if (vrp_cmd_views(cmd) & names[k].v)
+		if (views & names[k].v)
 			o += (size_t)snprintf(list + o, sizeof(list) - o,
 			    "%s%s", m++ == 0 ? "" : m == n ? " or " : ", ",
 			    names[k].name);
@@ -175,32 +174,47 @@ wrong_view(struct imp *im, const struct cmd *cmd)
 	    im->view == V_SYS ? "" : " (quit to the system view first)");
 }
 
+static int
+parse(struct imp *im, struct cmd *cmd, int ext)
+{
+	return ext ? vrp_parse_ext(im, cmd) : vrp_parse_cmd(im, cmd);
+}
+
+/*
+ * A line this view could not read, read in every view: a command of
+ * another one says so; else the error of this view stands.
+ */
+static void
+other_view(struct imp *im, struct cmd *cmd, int ext)
+{
+	char saved[sizeof(im->err)];
+
+	memcpy(saved, im->err, sizeof(saved));
+	im->failed = 0;
+	im->mask = V_CFG;
+	if (parse(im, cmd, ext) == 0 &&
+	    !(vrp_cmd_views(cmd) & (unsigned)im->view))
+		wrong_view(im, cmd);
+	else {
+		memcpy(im->err, saved, sizeof(saved));
+		im->failed = 1;
+	}
+}
+
 /* the line's command, in its view */
 static void
 command(struct imp *im, int ext)
 {
 	struct cmd cmd;
-	char saved[sizeof(im->err)];
 	int rc;
 
 	im->mask = (unsigned)im->view;
 	im->ext = ext;
-	rc = ext ? vrp_parse_ext(im, &cmd) : vrp_parse_cmd(im, &cmd);
+	rc = parse(im, &cmd, ext);
 	if (rc == 0 && vrp_apply(im, &cmd) == 0)
 		return;
-	if (rc < 0 && im->view != V_BAD) {
-		/* the line in every view: a command of another one? */
-		memcpy(saved, im->err, sizeof(saved));
-		im->failed = 0;
-		im->mask = V_CFG;
-		if ((ext ? vrp_parse_ext(im, &cmd) : vrp_parse_cmd(im, &cmd)) ==
-		    0 && !(vrp_cmd_views(&cmd) & (unsigned)im->view))
-			wrong_view(im, &cmd);
-		else {
-			memcpy(im->err, saved, sizeof(saved));
-			im->failed = 1;
-		}
-	}
+	if (rc < 0 && im->view != V_BAD)
+		other_view(im, &cmd, ext);
 	report(im);
 	/*
 	 * a view of this one that could not be entered: its lines are not
@@ -248,11 +262,35 @@ text_ok(struct imp *im, const char *s, size_t len)
 	return 0;
 }
 
+/*
+ * A line that starts with #: alone, the separator (to the system view);
+ * `# netstreamd: KEY VALUE`, what only netstreamd reads (its words are
+ * left); else a comment. 1: a # netstreamd: line, 0: no # line, -1: done.
+ */
+static int
+hash_line(struct imp *im)
+{
+	if (im->tok[0][0] != '#')
+		return 0;
+	if (im->n == 1 && strcmp(im->tok[0], "#") == 0) {
+		if (im->view != V_USER)
+			im->view = V_SYS;
+		return -1;
+	}
+	if (strcmp(im->tok[0], "#") != 0 || im->n < 2 ||
+	    strcmp(im->tok[1], "netstreamd:") != 0)
+		return -1;
+	memmove(im->tok, im->tok + 2, (size_t)(im->n - 2) *
+	    sizeof(im->tok[0]));
+	im->n -= 2;
+	return 1;
+}
+
 /* one line, of len bytes, without its newline */
 static void
 line(struct imp *im, char *s, size_t len)
 {
-	int ext = 0;
+	int ext;
 
 	if (len > 0 && s[len - 1] == '\r')
 		s[--len] = '\0';
@@ -260,23 +298,8 @@ line(struct imp *im, char *s, size_t len)
 		report(im);
 		return;
 	}
-	if (im->n == 0)
+	if (im->n == 0 || (ext = hash_line(im)) < 0)
 		return;
-	if (im->tok[0][0] == '#') {
-		if (im->n == 1 && strcmp(im->tok[0], "#") == 0) {
-			if (im->view != V_USER)
-				im->view = V_SYS;
-			return;
-		}
-		/* a comment, or what only netstreamd reads */
-		if (!((strcmp(im->tok[0], "#") == 0 && im->n > 1 &&
-		    strcmp(im->tok[1], "netstreamd:") == 0)))
-			return;
-		memmove(im->tok, im->tok + 2, (size_t)(im->n - 2) *
-		    sizeof(im->tok[0]));
-		im->n -= 2;
-		ext = 1;
-	}
 	if (!ext && view_line(im)) {
 		if (im->failed)
 			report(im);

@@ -129,5 +129,8 @@ void vrp_hosts_version(const struct conf *c, struct conf_view_export *ex);
 /* vrp_apply.c */
 int vrp_apply(struct imp *im, const struct cmd *cmd);
 void vrp_finish(struct imp *im);
+struct conf_view_export *vrp_view_ex(struct imp *im);
+int vrp_find_host(const struct conf_view_export *ex, const char *addr,
+    unsigned port);
 
 #endif

@@ -45,6 +45,11 @@ const unsigned vrp_kind_views[K_N] = {
 	[K_EXT] = V_CFG,
 };
 
+/* the alternatives more than one command offers */
+static const struct alt versions[] = { { "9", V_CFG }, { "ipfix", V_CFG } };
+static const struct alt directions[] = { { "inbound", V_CFG },
+	{ "outbound", V_CFG } };
+
 static const char *
 peek(const struct imp *im)
 {
@@ -177,6 +182,27 @@ end(struct imp *im)
 	return 0;
 }
 
+/* a word, or a number, that ends the command */
+static int
+word_end(struct imp *im, const char *what, size_t max, char *out)
+{
+	return word(im, what, max, out) < 0 ? -1 : end(im);
+}
+
+static int
+number_end(struct imp *im, const char *what, unsigned long lo,
+    unsigned long hi, unsigned *out)
+{
+	return number(im, what, lo, hi, out) < 0 ? -1 : end(im);
+}
+
+/* undo with nothing after it: the whole setting back to its default */
+static int
+undo_all(const struct imp *im, const struct cmd *cmd)
+{
+	return cmd->undo && peek(im) == NULL;
+}
+
 static int
 is_number(const char *t)
 {
@@ -217,7 +243,6 @@ host_options(struct imp *im, struct conf_host *h)
 {
 	static const struct alt a[] = { { "vpn-instance", V_CFG },
 		{ "version", V_CFG }, { "dscp", V_CFG } };
-	static const struct alt v[] = { { "9", V_CFG }, { "ipfix", V_CFG } };
 	int seen[3] = { 0, 0, 0 }, k;
 
 	while (peek(im) != NULL) {
@@ -228,7 +253,7 @@ host_options(struct imp *im, struct conf_host *h)
 		if (k == 0 && word(im, "vpn-instance name", CONF_NAME_MAX,
 		    h->vpn) < 0)
 			return -1;
-		if (k == 1 && (h->ipfix = pick(im, v, 2)) < 0)
+		if (k == 1 && (h->ipfix = pick(im, versions, 2)) < 0)
 			return -1;
 		if (k == 2 && number(im, "dscp", 0, 63, &h->dscp) < 0)
 			return -1;
@@ -258,7 +283,7 @@ p_source(struct imp *im, struct cmd *cmd)
 {
 	cmd->kind = K_SOURCE;
 	cmd->fam = -1;
-	if (cmd->undo && peek(im) == NULL)
+	if (undo_all(im, cmd))
 		return 0;
 	if (cmd->undo && im->n - im->i == 1 &&
 	    strcasecmp(peek(im), "ipv6") == 0) {
@@ -278,15 +303,14 @@ p_source(struct imp *im, struct cmd *cmd)
 static int
 p_version(struct imp *im, struct cmd *cmd)
 {
-	static const struct alt v[] = { { "9", V_CFG }, { "ipfix", V_CFG } };
 	static const struct alt o[] = { { "origin-as", V_CFG },
 		{ "peer-as", V_CFG }, { "bgp-nexthop", V_CFG } };
 	int k;
 
 	cmd->kind = K_VERSION;
-	if (cmd->undo && peek(im) == NULL)
+	if (undo_all(im, cmd))
 		return 0;
-	if ((cmd->mode = pick(im, v, 2)) < 0)
+	if ((cmd->mode = pick(im, versions, 2)) < 0)
 		return -1;
 	while (peek(im) != NULL) {
 		if ((k = pick(im, o, NELEM(o))) < 0)
@@ -307,7 +331,7 @@ static int
 value(struct imp *im, struct cmd *cmd, const char *what, unsigned lo,
     unsigned hi)
 {
-	if (cmd->undo && peek(im) == NULL)
+	if (undo_all(im, cmd))
 		return 0;
 	if (number(im, what, lo, hi, &cmd->value) < 0)
 		return -1;
@@ -354,7 +378,7 @@ p_aging(struct imp *im, struct cmd *cmd)
 		return value(im, cmd, "inactive aging time (seconds)", 5, 600);
 	}
 	cmd->kind = K_ACTIVE;
-	if (cmd->undo && peek(im) == NULL)
+	if (undo_all(im, cmd))
 		return 0;
 	if (is_number(peek(im)))
 		return value(im, cmd, "active aging time (minutes)", 1, 60);
@@ -367,10 +391,7 @@ p_aging(struct imp *im, struct cmd *cmd)
 static int
 direction(struct imp *im, int *dir)
 {
-	static const struct alt a[] = { { "inbound", V_CFG },
-		{ "outbound", V_CFG } };
-
-	return (*dir = pick(im, a, 2)) < 0 ? -1 : end(im);
+	return (*dir = pick(im, directions, 2)) < 0 ? -1 : end(im);
 }
 
 /* sampler { fix-packets N | random-packets N | fix-time MS } DIRECTION */
@@ -418,6 +439,18 @@ p_monitor(struct imp *im, struct cmd *cmd)
 	return direction(im, &cmd->dir);
 }
 
+/* apply record NAME, of the system or of a monitor; undo: NAME optional */
+static int
+p_apply_record(struct imp *im, struct cmd *cmd, int kind)
+{
+	cmd->kind = kind;
+	if (keyword(im, "record") < 0)
+		return -1;
+	if (undo_all(im, cmd))
+		return 0;
+	return word_end(im, "record name", CONF_NAME_MAX, cmd->name);
+}
+
 static int
 p_netstream(struct imp *im, struct cmd *cmd)
 {
@@ -433,14 +466,7 @@ p_netstream(struct imp *im, struct cmd *cmd)
 	case 0:
 		return p_export(im, cmd);
 	case 1:
-		cmd->kind = K_APPLY;
-		if (keyword(im, "record") < 0)
-			return -1;
-		if (cmd->undo && peek(im) == NULL)
-			return 0;
-		if (word(im, "record name", CONF_NAME_MAX, cmd->name) < 0)
-			return -1;
-		return end(im);
+		return p_apply_record(im, cmd, K_APPLY);
 	case 2:
 		return p_aging(im, cmd);
 	case 3:
@@ -449,9 +475,7 @@ p_netstream(struct imp *im, struct cmd *cmd)
 		return p_monitor(im, cmd);
 	case 5:
 		cmd->kind = K_RECORD;
-		if (word(im, "record name", CONF_NAME_MAX, cmd->name) < 0)
-			return -1;
-		return end(im);
+		return word_end(im, "record name", CONF_NAME_MAX, cmd->name);
 	case 6:
 	case 7:
 		cmd->kind = K_NETSTREAM;
@@ -550,25 +574,16 @@ p_first(struct imp *im, struct cmd *cmd)
 		for (k = 0; k < NELEM(seq); k++)
 			if (keyword(im, seq[k]) < 0)
 				return -1;
-		if (!(cmd->undo && peek(im) == NULL) && keyword(im, "flow") < 0)
+		if (!undo_all(im, cmd) && keyword(im, "flow") < 0)
 			return -1;
 		return end(im);
 	case 2:
 		cmd->kind = K_SLOT;
-		if (number(im, "slot", 0, CONF_SLOT_MAX, &cmd->value) < 0)
-			return -1;
-		return end(im);
+		return number_end(im, "slot", 0, CONF_SLOT_MAX, &cmd->value);
 	case 3:
 		return p_interface(im, cmd);
 	case 4:
-		cmd->kind = K_MON_APPLY;
-		if (keyword(im, "record") < 0)
-			return -1;
-		if (cmd->undo && peek(im) == NULL)
-			return 0;
-		if (word(im, "record name", CONF_NAME_MAX, cmd->name) < 0)
-			return -1;
-		return end(im);
+		return p_apply_record(im, cmd, K_MON_APPLY);
 	case 5:
 		cmd->kind = K_MATCH;
 		return p_field(im, cmd);
@@ -632,10 +647,9 @@ ext_enum(struct imp *im, int key, struct cmd *cmd)
 	static const struct alt width[] = { { "16", V_CFG }, { "32", V_CFG } };
 	static const struct alt replay[] = { { "fast", V_CFG },
 		{ "realtime", V_CFG } };
-	static const struct alt dir[] = { { "inbound", V_CFG },
-		{ "outbound", V_CFG } };
 	const struct alt *a = key == X_CACHE_FULL ? full : key == X_COMPAT ?
-	    compat : key == X_WIDTH ? width : key == X_REPLAY ? replay : dir;
+	    compat : key == X_WIDTH ? width : key == X_REPLAY ? replay :
+	    directions;
 
 	return (cmd->mode = pick(im, a, 2)) < 0 ? -1 : end(im);
 }
@@ -648,10 +662,9 @@ ext_endpoint(struct imp *im, struct cmd *cmd)
 
 	for (k = 0; k < BUS_N_ENDPOINTS; k++)
 		a[k] = (struct alt){ bus_endpoint_names[k].key, V_SYS };
-	if ((cmd->mode = pick(im, a, BUS_N_ENDPOINTS)) < 0 ||
-	    word(im, "endpoint", BUS_ENDPOINT_MAX - 1, cmd->text) < 0)
+	if ((cmd->mode = pick(im, a, BUS_N_ENDPOINTS)) < 0)
 		return -1;
-	return end(im);
+	return word_end(im, "endpoint", BUS_ENDPOINT_MAX - 1, cmd->text);
 }
 
 /* the views a parsed command is allowed in */

@@ -82,6 +82,15 @@ refused "undo ipv6 netstream record r" "record r is applied in the system view" 
 	"ipv6 netstream record r" "match ipv6 source-address" "quit" "ipv6 netstream apply record r"
 refused "undo ipv6 netstream monitor m" "monitor m is bound to interface GigabitEthernet1/0/0" \
 	"ipv6 netstream monitor m" "quit" "interface GigabitEthernet1/0/0" "ipv6 netstream monitor m inbound" "quit"
+# what the shared pieces of the parser and of the host lookup refuse
+refused "ipv6 netstream apply record" "incomplete command: expected record name"
+refused "ipv6 netstream apply record r extra" 'unexpected "extra" at the end of the command' \
+	"ipv6 netstream record r" "match ipv6 source-address" "quit"
+refused "apply record r extra" 'unexpected "extra" at the end of the command' \
+	"ipv6 netstream record r" "match ipv6 source-address" "quit" "ipv6 netstream monitor m"
+refused "ipv6 netstream export source" "incomplete command: expected an IPv4 address"
+refused "# netstreamd: host-pace-pps 192.0.2.1 9996 500" "no export host 192.0.2.1 port 9996 in this view" \
+	"ipv6 netstream export host 192.0.2.1 9995"
 # at most 8 hosts a view
 printf 'ipv6 netstream export host 192.0.2.%d 9995\n' 1 2 3 4 5 6 7 8 9 >$T/h.vrp
 "$NSCTL" vrp import $T/h.vrp >$T/out 2>$T/err
