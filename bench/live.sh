@@ -73,22 +73,28 @@ interfaces = ( { name = "GigabitEthernet1/0/0"; device = "$CAP";
 CONF
 # the same with the slot's capture over WORKERS threads
 { cat $T/live.conf; echo "slots = ( { id = 1; workers = $WORKERS; } );"; } >$T/workers.conf
-# cpu PID...: their CPU time in ns, all threads, user and system: the
-# utime + stime of /proc/PID/stat, but read through the process's CPU
-# clock (clock_getcpuclockid), as /proc counts in 10 ms ticks
+# cpu PID...: the CPU time of each in ns, all threads, user and system,
+# on one line: the utime + stime of /proc/PID/stat, but read through the
+# process's CPU clock (clock_getcpuclockid), as /proc counts in 10 ms
+# ticks. The system's python, not a version manager's shim, which takes
+# seconds to start on a loaded machine: an exporter idles meanwhile.
+PY=/usr/bin/python3
+[ -x $PY ] || PY=python3
 cpu() {
-	python3 -c '
+	$PY -c '
 import ctypes, sys
 libc = ctypes.CDLL(None, use_errno=True)
 class TS(ctypes.Structure):
     _fields_ = [("s", ctypes.c_long), ("ns", ctypes.c_long)]
-tot = 0
+out = []
 for p in sys.argv[1:]:
     cid, t = ctypes.c_int(), TS()
     if libc.clock_getcpuclockid(int(p), ctypes.byref(cid)) == 0 and \
        libc.clock_gettime(cid, ctypes.byref(t)) == 0:
-        tot += t.s * 10**9 + t.ns
-print(tot)' "$@"
+        out.append(t.s * 10**9 + t.ns)
+    else:
+        out.append(0)
+print(*out)' "$@"
 }
 collect_start() {
 	: >$T/collect.txt
@@ -126,12 +132,10 @@ run_group() { # run_group RATE CONF -> "pps seen dropped ns/pkt(sampled) ns/pkt(
 	c0=$(cpu $sd)
 	sleep 1
 	idle=$(($(cpu $sd) - c0))
-	c0=$(cpu $sd)
-	x0=$(cpu $xd)
+	read -r c0 x0 <<<"$(cpu $sd $xd)" # both at once
 	pps=$(replay $1)
 	sleep 0.3 # the last ring block
-	c1=$(cpu $sd)
-	x1=$(cpu $xd)
+	read -r c1 x1 <<<"$(cpu $sd $xd)"
 	seen=$(stat_of packets_received)
 	drop=$(stat_of packets_dropped)
 	kill -TERM $up

@@ -31,15 +31,21 @@ WANT_EXT=$(tshark -r $T/a.pcap -Y 'ipv6.hopopts' 2>/dev/null | wc -l)
 check "the trace has $WANT_PKTS IPv6 packets of 300 flows, VLAN-tagged ($WANT_TAGGED) and with extension headers ($WANT_EXT) among them (tshark)" \
 	[ "$WANT_PKTS" -eq 3000 -a "$(wc -l <$T/want)" -eq 300 -a "$WANT_TAGGED" -gt 0 -a "$WANT_EXT" -gt 0 ]
 
-# the group from a copy of the binaries whose sampled runs under callgrind
+# the group from a copy of the binaries whose sampled runs under callgrind;
+# a sanitizer build does not run under valgrind: it runs as it is, and
+# only the export is checked
 mkdir -p $T/bin
 cp "$BIN"/* $T/bin/
-mv $T/bin/sampled $T/bin/sampled.real
-cat >$T/bin/sampled <<EOF
+SAN=0
+nm "$BIN/sampled" 2>/dev/null | grep -q __asan_init && SAN=1
+if [ $SAN = 0 ]; then
+	mv $T/bin/sampled $T/bin/sampled.real
+	cat >$T/bin/sampled <<EOF
 #!/bin/sh
 exec valgrind --tool=callgrind --callgrind-out-file=$T/callgrind.%p $T/bin/sampled.real "\$@"
 EOF
-chmod +x $T/bin/sampled
+	chmod +x $T/bin/sampled
+fi
 
 P=$((20000 + RANDOM % 20000))
 cat >$T/live.conf <<CONF
@@ -63,7 +69,8 @@ PIDS="$PIDS $UP"
 wait_for "grep -q 'slot 1: running generation 1: 1 bindings, 1 captures' $T/up.log 2>/dev/null" 3000 ||
 	fail "sampled did not open its live capture"
 sleep 1
-# slowly: sampled under callgrind runs some 50 times slower
+# slowly: sampled under callgrind runs some 50 times slower (and under
+# the sanitizers some 3 times)
 ns tcpreplay -q --pps 500 -i "$PEER" $T/a.pcap >$T/replay.log 2>&1 ||
 	fail "tcpreplay into $PEER"
 received() {
@@ -93,12 +100,16 @@ calls() { # calls FN
 	/^calls=/ { split(substr($0, 7), a, " "); if (cur == fn) n += a[1]; next }
 	END { print n + 0 }'
 }
-UPD=$(calls cache_update)
-PRE=$(calls cache_prefetch_flow)
-check "every packet counted once into the cache (cache_update: $UPD, tshark: $WANT_PKTS)" \
-	[ "$UPD" -eq "$WANT_PKTS" ]
-check "every packet's flow fetched ahead of its count (cache_prefetch_flow: $PRE, tshark: $WANT_PKTS)" \
-	[ "$PRE" -eq "$WANT_PKTS" ]
+if [ $SAN = 0 ]; then
+	UPD=$(calls cache_update)
+	PRE=$(calls cache_prefetch_flow)
+	check "every packet counted once into the cache (cache_update: $UPD, tshark: $WANT_PKTS)" \
+		[ "$UPD" -eq "$WANT_PKTS" ]
+	check "every packet's flow fetched ahead of its count (cache_prefetch_flow: $PRE, tshark: $WANT_PKTS)" \
+		[ "$PRE" -eq "$WANT_PKTS" ]
+else
+	echo "note: a sanitizer build: the call counts need callgrind, not run"
+fi
 collect_flows $T/collect.txt >$T/got
 check "exported packets and bytes per 5-tuple equal tshark's" same $T/want $T/got
 finish
