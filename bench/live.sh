@@ -23,6 +23,9 @@
 #   bench/live.sh [RATE...]     default: 20000 50000 100000 200000 max
 source "$(dirname "$0")/../tests/lib.sh"
 cd "$ROOT" || exit 1
+# a run lasts many minutes: its files apart from the tests' (/tmp/nstest.*,
+# which test runs on a shared machine clean up); lib.sh removes T at exit
+rmdir "$T" && T=$(mktemp -d /tmp/nsbench-live.XXXXXX) || exit 1
 RATES=${*:-20000 50000 100000 200000 max}
 PKTS=${LIVE_PKTS:-200000}
 ROUNDS=${LIVE_ROUNDS:-3}
