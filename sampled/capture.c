@@ -275,7 +275,13 @@ tick(struct slot *s, int64_t ts)
 		age_all(s);
 }
 
-/* A packet of a live device, into the binding of its direction. */
+static void live_queue(struct slot *s, struct binding *b,
+    const struct pkt *pk, int64_t ts);
+
+/*
+ * A packet of a live device, into the binding of its direction: counted
+ * and decoded now, into its cache with the burst it joins (live_queue).
+ */
 void
 capture_live_packet(struct slot *s, struct capture *c,
     const struct pcap_pkthdr *h, const u_char *data, int outbound)
@@ -287,11 +293,7 @@ capture_live_packet(struct slot *s, struct capture *c,
 	ts = clock_live_packet(s, h);
 	b = classify(s, c, outbound ? c->bidx_out : c->bidx, h, data, &pk,
 	    ts);
-	if (b != NULL) {
-		cache_packet(s, b, &pk, (uint32_t)(ts - s->boot_ms));
-		push_resume_counted(s); /* stored at once (push.c) */
-	}
-	tick(s, ts);
+	live_queue(s, b, &pk, ts);
 }
 
 static void
@@ -528,6 +530,71 @@ burst(struct slot *s, int *wait)
 	if (s->cap_ended)
 		settle(s);
 	return n;
+}
+
+/*
+ * Live packets wait here for the cache work, keyed and hashed, their
+ * groups fetched, as a replay's do in burst(): the flows of a burst are
+ * fetched a few packets ahead, and the misses of 100k flows overlap
+ * instead of coming one after the other. A capture thread reads one
+ * slot; its queue is its own. Each packet is counted into its cache and
+ * stored in the resume state (push.c) in the order it came, its tick
+ * after it, before live_read returns (capture_live_flush).
+ */
+static _Thread_local struct burst_item lq[BURST];
+static _Thread_local int nlq;
+static _Thread_local struct slot *lq_slot; /* whose packets they are */
+
+void
+capture_live_flush(struct slot *s)
+{
+	int n = nlq, k;
+
+	nlq = 0;
+	for (k = 0; k < n && k < PREFETCH_AHEAD; k++)
+		if (lq[k].b != NULL)
+			cache_prefetch_flow(lq[k].b->cache, lq[k].hash);
+	for (k = 0; k < n; k++) {
+		struct burst_item *x = &lq[k];
+
+		if (k + PREFETCH_AHEAD < n && lq[k + PREFETCH_AHEAD].b != NULL)
+			cache_prefetch_flow(lq[k + PREFETCH_AHEAD].b->cache,
+			    lq[k + PREFETCH_AHEAD].hash);
+		if (x->b != NULL) {
+			cache_update(s, x->b, &x->pk,
+			    (uint32_t)(x->ts - s->boot_ms), x->key, x->hash);
+			push_resume_counted(s); /* at once (push.c) */
+		}
+		tick(s, x->ts);
+	}
+}
+
+static void
+live_queue(struct slot *s, struct binding *b, const struct pkt *pk,
+    int64_t ts)
+{
+	struct burst_item *x;
+
+	if (nlq > 0 && lq_slot != s)
+		capture_live_flush(lq_slot);
+	lq_slot = s;
+	if (b != NULL && b->cache->key_len > BURST_KEY_MAX) {
+		capture_live_flush(s);
+		cache_packet(s, b, pk, (uint32_t)(ts - s->boot_ms));
+		push_resume_counted(s);
+		tick(s, ts);
+		return;
+	}
+	x = &lq[nlq++];
+	x->b = b;
+	x->ts = ts;
+	if (b != NULL) {
+		x->pk = *pk;
+		x->hash = cache_key(s, b, pk, x->key);
+		cache_prefetch_bucket(b->cache, x->hash);
+	}
+	if (nlq == BURST)
+		capture_live_flush(s);
 }
 
 /* The descriptors of the live captures, to poll beside the bus. */

@@ -363,6 +363,7 @@ live_read(struct slot *s, struct capture *c, int budget)
 		    __ATOMIC_RELEASE);
 		lv->cur = (lv->cur + 1) % lv->req.tp_block_nr;
 	}
+	capture_live_flush(s); /* every packet read is counted */
 	return n;
 }
 

@@ -363,6 +363,7 @@ int capture_run(struct slot *s, int budget);
 int capture_is_open(const struct capture *c);
 void capture_live_packet(struct slot *s, struct capture *c,
     const struct pcap_pkthdr *h, const u_char *data, int outbound);
+void capture_live_flush(struct slot *s);
 size_t capture_fds(struct slot *s, int *fds, size_t max);
 void capture_state(struct slot *s, struct capture *c,
     Netstream__CaptureStateKind state, const char *why);

@@ -104,6 +104,19 @@ flow_tuple(const struct flowgen *fg, uint64_t f, struct gpkt *g)
 	g->dport = ports[h >> 60 & 7];
 	g->tc = (h >> 34 & 1) ? 0 : 0x28;
 	g->label = (uint32_t)(h >> 8) & 0xfffff;
+	if (!fg->mix)
+		return;
+	/* --mix: the kind of flow from bits the rest does not use */
+	if (h >> 32 & 1) {
+		g->nvlan = 1;
+		g->tpid[0] = 0x8100;
+		g->vid[0] = (uint16_t)(1 + (h >> 35 & 0xffff) % 4094);
+	}
+	if (h >> 33 & 1) {
+		g->next = 2;
+		g->ext[0] = X_HOP;
+		g->ext[1] = X_DST;
+	}
 }
 
 static void
@@ -164,6 +177,8 @@ flow_mode(const struct flowgen *fg, struct out *o)
 		flow_tuple(fg, f, &g);
 		g.hlim = 64;
 		g.len = (uint32_t)(64 + x % 1437);
+		if (g.next && g.len < 96)
+			g.len = 96; /* 40 + 16 of options + a TCP header */
 		if (g.proto == IPPROTO_TCP) {
 			g.flags = first ? 0x02 : (x >> 20 & 3) ? 0x10 : 0x18;
 			if (last && fg->tcp_fin)

@@ -52,7 +52,7 @@
  *    without a routing header (zero payload adds nothing to the sum).
  *
  * 2. pcapgen --flows N --packets M [--seed S] [--snaplen L] [--pps R]
- *            [--start SEC] [--tcp-fin] [--print-counts] -o OUT.pcap
+ *            [--start SEC] [--tcp-fin] [--print-counts] [--mix] -o OUT.pcap
  *
  *    M IPv6 TCP/UDP packets over Ethernet spread evenly over N distinct
  *    5-tuples (each flow gets M/N or M/N+1). Every round of N packets
@@ -64,7 +64,11 @@
  *    the original length kept. A TCP flow's first packet has SYN, the
  *    others ACK (some PSH); --tcp-fin gives each TCP flow's last packet
  *    FIN+ACK (SYN+FIN for a one-packet flow). --print-counts prints, per
- *    flow, its 5-tuple, packets and bytes (IPv6 wire lengths).
+ *    flow, its 5-tuple, packets and bytes (IPv6 wire lengths). --mix
+ *    gives a quarter of the flows an 802.1Q tag (VLAN 1..4094), a quarter
+ *    hop-by-hop and destination options headers (8 bytes each), a
+ *    quarter both (a live capture's harder frames); a flow keeps its
+ *    kind, and lengths grow to fit the headers where they must.
  *    Same arguments, same file, byte for byte.
  *
  * This file reads the options; spec.c and flow.c are the two modes,
@@ -90,7 +94,7 @@ usage(int code)
 	    "usage: pcapgen -s SPEC [-l LINK] -o OUT.pcap\n"
 	    "       pcapgen --flows N --packets M [--seed S] [--snaplen L]\n"
 	    "               [--pps R] [--start SEC] [--tcp-fin] "
-	    "[--print-counts] -o OUT.pcap\n"
+	    "[--print-counts] [--mix] -o OUT.pcap\n"
 	    "\n"
 	    "SPEC: one packet per line, key=value words, '#' comments:\n"
 	    "  t=SEC repeat=N gap=SEC      time, copies, spacing (0.001)\n"
@@ -108,7 +112,9 @@ usage(int code)
 	    "  ethertype=N                 non-IP frame (len= payload bytes)\n"
 	    "  truncate=N                  capture N bytes, keep orig length\n"
 	    "Flow mode: M packets over N 5-tuples, lengths 64..1500, R pps\n"
-	    "(default 1000000) of pcap time, snaplen L (default 128).\n");
+	    "(default 1000000) of pcap time, snaplen L (default 128); --mix:\n"
+	    "a quarter of the flows VLAN-tagged, a quarter with hop-by-hop\n"
+	    "and destination options headers, a quarter both.\n");
 	exit(code);
 }
 
@@ -137,7 +143,8 @@ main(int argc, char **argv)
 		O_PPS,
 		O_START,
 		O_FIN,
-		O_COUNTS
+		O_COUNTS,
+		O_MIX
 	};
 	static const struct option longopts[] = {
 	    {"flows", required_argument, NULL, O_FLOWS},
@@ -148,6 +155,7 @@ main(int argc, char **argv)
 	    {"start", required_argument, NULL, O_START},
 	    {"tcp-fin", no_argument, NULL, O_FIN},
 	    {"print-counts", no_argument, NULL, O_COUNTS},
+	    {"mix", no_argument, NULL, O_MIX},
 	    {"help", no_argument, NULL, 'h'},
 	    {NULL, 0, NULL, 0},
 	};
@@ -199,6 +207,9 @@ main(int argc, char **argv)
 			break;
 		case O_COUNTS:
 			fg.print_counts = 1;
+			break;
+		case O_MIX:
+			fg.mix = 1;
 			break;
 		case 'h':
 			usage(0);

@@ -60,7 +60,7 @@ struct out {
 struct flowgen {
 	uint64_t flows, packets, seed, pps, start_us;
 	uint32_t snaplen;
-	int tcp_fin, print_counts;
+	int tcp_fin, print_counts, mix;
 };
 
 /* frame.c */
