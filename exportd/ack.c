@@ -29,10 +29,22 @@
 #include "exportd.h"
 #include "handover.h"
 #include "log.h"
+#include "stats.h"
 #include "util.h"
 
 #define STATE_MAGIC "NSXDST01"
 #define ACK_BEAT_MS 200 /* every slot's ack, for senders that joined late */
+
+/*
+ * The acks PUB, an XPUB so that exportd hears senders join. It receives
+ * their subscriptions and, on tcp://, their CURVE handshake: its limit
+ * is HO_ACK_MAX, the senders' too, never the stats' (issue 25).
+ */
+void *
+ack_socket(void *ctx)
+{
+	return xpub_socket(ctx, HO_ACK_MAX);
+}
 
 struct xd_pfile {
 	char magic[8];

@@ -330,6 +330,7 @@ void state_open(struct exportd *xd);
 void state_close(struct exportd *xd);
 uint64_t mark_make(uint64_t seq, uint32_t rows, int complete);
 struct xslot *xslot_find(struct exportd *xd, uint32_t slot);
+void *ack_socket(void *ctx);
 int ack_accept(struct exportd *xd, const Netstream__FlowBatch *b);
 void ack_refused(struct exportd *xd, const Netstream__FlowBatch *b,
     enum xd_bad why, int taken);

@@ -50,7 +50,7 @@ ho_open(struct handover *h, void *ctx, const struct bus_endpoints *ep,
 	h->quit = quit;
 	h->push = bus_socket(ctx, ZMQ_PUSH, 0);
 	bus_connect(h->push, ep->flows);
-	h->acks = bus_socket(ctx, ZMQ_SUB, BUS_MAX_STATS);
+	h->acks = bus_socket(ctx, ZMQ_SUB, HO_ACK_MAX);
 	zmq_setsockopt(h->acks, ZMQ_SUBSCRIBE, HO_ACK_TOPIC,
 	    strlen(HO_ACK_TOPIC));
 	bus_connect(h->acks, ep->acks);
@@ -220,7 +220,7 @@ ho_poll(struct handover *h, int timeout_ms)
 	if (timeout_ms > 0 && zmq_poll(&it, 1, timeout_ms) <= 0)
 		return;
 	for (;;) {
-		e = bus_recv(h->acks, BUS_MAX_STATS, 1, ZMQ_DONTWAIT, &env);
+		e = bus_recv(h->acks, HO_ACK_MAX, 1, ZMQ_DONTWAIT, &env);
 		if (e == BUS_AGAIN)
 			break;
 		if (e != BUS_OK || env->msg_case != NETSTREAM__ENVELOPE__MSG_ACK)
