@@ -264,6 +264,9 @@ struct xslot {
 	uint64_t epoch;	 /* of its sender */
 	uint64_t expect; /* the next seq taken */
 	uint64_t acked, published;
+	/* nonzero: expect, which exportd lacks (a later batch came first,
+	 * or it restarted): every ack asks the sender for it (ack.c) */
+	uint64_t resend_from;
 	struct xd_pent *pent;
 	int ended; /* the last batch taken was its sender's final one */
 	/* batches of the epoch taken in order but refused, by reason: the
