@@ -431,19 +431,22 @@ ack_dest_init(struct exportd *xd, struct dest *d)
 	snprintf(key, sizeof(key), "%s/%s", d->host->label,
 	    d->host->ipfix ? "ipfix" : "v9");
 	e = pent_find(xd, PENT_DEST, d->domain, key);
-	if (e != NULL && x->known && e->epoch == x->epoch) {
+	if (e != NULL && x->known && e->epoch == x->epoch)
 		d->skip = d->done = d->added = e->mark;
-		d->packets = e->packets;
-		d->flows = e->flows;
-		d->records = e->records;
-	} else {
+	else {
 		if (e == NULL)
 			e = pent_new(xd, PENT_DEST, d->domain, key);
 		if (e != NULL) {
 			e->mark = 0;
-			e->packets = e->flows = e->records = 0;
 			e->epoch = x->epoch;
 		}
+	}
+	/* the marks are the sender's; the sequence of (host, domain) goes
+	 * on whoever sends (RFC 3954 5.1, RFC 7011 3.1) */
+	if (e != NULL) {
+		d->packets = e->packets;
+		d->flows = e->flows;
+		d->records = e->records;
 	}
 	d->pent = e;
 	d->xs = x;

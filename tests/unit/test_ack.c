@@ -493,6 +493,27 @@ test_restart(void **state)
 }
 
 /*
+ * A restarted exportd whose slot gets a new sender (its sampled was
+ * restarted too) goes on with the v9 sequence of each (host, domain):
+ * RFC 3954 counts export packets per domain whoever the sender is, and a
+ * collector takes a sequence back at 0 for lost packets.
+ */
+static void
+test_restart_new_sender_keeps_sequence(void **state)
+{
+	struct fx *x = *state;
+
+	assert_int_equal(offer(x, 7, 1), 1);
+	assert_int_equal(flush_and_count(x), ROWS);
+	assert_int_equal(x->xd.hosts[0]->dests[0]->packets, 1);
+	xd_stop(x);
+	xd_start(x);
+	assert_int_equal(offer(x, 9, 1), 1); /* a new sampled of the slot */
+	assert_int_equal(flush_and_count(x), ROWS);
+	assert_int_equal(x->xd.hosts[0]->dests[0]->packets, 2);
+}
+
+/*
  * A restarted exportd asks for the batch it expects in every ack until
  * it comes (its sender may never have heard the exportd before, so no
  * new instance tells it to push again), and so does one that sees a gap.
@@ -655,6 +676,8 @@ main(void)
 		cmocka_unit_test_setup_teardown(test_senders_ended, setup,
 		    teardown),
 		cmocka_unit_test_setup_teardown(test_restart, setup, teardown),
+		cmocka_unit_test_setup_teardown(
+		    test_restart_new_sender_keeps_sequence, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_asks_for_what_it_lacks,
 		    setup, teardown),
 		cmocka_unit_test_setup_teardown(test_sender_pushes_again,
