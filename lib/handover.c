@@ -203,8 +203,7 @@ rewind_to(struct handover *h, uint64_t seq)
 	h->unsent = b;
 	for (; b != NULL; b = b->next)
 		n++;
-	h->resends++;
-	h->resent_batches += n;
+	h->resent_batches += n; /* resends: exportd restarts only */
 }
 
 /* An ack that was checked by bus_recv() (and the fuzz target). */
@@ -240,6 +239,10 @@ ho_ack(struct handover *h, const Netstream__FlowAck *a)
 			h->resends++;
 			h->resent_batches += h->held;
 			h->unsent = h->head;
+			/* what the new exportd lacks is pushed again now: its
+			 * next acks asking for it again wait HO_RESEND_MS */
+			h->rewind_seq = h->head->seq;
+			h->rewind_ms = mono_ms();
 		}
 		h->instance = a->instance;
 	}

@@ -619,6 +619,16 @@ test_sender_pushes_again(void **state)
 	ho_poll(&h, 0);
 	assert_int_equal(pulled(pull), 0);
 	assert_int_equal(h.held, 2);
+	/* a restarted exportd: everything held goes again, once, even when
+	 * its ack also names the batch it lacks */
+	a.instance = 200;
+	a.resend_from = 4;
+	ho_ack(&h, &a);
+	ho_poll(&h, 0);
+	ho_ack(&h, &a);
+	ho_poll(&h, 0);
+	assert_int_equal(pulled(pull), 45);
+	assert_int_equal(h.resends, 1); /* restarts, not asks */
 	ho_close(&h);
 	zmq_close(pull);
 }
