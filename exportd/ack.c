@@ -29,10 +29,22 @@
 #include "exportd.h"
 #include "handover.h"
 #include "log.h"
+#include "stats.h"
 #include "util.h"
 
 #define STATE_MAGIC "NSXDST01"
 #define ACK_BEAT_MS 200 /* every slot's ack, for senders that joined late */
+
+/*
+ * The acks PUB, an XPUB so that exportd hears senders join. It receives
+ * their subscriptions and, on tcp://, their CURVE handshake: its limit
+ * is HO_ACK_MAX, the senders' too, never the stats' (issue 25).
+ */
+void *
+ack_socket(void *ctx)
+{
+	return xpub_socket(ctx, HO_ACK_MAX);
+}
 
 struct xd_pfile {
 	char magic[8];
@@ -53,6 +65,24 @@ mark_acked(uint64_t m)
 	uint64_t seq = MARK_SEQ(m);
 
 	return (m & 1) ? seq : (seq ? seq - 1 : 0);
+}
+
+static struct xslot *xslot_get(struct exportd *, uint32_t);
+
+/*
+ * Every slot the last exportd acknowledged is acknowledged from the
+ * start, asking for the batch after: a sender that has nothing new to
+ * push (its capture ended, its batches died in flight) pushes nothing
+ * that would make this exportd know the slot otherwise.
+ */
+static void
+state_restore(struct exportd *xd)
+{
+	size_t i;
+
+	for (i = 0; i < XD_STATE_ENTS; i++)
+		if (xd->pf->e[i].kind == PENT_SLOT && xd->pf->e[i].epoch != 0)
+			xslot_get(xd, xd->pf->e[i].slot);
 }
 
 void
@@ -107,6 +137,7 @@ state_open(struct exportd *xd)
 	xd->state_fresh = fresh;
 	log_info("hand-over state in %s%s", path,
 	    fresh ? " (new)" : ": taking up where the last exportd stopped");
+	state_restore(xd);
 }
 
 void
@@ -195,6 +226,9 @@ xslot_get(struct exportd *xd, uint32_t slot)
 		x->expect = e->mark + 1;
 		x->acked = e->mark;
 		x->known = 1;
+		/* the sender may not know this exportd restarted (it heard
+		 * no ack of the last one): it is asked for what comes next */
+		x->resend_from = x->expect;
 		log_info("slot %u: expecting batch %llu of sender %016llx",
 		    slot, (unsigned long long)x->expect,
 		    (unsigned long long)x->epoch);
@@ -230,13 +264,14 @@ xslot_new_epoch(struct exportd *xd, struct xslot *x, uint64_t epoch)
 	x->epoch = epoch;
 	x->acked = 0;
 	x->known = 1;
+	x->resend_from = 0;
 	x->published = UINT64_MAX;
 	memset(x->ref_batches, 0, sizeof(x->ref_batches));
 	memset(x->ref_rows, 0, sizeof(x->ref_rows));
 }
 
 static void publish_as(struct exportd *, const struct xslot *, uint64_t,
-    uint64_t, const uint64_t *, const uint64_t *);
+    uint64_t, uint64_t, const uint64_t *, const uint64_t *);
 
 /*
  * A batch refused by batch_check(), acknowledged all the same with the
@@ -261,7 +296,7 @@ ack_refused(struct exportd *xd, const Netstream__FlowBatch *b,
 		x->cand_noted = 0;
 		x->cand_batches[why]++;
 		x->cand_rows[why] += b->n_rows;
-		publish_as(xd, x, x->cand_epoch, b->seq, x->cand_batches,
+		publish_as(xd, x, x->cand_epoch, b->seq, 0, x->cand_batches,
 		    x->cand_rows);
 	} else
 		return; /* a duplicate, or after a gap: not taken */
@@ -349,9 +384,18 @@ ack_accept(struct exportd *xd, const Netstream__FlowBatch *b)
 		return 0;
 	}
 	if (b->seq > x->expect) {
+		/* the one expected was lost on the way (a connection that
+		 * broke, an exportd killed while it was in flight): the
+		 * sender is asked for it again at once, not left waiting */
 		xd->gap_batches++;
+		if (x->resend_from != x->expect) {
+			x->resend_from = x->expect;
+			x->published = UINT64_MAX;
+		}
 		return 0;
 	}
+	if (x->resend_from != 0 && b->seq >= x->resend_from)
+		x->resend_from = 0;
 	x->expect++;
 	x->ended = b->final;
 	return 1;
@@ -387,19 +431,22 @@ ack_dest_init(struct exportd *xd, struct dest *d)
 	snprintf(key, sizeof(key), "%s/%s", d->host->label,
 	    d->host->ipfix ? "ipfix" : "v9");
 	e = pent_find(xd, PENT_DEST, d->domain, key);
-	if (e != NULL && x->known && e->epoch == x->epoch) {
+	if (e != NULL && x->known && e->epoch == x->epoch)
 		d->skip = d->done = d->added = e->mark;
-		d->packets = e->packets;
-		d->flows = e->flows;
-		d->records = e->records;
-	} else {
+	else {
 		if (e == NULL)
 			e = pent_new(xd, PENT_DEST, d->domain, key);
 		if (e != NULL) {
 			e->mark = 0;
-			e->packets = e->flows = e->records = 0;
 			e->epoch = x->epoch;
 		}
+	}
+	/* the marks are the sender's; the sequence of (host, domain) goes
+	 * on whoever sends (RFC 3954 5.1, RFC 7011 3.1) */
+	if (e != NULL) {
+		d->packets = e->packets;
+		d->flows = e->flows;
+		d->records = e->records;
 	}
 	d->pent = e;
 	d->xs = x;
@@ -447,10 +494,14 @@ slot_acked(struct exportd *xd, const struct xslot *x)
 	return a;
 }
 
-/* An ack of (x's slot, epoch) up to seq, with the refusals it counts. */
+/*
+ * An ack of (x's slot, epoch) up to seq, with the refusals it counts and
+ * the batch to push again from (0: none).
+ */
 static void
 publish_as(struct exportd *xd, const struct xslot *x, uint64_t epoch,
-    uint64_t seq, const uint64_t *ref_batches, const uint64_t *ref_rows)
+    uint64_t seq, uint64_t resend_from, const uint64_t *ref_batches,
+    const uint64_t *ref_rows)
 {
 	Netstream__Envelope env = NETSTREAM__ENVELOPE__INIT;
 	Netstream__FlowAck a = NETSTREAM__FLOW_ACK__INIT;
@@ -461,6 +512,7 @@ publish_as(struct exportd *xd, const struct xslot *x, uint64_t epoch,
 	a.epoch = epoch;
 	a.acked_seq = seq;
 	a.instance = xd->instance;
+	a.resend_from = resend_from;
 	a.refused = rp;
 	for (i = 0; i < BAD_MAX; i++) {
 		if (ref_batches[i] == 0)
@@ -480,7 +532,8 @@ publish_as(struct exportd *xd, const struct xslot *x, uint64_t epoch,
 static void
 publish(struct exportd *xd, const struct xslot *x)
 {
-	publish_as(xd, x, x->epoch, x->acked, x->ref_batches, x->ref_rows);
+	publish_as(xd, x, x->epoch, x->acked, x->resend_from, x->ref_batches,
+	    x->ref_rows);
 }
 
 /* Acks that moved, and every slot's every ACK_BEAT_MS. */
@@ -496,7 +549,7 @@ ack_publish(struct exportd *xd, int64_t now)
 
 		/* a new sender refused so far, for one that missed it */
 		if (beat && x->cand_epoch != 0 && x->cand_next > 1)
-			publish_as(xd, x, x->cand_epoch, x->cand_next - 1,
+			publish_as(xd, x, x->cand_epoch, x->cand_next - 1, 0,
 			    x->cand_batches, x->cand_rows);
 		if (!x->known)
 			continue;

@@ -250,7 +250,7 @@ open_bus(struct exportd *xd)
 	xd->pull = bus_socket(xd->ctx, ZMQ_PULL, BUS_MAX_FLOWS);
 	xd->sub = bus_socket(xd->ctx, ZMQ_SUB, BUS_MAX_CONTROL);
 	xd->pub = stats_socket(xd->ctx);
-	xd->acks = stats_socket(xd->ctx); /* an XPUB too: senders join */
+	xd->acks = ack_socket(xd->ctx); /* an XPUB too: senders join */
 	zmq_setsockopt(xd->sub, ZMQ_SUBSCRIBE, "plan", 4);
 	if (bus_bind(xd->pull, xd->ep.flows) == -1)
 		fatalx("cannot bind %s (is another exportd running?)",

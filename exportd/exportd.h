@@ -264,6 +264,9 @@ struct xslot {
 	uint64_t epoch;	 /* of its sender */
 	uint64_t expect; /* the next seq taken */
 	uint64_t acked, published;
+	/* nonzero: expect, which exportd lacks (a later batch came first,
+	 * or it restarted): every ack asks the sender for it (ack.c) */
+	uint64_t resend_from;
 	struct xd_pent *pent;
 	int ended; /* the last batch taken was its sender's final one */
 	/* batches of the epoch taken in order but refused, by reason: the
@@ -330,6 +333,7 @@ void state_open(struct exportd *xd);
 void state_close(struct exportd *xd);
 uint64_t mark_make(uint64_t seq, uint32_t rows, int complete);
 struct xslot *xslot_find(struct exportd *xd, uint32_t slot);
+void *ack_socket(void *ctx);
 int ack_accept(struct exportd *xd, const Netstream__FlowBatch *b);
 void ack_refused(struct exportd *xd, const Netstream__FlowBatch *b,
     enum xd_bad why, int taken);

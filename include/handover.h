@@ -15,6 +15,19 @@
 #define HO_MAX_BYTES (64u << 20) /* batches held unacknowledged */
 #define HO_MAX_HELD 65000u	 /* ... and their number (include/resume.h) */
 #define HO_ACK_TOPIC "ack"
+/* exportd asking again for a batch pushed again already waits this long
+ * for it before it is pushed once more (it may still be on its way) */
+#define HO_RESEND_MS 1000
+/*
+ * The ZMQ_MAXMSGSIZE of both ends of the acks: the largest FlowAck (every
+ * refusal reason, every number at its widest: ~600 bytes, test_ack
+ * checks it fits) and, on tcp://, the CURVE handshake, which the limit
+ * applies to as well: HELLO is 200 bytes, INITIATE 257 plus the peer's
+ * metadata (285 for sampled's SUB), up to ~540 with a 255-byte routing
+ * id. Below that, zmq closes the connection at every try and no ack
+ * ever reaches a remote sender (issue 25).
+ */
+#define HO_ACK_MAX 2048u
 
 struct ho_batch {
 	struct ho_batch *next;
@@ -48,6 +61,9 @@ struct handover {
 	uint64_t prev_epoch, prev_acked;
 	int64_t prev_changed; /* mono ms prev_acked last moved */
 	int prev_heard;
+	/* the last push again an ack's resend_from asked for, and when */
+	uint64_t rewind_seq;
+	int64_t rewind_ms;
 	const volatile sig_atomic_t *quit;
 	int64_t deadline; /* mono ms no wait goes past; 0: none (stopping) */
 	/* counters */

@@ -8,7 +8,12 @@
  * stays held and goes first next time, so exportd never sees a gap it
  * would have to refuse. When the acks come from a new exportd instance
  * (it was restarted), everything held is pushed again: exportd takes each
- * seq once and skips the rows it had already sent before it died.
+ * seq once and skips the rows it had already sent before it died. When an
+ * ack says exportd lacks a batch (resend_from: it was lost on the way, or
+ * a restarted exportd expects it of a sender that never heard the one
+ * before), the held batches are pushed again from it, at most once every
+ * HO_RESEND_MS for the same batch: exportd and the sender agree again
+ * within a beat of the acks, whatever was in flight, without a restart.
  */
 #include <errno.h>
 #include <poll.h>
@@ -50,7 +55,7 @@ ho_open(struct handover *h, void *ctx, const struct bus_endpoints *ep,
 	h->quit = quit;
 	h->push = bus_socket(ctx, ZMQ_PUSH, 0);
 	bus_connect(h->push, ep->flows);
-	h->acks = bus_socket(ctx, ZMQ_SUB, BUS_MAX_STATS);
+	h->acks = bus_socket(ctx, ZMQ_SUB, HO_ACK_MAX);
 	zmq_setsockopt(h->acks, ZMQ_SUBSCRIBE, HO_ACK_TOPIC,
 	    strlen(HO_ACK_TOPIC));
 	bus_connect(h->acks, ep->acks);
@@ -171,6 +176,36 @@ ho_refused_records(const struct handover *h)
 	return n;
 }
 
+/*
+ * exportd lacks batch seq: the held batches are pushed again from it, if
+ * it was pushed already (one not pushed yet goes in its turn), and not
+ * just now for the same reason (it may be on its way).
+ */
+static void
+rewind_to(struct handover *h, uint64_t seq)
+{
+	struct ho_batch *b;
+	size_t n = 0;
+	int64_t now = mono_ms();
+
+	for (b = h->head; b != NULL && b->seq != seq; b = b->next)
+		if (b == h->unsent)
+			return; /* not pushed yet */
+	if (b == NULL || b == h->unsent)
+		return;
+	if (seq == h->rewind_seq && now - h->rewind_ms < HO_RESEND_MS)
+		return;
+	if (seq != h->rewind_seq)
+		log_info("exportd lacks batch %llu: pushing again from it",
+		    (unsigned long long)seq);
+	h->rewind_seq = seq;
+	h->rewind_ms = now;
+	h->unsent = b;
+	for (; b != NULL; b = b->next)
+		n++;
+	h->resent_batches += n; /* resends: exportd restarts only */
+}
+
 /* An ack that was checked by bus_recv() (and the fuzz target). */
 void
 ho_ack(struct handover *h, const Netstream__FlowAck *a)
@@ -204,9 +239,15 @@ ho_ack(struct handover *h, const Netstream__FlowAck *a)
 			h->resends++;
 			h->resent_batches += h->held;
 			h->unsent = h->head;
+			/* what the new exportd lacks is pushed again now: its
+			 * next acks asking for it again wait HO_RESEND_MS */
+			h->rewind_seq = h->head->seq;
+			h->rewind_ms = mono_ms();
 		}
 		h->instance = a->instance;
 	}
+	if (a->resend_from > h->acked && a->resend_from < h->next_seq)
+		rewind_to(h, a->resend_from);
 }
 
 /* Reads the acks that wait (up to timeout_ms for the first one). */
@@ -220,7 +261,7 @@ ho_poll(struct handover *h, int timeout_ms)
 	if (timeout_ms > 0 && zmq_poll(&it, 1, timeout_ms) <= 0)
 		return;
 	for (;;) {
-		e = bus_recv(h->acks, BUS_MAX_STATS, 1, ZMQ_DONTWAIT, &env);
+		e = bus_recv(h->acks, HO_ACK_MAX, 1, ZMQ_DONTWAIT, &env);
 		if (e == BUS_AGAIN)
 			break;
 		if (e != BUS_OK || env->msg_case != NETSTREAM__ENVELOPE__MSG_ACK)

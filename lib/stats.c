@@ -80,19 +80,28 @@ stats_publish(void *sock, Netstream__Stats *s)
 }
 
 /*
- * A stats publisher that hears its subscribers come: an XPUB, which
- * publishes as a PUB does. What a PUB publishes before the subscription
- * of a new peer reached it is dropped; with this, the publisher publishes
- * again when it comes (xpub_joined), instead of at its next interval.
+ * A publisher that hears its subscribers come: an XPUB, which publishes
+ * as a PUB does. What a PUB publishes before the subscription of a new
+ * peer reached it is dropped; with this, the publisher publishes again
+ * when it comes (xpub_joined), instead of at its next interval. maxmsg
+ * bounds what it receives: subscriptions and, on tcp://, the CURVE
+ * handshake (see STATS_XPUB_MAX).
  */
 void *
-stats_socket(void *ctx)
+xpub_socket(void *ctx, size_t maxmsg)
 {
-	void *s = bus_socket(ctx, ZMQ_XPUB, 256);
+	void *s = bus_socket(ctx, ZMQ_XPUB, maxmsg);
 
 	/* every subscription, also one for a topic another peer has */
 	zmq_setsockopt(s, ZMQ_XPUB_VERBOSE, &(int){ 1 }, sizeof(int));
 	return s;
+}
+
+/* A process's stats publisher (it connects to the proxy's XSUB). */
+void *
+stats_socket(void *ctx)
+{
+	return xpub_socket(ctx, STATS_XPUB_MAX);
 }
 
 /* Reads the subscription messages of an XPUB: 1 when one subscribed. */

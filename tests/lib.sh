@@ -62,6 +62,41 @@ netns_veth() { # netns_veth LETTER
 	done
 }
 
+# tcp_port FROM: the first TCP port from FROM on that nobody listens on
+# (in the current network namespace)
+tcp_port() {
+	local p=$1
+	while ss -Hltn "sport = :$p" | grep -q .; do p=$((p + 1)); done
+	echo $p
+}
+
+# bus_tcp [ADDR]: every endpoint of the bus on tcp://ADDR (127.0.0.1 by
+# default; an IPv6 address in brackets) under CURVE, with the keys of
+# `nsctl keygen` in $T/keys: the variables every process reads (cfgd(8),
+# sampled(8), exportd(8)), the slots' query sockets 1 to 4 included.
+bus_tcp() {
+	local a=${1:-127.0.0.1} p=$((20000 + RANDOM % 30000)) v
+	[ -d "$T/keys" ] || "$NSCTL" keygen "$T/keys" >/dev/null || return 1
+	export NETSTREAMD_CURVE_DIR=$T/keys
+	for v in CONTROL PLAN FLOWS ACKS STATS_IN STATS SLOT_1 SLOT_2 SLOT_3 \
+		SLOT_4; do
+		p=$(tcp_port $p)
+		export NETSTREAMD_${v}_ENDPOINT=tcp://$a:$p
+		p=$((p + 1))
+	done
+}
+
+# bus_from_env: with NS_BUS=tcp, the test runs with every endpoint on
+# tcp://127.0.0.1 under CURVE (bus_tcp): the same checks, over the bus a
+# multi-host group uses (tests/e2e/*_tcp.sh set it)
+bus_from_env() {
+	case "${NS_BUS:-ipc}" in
+	ipc) ;;
+	tcp) bus_tcp || fail "bus_tcp: no keys" ;;
+	*) fail "NS_BUS=$NS_BUS: ipc or tcp" ;;
+	esac
+}
+
 fail() {
 	echo "FAIL: $*" >&2
 	FAILS=$((FAILS + 1))

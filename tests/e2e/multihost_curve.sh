@@ -17,8 +17,8 @@
 #     slots' counters (nsctl stats);
 #   - the flows of both captures reach nfcapd: packets and bytes per
 #     5-tuple equal tshark's reading of the two captures.
-# exportd's acknowledgements do not reach a remote sampled yet (issue 25,
-# 1): nothing here asserts them.
+#   - exportd's acknowledgements reach both remote sampleds (issue 25, 1):
+#     no batch left unacknowledged, none said so at the stop.
 source "$(dirname "$0")/../lib.sh"
 cd "$ROOT" || exit 1
 [ "$(id -u)" = 0 ] || skip "needs root for network namespaces"
@@ -202,9 +202,21 @@ in_a env NETSTREAMD_SLOT_2_SERVER_KEY="$(pub b server)" NETSTREAMD_TIMEOUT_MS=20
 	"$NSCTL" -c $T/a.conf display cache slot 2 >$T/cache-wrong.out 2>&1
 check "display cache slot 2 expecting B's key gets no answer" [ $? -ne 0 ]
 
+# exportd's acks reach each remote sampled: nothing held at the end
+unacked() {
+	ip netns exec $NA timeout 20 "$NSCTL" -c $T/a.conf stats --json --slot $1 -n 1 -t 15000 |
+		grep -o '"name":"batches_unacked","value":[0-9]*' | head -1 | sed 's/.*://'
+}
+for s in 1 2; do
+	check "slot $s: every batch acknowledged over tcp:// (batches_unacked 0)" \
+		wait_for "[ \"\$(unacked $s)\" = 0 ]" 30
+done
+
 # --- stop the slots (every flow exported), then count at nfcapd
 kill -TERM $SB $SC
 wait $SB $SC
+check "no slot's sampled says exportd did not acknowledge its batches" \
+	bash -c "! grep -q 'did not acknowledge' $T/b.log $T/c.log"
 # exportd exports what it holds when it stops
 kill -TERM $UP
 wait $UP

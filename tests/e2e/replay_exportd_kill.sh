@@ -5,10 +5,12 @@
 # it and pushes again what it holds when a new exportd answers; exportd
 # remembers in the run directory how far each host's rows were sent, so it
 # neither loses nor repeats them. Checked per 5-tuple against tshark's
-# count of the capture, and by nfcapd's sequence check.
+# count of the capture, and by nfcapd's sequence check. With NS_BUS=tcp
+# (replay_exportd_kill_tcp.sh), every endpoint is on tcp:// under CURVE.
 source "$(dirname "$0")/../lib.sh"
 cd "$ROOT" || exit 1
 watchdog 120
+bus_from_env
 P=$((20000 + RANDOM % 10000))
 # 5 s of capture at 8000 packets/s over 8000 flows, into a cache of 1024:
 # flows are evicted all through the replay, so batches leave all the time

@@ -492,6 +492,179 @@ test_restart(void **state)
 	assert_int_equal(x->xd.hosts[0]->dests[0]->packets, 3);
 }
 
+/*
+ * A restarted exportd whose slot gets a new sender (its sampled was
+ * restarted too) goes on with the v9 sequence of each (host, domain):
+ * RFC 3954 counts export packets per domain whoever the sender is, and a
+ * collector takes a sequence back at 0 for lost packets.
+ */
+static void
+test_restart_new_sender_keeps_sequence(void **state)
+{
+	struct fx *x = *state;
+
+	assert_int_equal(offer(x, 7, 1), 1);
+	assert_int_equal(flush_and_count(x), ROWS);
+	assert_int_equal(x->xd.hosts[0]->dests[0]->packets, 1);
+	xd_stop(x);
+	xd_start(x);
+	assert_int_equal(offer(x, 9, 1), 1); /* a new sampled of the slot */
+	assert_int_equal(flush_and_count(x), ROWS);
+	assert_int_equal(x->xd.hosts[0]->dests[0]->packets, 2);
+}
+
+/*
+ * A restarted exportd asks for the batch it expects in every ack until
+ * it comes (its sender may never have heard the exportd before, so no
+ * new instance tells it to push again), and so does one that sees a gap.
+ */
+static void
+test_asks_for_what_it_lacks(void **state)
+{
+	struct fx *x = *state;
+
+	assert_int_equal(offer(x, 7, 1), 1);
+	assert_int_equal(flush_and_count(x), ROWS);
+	assert_int_equal(xslot_find(&x->xd, 1)->resend_from, 0);
+	xd_stop(x);
+	xd_start(x);
+	ack_publish(&x->xd, mono_ms());
+	assert_int_equal(xslot_find(&x->xd, 1)->resend_from, 2);
+	assert_int_equal(offer(x, 7, 3), 0); /* in flight past the lost 2 */
+	assert_int_equal(xslot_find(&x->xd, 1)->resend_from, 2);
+	assert_int_equal(offer(x, 7, 2), 1);
+	assert_int_equal(xslot_find(&x->xd, 1)->resend_from, 0);
+	assert_int_equal(offer(x, 7, 3), 1);
+	/* the same exportd: 4 lost on a connection that broke, 5 came */
+	assert_int_equal(offer(x, 7, 5), 0);
+	assert_int_equal(xslot_find(&x->xd, 1)->resend_from, 4);
+	assert_int_equal(offer(x, 7, 4), 1);
+	assert_int_equal(xslot_find(&x->xd, 1)->resend_from, 0);
+	assert_int_equal(flush_and_count(x), 3 * ROWS);
+	/* a new sender starts afresh */
+	assert_int_equal(offer(x, 9, 2), 0);
+	assert_int_equal(offer(x, 9, 1), 1);
+	assert_int_equal(xslot_find(&x->xd, 1)->resend_from, 0);
+}
+
+/* The seqs a PULL receives now, as a number: 345 for 3, 4, 5. */
+static unsigned long
+pulled(void *pull)
+{
+	Netstream__Envelope *env;
+	unsigned long n = 0;
+
+	while (zmq_poll(&(zmq_pollitem_t){ pull, 0, ZMQ_POLLIN, 0 }, 1,
+	    100) == 1 &&
+	    bus_recv(pull, BUS_MAX_FLOWS, 0, ZMQ_DONTWAIT, &env) == BUS_OK) {
+		n = n * 10 + env->batch->seq;
+		bus_free(env);
+	}
+	return n;
+}
+
+/*
+ * The sender's side: an ack's resend_from pushes the held batches again
+ * from it, also from the first exportd the sender hears (it never heard
+ * the one before that died with its batches in flight), at most once per
+ * HO_RESEND_MS for the same batch; never one not pushed yet or acked.
+ */
+static void
+test_sender_pushes_again(void **state)
+{
+	struct fx *x = *state;
+	Netstream__Envelope env = NETSTREAM__ENVELOPE__INIT;
+	Netstream__FlowBatch fb = NETSTREAM__FLOW_BATCH__INIT;
+	Netstream__FlowAck a = NETSTREAM__FLOW_ACK__INIT;
+	struct bus_endpoints ep;
+	struct handover h;
+	void *pull = zmq_socket(x->ctx, ZMQ_PULL);
+	int i;
+
+	memset(&ep, 0, sizeof(ep));
+	strcpy(ep.flows, "inproc://test-flows");
+	strcpy(ep.acks, "inproc://test-acks");
+	assert_int_equal(zmq_bind(pull, ep.flows), 0);
+	ho_open(&h, x->ctx, &ep, 1, NULL);
+	env.msg_case = NETSTREAM__ENVELOPE__MSG_BATCH;
+	env.batch = &fb;
+	fb.slot = 1;
+	for (i = 0; i < 5; i++)
+		assert_int_equal(ho_send(&h, &env, 0), 0);
+	assert_int_equal(pulled(pull), 12345);
+	a.slot = 1;
+	a.epoch = h.epoch;
+	a.instance = 100; /* the first exportd this sender hears */
+	a.acked_seq = 1;
+	a.resend_from = 3;
+	ho_ack(&h, &a);
+	ho_poll(&h, 0);
+	assert_int_equal(pulled(pull), 345);
+	assert_int_equal(h.resent_batches, 3);
+	ho_ack(&h, &a); /* the next beat: 3 may be on its way */
+	ho_poll(&h, 0);
+	assert_int_equal(pulled(pull), 0);
+	h.rewind_ms -= HO_RESEND_MS; /* it was not: asked again later */
+	ho_ack(&h, &a);
+	ho_poll(&h, 0);
+	assert_int_equal(pulled(pull), 345);
+	a.acked_seq = 3;
+	a.resend_from = 3; /* acked already: nothing */
+	h.rewind_ms -= HO_RESEND_MS;
+	ho_ack(&h, &a);
+	ho_poll(&h, 0);
+	assert_int_equal(pulled(pull), 0);
+	a.resend_from = 6; /* never sent: nothing */
+	ho_ack(&h, &a);
+	ho_poll(&h, 0);
+	assert_int_equal(pulled(pull), 0);
+	assert_int_equal(h.held, 2);
+	/* a restarted exportd: everything held goes again, once, even when
+	 * its ack also names the batch it lacks */
+	a.instance = 200;
+	a.resend_from = 4;
+	ho_ack(&h, &a);
+	ho_poll(&h, 0);
+	ho_ack(&h, &a);
+	ho_poll(&h, 0);
+	assert_int_equal(pulled(pull), 45);
+	assert_int_equal(h.resends, 1); /* restarts, not asks */
+	ho_close(&h);
+	zmq_close(pull);
+}
+
+/*
+ * The acks sockets' limit holds the largest ack, with its topic: every
+ * refusal reason, every number at its widest.
+ */
+static void
+test_largest_ack_fits(void **state)
+{
+	Netstream__Envelope env = NETSTREAM__ENVELOPE__INIT;
+	Netstream__FlowAck a = NETSTREAM__FLOW_ACK__INIT;
+	Netstream__Refusal r[BAD_MAX], *rp[BAD_MAX];
+	uint8_t *buf;
+	size_t len;
+	unsigned i;
+
+	(void)state;
+	a.slot = UINT32_MAX;
+	a.epoch = a.acked_seq = a.instance = a.resend_from = UINT64_MAX;
+	for (i = 0; i < BAD_MAX; i++) {
+		netstream__refusal__init(&r[i]);
+		r[i].reason = (char *)bad_name((enum xd_bad)i);
+		r[i].batches = r[i].rows = UINT64_MAX;
+		rp[i] = &r[i];
+	}
+	a.n_refused = BAD_MAX;
+	a.refused = rp;
+	env.msg_case = NETSTREAM__ENVELOPE__MSG_ACK;
+	env.ack = &a;
+	buf = bus_pack(&env, &len);
+	free(buf);
+	assert_true(len + sizeof(HO_ACK_TOPIC) <= HO_ACK_MAX);
+}
+
 int
 main(void)
 {
@@ -513,6 +686,13 @@ main(void)
 		cmocka_unit_test_setup_teardown(test_senders_ended, setup,
 		    teardown),
 		cmocka_unit_test_setup_teardown(test_restart, setup, teardown),
+		cmocka_unit_test_setup_teardown(
+		    test_restart_new_sender_keeps_sequence, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_asks_for_what_it_lacks,
+		    setup, teardown),
+		cmocka_unit_test_setup_teardown(test_sender_pushes_again,
+		    setup, teardown),
+		cmocka_unit_test(test_largest_ack_fits),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);
