@@ -60,6 +60,7 @@ int bus_check_ipc(const char *endpoint, char *errbuf, size_t errlen);
 int bus_prepare_run_dir(const struct bus_endpoints *ep, char *errbuf,
     size_t errlen);
 void *bus_socket(void *ctx, int type, size_t maxmsg);
+void *bus_socket_ctx(void *sock);
 int bus_bind(void *sock, const char *endpoint);
 int bus_connect(void *sock, const char *endpoint);
 int bus_connect_slot(void *sock, const char *endpoint, unsigned slot);

@@ -19,7 +19,6 @@ enum curve_role { CURVE_CLIENT, CURVE_SERVER };
 
 /* curve.c */
 const char *curve_dir(void);
-void curve_note_socket(void *ctx, void *sock);
 int curve_apply(void *sock, enum curve_role role, char *errbuf,
     size_t errlen);
 int curve_apply_slot(void *sock, unsigned slot, char *errbuf, size_t errlen);

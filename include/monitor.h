@@ -6,7 +6,6 @@
 
 /* monitor.c */
 void monitor_enable(void);
-void monitor_note_socket(void *ctx, void *sock);
 void monitor_start(void *sock, const char *endpoint, int server);
 void monitor_stats(Netstream__Stats *s);
 

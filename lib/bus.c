@@ -5,6 +5,7 @@
  * handler ever sees it.
  */
 #include <errno.h>
+#include <pthread.h>
 #include <stddef.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -206,6 +207,51 @@ bus_prepare_run_dir(const struct bus_endpoints *ep, char *errbuf,
 	return 0;
 }
 
+/*
+ * libzmq does not say which context a socket belongs to; the ZAP handler
+ * (curve.c) must live in the context of the server socket and a monitor
+ * (monitor.c) in the context of the socket it watches, so bus_socket()
+ * notes each pair here. The oldest entry gives way: a socket is bound or
+ * connected right after it is made, long before 64 others are.
+ */
+#define SOCK_TABLE 64
+static struct {
+	void *sock, *ctx;
+} socks[SOCK_TABLE];
+static unsigned socks_next;
+static pthread_mutex_t socks_lock = PTHREAD_MUTEX_INITIALIZER;
+
+static void
+note_socket(void *ctx, void *sock)
+{
+	unsigned i;
+
+	pthread_mutex_lock(&socks_lock);
+	for (i = 0; i < SOCK_TABLE; i++)
+		if (socks[i].sock == sock)
+			break;
+	if (i == SOCK_TABLE)
+		i = socks_next++ % SOCK_TABLE;
+	socks[i].sock = sock;
+	socks[i].ctx = ctx;
+	pthread_mutex_unlock(&socks_lock);
+}
+
+/* The context bus_socket() made sock in; NULL when it is not known. */
+void *
+bus_socket_ctx(void *sock)
+{
+	void *ctx = NULL;
+	unsigned i;
+
+	pthread_mutex_lock(&socks_lock);
+	for (i = 0; i < SOCK_TABLE; i++)
+		if (socks[i].sock == sock)
+			ctx = socks[i].ctx;
+	pthread_mutex_unlock(&socks_lock);
+	return ctx;
+}
+
 void *
 bus_socket(void *ctx, int type, size_t maxmsg)
 {
@@ -215,8 +261,7 @@ bus_socket(void *ctx, int type, size_t maxmsg)
 
 	if (s == NULL)
 		fatalx("zmq_socket: %s", zmq_strerror(zmq_errno()));
-	curve_note_socket(ctx, s);
-	monitor_note_socket(ctx, s);
+	note_socket(ctx, s);
 	/* tcp:// endpoints may be IPv6 addresses (and IPv4 still works) */
 	zmq_setsockopt(s, ZMQ_IPV6, &(int){ 1 }, sizeof(int));
 	if (maxmsg > 0 && type != ZMQ_PUSH && type != ZMQ_PUB)

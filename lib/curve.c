@@ -17,27 +17,15 @@
 #include <unistd.h>
 #include <zmq.h>
 
+#include "bus.h"
 #include "curve.h"
 #include "util.h"
 
-#define SOCK_TABLE 64
 #define KEY_FILE_MAX 128 /* a key, a newline and some slack */
 
 static const char z85_alphabet[] = "0123456789abcdefghijklmnopqrstuvwxyz"
 				   "ABCDEFGHIJKLMNOPQRSTUVWXYZ"
 				   ".-:+=^!/*?&<>()[]{}@%$#";
-
-/*
- * libzmq does not say which context a socket belongs to, and the ZAP
- * handler must live in the context of the server socket, so bus_socket()
- * notes each pair here. The oldest entry gives way: a socket is bound right
- * after it is made, long before 64 others are.
- */
-static struct {
-	void *sock, *ctx;
-} socks[SOCK_TABLE];
-static unsigned socks_next;
-static pthread_mutex_t socks_lock = PTHREAD_MUTEX_INITIALIZER;
 
 /* NETSTREAMD_CURVE_DIR (which cfgd and nsctl set from the file's curve_dir) */
 const char *
@@ -46,36 +34,6 @@ curve_dir(void)
 	const char *env = getenv("NETSTREAMD_CURVE_DIR");
 
 	return env != NULL && env[0] != '\0' ? env : CURVE_DEFAULT_DIR;
-}
-
-void
-curve_note_socket(void *ctx, void *sock)
-{
-	unsigned i;
-
-	pthread_mutex_lock(&socks_lock);
-	for (i = 0; i < SOCK_TABLE; i++)
-		if (socks[i].sock == sock)
-			break;
-	if (i == SOCK_TABLE)
-		i = socks_next++ % SOCK_TABLE;
-	socks[i].sock = sock;
-	socks[i].ctx = ctx;
-	pthread_mutex_unlock(&socks_lock);
-}
-
-static void *
-socket_ctx(void *sock)
-{
-	void *ctx = NULL;
-	unsigned i;
-
-	pthread_mutex_lock(&socks_lock);
-	for (i = 0; i < SOCK_TABLE; i++)
-		if (socks[i].sock == sock)
-			ctx = socks[i].ctx;
-	pthread_mutex_unlock(&socks_lock);
-	return ctx;
 }
 
 /*
@@ -200,7 +158,7 @@ apply_server(void *sock, const char *dir, char *errbuf, size_t errlen)
 	if (load_key(dir, CURVE_SERVER_SECRET, 1, secret, errbuf, errlen) ==
 	    -1)
 		return -1;
-	if ((ctx = socket_ctx(sock)) == NULL) {
+	if ((ctx = bus_socket_ctx(sock)) == NULL) {
 		snprintf(errbuf, errlen,
 		    "CURVE: a socket not made by bus_socket()");
 		goto done;

@@ -36,7 +36,6 @@
 #include "util.h"
 
 #define MON_MAX 16	  /* monitored sockets of a process */
-#define SOCK_TABLE 64	  /* sockets whose context we know */
 #define PEERS_MAX 64	  /* connections a server socket has open */
 #define FAILING_MAX 32	  /* peers a server socket logged as failing */
 #define LOG_PER_SECOND 5  /* many peers failing at once must not flood */
@@ -95,10 +94,7 @@ struct mon {
 
 static struct mon *mons[MON_MAX];
 static size_t n_mons;
-static struct {
-	void *sock, *ctx;
-} socks[SOCK_TABLE];
-static unsigned socks_next, seq;
+static unsigned seq;
 static int enabled;
 static pthread_mutex_t lock = PTHREAD_MUTEX_INITIALIZER;
 
@@ -107,25 +103,6 @@ void
 monitor_enable(void)
 {
 	enabled = 1;
-}
-
-/* As curve.c does: libzmq does not say which context a socket is of. */
-void
-monitor_note_socket(void *ctx, void *sock)
-{
-	unsigned i;
-
-	if (!enabled)
-		return;
-	pthread_mutex_lock(&lock);
-	for (i = 0; i < SOCK_TABLE; i++)
-		if (socks[i].sock == sock)
-			break;
-	if (i == SOCK_TABLE)
-		i = socks_next++ % SOCK_TABLE;
-	socks[i].sock = sock;
-	socks[i].ctx = ctx;
-	pthread_mutex_unlock(&lock);
 }
 
 static const char *
@@ -495,20 +472,6 @@ run(void *arg)
 	return NULL;
 }
 
-static void *
-ctx_of(void *sock)
-{
-	void *ctx = NULL;
-	unsigned i;
-
-	pthread_mutex_lock(&lock);
-	for (i = 0; i < SOCK_TABLE; i++)
-		if (socks[i].sock == sock)
-			ctx = socks[i].ctx;
-	pthread_mutex_unlock(&lock);
-	return ctx;
-}
-
 /* The entry of endpoint in this role, made on first use; NULL: full. */
 static struct mon *
 mon_of(const char *endpoint, int server)
@@ -551,7 +514,7 @@ monitor_start(void *sock, const char *endpoint, int server)
 	pthread_t t;
 	void *ctx;
 
-	if (!enabled || (ctx = ctx_of(sock)) == NULL)
+	if (!enabled || (ctx = bus_socket_ctx(sock)) == NULL)
 		return;
 	w = xcalloc(1, sizeof(*w));
 	if ((w->m = mon_of(endpoint, server)) == NULL) {
