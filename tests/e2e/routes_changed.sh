@@ -60,6 +60,10 @@ replay() {
 		2>>$T/collect.log &
 	local col=$! xd sd
 	PIDS="$PIDS $col"
+	# exportd must not send before the collector listens: a packet to a
+	# closed port is lost (and the round reads 0 flows on a loaded host)
+	wait_for "ss -Huln 'sport = :$P' | grep -q ." ||
+		fail "$2: the collector did not start"
 	"$BIN/exportd" 2>>$T/$2.log &
 	xd=$!
 	"$BIN/sampled" --slot 1 2>>$T/$2.log &
