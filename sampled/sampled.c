@@ -560,7 +560,8 @@ read_sockets(struct proc *pr)
 
 /*
  * One round per wake-up: the rings' blocks are read, and the rest only
- * when its descriptor is readable or every BUS_TICK_MS (a round per ring
+ * when its descriptor is readable, when a wait ends with nothing to read
+ * (the aging tick), and at least every BUS_TICK_MS (a round per ring
  * block would otherwise cost a dozen system calls in ZeroMQ's zmq_poll
  * and per-socket checks). The poll is a plain one, over the rings, the
  * wake pipe, the workers' queue, the link messages and the sockets'
@@ -573,7 +574,7 @@ run(struct proc *pr, int exit_at_eof)
 	int fds[LIVE_POLL_MAX];
 	int64_t now, next_bus = 0;
 	int bus = 1, wk = 1, dev = 1;
-	int i_wake, i_wk, i_dev, z0, z1, wait;
+	int i_wake, i_wk, i_dev, z0, z1, wait, rc;
 	size_t i, nfd;
 	nfds_t n;
 
@@ -611,12 +612,12 @@ run(struct proc *pr, int exit_at_eof)
 			}
 			pr->stats_sent = 0;
 		}
+		/* a wait that ends with nothing readable (an aging tick) is
+		 * a bus tick too: idle, the loop wakes once per 100 ms */
 		if (bus)
 			wait = 0;
-		else if (wait > next_bus - mono_ms())
-			wait = (int)(next_bus - mono_ms());
-		if (wait < 0)
-			wait = 0;
+		else if (wait > BUS_TICK_MS)
+			wait = BUS_TICK_MS;
 		n = 0;
 		i_wake = watch(p, &n, wake_open());
 		i_wk = watch(p, &n, wk_fd(&pr->s));
@@ -635,9 +636,12 @@ run(struct proc *pr, int exit_at_eof)
 		if (quit)
 			break;
 		/* even with no wait: what is readable is known */
-		if (poll(p, n, wait) <= 0)
+		if ((rc = poll(p, n, wait)) <= 0) {
 			for (i = 0; i < n; i++)
 				p[i].revents = 0;
+			if (rc == 0 && wait > 0)
+				bus = 1;
+		}
 		for (i = 0; i < nfd; i++) /* a device down: see live.c */
 			if (p[n - nfd + i].revents & POLLERR)
 				live_clear_error(fds[i]);
