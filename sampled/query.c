@@ -562,7 +562,7 @@ answer_request(void *sock, struct slot *s,
  * must answer before it receives again); a refused one is counted in bad
  * by its bus reason, a wrong type as empty, insane values as decode.
  */
-void
+int
 query_serve(void *sock, struct slot *s, uint64_t *bad)
 {
 	Netstream__Envelope *env;
@@ -571,11 +571,11 @@ query_serve(void *sock, struct slot *s, uint64_t *bad)
 	int n;
 
 	if (sock == NULL)
-		return;
+		return 0;
 	for (n = 0; n < QUERIES_PER_WAKE; n++) {
 		e = bus_recv(sock, QUERY_MAX_REQUEST, 0, ZMQ_DONTWAIT, &env);
 		if (e == BUS_AGAIN)
-			return;
+			return 0;
 		if (e != BUS_OK) {
 			bad[e]++;
 			reply_error(sock, s->id, bus_err_name(e));
@@ -595,4 +595,5 @@ query_serve(void *sock, struct slot *s, uint64_t *bad)
 			answer_counters(sock, s, env->cache_request);
 		bus_free(env);
 	}
+	return 1; /* more may wait: the socket was not read to the end */
 }

@@ -5,6 +5,7 @@
  * exportd. It never reads the config file.
  */
 #include <getopt.h>
+#include <poll.h>
 #include <sys/resource.h>
 #include <signal.h>
 #include <stddef.h>
@@ -35,6 +36,7 @@ struct proc {
 	int devwatch; /* link messages (devwatch.c), -1: none */
 	int64_t next_stats, next_flush, next_req;
 	int done_told; /* stats went out once the captures' end was acked */
+	int stats_sent; /* the stats socket was written since it was read */
 	uint64_t bad[BUS_ERR_MAX], plans_applied, plans_ignored;
 	uint64_t bad_plans[PLAN_BAD_MAX];
 };
@@ -418,6 +420,7 @@ publish_stats(struct proc *pr)
 	plan_bad_stats(&st, pr->bad_plans);
 	monitor_stats(&st); /* the tcp:// sockets, lib/monitor.c */
 	stats_publish(pr->stats, &st);
+	pr->stats_sent = 1;
 	stats_clear(&st);
 }
 
@@ -442,9 +445,6 @@ timers(struct proc *pr)
 	unsigned iv = pr->s.plan && pr->s.plan->stats_interval_ms ?
 	    pr->s.plan->stats_interval_ms : 1000;
 
-	/* the proxy (re)connected: what it missed goes out now */
-	if (xpub_joined(pr->stats))
-		pr->next_stats = now;
 	if (now >= pr->next_flush) {
 		/* partial batches leave at least every 200 ms */
 		if (pr->s.plan != NULL)
@@ -507,23 +507,89 @@ at_eof(struct proc *pr)
 }
 
 #define LIVE_POLL_MAX 64 /* live captures polled (more: read every tick) */
+#define BUS_TICK_MS 100	 /* the bus is read at least this often */
 
+/* A socket's ZMQ_FD (or -1): readable when its state may have changed. */
+static int
+zmq_fd(void *sock)
+{
+	int fd = -1;
+	size_t sz = sizeof(fd);
+
+	if (sock == NULL || zmq_getsockopt(sock, ZMQ_FD, &fd, &sz) == -1)
+		return -1;
+	return fd;
+}
+
+/* Adds fd to be polled for input; its index, -1 when fd is -1. */
+static int
+watch(struct pollfd *p, nfds_t *n, int fd)
+{
+	if (fd == -1)
+		return -1;
+	p[*n] = (struct pollfd){ fd, POLLIN, 0 };
+	return (int)(*n)++;
+}
+
+static int
+ready(const struct pollfd *p, int i)
+{
+	return i != -1 && p[i].revents != 0;
+}
+
+/*
+ * The bus sockets, each read until it has nothing (EAGAIN): a ZMQ_FD is
+ * edge-triggered, it becomes readable again only for what changes after
+ * that (zmq_getsockopt(3), ZMQ_FD). 1 when more may wait (queries left).
+ */
+static int
+read_sockets(struct proc *pr)
+{
+	int more;
+
+	ask_plan(pr);
+	read_bus(pr);
+	ho_poll(&pr->s.ho, 0);
+	more = query_serve(pr->query, &pr->s, pr->bad);
+	/* the proxy (re)connected: what it missed goes out now */
+	if (xpub_joined(pr->stats))
+		pr->next_stats = mono_ms();
+	pr->stats_sent = 0;
+	return more;
+}
+
+/*
+ * One round per wake-up: the rings' blocks are read, and the rest only
+ * when its descriptor is readable, when a wait ends with nothing to read
+ * (the aging tick), and at least every BUS_TICK_MS (a round per ring
+ * block would otherwise cost a dozen system calls in ZeroMQ's zmq_poll
+ * and per-socket checks). The poll is a plain one, over the rings, the
+ * wake pipe, the workers' queue, the link messages and the sockets'
+ * ZMQ_FDs.
+ */
 static void
 run(struct proc *pr, int exit_at_eof)
 {
-	zmq_pollitem_t it[7 + LIVE_POLL_MAX];
+	struct pollfd p[8 + LIVE_POLL_MAX];
 	int fds[LIVE_POLL_MAX];
+	int64_t now, next_bus = 0;
+	int bus = 1, wk = 1, dev = 1;
+	int i_wake, i_wk, i_dev, z0, z1, wait, rc;
 	size_t i, nfd;
-	int wait, n;
+	nfds_t n;
 
 	while (!quit) {
-		ask_plan(pr);
-		read_bus(pr);
-		ho_poll(&pr->s.ho, 0);
-		wk_take(&pr->s); /* the workers' batches */
-		query_serve(pr->query, &pr->s, pr->bad);
+		now = mono_ms();
+		/* batches not pushed yet: retried every round, as acks come */
+		if (bus || now >= next_bus || pr->s.ho.unsent != NULL) {
+			bus = read_sockets(pr);
+			wk = dev = 1;
+			next_bus = now + BUS_TICK_MS;
+		}
+		if (wk)
+			wk_take(&pr->s); /* the workers' batches */
 		/* devices came or went: before their sockets are read */
-		if (pr->devwatch != -1 && pr->s.plan != NULL &&
+		if (dev && pr->devwatch != -1 && pr->s.plan != NULL &&
 		    devwatch_read(pr->devwatch))
 			devwatch_apply(&pr->s);
 		wait = 100;
@@ -538,33 +604,55 @@ run(struct proc *pr, int exit_at_eof)
 		}
 		timers(pr);
 		tell_done(pr);
+		if (pr->stats_sent) {
+			/* a send may have taken the ZMQ_FD's edge: read it */
+			if (xpub_joined(pr->stats)) {
+				pr->next_stats = mono_ms();
+				wait = 0;
+			}
+			pr->stats_sent = 0;
+		}
+		/* a wait that ends with nothing readable (an aging tick) is
+		 * a bus tick too: idle, the loop wakes once per 100 ms */
+		if (bus)
+			wait = 0;
+		else if (wait > BUS_TICK_MS)
+			wait = BUS_TICK_MS;
 		n = 0;
-		it[n++] = (zmq_pollitem_t){ pr->sub, 0, ZMQ_POLLIN, 0 };
-		it[n++] = (zmq_pollitem_t){ pr->s.ho.acks, 0, ZMQ_POLLIN, 0 };
-		it[n++] = (zmq_pollitem_t){ pr->stats, 0, ZMQ_POLLIN, 0 };
-		it[n++] = (zmq_pollitem_t){ NULL, wake_open(), ZMQ_POLLIN, 0 };
-		if (pr->query) /* nsctl display cache */
-			it[n++] = (zmq_pollitem_t){ pr->query, 0, ZMQ_POLLIN,
-				0 };
-		if (pr->req)
-			it[n++] = (zmq_pollitem_t){ pr->req, 0, ZMQ_POLLIN, 0 };
-		if (wk_fd(&pr->s) != -1)
-			it[n++] = (zmq_pollitem_t){ NULL, wk_fd(&pr->s),
-				ZMQ_POLLIN, 0 };
-		if (pr->devwatch != -1)
-			it[n++] = (zmq_pollitem_t){ NULL, pr->devwatch,
-				ZMQ_POLLIN, 0 };
+		i_wake = watch(p, &n, wake_open());
+		i_wk = watch(p, &n, wk_fd(&pr->s));
+		i_dev = watch(p, &n, pr->s.plan != NULL ? pr->devwatch : -1);
+		z0 = (int)n;
+		watch(p, &n, zmq_fd(pr->sub));
+		watch(p, &n, zmq_fd(pr->s.ho.acks));
+		watch(p, &n, zmq_fd(pr->stats));
+		watch(p, &n, zmq_fd(pr->query));
+		watch(p, &n, zmq_fd(pr->req));
+		z1 = (int)n;
 		/* live: a ring block handed over wakes the loop */
 		nfd = capture_fds(&pr->s, fds, LIVE_POLL_MAX);
 		for (i = 0; i < nfd; i++)
-			it[n++] = (zmq_pollitem_t){ NULL, fds[i], ZMQ_POLLIN,
-				0 };
-		if (wait > 0 && !quit)
-			zmq_poll(it, n, wait);
+			watch(p, &n, fds[i]);
+		if (quit)
+			break;
+		/* even with no wait: what is readable is known */
+		if ((rc = poll(p, n, wait)) <= 0) {
+			for (i = 0; i < n; i++)
+				p[i].revents = 0;
+			if (rc == 0 && wait > 0)
+				bus = 1;
+		}
 		for (i = 0; i < nfd; i++) /* a device down: see live.c */
-			if (it[n - nfd + i].revents & ZMQ_POLLERR)
+			if (p[n - nfd + i].revents & POLLERR)
 				live_clear_error(fds[i]);
-		wake_drain();
+		for (; z0 < z1; z0++)
+			bus |= p[z0].revents != 0;
+		if (ready(p, i_wake)) {
+			wake_drain();
+			bus = 1;
+		}
+		wk = ready(p, i_wk);
+		dev = ready(p, i_dev);
 	}
 }
 

@@ -415,7 +415,8 @@ void devwatch_apply(struct slot *s);
 #define QUERY_TOP_MAX 1000
 #define QUERY_MAX_REQUEST 4096
 void *query_open(void *ctx, const struct bus_endpoints *ep, unsigned slot);
-void query_serve(void *sock, struct slot *s, uint64_t *bad);
+/* 1: QUERIES_PER_WAKE served, more may wait (its ZMQ_FD will not tell) */
+int query_serve(void *sock, struct slot *s, uint64_t *bad);
 void ifcount_read(const struct binding *b, struct ifcount *out);
 void ifcount_add(struct ifcount *to, const struct ifcount *v);
 void ifcount_sum(struct slot *s, size_t i, struct ifcount *out);
