@@ -5,6 +5,7 @@
  * exportd. It never reads the config file.
  */
 #include <getopt.h>
+#include <linux/capability.h>
 #include <sys/resource.h>
 #include <signal.h>
 #include <stddef.h>
@@ -19,6 +20,7 @@
 #include "log.h"
 #include "monitor.h"
 #include "plan.h"
+#include "privs.h"
 #include "sampled.h"
 #include "stats.h"
 #include "util.h"
@@ -568,13 +570,14 @@ run(struct proc *pr, int exit_at_eof)
 	}
 }
 
-/* Keeps what a live capture needs, before any thread exists (privs.c). */
+/* Keeps what a live capture needs, before any thread exists (lib/privs.c). */
 static void
 drop_privs(void)
 {
 	char err[256];
 
-	if (privs_drop(err, sizeof(err)) == -1)
+	if (privs_drop((1ULL << CAP_NET_RAW) | (1ULL << CAP_NET_ADMIN),
+	    err, sizeof(err)) == -1)
 		log_warnx("cannot drop privileges: %s", err);
 	else
 		log_info("capabilities: only net_raw and net_admin kept, "
