@@ -387,6 +387,7 @@ run(struct exportd *xd)
 	int i, n;
 
 	while (!quit) {
+		monitor_retry(); /* a socket cfgd refused, once let in */
 		now = mono_ms();
 		if (now >= next_stats || xd->stats_now) {
 			xd->stats_now = 0;

@@ -519,6 +519,7 @@ run(struct proc *pr, int exit_at_eof)
 	int wait, n;
 
 	while (!quit) {
+		monitor_retry(); /* a socket cfgd or exportd refused, let in */
 		ask_plan(pr);
 		read_bus(pr);
 		ho_poll(&pr->s.ho, 0);
