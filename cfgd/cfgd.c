@@ -7,6 +7,7 @@
 #include <errno.h>
 #include <fcntl.h>
 #include <getopt.h>
+#include <linux/capability.h>
 #include <libgen.h>
 #include <signal.h>
 #include <sys/file.h>
@@ -21,6 +22,7 @@
 #include "conf.h"
 #include "log.h"
 #include "monitor.h"
+#include "privs.h"
 #include "util.h"
 #include "paths.h"
 
@@ -234,6 +236,21 @@ run(struct cfgd *c)
 	}
 }
 
+/*
+ * Keeps only what binds a tcp:// endpoint below port 1024, before any
+ * thread exists (lib/privs.c): cfgd parses what the bus sends.
+ */
+static void
+drop_privs(void)
+{
+	char err[256];
+
+	if (privs_drop((1ULL << CAP_NET_BIND_SERVICE), err, sizeof(err)) == -1)
+		log_warnx("cannot drop privileges: %s", err);
+	else
+		log_info("capabilities: only net_bind_service kept, no new privileges");
+}
+
 int
 main(int argc, char **argv)
 {
@@ -277,6 +294,12 @@ main(int argc, char **argv)
 	}
 	if (optind != argc)
 		usage(2);
+	/*
+	 * while it is the only thread (lib/privs.c): libzmq's threads and
+	 * the socket monitors come later and inherit the drop; every file,
+	 * this config as the database, is then opened as its owner lets
+	 */
+	drop_privs();
 	/* a FIFO or device is no config: refused, never waited on */
 	if (file != NULL && stat(file, &st) == 0 && !S_ISREG(st.st_mode))
 		fatalx("%s: not a regular file", file);

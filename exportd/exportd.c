@@ -4,6 +4,7 @@
  * from the plan cfgd publishes; everything else a batch carries itself.
  */
 #include <getopt.h>
+#include <linux/capability.h>
 #include <poll.h>
 #include <signal.h>
 #include <stdio.h>
@@ -16,6 +17,7 @@
 #include "handover.h"
 #include "log.h"
 #include "monitor.h"
+#include "privs.h"
 #include "plan.h"
 #include "stats.h"
 #include "util.h"
@@ -385,6 +387,7 @@ run(struct exportd *xd)
 	int i, n;
 
 	while (!quit) {
+		monitor_retry(); /* a socket cfgd refused, once let in */
 		now = mono_ms();
 		if (now >= next_stats || xd->stats_now) {
 			xd->stats_now = 0;
@@ -479,6 +482,22 @@ drain_and_flush(struct exportd *xd)
 	stats_send(xd);
 }
 
+/*
+ * Keeps only what its sockets may need, before any thread exists
+ * (lib/privs.c): a source port or a tcp:// endpoint below 1024, and
+ * SO_BINDTODEVICE to a vpn_instance (CAP_NET_RAW before Linux 5.7).
+ */
+static void
+drop_privs(void)
+{
+	char err[256];
+
+	if (privs_drop((1ULL << CAP_NET_BIND_SERVICE) | (1ULL << CAP_NET_RAW), err, sizeof(err)) == -1)
+		log_warnx("cannot drop privileges: %s", err);
+	else
+		log_info("capabilities: only net_bind_service and net_raw kept, no new privileges");
+}
+
 int
 main(int argc, char **argv)
 {
@@ -510,6 +529,12 @@ main(int argc, char **argv)
 	}
 	if (optind != argc)
 		usage(2);
+	/*
+	 * while it is the only thread (lib/privs.c): libzmq's threads and
+	 * the socket monitors come later and inherit the drop; every file,
+	 * its config as its state, is then opened as its owner lets
+	 */
+	drop_privs();
 	rflag = conf_daemon_run_dir(file, rflag, run_dir, sizeof(run_dir));
 	bus_endpoints_init(&xd.ep, bus_run_dir(rflag));
 	params_default(&xd.prm);

@@ -7,6 +7,7 @@
 /* monitor.c */
 void monitor_enable(void);
 void monitor_start(void *sock, const char *endpoint, int server);
+void monitor_retry(void);
 void monitor_stats(Netstream__Stats *s);
 
 #endif

@@ -26,6 +26,7 @@
 
 #include "handover.h"
 #include "log.h"
+#include "monitor.h"
 #include "util.h"
 
 uint64_t
@@ -110,6 +111,7 @@ flush(struct handover *h, int wait)
 				step = h->deadline - mono_ms();
 			if (step > 0)
 				zmq_poll(&it, 1, (long)step);
+			monitor_retry(); /* as ho_poll */
 			continue;
 		}
 		h->unsent = b->next;
@@ -258,6 +260,9 @@ ho_poll(struct handover *h, int timeout_ms)
 	Netstream__Envelope *env;
 	enum bus_err e;
 
+	/* a sender that waits here must still connect again the sockets
+	 * a server refused, or it waits for good (lib/monitor.c) */
+	monitor_retry();
 	if (timeout_ms > 0 && zmq_poll(&it, 1, timeout_ms) <= 0)
 		return;
 	for (;;) {

@@ -17,6 +17,18 @@
  * a success name its peer, and several clients may share an address: so
  * a server logs when an address starts failing (per reason) and when it
  * has failed no handshake for FAIL_QUIET_MS, not a success.
+ *
+ * A client whose key the server's ZAP handler refuses gets an ERROR
+ * command, and libzmq (4.3) then ends that connection for good: no
+ * reconnect, ever, even once the key is authorized. So a client socket
+ * refused at its handshake (ZMQ_EVENT_HANDSHAKE_FAILED_AUTH) is connected
+ * again by the thread that owns it (monitor_retry, from its loop; a
+ * socket is only ever touched by its own thread), 1 s after the refusal,
+ * then 2, 4 ... up to 30 s while it is refused again, counted in
+ * bus_reconnects{endpoint}. A PUSH socket's messages queued for the dead
+ * connection are gone with it: sampled sends again every batch exportd
+ * has not acknowledged. REQ sockets are left out: their owners make them
+ * again per request.
  */
 #include <arpa/inet.h>
 #include <errno.h>
@@ -41,14 +53,32 @@
 #define LOG_PER_SECOND 5  /* many peers failing at once must not flood */
 /* a peer that failed no handshake for this long has stopped failing */
 #define FAIL_QUIET_MS 3000
+#define RETRY_MAX 16	  /* client sockets connected again after a refusal */
+#define RETRY_FIRST_MS 1000
+#define RETRY_CAP_MS 30000
 
 enum reason { R_NO_DETAIL, R_PROTOCOL, R_AUTH, R_MAX };
 static const char *const reason_names[R_MAX] = { "no-detail", "protocol",
 	"auth" };
 
+/*
+ * A client socket its owner connects again after a refusal: the monitor
+ * thread says it was refused (or let in), the owner's thread acts.
+ */
+struct retry {
+	void *sock; /* NULL: free */
+	pthread_t owner;
+	int type; /* ZMQ_PUSH ... */
+	char endpoint[BUS_ENDPOINT_MAX];
+	atomic_int refused, let_in;
+	int64_t due_ms;	    /* mono; 0: none due (owner's) */
+	int64_t backoff_ms; /* owner's */
+};
+
 /* The thread of one socket. */
 struct watch {
 	struct mon *m;
+	struct retry *rt; /* NULL: not connected again by monitor_retry */
 	void *pair;
 	int pending; /* 1 + reason: a failure whose DISCONNECTED is next */
 	uint32_t pending_value;
@@ -90,10 +120,12 @@ struct mon {
 	int64_t log_second;
 	unsigned log_lines;
 	uint64_t log_skipped;
+	atomic_uint_fast64_t reconnects; /* by monitor_retry */
 };
 
 static struct mon *mons[MON_MAX];
 static size_t n_mons;
+static struct retry retries[RETRY_MAX];
 static unsigned seq;
 static int enabled;
 static pthread_mutex_t lock = PTHREAD_MUTEX_INITIALIZER;
@@ -184,9 +216,10 @@ client_failed(struct mon *m, int r, uint32_t v)
 	if (m->state == C_FAILING && m->reason == r)
 		return;
 	why(m, r, v, text, sizeof(text));
-	log_warnx("%s: handshake fails: %s; retried about every 100 ms, "
-	    "counted in bus_handshake_failures, logged again when it "
-	    "changes", m->endpoint, text);
+	log_warnx("%s: handshake fails: %s; retried %s, counted in "
+	    "bus_handshake_failures, logged again when it changes",
+	    m->endpoint, text, r == R_AUTH ? "after 1 s, then up to every "
+	    "30 s (bus_reconnects)" : "about every 100 ms");
 	m->state = C_FAILING;
 	m->reason = r;
 	m->n_fails = 1;
@@ -377,6 +410,8 @@ event(struct mon *m, struct watch *w, uint16_t ev, uint32_t v)
 			server_up(m);
 		else
 			client_up(m);
+		if (w->rt != NULL)
+			atomic_store(&w->rt->let_in, 1);
 		return;
 	case ZMQ_EVENT_DISCONNECTED:
 		if (m->server)
@@ -402,6 +437,9 @@ event(struct mon *m, struct watch *w, uint16_t ev, uint32_t v)
 	w->pending_value = v;
 	if (!m->server)
 		client_failed(m, r, v);
+	/* libzmq gives this connection up: monitor_retry makes a new one */
+	if (r == R_AUTH && w->rt != NULL)
+		atomic_store(&w->rt->refused, 1);
 }
 
 /* One event: a frame of 6 bytes (event, value), then the endpoint. */
@@ -467,6 +505,12 @@ run(void *arg)
 		event(m, w, ev, v);
 		pthread_mutex_unlock(&m->mu);
 	}
+	/* the socket is closed: its owner must not reconnect it */
+	if (w->rt != NULL) {
+		pthread_mutex_lock(&lock);
+		w->rt->sock = NULL;
+		pthread_mutex_unlock(&lock);
+	}
 	zmq_close(w->pair);
 	free(w);
 	return NULL;
@@ -495,6 +539,115 @@ mon_of(const char *endpoint, int server)
 	}
 	pthread_mutex_unlock(&lock);
 	return m;
+}
+
+/* A client socket (not REQ) monitor_retry may connect again; or NULL. */
+static struct retry *
+retry_add(void *sock, const char *endpoint)
+{
+	struct retry *rt = NULL;
+	size_t sz = sizeof(int);
+	int type = 0;
+	unsigned i;
+
+	if (zmq_getsockopt(sock, ZMQ_TYPE, &type, &sz) == -1 ||
+	    type == ZMQ_REQ)
+		return NULL;
+	pthread_mutex_lock(&lock);
+	for (i = 0; i < RETRY_MAX && rt == NULL; i++)
+		if (retries[i].sock == NULL)
+			rt = &retries[i];
+	if (rt != NULL) {
+		rt->sock = sock;
+		rt->owner = pthread_self();
+		rt->type = type;
+		ns_strlcpy(rt->endpoint, endpoint, sizeof(rt->endpoint));
+		atomic_store(&rt->refused, 0);
+		atomic_store(&rt->let_in, 0);
+		rt->due_ms = 0;
+		rt->backoff_ms = 0;
+	}
+	pthread_mutex_unlock(&lock);
+	if (rt == NULL)
+		log_warnx("%s: not connected again after a refusal (more than "
+		    "%d client sockets)", endpoint, RETRY_MAX);
+	return rt;
+}
+
+static void
+retry_forget(struct retry *rt)
+{
+	if (rt == NULL)
+		return;
+	pthread_mutex_lock(&lock);
+	rt->sock = NULL;
+	pthread_mutex_unlock(&lock);
+}
+
+/* One socket of the calling thread: refused, let in, or due. */
+static void
+retry_one(struct retry *rt, int64_t now)
+{
+	struct mon *m;
+
+	if (atomic_exchange(&rt->let_in, 0))
+		rt->backoff_ms = 0;
+	if (atomic_exchange(&rt->refused, 0)) {
+		rt->backoff_ms = rt->backoff_ms == 0 ? RETRY_FIRST_MS :
+		    rt->backoff_ms * 2;
+		if (rt->backoff_ms > RETRY_CAP_MS)
+			rt->backoff_ms = RETRY_CAP_MS;
+		rt->due_ms = now + rt->backoff_ms;
+	}
+	if (rt->due_ms == 0 || now < rt->due_ms)
+		return;
+	rt->due_ms = 0;
+	/*
+	 * the ended connection is still the endpoint's for libzmq: a SUB or
+	 * PUB would take a second connect to it as done already. Its pipe
+	 * is NULL there by now (socket_base_t::pipe_terminated) and its
+	 * session is no longer owned, so the disconnect touches neither.
+	 * The outcome, failure or success, is the monitor's to log.
+	 */
+	zmq_disconnect(rt->sock, rt->endpoint);
+	/* a PUSH queues only to a connection past its handshake: a batch
+	 * sent into one refused again would be lost; held, it waits */
+	if (rt->type == ZMQ_PUSH)
+		zmq_setsockopt(rt->sock, ZMQ_IMMEDIATE, &(int){ 1 },
+		    sizeof(int));
+	log_debug("%s: connecting again after a refusal (next wait %lld ms)",
+	    rt->endpoint, (long long)rt->backoff_ms);
+	if (zmq_connect(rt->sock, rt->endpoint) == -1) {
+		log_warnx("connect %s again: %s", rt->endpoint,
+		    zmq_strerror(zmq_errno()));
+		return;
+	}
+	if ((m = mon_of(rt->endpoint, 0)) != NULL)
+		atomic_fetch_add(&m->reconnects, 1);
+}
+
+/*
+ * Connects again each client socket of the calling thread that the
+ * server refused at its handshake, when its wait is over. From the
+ * owner's loop, at least every second or so.
+ */
+void
+monitor_retry(void)
+{
+	pthread_t self = pthread_self();
+	int64_t now = mono_ms();
+	unsigned i;
+
+	for (i = 0; i < RETRY_MAX; i++) {
+		struct retry *rt = &retries[i];
+		int mine;
+
+		pthread_mutex_lock(&lock);
+		mine = rt->sock != NULL && pthread_equal(rt->owner, self);
+		pthread_mutex_unlock(&lock);
+		if (mine)
+			retry_one(rt, now);
+	}
 }
 
 /*
@@ -531,9 +684,14 @@ monitor_start(void *sock, const char *endpoint, int server)
 	    zmq_setsockopt(w->pair, ZMQ_LINGER, &(int){ 0 }, sizeof(int)) ==
 	    -1 || zmq_connect(w->pair, addr) == -1)
 		goto fail;
+	if (!server)
+		w->rt = retry_add(sock, endpoint);
 	/* the PAIR socket is the thread's from here on (create: a barrier) */
-	if (pthread_create(&t, NULL, run, w) != 0)
+	if (pthread_create(&t, NULL, run, w) != 0) {
+		retry_forget(w->rt);
+		w->rt = NULL;
 		goto fail;
+	}
 	pthread_detach(t);
 	return;
 fail:
@@ -563,5 +721,9 @@ monitor_stats(Netstream__Stats *s)
 			    "reason", reason_names[r]);
 		stats_add(s, "bus_disconnects", atomic_load(&m->disconnects),
 		    "endpoint", m->endpoint, NULL, NULL);
+		if (!m->server)
+			stats_add(s, "bus_reconnects",
+			    atomic_load(&m->reconnects), "endpoint",
+			    m->endpoint, NULL, NULL);
 	}
 }

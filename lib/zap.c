@@ -2,7 +2,10 @@
  * zap.c: the ZAP handler (RFC 27) of a context with a CURVE server socket:
  * a REP socket on inproc://zeromq.zap.01, answered by a thread. It lets in
  * the public keys of the .pub files in CURVE_DIR/authorized, read again
- * when that directory changes, and logs and counts every other client.
+ * when that directory changes, and counts every other client. A refused
+ * key is logged when it starts failing and when it stops (let in, or no
+ * try for KEY_QUIET_MS), never per retry: a client retries for as long as
+ * it runs (lib/monitor.c: after 1 s, doubling up to 30 s).
  *
  * The thread ends when its context is terminated (ETERM), so the processes
  * close and terminate their contexts as before. It never ends otherwise:
@@ -31,6 +34,9 @@
 #define ZAP_FRAME_MAX 256  /* longer frames are truncated (and refused) */
 #define MAX_AUTHORIZED 4096
 #define LOG_PER_SECOND 5   /* a client retrying in a loop must not flood */
+#define KEYS_FAILING 64	   /* refused keys remembered, each logged once */
+/* a refused key not tried for this long stopped (> the 30 s retry cap) */
+#define KEY_QUIET_MS 90000
 
 /* the frames of a request, RFC 27 */
 enum { F_VERSION, F_ID, F_DOMAIN, F_ADDRESS, F_IDENTITY, F_MECHANISM, F_KEY };
@@ -51,7 +57,17 @@ struct zap {
 	size_t n_keys;
 };
 
+/* a refused key: logged when it begins failing, and when it stops */
+struct key_failing {
+	uint8_t key[CURVE_KEY_LEN];
+	int used;
+	uint64_t n;
+	int64_t first_ms, last_ms; /* mono */
+};
+
 static atomic_uint_fast64_t refused;
+/* the handler thread's only (one per context, the daemons have one) */
+static struct key_failing key_failing[KEYS_FAILING];
 static pthread_mutex_t log_lock = PTHREAD_MUTEX_INITIALIZER;
 static int64_t log_second;
 static unsigned log_lines;
@@ -221,6 +237,84 @@ log_refusal(const struct zap_req *r, const char *who, const char *why)
 	log_warnx("refused %s from %s: %s%s", who, addr, why, more);
 }
 
+static struct key_failing *
+key_failing_of(const uint8_t *key)
+{
+	size_t i;
+
+	for (i = 0; i < KEYS_FAILING; i++)
+		if (key_failing[i].used &&
+		    memcmp(key_failing[i].key, key, CURVE_KEY_LEN) == 0)
+			return &key_failing[i];
+	return NULL;
+}
+
+/* Once per key while it fails; a key beyond KEYS_FAILING as before. */
+static void
+key_refused(const struct zap_req *r, const char *who)
+{
+	const uint8_t *key = (const uint8_t *)r->f[F_KEY];
+	struct key_failing *k = key_failing_of(key);
+	int64_t now = mono_ms();
+	size_t i;
+
+	if (k != NULL) {
+		k->n++;
+		k->last_ms = now;
+		return;
+	}
+	for (i = 0; i < KEYS_FAILING && k == NULL; i++)
+		if (!key_failing[i].used)
+			k = &key_failing[i];
+	if (k == NULL) {
+		log_refusal(r, who, "its key is not in authorized/");
+		return;
+	}
+	memcpy(k->key, key, CURVE_KEY_LEN);
+	k->used = 1;
+	k->n = 1;
+	k->first_ms = k->last_ms = now;
+	log_refusal(r, who, "its key is not in authorized/ (counted in "
+	    "curve_refused; logged again when it is let in or stops "
+	    "trying)");
+}
+
+static void
+key_let_in(const uint8_t *key, const char *who)
+{
+	struct key_failing *k = key_failing_of(key);
+
+	if (k == NULL)
+		return;
+	log_info("%s let in after %llu refusals in %.1f s", who,
+	    (unsigned long long)k->n,
+	    (double)(mono_ms() - k->first_ms) / 1000.0);
+	k->used = 0;
+}
+
+/* Refused keys that did not try for KEY_QUIET_MS: they stopped. */
+static void
+keys_quiet(void)
+{
+	char z85[CURVE_Z85_LEN + 1];
+	int64_t now = mono_ms();
+	size_t i;
+
+	for (i = 0; i < KEYS_FAILING; i++) {
+		struct key_failing *k = &key_failing[i];
+
+		if (!k->used || now - k->last_ms < KEY_QUIET_MS)
+			continue;
+		zmq_z85_encode(z85, k->key, CURVE_KEY_LEN);
+		log_info("CURVE client %.8s no longer tries (%llu refusals in "
+		    "%.1f s, then none for %d s)", z85,
+		    (unsigned long long)k->n,
+		    (double)(k->last_ms - k->first_ms) / 1000.0,
+		    KEY_QUIET_MS / 1000);
+		k->used = 0;
+	}
+}
+
 /* "200" or "400"; NULL requests come from ipc:// sockets of the context. */
 static const char *
 decide(struct zap *z, const struct zap_req *r)
@@ -245,12 +339,14 @@ decide(struct zap *z, const struct zap_req *r)
 		return "400";
 	}
 	refresh(z);
-	if (authorized(z, (const uint8_t *)r->f[F_KEY]))
-		return "200";
-	atomic_fetch_add(&refused, 1);
 	zmq_z85_encode(z85, (const uint8_t *)r->f[F_KEY], CURVE_KEY_LEN);
 	snprintf(who, sizeof(who), "CURVE client %.8s", z85);
-	log_refusal(r, who, "its key is not in authorized/");
+	if (authorized(z, (const uint8_t *)r->f[F_KEY])) {
+		key_let_in((const uint8_t *)r->f[F_KEY], who);
+		return "200";
+	}
+	atomic_fetch_add(&refused, 1);
+	key_refused(r, who);
 	return "400";
 }
 
@@ -315,6 +411,14 @@ zap_main(void *arg)
 	struct zap_req r;
 
 	for (;;) {
+		zmq_pollitem_t it = { z->sock, 0, ZMQ_POLLIN, 0 };
+
+		/* wakes each second to see which refused keys stopped */
+		if (zmq_poll(&it, 1, 1000) == -1 && zmq_errno() == ETERM)
+			break;
+		keys_quiet();
+		if (!(it.revents & ZMQ_POLLIN))
+			continue;
 		if (recv_request(z->sock, &r) == -1) {
 			if (zmq_errno() == ETERM)
 				break;

@@ -5,6 +5,7 @@
  * exportd. It never reads the config file.
  */
 #include <getopt.h>
+#include <linux/capability.h>
 #include <poll.h>
 #include <sys/resource.h>
 #include <signal.h>
@@ -20,6 +21,7 @@
 #include "log.h"
 #include "monitor.h"
 #include "plan.h"
+#include "privs.h"
 #include "sampled.h"
 #include "stats.h"
 #include "util.h"
@@ -582,6 +584,8 @@ run(struct proc *pr, int exit_at_eof)
 		now = mono_ms();
 		/* batches not pushed yet: retried every round, as acks come */
 		if (bus || now >= next_bus || pr->s.ho.unsent != NULL) {
+			/* a socket cfgd or exportd refused, let in since */
+			monitor_retry();
 			bus = read_sockets(pr);
 			wk = dev = 1;
 			next_bus = now + BUS_TICK_MS;
@@ -656,13 +660,14 @@ run(struct proc *pr, int exit_at_eof)
 	}
 }
 
-/* Keeps what a live capture needs, before any thread exists (privs.c). */
+/* Keeps what a live capture needs, before any thread exists (lib/privs.c). */
 static void
 drop_privs(void)
 {
 	char err[256];
 
-	if (privs_drop(err, sizeof(err)) == -1)
+	if (privs_drop((1ULL << CAP_NET_RAW) | (1ULL << CAP_NET_ADMIN),
+	    err, sizeof(err)) == -1)
 		log_warnx("cannot drop privileges: %s", err);
 	else
 		log_info("capabilities: only net_raw and net_admin kept, "

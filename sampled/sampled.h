@@ -440,9 +440,6 @@ void wk_fanout_program(struct capture *c, const Netstream__Plan *p);
 void wk_fanout_forget(struct workers *wk, const char *device);
 void wk_rescan(struct slot *s);
 
-/* privs.c */
-int privs_drop(char *err, size_t errlen);
-
 /* plan.c */
 void slot_apply(struct slot *s, Netstream__Plan *p);
 void slot_close(struct slot *s, int reason);

@@ -11,7 +11,9 @@
 # CapInh, CapBnd, CapAmb and NoNewPrivs as the main thread, and those
 # must be net_raw + net_admin (their numbers read from
 # <linux/capability.h>, not from the program), nothing inheritable or
-# ambient, and no new privileges.
+# ambient, and no new privileges. cfgd (it parses what the bus sends and
+# listens on tcp://) and exportd the same, thread by thread: cfgd keeps
+# only net_bind_service, exportd net_bind_service + net_raw.
 source "$(dirname "$0")/../lib.sh"
 cd "$ROOT" || exit 1
 [ "$(id -u)" = 0 ] || skip "needs root for a network namespace and capabilities"
@@ -23,8 +25,12 @@ watchdog 120
 capnum() { awk -v n="$1" '$1 == "#define" && $2 == n { print $3 }' $H; }
 raw=$(capnum CAP_NET_RAW)
 admin=$(capnum CAP_NET_ADMIN)
-[ -n "$raw" ] && [ -n "$admin" ] || skip "no CAP_NET_RAW/CAP_NET_ADMIN in $H"
+bind=$(capnum CAP_NET_BIND_SERVICE)
+[ -n "$raw" ] && [ -n "$admin" ] && [ -n "$bind" ] ||
+	skip "no CAP_NET_RAW/CAP_NET_ADMIN/CAP_NET_BIND_SERVICE in $H"
 WANT=$(((1 << raw) | (1 << admin)))
+WANT_CFGD=$((1 << bind))
+WANT_EXPORTD=$(((1 << bind) | (1 << raw)))
 
 netns_new prth || { fail "ip netns add"; finish; }
 netns_veth t || { fail "veth pair"; finish; }
@@ -57,14 +63,27 @@ wait_for "grep -q 'fanout group' $T/up.log" 300 || {
 	finish
 }
 SD=$(pgrep -P $UP -x sampled)
+CD=$(pgrep -P $UP -x cfgd)
+XD=$(pgrep -P $UP -x exportd)
 [ -n "$SD" ] || { fail "no sampled under nsctl up"; finish; }
+[ -n "$CD" ] || { fail "no cfgd under nsctl up"; finish; }
+[ -n "$XD" ] || { fail "no exportd under nsctl up"; finish; }
 
-comms() { cat /proc/$SD/task/*/comm 2>/dev/null; }
+comms() { cat /proc/$1/task/*/comm 2>/dev/null; }
 # main, libzmq's two, two workers and at least one monitor
 check "sampled has its threads: main, ZMQbg/IO/0, ZMQbg/Reaper, 2 workers, monitors" \
-	wait_for '[ "$(comms | wc -l)" -ge 6 ] && comms | grep -qx "ZMQbg/IO/0" &&
-		comms | grep -qx "ZMQbg/Reaper"' 100
-echo "threads: $(comms | sort | uniq -c | tr -s ' \n' ' ')"
+	wait_for '[ "$(comms $SD | wc -l)" -ge 6 ] && comms $SD | grep -qx "ZMQbg/IO/0" &&
+		comms $SD | grep -qx "ZMQbg/Reaper"' 100
+# main, libzmq's two, and a monitor per tcp:// socket
+for d in cfgd:$CD exportd:$XD; do
+	check "${d%%:*} has its threads: main, ZMQbg/IO/0, ZMQbg/Reaper, monitors" \
+		wait_for '[ "$(comms ${d#*:} | wc -l)" -ge 4 ] &&
+			comms ${d#*:} | grep -qx "ZMQbg/IO/0" &&
+			comms ${d#*:} | grep -qx "ZMQbg/Reaper"' 100
+done
+for d in sampled:$SD cfgd:$CD exportd:$XD; do
+	echo "${d%%:*} threads: $(comms ${d#*:} | sort | uniq -c | tr -s ' \n' ' ')"
+done
 # (why no signal could carry the drop to libzmq's threads: they block all)
 for t in /proc/$SD/task/*; do
 	[ "$(cat $t/comm 2>/dev/null)" = ZMQbg/IO/0 ] &&
@@ -72,32 +91,40 @@ for t in /proc/$SD/task/*; do
 done
 
 field() { awk -v k="$1:" '$1 == k { print $2 }' "$2"; }
-main=/proc/$SD/task/$SD/status
-for k in CapEff CapPrm CapBnd; do
-	v=$(field $k $main)
-	check "main thread: $k $v is net_raw + net_admin ($(printf '%x' $WANT))" \
-		[ "$((16#$v))" = "$WANT" ]
-done
-for k in CapInh CapAmb; do
-	v=$(field $k $main)
-	check "main thread: $k $v is empty" [ "$((16#$v))" = 0 ]
-done
-check "main thread: NoNewPrivs 1" [ "$(field NoNewPrivs $main)" = 1 ]
 
-n=0
-for st in /proc/$SD/task/*/status; do
-	tid=${st#/proc/$SD/task/}
-	tid=${tid%/status}
-	name=$(cat /proc/$SD/task/$tid/comm 2>/dev/null)
-	[ -r "$st" ] || continue
-	n=$((n + 1))
-	for k in CapEff CapPrm CapInh CapBnd CapAmb NoNewPrivs; do
-		a=$(field $k "$st")
-		b=$(field $k $main)
-		[ -n "$a" ] || continue # gone in the meantime
-		check "thread $tid ($name): $k $a as the main thread's ($b)" \
-			[ "$a" = "$b" ]
+# every_thread NAME PID WANT NAMES MIN: the main thread holds WANT (named
+# NAMES) and nothing more; every thread the same as the main one
+every_thread() {
+	local who=$1 pid=$2 want=$3 names=$4 min=$5 main k v n st tid name a b
+	main=/proc/$pid/task/$pid/status
+	for k in CapEff CapPrm CapBnd; do
+		v=$(field $k $main)
+		check "$who main thread: $k $v is $names ($(printf '%x' $want))" \
+			[ "$((16#$v))" = "$want" ]
 	done
-done
-check "every thread was read ($n)" [ "$n" -ge 6 ]
+	for k in CapInh CapAmb; do
+		v=$(field $k $main)
+		check "$who main thread: $k $v is empty" [ "$((16#$v))" = 0 ]
+	done
+	check "$who main thread: NoNewPrivs 1" [ "$(field NoNewPrivs $main)" = 1 ]
+	n=0
+	for st in /proc/$pid/task/*/status; do
+		tid=${st#/proc/$pid/task/}
+		tid=${tid%/status}
+		name=$(cat /proc/$pid/task/$tid/comm 2>/dev/null)
+		[ -r "$st" ] || continue
+		n=$((n + 1))
+		for k in CapEff CapPrm CapInh CapBnd CapAmb NoNewPrivs; do
+			a=$(field $k "$st")
+			b=$(field $k $main)
+			[ -n "$a" ] || continue # gone in the meantime
+			check "$who thread $tid ($name): $k $a as the main thread's ($b)" \
+				[ "$a" = "$b" ]
+		done
+	done
+	check "$who: every thread was read ($n)" [ "$n" -ge "$min" ]
+}
+every_thread sampled $SD $WANT "net_raw + net_admin" 6
+every_thread cfgd $CD $WANT_CFGD "net_bind_service" 4
+every_thread exportd $XD $WANT_EXPORTD "net_bind_service + net_raw" 4
 finish

@@ -1,22 +1,24 @@
 /*
- * privs.c: sampled keeps only the two capabilities a live capture needs
- * (any plan may add a device) and can never gain more: everything it
- * parses comes from the network.
+ * privs.c: a daemon keeps only the capabilities it names and can never
+ * gain more: everything it parses comes from the bus or the network
+ * (sampled keeps CAP_NET_RAW and CAP_NET_ADMIN for a live capture, as any
+ * plan may add a device; cfgd and exportd say what they keep in theirs).
  *
  * capset(2), PR_CAPBSET_DROP and PR_SET_NO_NEW_PRIVS change the calling
  * thread only: a thread that exists at the drop keeps all it had. So the
- * drop comes first, while sampled is one thread, before the bus (libzmq
+ * drop comes first, while the process is one thread, before the bus (libzmq
  * starts its I/O and reaper threads, which parse what the network sends,
  * with the context's first socket; lib/monitor.c a thread per tcp://
- * socket), the workers and anything else; every thread made after it
+ * socket), sampled's workers, cfgd's ZAP handler and anything else;
+ * every thread made after it
  * inherits the reduced sets. The other way, broadcasting the drop to
  * every thread by a signal (as glibc does for setuid, libpsx for
  * capabilities), cannot reach libzmq's threads: they block every signal
  * (sigfillset) for their whole life, and only glibc's own internal
  * signals get through that; libpsx, besides, knows only the threads made
  * through its wrapped pthread_create, which libzmq's are not. The price
- * of dropping first: the first plan's capture files are opened, like any
- * later plan's, without CAP_DAC_OVERRIDE (readable by sampled's user).
+ * of dropping first: every file is opened, the first as any later one,
+ * without CAP_DAC_OVERRIDE (as the file system lets the process's user).
  * privs_drop refuses to say it dropped anything while another thread
  * exists.
  */
@@ -31,9 +33,7 @@
 #include <unistd.h>
 
 #include "log.h"
-#include "sampled.h"
-
-#define KEEP_CAPS ((1ULL << CAP_NET_RAW) | (1ULL << CAP_NET_ADMIN))
+#include "privs.h"
 
 /* The threads of the process (/proc/self/task), -1 when unknown. */
 static int
@@ -52,8 +52,9 @@ threads(void)
 	return n;
 }
 
+/* keep: a mask of 1ULL << CAP_... */
 int
-privs_drop(char *err, size_t errlen)
+privs_drop(uint64_t keep, char *err, size_t errlen)
 {
 	struct __user_cap_header_struct h = { _LINUX_CAPABILITY_VERSION_3, 0 };
 	struct __user_cap_data_struct d[2];
@@ -76,7 +77,7 @@ privs_drop(char *err, size_t errlen)
 	}
 	/* the bounding set: what not even an exec could get back */
 	for (cap = 0; cap < 64; cap++)
-		if (!(KEEP_CAPS & (1ULL << cap)) &&
+		if (!(keep & (1ULL << cap)) &&
 		    prctl(PR_CAPBSET_READ, cap, 0, 0, 0) == 1 &&
 		    prctl(PR_CAPBSET_DROP, cap, 0, 0, 0) == -1 &&
 		    errno != EPERM) {
@@ -88,10 +89,11 @@ privs_drop(char *err, size_t errlen)
 		snprintf(err, errlen, "capget: %s", strerror(errno));
 		return -1;
 	}
-	d[0].effective &= (uint32_t)KEEP_CAPS;
-	d[0].permitted &= (uint32_t)KEEP_CAPS;
-	d[0].inheritable = 0;
-	d[1].effective = d[1].permitted = d[1].inheritable = 0;
+	d[0].effective &= (uint32_t)keep;
+	d[0].permitted &= (uint32_t)keep;
+	d[1].effective &= (uint32_t)(keep >> 32);
+	d[1].permitted &= (uint32_t)(keep >> 32);
+	d[0].inheritable = d[1].inheritable = 0;
 	if (syscall(SYS_capset, &h, d) == -1) {
 		snprintf(err, errlen, "capset: %s", strerror(errno));
 		return -1;
