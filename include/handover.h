@@ -80,6 +80,7 @@ void ho_open(struct handover *h, void *ctx, const struct bus_endpoints *ep,
     uint32_t slot, const volatile sig_atomic_t *quit);
 int ho_send(struct handover *h, Netstream__Envelope *env, int wait);
 void ho_poll(struct handover *h, int timeout_ms);
+void ho_timers(struct handover *h);
 void ho_ack(struct handover *h, const Netstream__FlowAck *a);
 int ho_drain(struct handover *h, int timeout_ms);
 void ho_set_deadline(struct handover *h, int64_t deadline);

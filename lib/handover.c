@@ -252,6 +252,18 @@ ho_ack(struct handover *h, const Netstream__FlowAck *a)
 		rewind_to(h, a->resend_from);
 }
 
+/*
+ * What ho_poll does but read the acks: the pushes held back and the
+ * resends come due (a loop that reads the acks only when their
+ * descriptor stirs calls this on the other rounds).
+ */
+void
+ho_timers(struct handover *h)
+{
+	monitor_retry();
+	flush(h, 0);
+}
+
 /* Reads the acks that wait (up to timeout_ms for the first one). */
 void
 ho_poll(struct handover *h, int timeout_ms)

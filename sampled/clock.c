@@ -82,11 +82,9 @@ clock_live(struct slot *s)
 {
 	int64_t mono, real, off, d;
 
-	/* the wall clock's offset as this process sees it; a packet's age
-	 * from the kernel's clock, read with the monotonic one */
+	/* the wall clock's offset as this process sees it */
 	clock_pair(libc_wall, &mono, &real);
 	off = real - mono;
-	clock_pair(kernel_wall, &mono, &real);
 
 	if (!s->clock_set || !s->clock_live) {
 		if (!s->clock_set) {
@@ -98,8 +96,9 @@ clock_live(struct slot *s)
 		s->wall_off = off - s->mono_shift;
 	}
 	mono += s->mono_shift;
-	s->pkt_mono = mono;
-	s->pkt_real = real;
+	/* the kernel's clock is read at the round's first packet: a round
+	 * without packets makes no system call for it */
+	s->pkt_stale = 1;
 	if (mono > s->now_ms)
 		s->now_ms = mono;
 	d = off - s->mono_shift - s->wall_off;
@@ -115,16 +114,22 @@ clock_live(struct slot *s)
 }
 
 /*
- * A live packet's time on the timeline: its kernel stamp's age, taken
- * from when its block was read. Never before a packet already counted.
+ * A live packet's time on the timeline: its kernel stamp's age, measured
+ * on the kernel's clock read with the monotonic one once a round, at its
+ * first packet. Never before a packet already counted.
  */
 int64_t
 clock_live_packet(struct slot *s, const struct pcap_pkthdr *h)
 {
-	int64_t age = s->pkt_real - ((int64_t)h->ts.tv_sec * 1000 +
-	    h->ts.tv_usec / 1000);
-	int64_t t;
+	int64_t age, t;
 
+	if (s->pkt_stale) {
+		clock_pair(kernel_wall, &t, &s->pkt_real);
+		s->pkt_mono = t + s->mono_shift;
+		s->pkt_stale = 0;
+	}
+	age = s->pkt_real - ((int64_t)h->ts.tv_sec * 1000 +
+	    h->ts.tv_usec / 1000);
 	if (age < 0 || age > PKT_AGE_MAX_MS)
 		age = 0;
 	t = s->pkt_mono - age;

@@ -192,6 +192,14 @@ open_ring(struct live *lv, const char *device, unsigned ring_kb, int dlt,
 	return 0;
 }
 
+unsigned fdset_gen;
+
+void
+fdset_changed(void)
+{
+	__atomic_add_fetch(&fdset_gen, 1, __ATOMIC_RELAXED);
+}
+
 void
 live_close(struct capture *c)
 {
@@ -205,6 +213,7 @@ live_close(struct capture *c)
 		close(lv->fd);
 	free(lv);
 	c->lv = NULL;
+	fdset_changed();
 }
 
 int
@@ -216,6 +225,7 @@ live_open(struct capture *c, const char *device, unsigned ring_kb,
 	lv->fd = -1;
 	c->lv = lv;
 	c->dlt = link_dlt(device);
+	fdset_changed();
 	if (open_ring(lv, device, ring_kb, c->dlt, err, errlen) == -1) {
 		live_close(c);
 		return -1;
@@ -330,6 +340,19 @@ one_packet(struct slot *s, struct capture *c, const struct tpacket3_hdr *h)
 	capture_live_packet(s, c, &ph, mac, out);
 }
 
+#define FRAME_AHEAD 2 /* frames of a block fetched ahead of the one read */
+
+/* Lines [from, from + len) of a block from h on, into the cache. */
+static inline void
+prefetch_frames(const void *h, size_t from, size_t len)
+{
+	const uint8_t *p = (const uint8_t *)h + from;
+	size_t o;
+
+	for (o = 0; o < len; o += 64)
+		__builtin_prefetch(p + o);
+}
+
 /*
  * Reads the blocks the kernel handed over, up to budget packets (whole
  * blocks: a block goes back to the kernel only when all of it is read).
@@ -353,10 +376,16 @@ live_read(struct slot *s, struct capture *c, int budget)
 		np = b->hdr.bh1.num_pkts;
 		h = (const struct tpacket3_hdr *)((uint8_t *)b +
 		    b->hdr.bh1.offset_to_first_pkt);
+		prefetch_frames(h, 0, FRAME_AHEAD * 256);
 		for (i = 0; i < np; i++) {
+			uint32_t next = h->tp_next_offset;
+
+			/* the frames FRAME_AHEAD on, at this one's length:
+			 * written by another CPU, each line a miss */
+			prefetch_frames(h, FRAME_AHEAD * next, next);
 			one_packet(s, c, h);
 			h = (const struct tpacket3_hdr *)((const uint8_t *)h +
-			    h->tp_next_offset);
+			    next);
 		}
 		n += (int)np;
 		__atomic_store_n(&b->hdr.bh1.block_status, TP_STATUS_KERNEL,

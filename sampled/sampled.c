@@ -7,6 +7,7 @@
 #include <getopt.h>
 #include <linux/capability.h>
 #include <poll.h>
+#include <sys/epoll.h>
 #include <sys/resource.h>
 #include <signal.h>
 #include <stddef.h>
@@ -125,25 +126,37 @@ take_envelope(struct proc *pr, Netstream__Envelope *env)
 		offer_plan(pr, p);
 }
 
+/* The bus sockets, as bits of a set: which to read in a round. */
+enum {
+	RD_SUB = 1 << 0,
+	RD_ACKS = 1 << 1,
+	RD_STATS = 1 << 2,
+	RD_QUERY = 1 << 3,
+	RD_REQ = 1 << 4,
+	RD_ALL = (1 << 5) - 1
+};
+
+/* The plan's sockets of rd: the subscription, the request's reply. */
 static void
-read_bus(struct proc *pr)
+read_bus(struct proc *pr, int rd)
 {
 	Netstream__Envelope *env;
 	enum bus_err e;
 
-	while ((e = bus_recv(pr->sub, BUS_MAX_CONTROL, 1, ZMQ_DONTWAIT,
-	    &env)) != BUS_AGAIN) {
+	while ((rd & RD_SUB) && (e = bus_recv(pr->sub, BUS_MAX_CONTROL, 1,
+	    ZMQ_DONTWAIT, &env)) != BUS_AGAIN) {
 		if (e != BUS_OK) {
 			pr->bad[e]++;
 			continue;
 		}
 		take_envelope(pr, env);
 	}
-	if (pr->req != NULL &&
+	if ((rd & RD_REQ) && pr->req != NULL &&
 	    (e = bus_recv(pr->req, BUS_MAX_CONTROL, 0, ZMQ_DONTWAIT, &env)) !=
 	    BUS_AGAIN) {
 		zmq_close(pr->req);
 		pr->req = NULL;
+		fdset_changed();
 		if (e == BUS_OK)
 			take_envelope(pr, env);
 		else
@@ -163,6 +176,7 @@ ask_plan(struct proc *pr)
 	if (pr->req != NULL)
 		zmq_close(pr->req);
 	pr->req = bus_socket(pr->ctx, ZMQ_REQ, BUS_MAX_CONTROL);
+	fdset_changed();
 	bus_connect(pr->req, pr->ep.control);
 	rq.verb = NETSTREAM__VERB__GET_PLAN;
 	env.msg_case = NETSTREAM__ENVELOPE__MSG_REQUEST;
@@ -509,7 +523,75 @@ at_eof(struct proc *pr)
 }
 
 #define LIVE_POLL_MAX 64 /* live captures polled (more: read every tick) */
-#define BUS_TICK_MS 100	 /* the bus is read at least this often */
+#define BUS_TICK_MS 100	 /* the timers run at least this often */
+#define BUS_ALL_MS 1000	 /* every bus socket read at least this often */
+
+/*
+ * The loop's descriptors in an epoll set kept from round to round: a
+ * plain poll() puts a wait on each descriptor and takes it off again at
+ * every call, which on a paravirtualised host cost more than all else an
+ * idle slot does. The set is made again when the list changes or a
+ * descriptor was closed or opened since (fdset_gen: a number may come
+ * back for another file, which the old set would not watch).
+ */
+struct waitset {
+	int ep;
+	unsigned gen;
+	nfds_t n;
+	int fd[8 + LIVE_POLL_MAX];
+};
+
+static int
+waitset_sync(struct waitset *w, const struct pollfd *p, nfds_t n)
+{
+	unsigned gen = __atomic_load_n(&fdset_gen, __ATOMIC_RELAXED);
+	nfds_t i;
+
+	if (w->ep != -1 && w->gen == gen && w->n == n) {
+		for (i = 0; i < n && w->fd[i] == p[i].fd; i++)
+			;
+		if (i == n)
+			return 0;
+	}
+	if (w->ep != -1)
+		close(w->ep);
+	w->n = 0;
+	if ((w->ep = epoll_create1(EPOLL_CLOEXEC)) == -1)
+		return -1;
+	for (i = 0; i < n; i++) {
+		struct epoll_event ev = { .events = EPOLLIN };
+
+		ev.data.u32 = (uint32_t)i;
+		if (epoll_ctl(w->ep, EPOLL_CTL_ADD, p[i].fd, &ev) == -1) {
+			close(w->ep);
+			w->ep = -1;
+			return -1;
+		}
+		w->fd[i] = p[i].fd;
+	}
+	w->n = n;
+	w->gen = gen;
+	return 0;
+}
+
+/* poll(2) over p, through the set; poll itself when a set cannot be made. */
+static int
+waitset_poll(struct waitset *w, struct pollfd *p, nfds_t n, int timeout)
+{
+	struct epoll_event ev[8 + LIVE_POLL_MAX];
+	nfds_t i;
+	int k, rc;
+
+	if (waitset_sync(w, p, n) == -1)
+		return poll(p, n, timeout);
+	for (i = 0; i < n; i++)
+		p[i].revents = 0;
+	rc = epoll_wait(w->ep, ev, (int)n, timeout);
+	for (k = 0; k < rc; k++)
+		if (ev[k].data.u32 < n) /* EPOLLIN, EPOLLERR, EPOLLHUP: poll's */
+			p[ev[k].data.u32].revents = (short)ev[k].events;
+	return rc;
+}
 
 /* A socket's ZMQ_FD (or -1): readable when its state may have changed. */
 static int
@@ -540,55 +622,79 @@ ready(const struct pollfd *p, int i)
 }
 
 /*
- * The bus sockets, each read until it has nothing (EAGAIN): a ZMQ_FD is
- * edge-triggered, it becomes readable again only for what changes after
- * that (zmq_getsockopt(3), ZMQ_FD). 1 when more may wait (queries left).
+ * The bus sockets of rd, each read until it has nothing (EAGAIN): a
+ * ZMQ_FD is edge-triggered, it becomes readable again only for what
+ * changes after that (zmq_getsockopt(3), ZMQ_FD), so a socket whose
+ * descriptor did not stir since it was read to the end has nothing new.
+ * Reading an empty one is not free: libzmq polls its mailbox, two
+ * system calls. The handover's timers and the plan request run every
+ * round. Returns the sockets to read again at once (queries left, a
+ * request just sent).
  */
 static int
-read_sockets(struct proc *pr)
+read_sockets(struct proc *pr, int rd)
 {
-	int more;
+	int again = 0;
 
+	/* no plan yet: the request's reply is looked for every round */
+	if (pr->s.plan == NULL)
+		rd |= RD_REQ;
 	ask_plan(pr);
-	read_bus(pr);
-	ho_poll(&pr->s.ho, 0);
-	more = query_serve(pr->query, &pr->s, pr->bad);
+	if (rd & (RD_SUB | RD_REQ))
+		read_bus(pr, rd);
+	if (rd & RD_ACKS)
+		ho_poll(&pr->s.ho, 0);
+	else
+		ho_timers(&pr->s.ho);
+	if ((rd & RD_QUERY) && query_serve(pr->query, &pr->s, pr->bad))
+		again |= RD_QUERY;
 	/* the proxy (re)connected: what it missed goes out now */
-	if (xpub_joined(pr->stats))
-		pr->next_stats = mono_ms();
-	pr->stats_sent = 0;
-	return more;
+	if (rd & RD_STATS) {
+		if (xpub_joined(pr->stats))
+			pr->next_stats = mono_ms();
+		pr->stats_sent = 0;
+	}
+	return again;
 }
 
 /*
- * One round per wake-up: the rings' blocks are read, and the rest only
- * when its descriptor is readable, when a wait ends with nothing to read
- * (the aging tick), and at least every BUS_TICK_MS (a round per ring
- * block would otherwise cost a dozen system calls in ZeroMQ's zmq_poll
- * and per-socket checks). The poll is a plain one, over the rings, the
- * wake pipe, the workers' queue, the link messages and the sockets'
- * ZMQ_FDs.
+ * One round per wake-up: the rings' blocks are read; a bus socket only
+ * when its descriptor is readable, when it may hold more (queries left,
+ * the plan awaited), on a signal, and every BUS_ALL_MS whatever its
+ * descriptor said; the handover's and the process's timers at least
+ * every BUS_TICK_MS. Reading every socket at every tick or ring block
+ * cost a dozen system calls in libzmq's mailbox checks (an idle slot
+ * paid 2.3 ms of CPU a second, a bare ring 0.5). The poll is a plain
+ * one, over the rings, the wake pipe, the workers' queue, the link
+ * messages and the sockets' ZMQ_FDs.
  */
 static void
 run(struct proc *pr, int exit_at_eof)
 {
 	struct pollfd p[8 + LIVE_POLL_MAX];
-	int fds[LIVE_POLL_MAX];
-	int64_t now, next_bus = 0;
-	int bus = 1, wk = 1, dev = 1;
-	int i_wake, i_wk, i_dev, z0, z1, wait, rc;
+	struct waitset ws = { .ep = -1 };
+	int fds[LIVE_POLL_MAX], zi[5];
+	int64_t now, next_bus = 0, next_all = 0;
+	int rd = RD_ALL, wk = 1, dev = 1;
+	int i_wake, i_wk, i_dev, wait, rc, k;
 	size_t i, nfd;
 	nfds_t n;
 
 	while (!quit) {
 		now = mono_ms();
 		/* batches not pushed yet: retried every round, as acks come */
-		if (bus || now >= next_bus || pr->s.ho.unsent != NULL) {
-			/* a socket cfgd or exportd refused, let in since */
-			monitor_retry();
-			bus = read_sockets(pr);
-			wk = dev = 1;
-			next_bus = now + BUS_TICK_MS;
+		if (rd || now >= next_bus || pr->s.ho.unsent != NULL) {
+			if (now >= next_all) {
+				rd = RD_ALL;
+				next_all = now + BUS_ALL_MS;
+			}
+			if (rd & (RD_SUB | RD_REQ))
+				dev = 1; /* a plan may come */
+			rd = read_sockets(pr, rd);
+			if (now >= next_bus) {
+				wk = 1;
+				next_bus = now + BUS_TICK_MS;
+			}
 		}
 		if (wk)
 			wk_take(&pr->s); /* the workers' batches */
@@ -616,9 +722,8 @@ run(struct proc *pr, int exit_at_eof)
 			}
 			pr->stats_sent = 0;
 		}
-		/* a wait that ends with nothing readable (an aging tick) is
-		 * a bus tick too: idle, the loop wakes once per 100 ms */
-		if (bus)
+		/* idle, the loop wakes once per BUS_TICK_MS (the timers) */
+		if (rd)
 			wait = 0;
 		else if (wait > BUS_TICK_MS)
 			wait = BUS_TICK_MS;
@@ -626,13 +731,12 @@ run(struct proc *pr, int exit_at_eof)
 		i_wake = watch(p, &n, wake_open());
 		i_wk = watch(p, &n, wk_fd(&pr->s));
 		i_dev = watch(p, &n, pr->s.plan != NULL ? pr->devwatch : -1);
-		z0 = (int)n;
-		watch(p, &n, zmq_fd(pr->sub));
-		watch(p, &n, zmq_fd(pr->s.ho.acks));
-		watch(p, &n, zmq_fd(pr->stats));
-		watch(p, &n, zmq_fd(pr->query));
-		watch(p, &n, zmq_fd(pr->req));
-		z1 = (int)n;
+		/* in the order of the RD_ bits */
+		zi[0] = watch(p, &n, zmq_fd(pr->sub));
+		zi[1] = watch(p, &n, zmq_fd(pr->s.ho.acks));
+		zi[2] = watch(p, &n, zmq_fd(pr->stats));
+		zi[3] = watch(p, &n, zmq_fd(pr->query));
+		zi[4] = watch(p, &n, zmq_fd(pr->req));
 		/* live: a ring block handed over wakes the loop */
 		nfd = capture_fds(&pr->s, fds, LIVE_POLL_MAX);
 		for (i = 0; i < nfd; i++)
@@ -640,24 +744,24 @@ run(struct proc *pr, int exit_at_eof)
 		if (quit)
 			break;
 		/* even with no wait: what is readable is known */
-		if ((rc = poll(p, n, wait)) <= 0) {
+		if ((rc = waitset_poll(&ws, p, n, wait)) <= 0)
 			for (i = 0; i < n; i++)
 				p[i].revents = 0;
-			if (rc == 0 && wait > 0)
-				bus = 1;
-		}
 		for (i = 0; i < nfd; i++) /* a device down: see live.c */
 			if (p[n - nfd + i].revents & POLLERR)
 				live_clear_error(fds[i]);
-		for (; z0 < z1; z0++)
-			bus |= p[z0].revents != 0;
+		for (k = 0; k < 5; k++)
+			if (ready(p, zi[k]))
+				rd |= 1 << k;
 		if (ready(p, i_wake)) {
 			wake_drain();
-			bus = 1;
+			rd = RD_ALL;
 		}
 		wk = ready(p, i_wk);
 		dev = ready(p, i_dev);
 	}
+	if (ws.ep != -1)
+		close(ws.ep);
 }
 
 /* Keeps what a live capture needs, before any thread exists (lib/privs.c). */

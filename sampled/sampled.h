@@ -134,6 +134,7 @@ struct cache {
 	uint64_t reserved;
 	uint32_t cap, used, free_head;
 	uint32_t hwm;	     /* entries ever handed out: [hwm, cap) untouched */
+	uint32_t populated;  /* entries [0, populated) made resident */
 	struct hgroup *groups;
 	uint32_t gmask;	     /* groups - 1, a power of two */
 	uint32_t age_head, age_tail;
@@ -278,6 +279,7 @@ struct slot {
 	int64_t mono_shift;  /* live: timeline = CLOCK_MONOTONIC + this */
 	int64_t cap_last;    /* replay: the capture's latest time, unix ms */
 	int64_t pkt_mono, pkt_real; /* live: both clocks as a block is read */
+	int pkt_stale;		    /* ... to be read at the next packet */
 	uint64_t clock_steps, clock_gaps;
 	int64_t rt_wall0, rt_pcap0; /* a real-time replay's start */
 	int64_t next_age_ms;
@@ -374,6 +376,9 @@ const char *capture_state_name(Netstream__CaptureStateKind state);
 int live_open(struct capture *c, const char *device, unsigned ring_kb,
     char *err, size_t errlen);
 void live_close(struct capture *c);
+/* bumped when a descriptor the main loop may wait on is opened or closed */
+extern unsigned fdset_gen;
+void fdset_changed(void);
 int live_ifindex(const struct capture *c);
 void live_clear_error(int fd);
 void live_directions(struct capture *c);

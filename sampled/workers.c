@@ -432,6 +432,7 @@ workers_free(struct slot *s)
 	}
 	wk_take(s);
 	close(wk->qfd);
+	fdset_changed();
 	pthread_mutex_destroy(&wk->qmu);
 	free(wk->groups);
 	free(wk->sig);
@@ -452,6 +453,7 @@ workers_new(struct slot *s, unsigned n, char *sig)
 	pthread_mutex_init(&wk->qmu, NULL);
 	if ((wk->qfd = eventfd(0, EFD_NONBLOCK | EFD_CLOEXEC)) == -1)
 		fatal("eventfd");
+	fdset_changed();
 	/* one clock for the slot: rows of every worker count from it */
 	if (!s->clock_set)
 		clock_live(s);
