@@ -18,8 +18,10 @@
 # LIVE_FLOWS (2000) flows at RATE..., then the issue's: LIVE_MIX_PKTS
 # (1000000) over LIVE_MIX_FLOWS (100000) flows, a quarter VLAN-tagged, a
 # quarter with extension headers, a quarter both (pcapgen --mix), at
-# LIVE_MIX_RATES (300000; "" leaves it out). Prints tables; asserts
-# nothing.
+# LIVE_MIX_RATES (300000; "" leaves it out). LIVE_PIN=1 runs the
+# generator on CPU 0 and each exporter on CPU 1 (taskset): on a VM whose
+# runs differ by 25% unpinned, the form to compare two trees with.
+# Prints tables; asserts nothing.
 #   bench/live.sh [RATE...]     default: 20000 50000 100000 200000 max
 source "$(dirname "$0")/../tests/lib.sh"
 cd "$ROOT" || exit 1
@@ -34,6 +36,8 @@ FLOWS=${LIVE_FLOWS:-2000}
 MIX_PKTS=${LIVE_MIX_PKTS:-1000000}
 MIX_FLOWS=${LIVE_MIX_FLOWS:-100000}
 MIX_RATES=${LIVE_MIX_RATES-300000}
+PIN0= PIN1=
+[ "${LIVE_PIN:-0}" = 1 ] && PIN0="taskset -c 0" PIN1="taskset -c 1"
 NS=ns-$$-bench
 CAP=nsb$$c
 PEER=nsb$$p
@@ -114,7 +118,7 @@ collect_stop() { # -> records received
 replay() { # replay RATE -> "pps-reached"
 	local opt="--pps=$1"
 	[ "$1" = max ] && opt=--topspeed
-	ns tcpreplay -K $opt -i "$PEER" $TRACE 2>&1 |
+	ns $PIN0 tcpreplay -K $opt -i "$PEER" $TRACE 2>&1 |
 		sed -n 's/.*Rated: [0-9.]* Bps, [0-9.]* Mbps, \([0-9.]*\) pps.*/\1/p' | head -1
 }
 stat_of() { # stat_of NAME: sampled's counter, from nsctl stats
@@ -125,7 +129,7 @@ stat_of() { # stat_of NAME: sampled's counter, from nsctl stats
 run_group() { # run_group RATE CONF -> "pps seen dropped ns/pkt(sampled) ns/pkt(+exportd) records"
 	local up sd xd c0 c1 x0 x1 pps seen drop rec
 	collect_start
-	ip netns exec "$NS" "$NSCTL" up -c "$2" >/dev/null 2>$T/up.log &
+	ip netns exec "$NS" $PIN1 "$NSCTL" up -c "$2" >/dev/null 2>$T/up.log &
 	up=$!
 	wait_for "grep -q 'slot 1: running generation' $T/up.log &&
 		[ -n \"\$(pgrep -P $up -x exportd)\" ]" 100
@@ -153,7 +157,7 @@ run_group() { # run_group RATE CONF -> "pps seen dropped ns/pkt(sampled) ns/pkt(
 run_softflowd() { # run_softflowd RATE -> "pps seen dropped ns/pkt - records"
 	local sf c0 c1 pps st seen drop rec
 	collect_start
-	ip netns exec "$NS" softflowd -i "$CAP" -v 9 -6 -d -m 100000 -B 4194304 \
+	ip netns exec "$NS" $PIN1 softflowd -i "$CAP" -v 9 -6 -d -m 100000 -B 4194304 \
 		-n "[::1]:$P" -c $T/sf.ctl -p $T/sf.pid >$T/softflowd.log 2>&1 &
 	sf=$!
 	wait_for "[ -S $T/sf.ctl ]" 50
@@ -180,7 +184,7 @@ run_softflowd() { # run_softflowd RATE -> "pps seen dropped ns/pkt - records"
 
 run_ring() { # run_ring RATE -> "pps frames dropped ns/pkt - - cpu-s"
 	local rr c0 c1 pps
-	ip netns exec "$NS" $RINGREAD "$CAP" 4096 >$T/ring.out 2>$T/ring.err &
+	ip netns exec "$NS" $PIN1 $RINGREAD "$CAP" 4096 >$T/ring.out 2>$T/ring.err &
 	rr=$!
 	sleep 0.3
 	c0=$(cpu $rr)
@@ -220,7 +224,7 @@ table() { # table NAME PCAP PACKETS RATE...: one trace at its rates
 	shift 3
 	want=$(tshark -r $TRACE -T fields -e ipv6.src -e ipv6.dst -e tcp.srcport -e tcp.dstport -e udp.srcport -e udp.dstport 2>/dev/null | sort -u | wc -l)
 	echo "live capture over veth, $name: $PKTS packets of 128 bytes, $want flows (tshark),"
-	echo "per rate, median of $ROUNDS rounds; $(nproc) cores, $(uname -r), load $(cut -d' ' -f1-3 /proc/loadavg)"
+	echo "per rate, median of $ROUNDS rounds;${PIN1:+ pinned (generator on CPU 0, exporter on CPU 1);} $(nproc) cores, $(uname -r), load $(cut -d' ' -f1-3 /proc/loadavg)"
 	echo
 	printf "| %-9s | %-10s | %11s | %9s | %8s | %8s | %8s | %9s | %6s | %6s | %8s |\n" rate exporter "reached pps" seen dropped "idle ms/s" "ns/pkt" "+exportd" "CPU s" "x ring" records
 	printf "|%s|%s|%s|%s|%s|%s|%s|%s|%s|%s|%s|\n" ----------- ----------- ------------- ----------- ---------- ---------- ---------- ----------- -------- -------- ----------
