@@ -241,6 +241,25 @@ nfdump_flows() {
 	END { for (k in pk) print k, pk[k], by[k] }' | sort
 }
 
+# start_nfcapd PORT DIR: nfcapd on 127.0.0.1:PORT writing to DIR, its
+# output in $T/nfcapd-PORT.out; bound before it returns, stopped at exit
+start_nfcapd() {
+	mkdir -p "$2"
+	nfcapd -p "$1" -b 127.0.0.1 -w "$2" -t 3600 -B 4194304 \
+		>>"$T/nfcapd-$1.out" 2>&1 &
+	PIDS="$PIDS $!"
+	eval "NFCAPD_$1=$!"
+	wait_for "ss -uln | grep -q ':$1 '" || fail "nfcapd on $1 did not start"
+}
+
+# stop_nfcapd PORT: SIGTERM makes nfcapd write its file
+stop_nfcapd() {
+	local pid
+	eval "pid=\$NFCAPD_$1"
+	kill "$pid" 2>/dev/null
+	wait "$pid" 2>/dev/null
+}
+
 # watchdog SECS: the test's own bound: whatever hangs, it ends (and its
 # EXIT trap cleans up); the TERM trap may run inside a redirected
 # command, so it writes to the test's own output

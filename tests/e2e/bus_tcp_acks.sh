@@ -28,11 +28,7 @@ records = ( { name = "five";
 interfaces = ( { name = "GigabitEthernet1/0/0"; file = "$T/a.pcap";
                  replay = "realtime"; netstream = [ "inbound" ]; } );
 CONF
-mkdir -p $T/nf
-nfcapd -p $P -b 127.0.0.1 -w $T/nf -t 3600 -B 4194304 >$T/nfcapd.out 2>&1 &
-NF=$!
-PIDS="$PIDS $NF"
-wait_for "ss -uln | grep -q ':$P '" || fail "nfcapd did not start"
+start_nfcapd $P $T/nf
 
 # the hand-over wait bounds the run when acks never come
 NETSTREAMD_HANDOVER_WAIT_MS=8000 "$NSCTL" run -c $T/a.conf >$T/run.out \
@@ -51,8 +47,7 @@ check "nsctl run: every flow was exported" \
 check "sampled: no batch left unacknowledged (batches_unacked 0 at the end)" \
 	sh -c "! grep -E 'did not acknowledge|acknowledged none of' $T/run.log"
 sleep 0.5
-kill -TERM $NF
-wait $NF 2>/dev/null
+stop_nfcapd $P
 tshark_flows $T/a.pcap >$T/want
 nfdump_flows $T/nf >$T/got
 check "tshark sees 3000 flows" [ "$(wc -l <$T/want)" -eq 3000 ]

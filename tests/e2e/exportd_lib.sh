@@ -20,24 +20,6 @@ start_exportd() {
 	wait_for "[ -S $NETSTREAMD_RUN_DIR/flows ]" || fail "exportd did not start"
 }
 
-# start_nfcapd PORT DIR: nfcapd on 127.0.0.1:PORT writing to DIR
-start_nfcapd() {
-	mkdir -p "$2"
-	nfcapd -p "$1" -b 127.0.0.1 -w "$2" -t 3600 -B 4194304 \
-		>>"$T/nfcapd-$1.out" 2>&1 &
-	PIDS="$PIDS $!"
-	eval "NFCAPD_$1=$!"
-	wait_for "ss -uln | grep -q ':$1 '" || fail "nfcapd on $1 did not start"
-}
-
-# stop_nfcapd PORT: SIGTERM makes nfcapd write its file
-stop_nfcapd() {
-	local pid
-	eval "pid=\$NFCAPD_$1"
-	kill "$pid" 2>/dev/null
-	wait "$pid" 2>/dev/null
-}
-
 # nf_stat DIR KEY: a line of `nfdump -I` (Flows, Packets, Bytes, ...)
 nf_stat() {
 	nfdump -R "$1" -I 2>/dev/null | awk -F': ' -v k="$2" '$1 == k { print $2 }'

@@ -34,10 +34,7 @@ records = ( { name = "five";
 interfaces = ( { name = "GigabitEthernet1/0/0"; file = "$T/a.pcap";
                  replay = "realtime"; netstream = [ "inbound" ]; } );
 CONF
-mkdir -p $T/nf
-nfcapd -p $P -b 127.0.0.1 -w $T/nf -t 3600 -B 4194304 >$T/nfcapd.out 2>&1 &
-NF=$!
-PIDS="$PIDS $NF"
+start_nfcapd $P $T/nf
 "$BIN/cfgd" -d $T/config.db 2>>$T/cfgd.log &
 PIDS="$PIDS $!"
 wait_for "grep -q 'cfgd: serving' $T/cfgd.log" || fail "cfgd did not start"
@@ -83,8 +80,7 @@ check "sampled exits 0" [ $? -eq 0 ]
 sleep 1
 kill $XD
 wait $XD 2>/dev/null
-kill -TERM $NF
-wait $NF 2>/dev/null
+stop_nfcapd $P
 tshark_flows $T/a.pcap >$T/want
 nfdump_flows $T/nf >$T/got
 check "tshark sees 30000 packets" \
@@ -92,5 +88,5 @@ check "tshark sees 30000 packets" \
 check "nfdump: packets and bytes per 5-tuple equal tshark's (none lost, none twice)" \
 	same $T/want $T/got
 check "nfcapd saw no sequence errors across the restarts" \
-	grep -q 'Sequence Errors: 0' $T/nfcapd.out
+	grep -q 'Sequence Errors: 0' $T/nfcapd-$P.out
 finish

@@ -31,11 +31,7 @@ records = ( { name = "five";
 interfaces = ( { name = "GigabitEthernet1/0/0"; file = "$T/a.pcap";
                  replay = "realtime"; netstream = [ "inbound" ]; } );
 CONF
-mkdir -p $T/nf
-nfcapd -p $P -b 127.0.0.1 -w $T/nf -t 3600 -B 4194304 >$T/nfcapd.out 2>&1 &
-NF=$!
-PIDS="$PIDS $NF"
-wait_for "ss -uln | grep -q ':$P '" || fail "nfcapd did not start"
+start_nfcapd $P $T/nf
 
 "$NSCTL" run -c $T/a.conf >$T/run.out 2>$T/run.log &
 RUN=$!
@@ -54,8 +50,7 @@ check "second exportd killed mid-replay" kill_exportd
 wait $RUN
 check "nsctl run exits 0 (nothing lost)" [ $? -eq 0 ]
 sleep 0.5
-kill -TERM $NF
-wait $NF 2>/dev/null
+stop_nfcapd $P
 
 check "the group restarted exportd twice" \
 	[ "$(grep -c 'restarting exportd' $T/run.log)" -eq 2 ]
@@ -67,5 +62,5 @@ check "tshark sees 8000 flows" [ "$(wc -l <$T/want)" -eq 8000 ]
 check "nfdump: packets and bytes per 5-tuple equal tshark's (none lost, none twice)" \
 	same $T/want $T/got
 check "nfcapd saw no sequence errors across the restarts" \
-	grep -q 'Sequence Errors: 0' $T/nfcapd.out
+	grep -q 'Sequence Errors: 0' $T/nfcapd-$P.out
 finish

@@ -34,11 +34,7 @@ records = ( { name = "five";
 interfaces = ( { name = "GigabitEthernet1/0/0"; file = "$T/a.pcap";
                  replay = "realtime"; netstream = [ "inbound" ]; } );
 CONF
-mkdir -p $T/nf
-nfcapd -p $P -b 127.0.0.1 -w $T/nf -t 3600 -B 4194304 >$T/nfcapd.out 2>&1 &
-NF=$!
-PIDS="$PIDS $NF"
-wait_for "ss -uln | grep -q ':$P '" || fail "nfcapd did not start"
+start_nfcapd $P $T/nf
 
 "$NSCTL" run -c $T/a.conf >$T/run.out 2>$T/run.log &
 RUN=$!
@@ -56,8 +52,7 @@ sleep 2.5
 check "second sampled killed mid-replay" kill_sampled
 wait $RUN
 sleep 0.5
-kill -TERM $NF
-wait $NF 2>/dev/null
+stop_nfcapd $P
 
 check "the group restarted sampled twice" \
 	[ "$(grep -c 'sampled slot 1 died: killed by signal 9' $T/run.log)" -eq 2 ]
@@ -87,5 +82,5 @@ echo "tshark $want packets, nfdump $got, reported lost $lost"
 check "tshark's packets = nfdump's + the reported loss ($want = $got + $lost)" \
 	[ "$want" -eq $((got + lost)) ]
 check "nfcapd saw no sequence errors across the restarts" \
-	grep -q 'Sequence Errors: 0' $T/nfcapd.out
+	grep -q 'Sequence Errors: 0' $T/nfcapd-$P.out
 finish
