@@ -260,6 +260,20 @@ stop_nfcapd() {
 	wait "$pid" 2>/dev/null
 }
 
+# ns_group_up CONF WANT: in $NS, `nsctl collect` on [::1]:$P into
+# $T/collect.txt (COL) and `nsctl up -c CONF` (UP, its log $T/up.log);
+# returns when the log holds WANT (a grep pattern), 1 after 10 s
+ns_group_up() {
+	ip netns exec "$NS" "$NSCTL" collect -p $P -b ::1 -t 60 \
+		>$T/collect.txt 2>$T/collect.log &
+	COL=$!
+	PIDS="$PIDS $COL"
+	ip netns exec "$NS" "$NSCTL" up -c "$1" >$T/up.out 2>$T/up.log &
+	UP=$!
+	PIDS="$PIDS $UP"
+	wait_for "grep -q '$2' $T/up.log" 100
+}
+
 # watchdog SECS: the test's own bound: whatever hangs, it ends (and its
 # EXIT trap cleans up); the TERM trap may run inside a redirected
 # command, so it writes to the test's own output

@@ -53,13 +53,7 @@ interfaces = (
   { name = "GigabitEthernet1/0/0"; device = "$CAP"; buffer_kb = 16384;
     netstream = [ "inbound", "outbound" ]; } );
 CONF
-ip netns exec "$NS" "$NSCTL" collect -p $P -b ::1 -t 60 >$T/collect.txt 2>$T/collect.log &
-COL=$!
-PIDS="$PIDS $COL"
-ip netns exec "$NS" "$NSCTL" up -c $T/snap.conf >$T/up.out 2>$T/up.log &
-UP=$!
-PIDS="$PIDS $UP"
-wait_for "grep -q 'slot 1: running generation 1: 2 bindings, 1 captures' $T/up.log" 100 ||
+ns_group_up $T/snap.conf 'slot 1: running generation 1: 2 bindings, 1 captures' ||
 	{ fail "sampled did not open $CAP: $(tail -2 $T/up.log)"; finish; }
 sleep 0.5
 ns tcpreplay -q -i "$PEER" $T/in.pcap >$T/replay_in.log 2>&1 ||

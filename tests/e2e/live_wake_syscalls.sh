@@ -42,13 +42,7 @@ interfaces = (
   { name = "GigabitEthernet1/0/0"; device = "$CAP"; buffer_kb = 4096;
     netstream = [ "inbound" ]; } );
 CONF
-ip netns exec "$NS" "$NSCTL" collect -p $P -b ::1 -t 60 >$T/collect.txt 2>$T/collect.log &
-COL=$!
-PIDS="$PIDS $COL"
-ip netns exec "$NS" "$NSCTL" up -c $T/wake.conf >$T/up.out 2>$T/up.log &
-UP=$!
-PIDS="$PIDS $UP"
-wait_for "grep -q 'slot 1: running generation 1' $T/up.log" 100 ||
+ns_group_up $T/wake.conf 'slot 1: running generation 1' ||
 	{ fail "sampled did not start: $(tail -2 $T/up.log)"; finish; }
 # sampled: a descendant of this nsctl up
 desc() { local c; for c in $(ps -o pid= --ppid "$1"); do echo $c; desc $c; done; }
