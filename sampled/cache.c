@@ -290,8 +290,10 @@ region_new(size_t bytes, size_t huge_from, size_t *len)
 static void
 region_populate(uint8_t *base, size_t from, size_t to)
 {
-	size_t page = 4096;
+	static size_t page;
 
+	if (page == 0)
+		page = (size_t)sysconf(_SC_PAGESIZE);
 	from &= ~(page - 1);
 	to = (to + page - 1) & ~(page - 1);
 	if (to > from)

@@ -628,8 +628,7 @@ ready(const struct pollfd *p, int i)
  * descriptor did not stir since it was read to the end has nothing new.
  * Reading an empty one is not free: libzmq polls its mailbox, two
  * system calls. The handover's timers and the plan request run every
- * round. Returns the sockets to read again at once (queries left, a
- * request just sent).
+ * round. Returns the sockets to read again at once (queries left).
  */
 static int
 read_sockets(struct proc *pr, int rd)
@@ -664,16 +663,18 @@ read_sockets(struct proc *pr, int rd)
  * descriptor said; the handover's and the process's timers at least
  * every BUS_TICK_MS. Reading every socket at every tick or ring block
  * cost a dozen system calls in libzmq's mailbox checks (an idle slot
- * paid 2.3 ms of CPU a second, a bare ring 0.5). The poll is a plain
- * one, over the rings, the wake pipe, the workers' queue, the link
- * messages and the sockets' ZMQ_FDs.
+ * paid 2.3 ms of CPU a second, a bare ring 0.5). The wait is on an
+ * epoll set (struct waitset) of the rings, the wake pipe, the workers'
+ * queue, the link messages and the sockets' ZMQ_FDs; a socket's ZMQ_FD
+ * is asked of libzmq again only when a descriptor came or went.
  */
 static void
 run(struct proc *pr, int exit_at_eof)
 {
 	struct pollfd p[8 + LIVE_POLL_MAX];
 	struct waitset ws = { .ep = -1 };
-	int fds[LIVE_POLL_MAX], zi[5];
+	int fds[LIVE_POLL_MAX], zi[5], zfd[5] = { -2 };
+	unsigned zgen = 0;
 	int64_t now, next_bus = 0, next_all = 0;
 	int rd = RD_ALL, wk = 1, dev = 1;
 	int i_wake, i_wk, i_dev, wait, rc, k;
@@ -731,12 +732,19 @@ run(struct proc *pr, int exit_at_eof)
 		i_wake = watch(p, &n, wake_open());
 		i_wk = watch(p, &n, wk_fd(&pr->s));
 		i_dev = watch(p, &n, pr->s.plan != NULL ? pr->devwatch : -1);
-		/* in the order of the RD_ bits */
-		zi[0] = watch(p, &n, zmq_fd(pr->sub));
-		zi[1] = watch(p, &n, zmq_fd(pr->s.ho.acks));
-		zi[2] = watch(p, &n, zmq_fd(pr->stats));
-		zi[3] = watch(p, &n, zmq_fd(pr->query));
-		zi[4] = watch(p, &n, zmq_fd(pr->req));
+		/* the ZMQ_FDs, in the order of the RD_ bits: a socket's never
+		 * changes, only pr->req comes and goes (fdset_changed) */
+		if ((k = (int)__atomic_load_n(&fdset_gen, __ATOMIC_RELAXED)) !=
+		    (int)zgen || zfd[0] == -2) {
+			zgen = (unsigned)k;
+			zfd[0] = zmq_fd(pr->sub);
+			zfd[1] = zmq_fd(pr->s.ho.acks);
+			zfd[2] = zmq_fd(pr->stats);
+			zfd[3] = zmq_fd(pr->query);
+			zfd[4] = zmq_fd(pr->req);
+		}
+		for (k = 0; k < 5; k++)
+			zi[k] = watch(p, &n, zfd[k]);
 		/* live: a ring block handed over wakes the loop */
 		nfd = capture_fds(&pr->s, fds, LIVE_POLL_MAX);
 		for (i = 0; i < nfd; i++)
