@@ -533,40 +533,58 @@ burst(struct slot *s, int *wait)
 }
 
 /*
- * Live packets wait here for the cache work, keyed and hashed, their
- * groups fetched, as a replay's do in burst(): the flows of a burst are
- * fetched a few packets ahead, and the misses of 100k flows overlap
- * instead of coming one after the other. A capture thread reads one
- * slot; its queue is its own. Each packet is counted into its cache and
- * stored in the resume state (push.c) in the order it came, its tick
- * after it, before live_read returns (capture_live_flush).
+ * Live packets wait here for the cache work in a pipeline, as a replay's
+ * do in burst(), but without its stops: a packet's group is fetched when
+ * it is queued (keyed and hashed), its flow LQ_FLOW packets later (the
+ * group has come by then), and it is counted into its cache LQ_UPDATE
+ * packets after it came (the flow has come). A burst that fetched its
+ * flows only at its end waited for the first of them, and for groups
+ * queued just before. The misses of 100k flows overlap instead of coming
+ * one after the other. A capture thread reads one slot; its queue is its
+ * own. Each packet is counted into its cache and stored in the resume
+ * state (push.c) in the order it came, its tick after it, before
+ * live_read returns (capture_live_flush).
  */
-static _Thread_local struct burst_item lq[BURST];
-static _Thread_local int nlq;
-static _Thread_local struct slot *lq_slot; /* whose packets they are */
+#define LQ_FLOW 8	/* a queued packet's flow fetched this many later */
+#define LQ_UPDATE 16	/* and counted this many later (< LQ_SIZE) */
+#define LQ_SIZE 32	/* a power of 2 */
+static _Thread_local struct burst_item lq[LQ_SIZE];
+static _Thread_local unsigned lq_head, lq_tail; /* counted, queued */
+static _Thread_local struct slot *lq_slot;	/* whose packets they are */
+
+static inline void
+lq_fetch(unsigned i)
+{
+	const struct burst_item *x = &lq[i % LQ_SIZE];
+
+	if (x->b != NULL)
+		cache_prefetch_flow(x->b->cache, x->hash);
+}
+
+/* Counts the oldest queued packet into its cache. */
+static inline void
+lq_count(struct slot *s)
+{
+	struct burst_item *x = &lq[lq_head++ % LQ_SIZE];
+
+	if (x->b != NULL) {
+		cache_update(s, x->b, &x->pk, (uint32_t)(x->ts - s->boot_ms),
+		    x->key, x->hash);
+		push_resume_counted(s); /* at once (push.c) */
+	}
+	tick(s, x->ts);
+}
 
 void
 capture_live_flush(struct slot *s)
 {
-	int n = nlq, k;
+	unsigned i, n = lq_tail - lq_head;
 
-	nlq = 0;
-	for (k = 0; k < n && k < PREFETCH_AHEAD; k++)
-		if (lq[k].b != NULL)
-			cache_prefetch_flow(lq[k].b->cache, lq[k].hash);
-	for (k = 0; k < n; k++) {
-		struct burst_item *x = &lq[k];
-
-		if (k + PREFETCH_AHEAD < n && lq[k + PREFETCH_AHEAD].b != NULL)
-			cache_prefetch_flow(lq[k + PREFETCH_AHEAD].b->cache,
-			    lq[k + PREFETCH_AHEAD].hash);
-		if (x->b != NULL) {
-			cache_update(s, x->b, &x->pk,
-			    (uint32_t)(x->ts - s->boot_ms), x->key, x->hash);
-			push_resume_counted(s); /* at once (push.c) */
-		}
-		tick(s, x->ts);
-	}
+	/* the flows not fetched yet: the last LQ_FLOW queued */
+	for (i = lq_tail - (n < LQ_FLOW ? n : LQ_FLOW); i != lq_tail; i++)
+		lq_fetch(i);
+	while (lq_head != lq_tail)
+		lq_count(s);
 }
 
 static void
@@ -575,7 +593,7 @@ live_queue(struct slot *s, struct binding *b, const struct pkt *pk,
 {
 	struct burst_item *x;
 
-	if (nlq > 0 && lq_slot != s)
+	if (lq_head != lq_tail && lq_slot != s)
 		capture_live_flush(lq_slot);
 	lq_slot = s;
 	if (b != NULL && b->cache->key_len > BURST_KEY_MAX) {
@@ -585,7 +603,7 @@ live_queue(struct slot *s, struct binding *b, const struct pkt *pk,
 		tick(s, ts);
 		return;
 	}
-	x = &lq[nlq++];
+	x = &lq[lq_tail % LQ_SIZE];
 	x->b = b;
 	x->ts = ts;
 	if (b != NULL) {
@@ -593,8 +611,11 @@ live_queue(struct slot *s, struct binding *b, const struct pkt *pk,
 		x->hash = cache_key(s, b, pk, x->key);
 		cache_prefetch_bucket(b->cache, x->hash);
 	}
-	if (nlq == BURST)
-		capture_live_flush(s);
+	lq_tail++;
+	if (lq_tail - lq_head > LQ_FLOW)
+		lq_fetch(lq_tail - 1 - LQ_FLOW);
+	if (lq_tail - lq_head > LQ_UPDATE)
+		lq_count(s);
 }
 
 /* The descriptors of the live captures, to poll beside the bus. */

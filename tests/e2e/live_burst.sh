@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
-# The live path in bursts (issue 23.5): packets read from the ring are
-# decoded and hashed a burst at a time, their flows fetched a few packets
-# ahead, then counted in order, as a replay's are (capture.c: burst()).
+# The live path in a pipeline (issue 23.5): packets read from the ring are
+# decoded and hashed as they come, their groups and then their flows
+# fetched a few packets ahead, then counted in order, as a replay's are in
+# bursts (capture.c: burst(), live_queue()).
 # Over a veth pair in a namespace of its own, a trace of the issue's kind
 # (pcapgen --mix: VLAN tags, extension headers; --tcp-fin: flows that end
 # in the middle of a burst) goes into the captured device; sampled runs
