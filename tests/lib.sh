@@ -62,20 +62,32 @@ netns_veth() { # netns_veth LETTER
 	done
 }
 
-# tcp_port FROM: the first TCP port from FROM on that nobody listens on
-# (in the current network namespace)
+# tcp_port FROM: the first TCP port from FROM on that no socket uses,
+# listening or not (in the current network namespace), and below the
+# kernel's ephemeral range: a port in it can be taken by any connect()
+# (a client of the group under test, to an endpoint bound before) in the
+# moment before the process that binds it starts, and its bind fails
 tcp_port() {
-	local p=$1
-	while ss -Hltn "sport = :$p" | grep -q .; do p=$((p + 1)); done
+	local p=$1 lo
+	read -r lo _ </proc/sys/net/ipv4/ip_local_port_range
+	while :; do
+		[ "$lo" -gt 21000 ] && [ "$p" -ge "$lo" ] &&
+			p=$((20000 + (p - 20000) % (lo - 20000)))
+		ss -Htan "sport = :$p" | grep -q . || break
+		p=$((p + 1))
+	done
 	echo $p
 }
+
+# listening PORT: something listens on TCP port PORT
+listening() { ss -Hltn "sport = :$1" | grep -q .; }
 
 # bus_tcp [ADDR]: every endpoint of the bus on tcp://ADDR (127.0.0.1 by
 # default; an IPv6 address in brackets) under CURVE, with the keys of
 # `nsctl keygen` in $T/keys: the variables every process reads (cfgd(8),
 # sampled(8), exportd(8)), the slots' query sockets 1 to 4 included.
 bus_tcp() {
-	local a=${1:-127.0.0.1} p=$((20000 + RANDOM % 30000)) v
+	local a=${1:-127.0.0.1} p=$((20000 + RANDOM % 10000)) v
 	[ -d "$T/keys" ] || "$NSCTL" keygen "$T/keys" >/dev/null || return 1
 	export NETSTREAMD_CURVE_DIR=$T/keys
 	for v in CONTROL PLAN FLOWS ACKS STATS_IN STATS SLOT_1 SLOT_2 SLOT_3 \

@@ -10,14 +10,6 @@ source "$(dirname "$0")/exportd_lib.sh"
 cd "$ROOT" || exit 1
 watchdog 180
 
-# tcp_port FROM: the first TCP port from FROM on that nobody listens on
-tcp_port() {
-	local p=$1
-	while ss -Hltn "sport = :$p" | grep -q .; do p=$((p + 1)); done
-	echo $p
-}
-
-listening() { ss -Hltn "sport = :$1" | grep -q .; }
 
 # cfgd_refused: curve_refused of cfgd's latest stats sample
 cfgd_refused() {

@@ -18,12 +18,6 @@ command -v nfcapd >/dev/null && command -v nfdump >/dev/null || skip "no nfcapd/
 command -v tshark >/dev/null || skip "no tshark"
 watchdog 600
 
-tcp_port() {
-	local p=$1
-	while ss -Hltn "sport = :$p" | grep -q .; do p=$((p + 1)); done
-	echo $p
-}
-listening() { ss -Hltn "sport = :$1" | grep -q .; }
 
 K=$T/keys  # the group's: cfgd, exportd, nsctl
 S=$T/slot  # the slot host's: its own client key, the group's server.pub
@@ -36,7 +30,7 @@ prefix=$(head -c 8 "$S/client.pub")
 printf 'refused CURVE client %s from\n' "$prefix" >$T/refused.pat
 printf 'CURVE client %s let in after \n' "$prefix" >$T/letin.pat
 
-p=$((32000 + $$ % 2000))
+p=$((28000 + $$ % 2000))
 for name in CONTROL PLAN FLOWS ACKS STATS_IN STATS; do
 	p=$(tcp_port "$p")
 	export NETSTREAMD_${name}_ENDPOINT=tcp://127.0.0.1:$p

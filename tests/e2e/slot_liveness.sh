@@ -17,13 +17,6 @@ source "$(dirname "$0")/../lib.sh"
 cd "$ROOT" || exit 1
 watchdog 300
 
-# tcp_port FROM: the first TCP port from FROM on that nobody listens on
-tcp_port() {
-	local p=$1
-	while ss -Hltn "sport = :$p" | grep -q .; do p=$((p + 1)); done
-	echo $p
-}
-listening() { ss -Hltn "sport = :$1" | grep -q .; }
 
 K=$T/keys  # the group's keys
 O=$T/other # another group's
