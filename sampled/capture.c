@@ -631,10 +631,27 @@ capture_fds(struct slot *s, int *fds, size_t max)
 }
 
 /*
+ * Nothing for the aging ticks to do: no flow in the caches, no row
+ * batched, no worker (each ages its own).
+ */
+static int
+capture_quiet(const struct slot *s)
+{
+	size_t i;
+
+	if (s->flows_total != 0 || s->wk != NULL)
+		return 0;
+	for (i = 0; i < s->nb; i++)
+		if (s->b[i].cache != NULL && s->b[i].batch.n > 0)
+			return 0;
+	return 1;
+}
+
+/*
  * Processes up to budget packets. Returns the ms the caller may sleep
- * (0: more work is ready; live, until the next aging tick: the caller
- * polls the live descriptors meanwhile), -1 when every capture file has
- * ended.
+ * (0: more work is ready; live, until the next aging tick, or
+ * LIVE_QUIET_MS when the ticks have nothing to do: the caller polls the
+ * live descriptors meanwhile), -1 when every capture file has ended.
  */
 int
 capture_run(struct slot *s, int budget)
@@ -670,6 +687,8 @@ capture_run(struct slot *s, int budget)
 				return 0;
 		if (!live)
 			return -1;
+		if (capture_quiet(s))
+			return LIVE_QUIET_MS;
 		return s->next_age_ms > s->now_ms ?
 		    (int)(s->next_age_ms - s->now_ms) : 1;
 	}

@@ -657,11 +657,39 @@ read_sockets(struct proc *pr, int rd)
 }
 
 /*
+ * How long the round may wait, from what capture_run said (wait). Busy,
+ * the loop wakes at least every BUS_TICK_MS: the handover's pushes and
+ * resends, the partial batches, the flows' aging. Quiet (capture_run
+ * said LIVE_QUIET_MS: no flow in the cache, no row batched), with
+ * nothing held for exportd and every ring in the wait (polled): only
+ * the stats and the read of every socket are due, and those ticks did
+ * nothing but cost a wake-up each, ten a second for an idle link. A
+ * packet, an ack, a query, a plan or a device wakes the loop as before.
+ */
+static int
+wait_for(const struct proc *pr, int wait, int64_t next_all, int polled)
+{
+	int64_t now, due;
+
+	if (wait <= BUS_TICK_MS)
+		return wait;
+	if (wait < LIVE_QUIET_MS || !polled || pr->s.ho.held != 0 ||
+	    pr->s.ho.unsent != NULL)
+		return BUS_TICK_MS;
+	now = mono_ms();
+	due = next_all < pr->next_stats ? next_all : pr->next_stats;
+	if (due - now < wait)
+		wait = due > now ? (int)(due - now) : 0;
+	return wait;
+}
+
+/*
  * One round per wake-up: the rings' blocks are read; a bus socket only
  * when its descriptor is readable, when it may hold more (queries left,
  * the plan awaited), on a signal, and every BUS_ALL_MS whatever its
  * descriptor said; the handover's and the process's timers at least
- * every BUS_TICK_MS. Reading every socket at every tick or ring block
+ * every BUS_TICK_MS while they have work, else only the stats and that
+ * read (wait_for). Reading every socket at every tick or ring block
  * cost a dozen system calls in libzmq's mailbox checks (an idle slot
  * paid 2.3 ms of CPU a second, a bare ring 0.5). The wait is on an
  * epoll set (struct waitset) of the rings, the wake pipe, the workers'
@@ -683,12 +711,13 @@ run(struct proc *pr, int exit_at_eof)
 
 	while (!quit) {
 		now = mono_ms();
+		/* on time, not at the next tick: a quiet loop waits for it */
+		if (now >= next_all) {
+			rd = RD_ALL;
+			next_all = now + BUS_ALL_MS;
+		}
 		/* batches not pushed yet: retried every round, as acks come */
 		if (rd || now >= next_bus || pr->s.ho.unsent != NULL) {
-			if (now >= next_all) {
-				rd = RD_ALL;
-				next_all = now + BUS_ALL_MS;
-			}
 			if (rd & (RD_SUB | RD_REQ))
 				dev = 1; /* a plan may come */
 			rd = read_sockets(pr, rd);
@@ -723,11 +752,6 @@ run(struct proc *pr, int exit_at_eof)
 			}
 			pr->stats_sent = 0;
 		}
-		/* idle, the loop wakes once per BUS_TICK_MS (the timers) */
-		if (rd)
-			wait = 0;
-		else if (wait > BUS_TICK_MS)
-			wait = BUS_TICK_MS;
 		n = 0;
 		i_wake = watch(p, &n, wake_open());
 		i_wk = watch(p, &n, wk_fd(&pr->s));
@@ -749,6 +773,8 @@ run(struct proc *pr, int exit_at_eof)
 		nfd = capture_fds(&pr->s, fds, LIVE_POLL_MAX);
 		for (i = 0; i < nfd; i++)
 			watch(p, &n, fds[i]);
+		wait = wait_for(pr, rd ? 0 : wait, next_all,
+		    nfd < LIVE_POLL_MAX);
 		if (quit)
 			break;
 		/* even with no wait: what is readable is known */

@@ -33,6 +33,7 @@
 #define CAPTURE_GAP_MS 7200000
 #define LIVE_SNAPLEN 192
 #define LIVE_BLOCK_MS 20
+#define LIVE_QUIET_MS 1000 /* live, nothing to age: the wait (capture_run) */
 
 enum end_reason {
 	END_IDLE = 1,

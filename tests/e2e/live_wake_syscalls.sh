@@ -1,5 +1,8 @@
 #!/usr/bin/env bash
-# What sampled's main loop costs per wake-up (issue 23, finding 5): in a
+# What sampled's main loop costs per wake-up (issue 23, finding 5). Idle,
+# with nothing to age, push or resend, the loop wakes for the stats and
+# the once-a-second read of the bus only (counted first, 5 s under
+# strace). Then, in a
 # network namespace of the test's own, 6,000 packets are replayed into a
 # captured veth at 2,000 packets/s while strace follows sampled's main
 # thread (not the workers, none here). A round of the loop is one wait
@@ -52,6 +55,24 @@ for p in $(desc $UP); do
 done
 [ -n "$SPID" ] || { fail "no sampled under nsctl up"; finish; }
 sleep 0.5
+# idle first: no packet yet, no flow in the cache, nothing batched or
+# held for exportd. Only the stats (once a second) and the read of every
+# socket (once a second) are due: at most 3 rounds a second, where a
+# loop that wakes every BUS_TICK_MS for timers with nothing to do makes
+# 10 (and the bare ring reader of bench/ 10, its poll's timeout)
+strace -qq -ttt -e trace=epoll_wait -o $T/idle -p $SPID 2>$T/strace.log &
+ST=$!
+PIDS="$PIDS $ST"
+sleep 5
+kill -INT $ST
+wait $ST 2>/dev/null
+grep -q 'Operation not permitted' $T/strace.log &&
+	skip "strace cannot attach: $(head -1 $T/strace.log)"
+read -r IDLE ISECS <<<"$(awk '/ epoll_wait\(/ { t = $1; if (!f) f = t; l = t; r++ }
+END { printf "%d %.1f\n", r, l - f }' $T/idle)"
+echo "# idle: $IDLE rounds in ${ISECS} s"
+check "idle, the loop goes round $IDLE times in ${ISECS} s: at most 3 a second, at least 1 (the stats)" \
+	awk -v r="$IDLE" -v s="$ISECS" 'BEGIN { exit !(s >= 3 && r >= s - 1 && r <= 3 * (s + 1)) }'
 strace -qq -ttt -e trace=poll,getpid,epoll_wait,epoll_ctl -o $T/trace -p $SPID 2>$T/strace.log &
 ST=$!
 PIDS="$PIDS $ST"
