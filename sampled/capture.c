@@ -545,9 +545,13 @@ burst(struct slot *s, int *wait)
  * state (push.c) in the order it came, its tick after it, before
  * live_read returns (capture_live_flush).
  */
-#define LQ_FLOW 8	/* a queued packet's flow fetched this many later */
-#define LQ_UPDATE 16	/* and counted this many later (< LQ_SIZE) */
-#define LQ_SIZE 32	/* a power of 2 */
+/* a packet's flow fetched PREFETCH_AHEAD packets later, as in burst(),
+ * and it is counted as many again later: the same distances */
+#define LQ_FLOW PREFETCH_AHEAD
+#define LQ_UPDATE (2 * PREFETCH_AHEAD)
+#define LQ_SIZE BURST
+_Static_assert((LQ_SIZE & (LQ_SIZE - 1)) == 0 && LQ_UPDATE < LQ_SIZE,
+    "the live queue: a power of 2, longer than the pipeline");
 static _Thread_local struct burst_item lq[LQ_SIZE];
 static _Thread_local unsigned lq_head, lq_tail; /* counted, queued */
 static _Thread_local struct slot *lq_slot;	/* whose packets they are */
